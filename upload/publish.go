@@ -1,0 +1,133 @@
+package upload
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// ErrGone is what a Pusher returns when the connection no longer exists
+// (API Gateway's 410): the subscription is dropped, nothing else happens.
+var ErrGone = errors.New("connection is gone")
+
+// Store keeps status records, failure records and subscriptions. On AWS
+// and locally it is S3; the interface keeps the publisher independent of
+// that choice.
+type Store interface {
+	GetStatus(ctx context.Context, id string) (Record, bool, error)
+	PutStatus(ctx context.Context, r Record) error
+	PutFailure(ctx context.Context, f FailureRecord) error
+	Subscribe(ctx context.Context, id, connectionID string) error
+	Unsubscribe(ctx context.Context, id, connectionID string) error
+	Subscribers(ctx context.Context, id string) ([]string, error)
+}
+
+// Pusher sends a message to one WebSocket connection.
+type Pusher interface {
+	Push(ctx context.Context, connectionID string, msg []byte) error
+}
+
+// FailureRecord is what operators read about a failed upload: the user's
+// view plus the raw Step Functions error and cause.
+type FailureRecord struct {
+	Record
+	StepFunctionsError string `json:"stepFunctionsError,omitempty"`
+	StepFunctionsCause string `json:"stepFunctionsCause,omitempty"`
+}
+
+// StatusMessage is the server-to-client message carrying a record.
+type StatusMessage struct {
+	Type   string `json:"type"` // always "status"
+	Status Record `json:"status"`
+}
+
+// EncodeStatus renders r as the message subscribers receive.
+func EncodeStatus(r Record) []byte {
+	b, _ := json.Marshal(StatusMessage{Type: "status", Status: r})
+	return b
+}
+
+// Publisher applies updates to status records and pushes the result to
+// every subscriber. The record is written before anything is pushed, so a
+// browser that misses a push still finds the truth when it subscribes.
+type Publisher struct {
+	Store  Store
+	Pusher Pusher
+	Now    func() time.Time
+	Log    *slog.Logger
+}
+
+// Publish applies u. A failed push never fails Publish: a gone browser
+// must not fail the execution, and the record remains the truth.
+func (p *Publisher) Publish(ctx context.Context, u Update, sfnError, sfnCause string) (Record, error) {
+	if err := checkID(u.UploadID); err != nil {
+		return Record{}, err
+	}
+	if !u.State.Valid() {
+		return Record{}, fmt.Errorf("upload %s: %q is not a status state", u.UploadID, u.State)
+	}
+	log := p.logger().With("uploadId", u.UploadID)
+	cur, _, err := p.Store.GetStatus(ctx, u.UploadID)
+	if err != nil {
+		return Record{}, fmt.Errorf("read status of upload %s: %w", u.UploadID, err)
+	}
+	next, changed := cur.Apply(u, p.now())
+	if !changed {
+		log.Info("status update ignored: record is already further along",
+			"state", cur.State, "attempt", cur.Attempt, "ignoredState", u.State, "ignoredAttempt", u.Attempt)
+		return cur, nil
+	}
+	if next.State == StateFailed {
+		// The failure record goes first: if the status write then fails,
+		// the retry of this step finds the operator's copy already there.
+		f := FailureRecord{Record: next, StepFunctionsError: sfnError, StepFunctionsCause: sfnCause}
+		if err := p.Store.PutFailure(ctx, f); err != nil {
+			return Record{}, fmt.Errorf("write failure record of upload %s: %w", u.UploadID, err)
+		}
+	}
+	if err := p.Store.PutStatus(ctx, next); err != nil {
+		return Record{}, fmt.Errorf("write status of upload %s: %w", u.UploadID, err)
+	}
+	log.Info("status recorded", "state", next.State, "attempt", next.Attempt, "version", next.Version)
+	p.push(ctx, log, next)
+	return next, nil
+}
+
+func (p *Publisher) push(ctx context.Context, log *slog.Logger, r Record) {
+	conns, err := p.Store.Subscribers(ctx, r.UploadID)
+	if err != nil {
+		log.Warn("could not list subscribers; they will get the record when they resubscribe", "error", err)
+		return
+	}
+	msg := EncodeStatus(r)
+	for _, c := range conns {
+		err := p.Pusher.Push(ctx, c, msg)
+		switch {
+		case err == nil:
+		case errors.Is(err, ErrGone):
+			log.Info("subscriber gone; dropping subscription", "connectionId", c)
+			if err := p.Store.Unsubscribe(ctx, r.UploadID, c); err != nil {
+				log.Warn("could not drop subscription", "connectionId", c, "error", err)
+			}
+		default:
+			log.Warn("push failed", "connectionId", c, "error", err)
+		}
+	}
+}
+
+func (p *Publisher) now() time.Time {
+	if p.Now != nil {
+		return p.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (p *Publisher) logger() *slog.Logger {
+	if p.Log != nil {
+		return p.Log
+	}
+	return slog.Default()
+}
