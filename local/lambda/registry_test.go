@@ -1,0 +1,228 @@
+package lambda
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda/messages"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"thumbflow/local/asl"
+)
+
+type CorruptImage struct{ Key string }
+
+func (e *CorruptImage) Error() string { return "corrupt image " + e.Key }
+
+type event struct {
+	Key string `json:"key"`
+}
+
+func newTestRegistry(t *testing.T) *Registry {
+	t.Helper()
+	r := NewRegistry("eu-west-1", "111111111111")
+	err := r.Register("arn:aws:lambda:eu-west-1:111111111111:function:echo", func(ctx context.Context, e event) (event, error) {
+		lc, ok := lambdacontext.FromContext(ctx)
+		if !ok || lc.AwsRequestID == "" {
+			return event{}, errors.New("no lambda context")
+		}
+		if _, ok := ctx.Deadline(); !ok {
+			return event{}, errors.New("no deadline")
+		}
+		return event{Key: e.Key + "!" + lc.InvokedFunctionArn}, nil
+	}, FunctionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestInvokeResolvesEveryReferenceForm(t *testing.T) {
+	r := newTestRegistry(t)
+	want := `{"key":"a!arn:aws:lambda:eu-west-1:111111111111:function:echo"}`
+	for _, ref := range []string{
+		"arn:aws:lambda:eu-west-1:111111111111:function:echo",
+		"arn:aws:lambda:eu-west-1:111111111111:function:echo:$LATEST",
+		"echo",
+		"echo:$LATEST",
+		"111111111111:function:echo",
+		"111111111111:function:echo:1",
+	} {
+		out, err := r.Invoke(context.Background(), ref, []byte(`{"key":"a"}`))
+		if err != nil {
+			t.Fatalf("%s: %v", ref, err)
+		}
+		if strings.TrimSpace(string(out)) != want {
+			t.Errorf("%s: got %s, want %s", ref, out, want)
+		}
+	}
+}
+
+func TestUnknownFunctionIsResourceNotFound(t *testing.T) {
+	r := newTestRegistry(t)
+	_, err := r.Invoke(context.Background(), "arn:aws:lambda:eu-west-1:111111111111:function:nope", []byte(`{}`))
+	var se *asl.ServiceError
+	if !errors.As(err, &se) || se.Name != "Lambda.ResourceNotFoundException" {
+		t.Fatalf("got %v, want Lambda.ResourceNotFoundException", err)
+	}
+	if !strings.HasPrefix(se.Cause, "Function not found: arn:aws:lambda:eu-west-1:111111111111:function:nope:$LATEST (Service: AWSLambda; Status Code: 404;") {
+		t.Errorf("cause %q", se.Cause)
+	}
+}
+
+func TestFunctionErrorsAreReportedAsTheGoRuntimeDoes(t *testing.T) {
+	r := NewRegistry("", "")
+	handlers := map[string]any{
+		"typed": func(e event) error { return &CorruptImage{Key: e.Key} },
+		"plain": func() error { return errors.New("plain failure") },
+		"own": func() error {
+			return messages.InvokeResponse_Error{Type: "Custom.Kind", Message: "mine"}
+		},
+		"panics":   func() error { panic("boom") },
+		"badinput": func(e event) error { return nil },
+	}
+	for name, h := range handlers {
+		if err := r.Register(name, h, FunctionOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		fn, payload, typ, msg string
+	}{
+		{"typed", `{"key":"k.png"}`, "CorruptImage", "corrupt image k.png"},
+		{"plain", `{}`, "errorString", "plain failure"},
+		{"own", `{}`, "Custom.Kind", "mine"},
+		{"panics", `{}`, "string", "boom"},
+		{"badinput", `{"key":5}`, "UnmarshalTypeError", ""},
+	}
+	for _, c := range cases {
+		_, err := r.Invoke(context.Background(), c.fn, []byte(c.payload))
+		var fe *asl.FunctionError
+		if !errors.As(err, &fe) {
+			t.Fatalf("%s: got %v, want *asl.FunctionError", c.fn, err)
+		}
+		if fe.Type != c.typ || (c.msg != "" && fe.Message != c.msg) {
+			t.Errorf("%s: got %s / %q, want %s / %q", c.fn, fe.Type, fe.Message, c.typ, c.msg)
+		}
+		var payload struct {
+			Type    string `json:"errorType"`
+			Message string `json:"errorMessage"`
+		}
+		if err := json.Unmarshal(fe.Payload, &payload); err != nil || payload.Type != fe.Type || payload.Message != fe.Message {
+			t.Errorf("%s: payload %s does not carry the error (%v)", c.fn, fe.Payload, err)
+		}
+	}
+}
+
+func TestFunctionTimeout(t *testing.T) {
+	r := NewRegistry("", "")
+	release := make(chan struct{})
+	defer close(release)
+	r.Register("slow", func(ctx context.Context) error {
+		<-release
+		return nil
+	}, FunctionOptions{Timeout: 20 * time.Millisecond})
+	r.Register("polite", func(ctx context.Context) error {
+		<-ctx.Done()
+		return ctx.Err()
+	}, FunctionOptions{Timeout: 20 * time.Millisecond})
+	for _, fn := range []string{"slow", "polite"} {
+		_, err := r.Invoke(context.Background(), fn, []byte(`{}`))
+		var fe *asl.FunctionError
+		if !errors.As(err, &fe) || fe.Type != "Sandbox.Timedout" || !strings.HasSuffix(fe.Message, "Task timed out after 0.02 seconds") {
+			t.Errorf("%s: got %v, want Sandbox.Timedout", fn, err)
+		}
+	}
+}
+
+func TestCallerCancellationWins(t *testing.T) {
+	r := NewRegistry("", "")
+	r.Register("hang", func(ctx context.Context) error {
+		<-ctx.Done()
+		return nil
+	}, FunctionOptions{Timeout: time.Minute})
+	stop := errors.New("state timed out")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	go func() { time.Sleep(10 * time.Millisecond); cancel(stop) }()
+	_, err := r.Invoke(ctx, "hang", []byte(`{}`))
+	if !errors.Is(err, stop) {
+		t.Fatalf("got %v, want the caller's cause", err)
+	}
+}
+
+func TestConcurrencyLimitThrottles(t *testing.T) {
+	r := NewRegistry("", "")
+	entered := make(chan struct{})
+	release := make(chan struct{})
+	r.Register("one", func() error {
+		entered <- struct{}{}
+		<-release
+		return nil
+	}, FunctionOptions{Concurrency: 1, Timeout: time.Minute})
+	first := make(chan error, 1)
+	go func() {
+		_, err := r.Invoke(context.Background(), "one", []byte(`{}`))
+		first <- err
+	}()
+	<-entered
+	_, err := r.Invoke(context.Background(), "one", []byte(`{}`))
+	var se *asl.ServiceError
+	if !errors.As(err, &se) || se.Name != "Lambda.TooManyRequestsException" {
+		t.Fatalf("second concurrent invocation: got %v, want Lambda.TooManyRequestsException", err)
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatalf("first invocation: %v", err)
+	}
+	go func() { <-entered }()
+	if _, err := r.Invoke(context.Background(), "one", []byte(`{}`)); err != nil {
+		t.Fatalf("invocation after the first finished: %v", err)
+	}
+}
+
+func TestInjectedFaults(t *testing.T) {
+	r := newTestRegistry(t)
+	r.funcs["echo"].opts.Timeout = 20 * time.Millisecond
+	if err := r.InjectFault("echo", FaultPanic); err != nil {
+		t.Fatal(err)
+	}
+	r.InjectFault("echo", FaultTimeout)
+	var fe *asl.FunctionError
+	if _, err := r.Invoke(context.Background(), "echo", []byte(`{}`)); !errors.As(err, &fe) || fe.Type != "string" {
+		t.Errorf("first: got %v, want a panic", err)
+	}
+	if _, err := r.Invoke(context.Background(), "echo", []byte(`{}`)); !errors.As(err, &fe) || fe.Type != "Sandbox.Timedout" {
+		t.Errorf("second: got %v, want a timeout", err)
+	}
+	if _, err := r.Invoke(context.Background(), "echo", []byte(`{"key":"x"}`)); err != nil {
+		t.Errorf("third: got %v, want success once faults are used up", err)
+	}
+	if err := r.InjectFault("missing", FaultPanic); err == nil {
+		t.Error("fault for an unregistered function accepted")
+	}
+}
+
+func TestRegisterRefusesBadHandlersAndNames(t *testing.T) {
+	r := NewRegistry("", "")
+	bad := []struct {
+		ref string
+		h   any
+	}{
+		{"f", nil},
+		{"f", 42},
+		{"f", func(a, b, c int) error { return nil }},
+		{"f", func() int { return 1 }},
+		{"f", func(a int, b int) error { return nil }},
+		{"", func() error { return nil }},
+		{"arn:aws:s3:::bucket", func() error { return nil }},
+	}
+	for _, b := range bad {
+		if err := r.Register(b.ref, b.h, FunctionOptions{}); err == nil {
+			t.Errorf("Register(%q, %T) accepted", b.ref, b.h)
+		}
+	}
+}
