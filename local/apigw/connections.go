@@ -1,0 +1,252 @@
+package apigw
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/coder/websocket"
+)
+
+// Connection describes a live connection, as GetConnection reports it.
+type Connection struct {
+	ID           string
+	ConnectedAt  time.Time
+	LastActiveAt time.Time
+	SourceIP     string
+	UserAgent    string
+}
+
+// PostToConnection sends data to a client, as a text frame when it is valid
+// UTF-8 and a binary frame otherwise. It returns ErrGone for an unknown or
+// closing connection and ErrPayloadTooLarge over the message limit.
+func (g *Gateway) PostToConnection(ctx context.Context, id string, data []byte) error {
+	c := g.lookup(id)
+	if c == nil {
+		return ErrGone
+	}
+	if len(data) > g.limits.MaxMessageBytes {
+		return fmt.Errorf("post %d bytes to %s (limit %d): %w", len(data), id, g.limits.MaxMessageBytes, ErrPayloadTooLarge)
+	}
+	if err := g.writeContext(ctx, c, data); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (g *Gateway) write(c *conn, data []byte) error {
+	return g.writeContext(context.Background(), c, data)
+}
+
+func (g *Gateway) writeContext(ctx context.Context, c *conn, data []byte) error {
+	if c.closing.Load() {
+		return ErrGone
+	}
+	typ := websocket.MessageText
+	if !utf8.Valid(data) {
+		typ = websocket.MessageBinary
+	}
+	ctx, cancel := context.WithTimeout(ctx, g.limits.WriteTimeout)
+	defer cancel()
+	if err := c.ws.Write(ctx, typ, data); err != nil {
+		if c.closing.Load() {
+			return ErrGone
+		}
+		// coder/websocket closes a connection whose write failed, so
+		// the connection is gone either way.
+		return fmt.Errorf("write to %s: %v: %w", c.id, err, ErrGone)
+	}
+	return nil
+}
+
+// GetConnection reports a live connection, or ErrGone.
+func (g *Gateway) GetConnection(id string) (Connection, error) {
+	c := g.lookup(id)
+	if c == nil {
+		return Connection{}, ErrGone
+	}
+	return Connection{
+		ID:           c.id,
+		ConnectedAt:  c.connectedAt,
+		LastActiveAt: time.Unix(0, c.lastActive.Load()),
+		SourceIP:     c.sourceIP,
+		UserAgent:    c.userAgent,
+	}, nil
+}
+
+// DeleteConnection closes a connection with a normal close, as the
+// DeleteConnection API does; $disconnect follows. It returns ErrGone for an
+// unknown or closing connection.
+func (g *Gateway) DeleteConnection(id string) error {
+	c := g.lookup(id)
+	if c == nil {
+		return ErrGone
+	}
+	c.close(websocket.StatusNormalClosure, "")
+	return nil
+}
+
+// Drop ends a connection abruptly, without a close frame, as a lost network
+// does. It exists to test that clients reconnect and resubscribe; nothing
+// calls it unless a test or a fault-injection switch does.
+func (g *Gateway) Drop(id string) error {
+	c := g.lookup(id)
+	if c == nil {
+		return ErrGone
+	}
+	c.drop()
+	return nil
+}
+
+// Connections returns the ids of the live connections.
+func (g *Gateway) Connections() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	ids := make([]string, 0, len(g.conns))
+	for id, c := range g.conns {
+		if !c.closing.Load() {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// ManagementHandler serves the @connections API at /@connections/{id} and
+// /{stage}/@connections/{id}, so the apigatewaymanagementapi client works
+// with an endpoint of either http://host or http://host/{stage}.
+func (g *Gateway) ManagementHandler() http.Handler {
+	return http.HandlerFunc(g.serveManagement)
+}
+
+const connectionsPath = "/@connections/"
+
+func (g *Gateway) serveManagement(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.Path
+	i := strings.Index(path, connectionsPath)
+	if i < 0 {
+		writeJSONError(w, http.StatusNotFound, "NotFoundException", "no such resource: "+path)
+		return
+	}
+	if prefix := strings.Trim(path[:i], "/"); prefix != "" && prefix != g.stage {
+		writeJSONError(w, http.StatusForbidden, "ForbiddenException", fmt.Sprintf("unknown stage %q (this API's stage is %q)", prefix, g.stage))
+		return
+	}
+	id := path[i+len(connectionsPath):]
+	if id == "" || strings.Contains(id, "/") {
+		writeJSONError(w, http.StatusNotFound, "NotFoundException", "no such resource: "+path)
+		return
+	}
+
+	// Read the body before verifying so that the verifier may hash it
+	// and the payload is still there afterwards.
+	limit := int64(g.limits.MaxMessageBytes)
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, "BadRequestException", "reading request body: "+err.Error())
+		return
+	}
+	if g.verifier != nil {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if int64(len(body)) > limit {
+			// The signature covers the whole payload: hand the rest on.
+			r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
+		}
+		if err := g.verifier.Verify(r, "execute-api"); err != nil {
+			status, code := authFailure(err)
+			writeJSONError(w, status, code, err.Error())
+			return
+		}
+	}
+
+	switch r.Method {
+	case http.MethodPost:
+		if int64(len(body)) > limit {
+			writeJSONError(w, http.StatusRequestEntityTooLarge, "PayloadTooLargeException", fmt.Sprintf("message exceeds the %d-byte limit", limit))
+			return
+		}
+		err := g.PostToConnection(r.Context(), id, body)
+		switch {
+		case errors.Is(err, ErrGone):
+			writeGone(w, id)
+		case err != nil:
+			writeJSONError(w, http.StatusInternalServerError, "InternalServerErrorException", err.Error())
+		default:
+			w.WriteHeader(http.StatusOK)
+		}
+	case http.MethodGet:
+		info, err := g.GetConnection(id)
+		if err != nil {
+			writeGone(w, id)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{
+			"connectedAt":  info.ConnectedAt.UTC().Format(time.RFC3339Nano),
+			"lastActiveAt": info.LastActiveAt.UTC().Format(time.RFC3339Nano),
+			"identity": map[string]string{
+				"sourceIp":  info.SourceIP,
+				"userAgent": info.UserAgent,
+			},
+		})
+	case http.MethodDelete:
+		if err := g.DeleteConnection(id); err != nil {
+			writeGone(w, id)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		w.Header().Set("Allow", "GET, POST, DELETE")
+		writeJSONError(w, http.StatusMethodNotAllowed, "MethodNotAllowedException", r.Method+" is not supported on @connections")
+	}
+}
+
+// authFailure picks the status and error type for a failed verification.
+// Errors that carry an HTTP status (as *sigv4.Error does) keep it.
+func authFailure(err error) (int, string) {
+	var coded interface {
+		HTTPStatus() int
+		ErrorCode() string
+	}
+	if errors.As(err, &coded) {
+		return coded.HTTPStatus(), coded.ErrorCode()
+	}
+	return http.StatusForbidden, "ForbiddenException"
+}
+
+func writeGone(w http.ResponseWriter, id string) {
+	writeJSONError(w, http.StatusGone, "GoneException", fmt.Sprintf("connection %s is gone", id))
+}
+
+// writeJSONError answers as API Gateway does: a JSON message, with the error
+// type in x-amzn-ErrorType for the SDK to pick the typed error.
+func writeJSONError(w http.ResponseWriter, status int, errType, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	if errType != "" {
+		w.Header().Set("x-amzn-ErrorType", errType)
+	}
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"message": msg})
+}
+
+// action returns the "action" of a JSON object message, the value of the
+// route selection expression $request.body.action.
+func action(data []byte) (string, bool) {
+	var body struct {
+		Action json.RawMessage `json:"action"`
+	}
+	if err := json.Unmarshal(data, &body); err != nil || body.Action == nil {
+		return "", false
+	}
+	var a string
+	if err := json.Unmarshal(body.Action, &a); err != nil {
+		return "", false
+	}
+	return a, true
+}
