@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/coder/websocket"
+
+	"thumbflow/local/sigv4"
 )
 
 // Connection describes a live connection, as GetConnection reports it.
@@ -46,7 +48,12 @@ func (g *Gateway) write(c *conn, data []byte) error {
 }
 
 func (g *Gateway) writeContext(ctx context.Context, c *conn, data []byte) error {
-	if c.closing.Load() {
+	select {
+	case <-c.ready:
+	case <-ctx.Done():
+		return fmt.Errorf("write to %s: %w", c.id, ctx.Err())
+	}
+	if c.ws == nil || c.closing.Load() {
 		return ErrGone
 	}
 	typ := websocket.MessageText
@@ -159,8 +166,8 @@ func (g *Gateway) serveManagement(w http.ResponseWriter, r *http.Request) {
 			r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
 		}
 		if err := g.verifier.Verify(r, "execute-api"); err != nil {
-			status, code := authFailure(err)
-			writeJSONError(w, status, code, err.Error())
+			status, errType, msg := authFailure(err)
+			writeJSONError(w, status, errType, msg)
 			return
 		}
 	}
@@ -207,17 +214,25 @@ func (g *Gateway) serveManagement(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// authFailure picks the status and error type for a failed verification.
-// Errors that carry an HTTP status (as *sigv4.Error does) keep it.
-func authFailure(err error) (int, string) {
-	var coded interface {
-		HTTPStatus() int
-		ErrorCode() string
+// authFailure picks the status and error type for a failed verification:
+// local/sigv4's status, with the error type API Gateway names it by (its
+// codes follow S3's naming).
+func authFailure(err error) (status int, errType, msg string) {
+	var se *sigv4.Error
+	if !errors.As(err, &se) {
+		return http.StatusForbidden, "ForbiddenException", err.Error()
 	}
-	if errors.As(err, &coded) {
-		return coded.HTTPStatus(), coded.ErrorCode()
+	switch se.Code {
+	case "SignatureDoesNotMatch":
+		return se.Status, "InvalidSignatureException", se.Message
+	case "MissingAuthenticationToken":
+		return se.Status, "MissingAuthenticationTokenException", se.Message
+	case "InvalidAccessKeyId":
+		return se.Status, "UnrecognizedClientException", se.Message
+	case "AccessDenied":
+		return se.Status, "AccessDeniedException", se.Message
 	}
-	return http.StatusForbidden, "ForbiddenException"
+	return se.Status, se.Code, se.Message
 }
 
 func writeGone(w http.ResponseWriter, id string) {

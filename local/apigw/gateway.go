@@ -182,6 +182,7 @@ type conn struct {
 	userAgent   string
 	lastActive  atomic.Int64 // unix nanoseconds of the last frame from the client
 
+	ready     chan struct{} // closed once ws is set, or the upgrade failed
 	closing   atomic.Bool
 	closeOnce sync.Once
 	// closeCode and closeReason are set once, when the gateway decides to
@@ -199,7 +200,12 @@ func (c *conn) close(code websocket.StatusCode, reason string) {
 	c.closeOnce.Do(func() {
 		c.closeCode, c.closeReason = code, reason
 		c.closing.Store(true)
-		go c.ws.Close(code, reason)
+		go func() {
+			<-c.ready
+			if c.ws != nil {
+				c.ws.Close(code, reason)
+			}
+		}()
 	})
 }
 
@@ -208,7 +214,10 @@ func (c *conn) drop() {
 	c.closeOnce.Do(func() {
 		c.closeCode, c.closeReason, c.dropped = websocket.StatusAbnormalClosure, "connection dropped", true
 		c.closing.Store(true)
-		c.ws.CloseNow()
+		<-c.ready
+		if c.ws != nil {
+			c.ws.CloseNow()
+		}
 	})
 }
 
@@ -273,8 +282,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		accept.Subprotocols = []string{p}
 	}
 
-	// Register before accepting so that the handler can post as soon as
-	// the client sees the connection open.
+	// Register before accepting: the client may act on the open
+	// connection (and a handler post to it) as soon as Accept has written
+	// the 101, before Accept returns here. Writes wait for ready.
+	c.ready = make(chan struct{})
 	g.mu.Lock()
 	if g.shutdown {
 		g.mu.Unlock()
@@ -282,27 +293,24 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.wg.Add(1)
+	g.conns[c.id] = c
 	g.mu.Unlock()
 	defer g.wg.Done()
 
 	ws, err := websocket.Accept(w, r, accept)
 	if err != nil {
+		c.closing.Store(true)
+		close(c.ready)
+		g.mu.Lock()
+		delete(g.conns, c.id)
+		g.mu.Unlock()
 		g.log.Warn("websocket upgrade failed", "connectionId", c.id, "err", err)
 		g.disconnect(c, websocket.StatusAbnormalClosure, "upgrade failed")
 		return
 	}
-	c.ws = ws
 	ws.SetReadLimit(int64(g.limits.MaxMessageBytes))
-
-	g.mu.Lock()
-	if g.shutdown {
-		g.mu.Unlock()
-		ws.Close(websocket.StatusGoingAway, "Going away")
-		g.disconnect(c, websocket.StatusGoingAway, "gateway shutting down")
-		return
-	}
-	g.conns[c.id] = c
-	g.mu.Unlock()
+	c.ws = ws
+	close(c.ready)
 	g.log.Info("connected", "connectionId", c.id, "sourceIp", c.sourceIP)
 
 	g.serve(c)
@@ -496,7 +504,13 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		for _, c := range conns {
-			c.ws.CloseNow()
+			select {
+			case <-c.ready:
+				if c.ws != nil {
+					c.ws.CloseNow()
+				}
+			default:
+			}
 		}
 		return fmt.Errorf("apigw shutdown: %w", ctx.Err())
 	}

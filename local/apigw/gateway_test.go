@@ -20,9 +20,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi/types"
+	"github.com/aws/smithy-go"
 	"github.com/coder/websocket"
 
 	"thumbflow/local/apigw"
+	"thumbflow/local/sigv4"
 )
 
 // recorder is a RouteHandler that keeps every event it sees and delegates
@@ -707,5 +709,39 @@ func TestPlainHTTPRequestIsRefused(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusUpgradeRequired || !strings.Contains(string(body), "WebSocket") {
 		t.Errorf("plain GET answered %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestManagementWithRealSigV4(t *testing.T) {
+	rec := newRecorder()
+	e := start(t, apigw.Options{Handler: rec.handle, Verifier: sigv4.NewVerifier("test", "test", "us-east-1")})
+	c := dial(t, e.wsURL)
+	id := rec.next(t, apigw.RouteConnect).RequestContext.ConnectionID
+	ctx := context.Background()
+
+	if _, err := e.client.PostToConnection(ctx, &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: &id, Data: []byte(`{"status":"done"}`)}); err != nil {
+		t.Fatalf("signed post: %v", err)
+	}
+	if got := read(t, c); got != `{"status":"done"}` {
+		t.Errorf("received %q", got)
+	}
+
+	forged := apigatewaymanagementapi.New(apigatewaymanagementapi.Options{
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("test", "not-the-secret", ""),
+		BaseEndpoint: aws.String(e.srv.URL + "/prod"),
+	})
+	_, err := forged.PostToConnection(ctx, &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: &id, Data: []byte("forged")})
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "InvalidSignatureException" {
+		t.Errorf("post with a wrong secret: %v, want InvalidSignatureException", err)
+	}
+	if _, err := forged.GetConnection(ctx, &apigatewaymanagementapi.GetConnectionInput{ConnectionId: &id}); err == nil {
+		t.Error("GetConnection with a wrong secret succeeded")
+	}
+	// Gone is reported only to a caller whose signature is valid.
+	unknown := "AAAAAAAAAAAAAA="
+	if _, err := e.client.DeleteConnection(ctx, &apigatewaymanagementapi.DeleteConnectionInput{ConnectionId: &unknown}); !isGone(err) {
+		t.Errorf("signed delete of an unknown connection: %v, want GoneException", err)
 	}
 }
