@@ -1,0 +1,148 @@
+package asl
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+)
+
+// SystemClock is wall-clock time, for real runs.
+type SystemClock struct{}
+
+// Now returns the current time.
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// Sleep waits d of real time or until ctx is done.
+func (SystemClock) Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// VirtualClock lets tests run waits, back-off and timeouts without waiting
+// real time. Time stands still while anything is busy; once every sleeper
+// has been parked for a moment (about a millisecond of real time with no new
+// sleeper), the clock jumps to the earliest deadline and wakes that sleeper.
+// Competing sleeps (a task timeout against a slow function) therefore
+// resolve in deadline order, as they would in real time.
+type VirtualClock struct {
+	mu      sync.Mutex
+	now     time.Time
+	waiters []*vwaiter
+	gen     int
+	running bool
+	Quiesce time.Duration // real time to wait before jumping; 1ms if zero
+}
+
+type vwaiter struct {
+	at time.Time
+	ch chan struct{}
+}
+
+// NewVirtualClock returns a clock that starts at start.
+func NewVirtualClock(start time.Time) *VirtualClock {
+	return &VirtualClock{now: start}
+}
+
+// Now returns the virtual time.
+func (c *VirtualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d, waking sleepers whose deadline has
+// passed.
+func (c *VirtualClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	c.wakeLocked()
+}
+
+func (c *VirtualClock) wakeLocked() {
+	kept := c.waiters[:0]
+	for _, w := range c.waiters {
+		if !w.at.After(c.now) {
+			close(w.ch)
+			continue
+		}
+		kept = append(kept, w)
+	}
+	c.waiters = kept
+}
+
+// Sleep parks until the virtual time has advanced by d or ctx is done.
+func (c *VirtualClock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d <= 0 {
+		return nil
+	}
+	c.mu.Lock()
+	w := &vwaiter{at: c.now.Add(d), ch: make(chan struct{})}
+	c.waiters = append(c.waiters, w)
+	c.gen++
+	if !c.running {
+		c.running = true
+		go c.advance()
+	}
+	c.mu.Unlock()
+	select {
+	case <-w.ch:
+		return nil
+	case <-ctx.Done():
+		c.mu.Lock()
+		for i, x := range c.waiters {
+			if x == w {
+				c.waiters = append(c.waiters[:i], c.waiters[i+1:]...)
+				break
+			}
+		}
+		c.gen++
+		c.mu.Unlock()
+		return ctx.Err()
+	}
+}
+
+func (c *VirtualClock) advance() {
+	q := c.Quiesce
+	if q == 0 {
+		q = time.Millisecond
+	}
+	c.mu.Lock()
+	last := c.gen
+	c.mu.Unlock()
+	for {
+		time.Sleep(q)
+		c.mu.Lock()
+		if len(c.waiters) == 0 {
+			c.running = false
+			c.mu.Unlock()
+			return
+		}
+		if c.gen != last {
+			last = c.gen
+			c.mu.Unlock()
+			continue
+		}
+		sort.Slice(c.waiters, func(i, j int) bool { return c.waiters[i].at.Before(c.waiters[j].at) })
+		if c.waiters[0].at.After(c.now) {
+			c.now = c.waiters[0].at
+		}
+		c.wakeLocked()
+		c.gen++
+		last = c.gen
+		c.mu.Unlock()
+	}
+}
