@@ -1,0 +1,77 @@
+// Checks a chosen file against the limits in config.json before anything is
+// sent, so a too-large or non-image file is refused at once and the server
+// never sees it. The server checks the same things again.
+
+const TYPE_BY_EXTENSION = {
+  jpg: "image/jpeg",
+  jpeg: "image/jpeg",
+  jpe: "image/jpeg",
+  png: "image/png",
+  gif: "image/gif",
+  bmp: "image/bmp",
+  tif: "image/tiff",
+  tiff: "image/tiff",
+  webp: "image/webp",
+};
+
+const TYPE_NAMES = {
+  "image/jpeg": "JPEG",
+  "image/png": "PNG",
+  "image/gif": "GIF",
+  "image/bmp": "BMP",
+  "image/tiff": "TIFF",
+  "image/webp": "WebP",
+};
+
+/** The type to declare: the browser's own File.type, or, when the browser
+ * does not know one, a guess from the extension. */
+export function declaredType(file) {
+  if (file.type) return file.type;
+  const dot = file.name.lastIndexOf(".");
+  if (dot < 0) return "";
+  return TYPE_BY_EXTENSION[file.name.slice(dot + 1).toLowerCase()] || "";
+}
+
+/** Human-readable size, in the decimal units people see in file managers. */
+export function formatBytes(n) {
+  if (n < 1000) return `${n} B`;
+  if (n < 1000 * 1000) return `${(n / 1000).toFixed(1).replace(/\.0$/, "")} KB`;
+  return `${(n / 1e6).toFixed(1).replace(/\.0$/, "")} MB`;
+}
+
+/** Returns null when the file may be uploaded, else {code, message} using
+ * the codes of docs/protocol.md. */
+export function checkFile(file, config) {
+  const type = declaredType(file);
+  const names = config.types.map((t) => TYPE_NAMES[t] || t);
+  if (!type || !config.types.includes(type)) {
+    const what = type ? `a ${type} file` : "not a recognised image type";
+    return {
+      code: "UnsupportedFormat",
+      message: `${file.name} is ${what}. Choose a ${joinOr(names)} image.`,
+    };
+  }
+  if (file.size === 0) {
+    return { code: "EmptyFile", message: `${file.name} is empty. Choose an image with something in it.` };
+  }
+  if (config.maxBytes > 0 && file.size > config.maxBytes) {
+    return {
+      code: "FileTooLarge",
+      message: `The file is ${formatBytes(file.size)}; the limit is ${formatBytes(config.maxBytes)}. Choose a smaller image.`,
+    };
+  }
+  return null;
+}
+
+function joinOr(items) {
+  if (items.length <= 1) return items.join("");
+  return `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`;
+}
+
+/** The accept attribute for the file input, from the server's list. */
+export function acceptAttribute(config) {
+  const exts = Object.entries(TYPE_BY_EXTENSION)
+    .filter(([, t]) => config.types.includes(t))
+    .map(([e]) => `.${e}`);
+  return [...config.types, ...exts].join(",");
+}

@@ -1,0 +1,76 @@
+// Package webtest starts a headless Chromium for tests that drive the real
+// page, so the web package's own tests and end-to-end tests of
+// `thumbflow dev` share one way of getting a browser.
+package webtest
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// candidates are the names Debian, Ubuntu and Chrome installs use; the
+// THUMBFLOW_CHROMIUM environment variable overrides them.
+var candidates = []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless-shell"}
+
+// ExecPath returns the browser to run, or "" when there is none.
+func ExecPath() string {
+	if p := os.Getenv("THUMBFLOW_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range candidates {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// NewBrowser starts a fresh headless Chromium with its own profile in
+// t.TempDir() and returns a chromedp context for its first tab. The
+// browser is closed when the test ends. Tests are skipped, with the
+// install command in the message, when no Chromium is found.
+//
+// The returned context has no deadline; wrap it with
+// context.WithTimeout for each step that waits on the page.
+func NewBrowser(t testing.TB) context.Context {
+	t.Helper()
+	path := ExecPath()
+	if path == "" {
+		t.Skip("no Chromium found: install it (apt-get install -y chromium) or set THUMBFLOW_CHROMIUM to run the browser tests")
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.WindowSize(1200, 900),
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(allocCtx, chromedp.WithErrorf(t.Logf))
+	// Start the browser now so a broken install fails here, clearly.
+	startCtx, cancelStart := context.WithTimeout(ctx, 30*time.Second)
+	defer cancelStart()
+	if err := chromedp.Do(startCtx); err != nil {
+		cancelCtx()
+		cancelAlloc()
+		t.Fatalf("starting %s: %v", path, err)
+	}
+	t.Cleanup(func() {
+		cancelCtx()
+		cancelAlloc()
+	})
+	return ctx
+}
