@@ -71,7 +71,7 @@ type env struct {
 
 // start serves a gateway the way local/cloud mounts it: the WebSocket on
 // /ws and the management API on every @connections path.
-func start(t *testing.T, opts apigw.Options) *env {
+func start(t testing.TB, opts apigw.Options) *env {
 	t.Helper()
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
