@@ -1,0 +1,58 @@
+package thumbnail
+
+import "testing"
+
+func TestDetect(t *testing.T) {
+	for _, tc := range []struct {
+		head   string
+		format string
+		ok     bool
+	}{
+		{"\xff\xd8\xff\xe0\x00\x10JFIF", "jpeg", true},
+		{"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "png", true},
+		{"GIF89a\x01\x00", "gif", true},
+		{"GIF87a\x01\x00", "gif", true},
+		{"RIFF\x10\x00\x00\x00WEBPVP8L", "webp", true},
+		{"II*\x00\x08\x00\x00\x00\x00\x00", "tiff", true},
+		{"MM\x00*\x00\x00\x00\x08", "tiff", true},
+		{"BM\x36\x00\x00\x00\x00\x00\x00\x00\x36\x00\x00\x00\x28\x00\x00\x00", "bmp", true},
+		{"BMW notes: change the oil", "", false},
+		{"\x00\x00\x00\x18ftypheic", "HEIC", false},
+		{"\x00\x00\x00\x18ftypavif", "AVIF", false},
+		{"<svg xmlns='http://www.w3.org/2000/svg'/>", "SVG", false},
+		{"%PDF-1.4", "PDF", false},
+		{"RIFF\x10\x00\x00\x00WAVEfmt ", "", false},
+		{"", "", false},
+		{"\xff\xd8", "", false},
+	} {
+		f, _ := sniff([]byte(tc.head))
+		gotF, gotOK := Detect([]byte(tc.head))
+		if f != tc.format || gotOK != tc.ok || (tc.ok && gotF != tc.format) {
+			t.Errorf("%q: sniff = %q, Detect = %q, %v; want %q, %v", tc.head, f, gotF, gotOK, tc.format, tc.ok)
+		}
+	}
+}
+
+func TestAcceptedContentTypes(t *testing.T) {
+	types := AcceptedContentTypes()
+	if len(types) != 6 {
+		t.Fatalf("got %v", types)
+	}
+	for _, ct := range types {
+		if !IsAccepted(ct) {
+			t.Errorf("%s listed but not accepted", ct)
+		}
+	}
+	for ct, want := range map[string]bool{
+		"IMAGE/JPEG":             true,
+		"image/png; charset=foo": true,
+		"image/heic":             false,
+		"image/svg+xml":          false,
+		"text/plain":             false,
+		"":                       false,
+	} {
+		if IsAccepted(ct) != want {
+			t.Errorf("IsAccepted(%q) = %v", ct, !want)
+		}
+	}
+}

@@ -1,0 +1,129 @@
+package thumbnail
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// The permanent errors below are one Go type per stable code, each named
+// exactly as its code. aws-lambda-go reports a returned error's type name as
+// errorType, so the state machine can name these types in an ErrorEquals list
+// and know that retrying them is pointless: the same bytes always fail the
+// same way. Convert returns them unwrapped for that reason.
+
+// EmptyFile reports an upload with no bytes at all, which usually means the
+// browser sent the request before the user picked a file.
+type EmptyFile struct{}
+
+func (*EmptyFile) Error() string {
+	return "The file is empty. Choose an image file and upload it again."
+}
+
+func (*EmptyFile) code() string { return "EmptyFile" }
+
+// FileTooLarge reports an upload over the byte limit. It is checked before
+// anything is decoded, so a huge file costs nothing but its transfer.
+type FileTooLarge struct {
+	Size  int64 // bytes received
+	Limit int64 // bytes allowed
+}
+
+func (e *FileTooLarge) Error() string {
+	return fmt.Sprintf("The file is %s; the limit is %s. Choose a smaller image or export it at a lower quality.",
+		formatBytes(e.Size), formatBytes(e.Limit))
+}
+
+func (*FileTooLarge) code() string { return "FileTooLarge" }
+
+// UnsupportedFormat reports a file that was recognised as something other
+// than a supported image, so the user learns what they uploaded (an iPhone
+// HEIC photo, a PDF) and what to convert it to.
+type UnsupportedFormat struct {
+	Format string // what was found, e.g. "HEIC"
+}
+
+func (e *UnsupportedFormat) Error() string {
+	return fmt.Sprintf("The file is a %s image, which is not supported. Convert it to JPEG, PNG, GIF, BMP, TIFF or WebP and upload it again.", e.Format)
+}
+
+func (*UnsupportedFormat) code() string { return "UnsupportedFormat" }
+
+// CorruptImage reports bytes that are not a readable image: no known
+// signature at all, or a known signature followed by data that does not
+// decode (a truncated download, a renamed text file).
+type CorruptImage struct {
+	Format string // detected format, "" when no signature matched
+	Err    error  // the decoder's complaint, for logs; may be nil
+}
+
+func (e *CorruptImage) Error() string {
+	if e.Format == "" {
+		return "The file is not a valid image: it does not start like any image format. Check that you chose the right file."
+	}
+	msg := fmt.Sprintf("The file looks like a %s image but cannot be read; it may be truncated or damaged. Open it in an image editor, save it again and re-upload it.", formatName(e.Format))
+	if e.Err != nil {
+		msg += " (" + e.Err.Error() + ")"
+	}
+	return msg
+}
+
+func (e *CorruptImage) Unwrap() error { return e.Err }
+
+func (*CorruptImage) code() string { return "CorruptImage" }
+
+// ImageTooLarge reports an image whose dimensions exceed the limits. It is
+// found from the header alone, before the pixels are allocated, which is
+// what makes a decompression bomb harmless.
+type ImageTooLarge struct {
+	Width, Height int
+	Reason        string // which limit, e.g. "the limit is 50 megapixels"
+}
+
+func (e *ImageTooLarge) Error() string {
+	return fmt.Sprintf("The image is %d×%d pixels; %s. Resize it and upload it again.", e.Width, e.Height, e.Reason)
+}
+
+func (*ImageTooLarge) code() string { return "ImageTooLarge" }
+
+// TransientError wraps a failure that says nothing about the image, such as
+// a cancelled context or an I/O error, so the caller can retry it and only
+// it.
+type TransientError struct {
+	Op  string // what was being done
+	Err error
+}
+
+func (e *TransientError) Error() string { return "thumbnail: " + e.Op + ": " + e.Err.Error() }
+
+func (e *TransientError) Unwrap() error { return e.Err }
+
+// coded is implemented by the permanent error types.
+type coded interface {
+	error
+	code() string
+}
+
+// Code returns the stable code of a permanent error anywhere in err's chain,
+// or "" when there is none (including for a TransientError), so callers can
+// report codes without a type switch.
+func Code(err error) string {
+	var c coded
+	if errors.As(err, &c) {
+		return c.code()
+	}
+	return ""
+}
+
+// IsPermanent reports whether err will recur on every retry with the same
+// input.
+func IsPermanent(err error) bool { return Code(err) != "" }
+
+func formatBytes(n int64) string {
+	const mib = 1 << 20
+	unit, v := "MB", float64(n)/mib
+	if n < mib {
+		unit, v = "KB", float64(n)/1024
+	}
+	return strings.TrimSuffix(fmt.Sprintf("%.1f", v), ".0") + " " + unit
+}
