@@ -745,3 +745,83 @@ func TestManagementWithRealSigV4(t *testing.T) {
 		t.Errorf("signed delete of an unknown connection: %v, want GoneException", err)
 	}
 }
+
+func TestClientPingsKeepConnectionAlive(t *testing.T) {
+	rec := newRecorder()
+	idle := 300 * time.Millisecond
+	e := start(t, apigw.Options{Handler: rec.handle, Limits: apigw.Limits{IdleTimeout: idle}})
+	c := dial(t, e.wsURL)
+	id := rec.next(t, apigw.RouteConnect).RequestContext.ConnectionID
+	ctx := c.CloseRead(context.Background()) // reads pongs for Ping
+	for i := 0; i < 10; i++ {
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		if err := c.Ping(pctx); err != nil {
+			cancel()
+			t.Fatalf("ping %d: %v", i, err)
+		}
+		cancel()
+		time.Sleep(idle / 4)
+	}
+	if _, err := e.gw.GetConnection(id); err != nil {
+		t.Fatalf("pinging connection was closed as idle: %v", err)
+	}
+	if ev := rec.next(t, apigw.RouteDisconnect); ev.RequestContext.DisconnectStatusCode != 1001 {
+		t.Errorf("once pings stopped: $disconnect status %d, want 1001", ev.RequestContext.DisconnectStatusCode)
+	}
+}
+
+func TestConnectNegotiatesSubprotocolTheHandlerReturns(t *testing.T) {
+	rec := newRecorder()
+	rec.respond = func(_ context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
+		if req.RequestContext.RouteKey == apigw.RouteConnect {
+			return events.APIGatewayProxyResponse{StatusCode: 200, Headers: map[string]string{"Sec-WebSocket-Protocol": "thumbflow.v1"}}, nil
+		}
+		return events.APIGatewayProxyResponse{StatusCode: 200}, nil
+	}
+	e := start(t, apigw.Options{Handler: rec.handle})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, e.wsURL, &websocket.DialOptions{Subprotocols: []string{"thumbflow.v1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	if c.Subprotocol() != "thumbflow.v1" {
+		t.Errorf("negotiated subprotocol %q, want thumbflow.v1", c.Subprotocol())
+	}
+	if got := rec.next(t, apigw.RouteConnect).Headers["Sec-Websocket-Protocol"]; got != "thumbflow.v1" {
+		t.Errorf("$connect saw Sec-WebSocket-Protocol %q", got)
+	}
+}
+
+// A route handler that pushes to its own connection through the management
+// API while handling a message (as subscribe does with the current status)
+// is delivered before its route response.
+func TestHandlerPostsToItsOwnConnectionDuringARoute(t *testing.T) {
+	rec := newRecorder()
+	clients := make(chan *apigatewaymanagementapi.Client, 1)
+	var client *apigatewaymanagementapi.Client
+	rec.respond = func(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
+		if req.RequestContext.RouteKey != "subscribe" {
+			return events.APIGatewayProxyResponse{StatusCode: 200}, nil
+		}
+		if client == nil {
+			client = <-clients
+		}
+		id := req.RequestContext.ConnectionID
+		if _, err := client.PostToConnection(ctx, &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: &id, Data: []byte(`{"status":"converting"}`)}); err != nil {
+			return events.APIGatewayProxyResponse{}, err
+		}
+		return events.APIGatewayProxyResponse{StatusCode: 200, Body: `{"type":"subscribed"}`}, nil
+	}
+	e := start(t, apigw.Options{Handler: rec.handle, Routes: []string{"subscribe"}})
+	clients <- e.client
+	c := dial(t, e.wsURL)
+	write(t, c, `{"action":"subscribe"}`)
+	if got := read(t, c); got != `{"status":"converting"}` {
+		t.Errorf("first frame %q, want the pushed status", got)
+	}
+	if got := read(t, c); got != `{"type":"subscribed"}` {
+		t.Errorf("second frame %q, want the route response", got)
+	}
+}
