@@ -1,0 +1,325 @@
+package s3
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/johannesboyne/gofakes3"
+
+	"thumbflow/local/sigv4"
+)
+
+// maxFormFields bounds the non-file part of a POST form, as S3 limits it to
+// 20 KB, so a hostile form cannot exhaust memory before the policy check.
+const maxFormFields = 20 << 10
+
+// maxPostObject is S3's 5 GB limit on a POST upload.
+const maxPostObject = 5 << 30
+
+// exemptFields need no policy condition: S3 exempts the signature, the file,
+// the policy itself and x-ignore-* fields.
+func exemptField(name string) bool {
+	return name == "x-amz-signature" || name == "file" || name == "policy" || strings.HasPrefix(name, "x-ignore-")
+}
+
+// storedFields are the form fields S3 keeps as system metadata; with
+// x-amz-meta-* they are the only fields that reach the object.
+var storedFields = map[string]string{
+	"content-type":        "Content-Type",
+	"content-disposition": "Content-Disposition",
+	"content-encoding":    "Content-Encoding",
+	"cache-control":       internalPrefix + "Cache-Control",
+	"content-language":    internalPrefix + "Content-Language",
+	"expires":             internalPrefix + "Expires",
+}
+
+type policyDoc struct {
+	Expiration string            `json:"expiration"`
+	Conditions []json.RawMessage `json:"conditions"`
+}
+
+type postError struct {
+	status        int
+	code, message string
+}
+
+func (e *postError) Error() string { return e.code + ": " + e.message }
+
+func policyDenied(reason string) *postError {
+	return &postError{http.StatusForbidden, "AccessDenied", "Invalid according to Policy: " + reason}
+}
+
+// postObject handles a browser-based upload (HTML form POST), verifying the
+// signed policy before a byte of the file is stored.
+func (s *Server) postObject(w http.ResponseWriter, r *http.Request, bucket string) {
+	if ok, _ := s.store.BucketExists(bucket); !ok {
+		s.writeError(w, r, http.StatusNotFound, "NoSuchBucket", "The specified bucket does not exist")
+		return
+	}
+	fields, file, filename, err := s.readForm(r)
+	if err == nil {
+		err = s.checkPolicy(bucket, fields, filename)
+	}
+	var data []byte
+	if err == nil {
+		data, err = readFile(file, fields["\x00max"], fields["\x00min"])
+	}
+	if err != nil {
+		var pe *postError
+		var se *sigv4.Error
+		switch {
+		case errors.As(err, &pe):
+			s.writeError(w, r, pe.status, pe.code, pe.message)
+		case errors.As(err, &se):
+			s.writeError(w, r, se.Status, se.Code, se.Message)
+		default:
+			s.writeError(w, r, http.StatusBadRequest, "MalformedPOSTRequest", "The body of your POST request is not well-formed multipart/form-data.")
+		}
+		return
+	}
+	key := strings.ReplaceAll(fields["key"], "${filename}", filename)
+
+	meta := map[string]string{"Last-Modified": s.opts.Now().UTC().Format(http.TimeFormat)}
+	for name, v := range fields {
+		if h, ok := storedFields[name]; ok {
+			meta[h] = v
+		} else if strings.HasPrefix(name, "x-amz-meta-") {
+			meta[http.CanonicalHeaderKey(name)] = v
+		}
+	}
+	if meta["Content-Type"] == "" {
+		meta["Content-Type"] = "binary/octet-stream"
+	}
+	if _, err := s.store.PutObject(bucket, key, meta, bytes.NewReader(data), int64(len(data)), nil); err != nil {
+		s.writeBackendError(w, r, err)
+		return
+	}
+	obj, err := s.store.HeadObject(bucket, key)
+	if err != nil {
+		s.writeBackendError(w, r, err)
+		return
+	}
+	obj.Contents.Close()
+	etag := gofakes3.FormatETag(obj.Hash)
+	if err := s.objectCreated(r, bucket, key, "ObjectCreated:Post", int64(len(data)), etag); err != nil {
+		s.log.Error("recording object-created event", "bucket", bucket, "key", key, "err", err)
+		s.writeError(w, r, http.StatusInternalServerError, "InternalError", "We encountered an internal error. Please try again.")
+		return
+	}
+
+	location := "http://" + r.Host + "/" + bucket + "/" + url.PathEscape(key)
+	w.Header().Set("ETag", etag)
+	w.Header().Set("Location", location)
+	if redirect := fields["success_action_redirect"]; redirect != "" {
+		if u, err := url.Parse(redirect); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
+			q := u.Query()
+			q.Set("bucket", bucket)
+			q.Set("key", key)
+			q.Set("etag", etag)
+			u.RawQuery = q.Encode()
+			w.Header().Set("Location", u.String())
+			w.WriteHeader(http.StatusSeeOther)
+			return
+		}
+	}
+	switch fields["success_action_status"] {
+	case "200":
+		w.WriteHeader(http.StatusOK)
+	case "201":
+		type postResponse struct {
+			XMLName  xml.Name `xml:"PostResponse"`
+			Location string   `xml:"Location"`
+			Bucket   string   `xml:"Bucket"`
+			Key      string   `xml:"Key"`
+			ETag     string   `xml:"ETag"`
+		}
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusCreated)
+		io.WriteString(w, xml.Header)
+		xml.NewEncoder(w).Encode(postResponse{Location: location, Bucket: bucket, Key: key, ETag: etag})
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// readForm reads the form up to and including the start of the file part,
+// which S3 requires to be the last field. Field names are lower-cased
+// because S3 matches them case-insensitively.
+func (s *Server) readForm(r *http.Request) (map[string]string, io.Reader, string, error) {
+	_, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || params["boundary"] == "" {
+		return nil, nil, "", err
+	}
+	mr := multipart.NewReader(r.Body, params["boundary"])
+	fields := map[string]string{}
+	total := 0
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			return nil, nil, "", &postError{http.StatusBadRequest, "InvalidArgument", "POST requires exactly one file upload per request."}
+		}
+		if err != nil {
+			return nil, nil, "", err
+		}
+		name := strings.ToLower(part.FormName())
+		if name == "file" {
+			if _, ok := fields["key"]; !ok {
+				return nil, nil, "", &postError{http.StatusBadRequest, "InvalidArgument", "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields."}
+			}
+			return fields, part, part.FileName(), nil
+		}
+		b, err := io.ReadAll(io.LimitReader(part, maxFormFields+1))
+		if err != nil {
+			return nil, nil, "", err
+		}
+		total += len(b)
+		if total > maxFormFields {
+			return nil, nil, "", &postError{http.StatusBadRequest, "MaxPostPreDataLengthExceeded", "Your POST request fields preceding the upload file were too large."}
+		}
+		if _, dup := fields[name]; dup {
+			return nil, nil, "", &postError{http.StatusBadRequest, "InvalidArgument", fmt.Sprintf("Field %q is specified more than once.", name)}
+		}
+		fields[name] = string(b)
+	}
+}
+
+// checkPolicy verifies the policy signature, expiry and conditions. The
+// content-length-range bounds are returned through fields under NUL-prefixed
+// names, which no form field can have.
+func (s *Server) checkPolicy(bucket string, fields map[string]string, filename string) error {
+	if fields["policy"] == "" || fields["x-amz-signature"] == "" {
+		return &postError{http.StatusForbidden, "AccessDenied", "Access Denied"}
+	}
+	if _, err := s.auth.VerifyPolicy(sigv4.PolicySignature{
+		Algorithm:  fields["x-amz-algorithm"],
+		Credential: fields["x-amz-credential"],
+		Date:       fields["x-amz-date"],
+		Policy:     fields["policy"],
+		Signature:  fields["x-amz-signature"],
+	}); err != nil {
+		return err
+	}
+	raw, err := base64.StdEncoding.DecodeString(fields["policy"])
+	if err != nil {
+		return &postError{http.StatusBadRequest, "InvalidPolicyDocument", "Invalid Policy: Invalid 'Policy' encoding."}
+	}
+	var doc policyDoc
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return &postError{http.StatusBadRequest, "InvalidPolicyDocument", "Invalid Policy: Invalid JSON."}
+	}
+	exp, err := time.Parse(time.RFC3339, doc.Expiration)
+	if err != nil {
+		return &postError{http.StatusBadRequest, "InvalidPolicyDocument", "Invalid Policy: Invalid 'expiration' value: '" + doc.Expiration + "'"}
+	}
+	if !s.opts.Now().Before(exp) {
+		return policyDenied("Policy expired.")
+	}
+
+	values := func(name string) string {
+		switch name {
+		case "bucket":
+			return bucket
+		case "key":
+			return strings.ReplaceAll(fields["key"], "${filename}", filename)
+		}
+		return fields[name]
+	}
+	covered := map[string]bool{}
+	minSize, maxSize := int64(0), int64(maxPostObject)
+	for _, c := range doc.Conditions {
+		var obj map[string]any
+		if json.Unmarshal(c, &obj) == nil {
+			if len(obj) != 1 {
+				return &postError{http.StatusBadRequest, "InvalidPolicyDocument", "Invalid Policy: Invalid Simple-Condition: Simple-Conditions must have exactly one property specified."}
+			}
+			for k, v := range obj {
+				name := strings.ToLower(k)
+				want, ok := v.(string)
+				if !ok {
+					return &postError{http.StatusBadRequest, "InvalidPolicyDocument", "Invalid Policy: Invalid Simple-Condition: value must be a string."}
+				}
+				covered[name] = true
+				if values(name) != want {
+					return policyDenied(fmt.Sprintf("Policy Condition failed: [\"eq\", \"$%s\", %q]", k, want))
+				}
+			}
+			continue
+		}
+		var arr []any
+		if err := json.Unmarshal(c, &arr); err != nil || len(arr) != 3 {
+			return &postError{http.StatusBadRequest, "InvalidPolicyDocument", "Invalid Policy: Invalid Condition: " + string(c)}
+		}
+		op, _ := arr[0].(string)
+		switch strings.ToLower(op) {
+		case "content-length-range":
+			lo, ok1 := arr[1].(float64)
+			hi, ok2 := arr[2].(float64)
+			if !ok1 || !ok2 || lo < 0 || hi < lo {
+				return &postError{http.StatusBadRequest, "InvalidPolicyDocument", "Invalid Policy: Invalid content-length-range: " + string(c)}
+			}
+			minSize, maxSize = max(minSize, int64(lo)), min(maxSize, int64(hi))
+		case "eq", "starts-with":
+			field, ok1 := arr[1].(string)
+			want, ok2 := arr[2].(string)
+			if !ok1 || !ok2 || !strings.HasPrefix(field, "$") {
+				return &postError{http.StatusBadRequest, "InvalidPolicyDocument", "Invalid Policy: Invalid Condition: " + string(c)}
+			}
+			name := strings.ToLower(field[1:])
+			covered[name] = true
+			got := values(name)
+			var pass bool
+			if strings.EqualFold(op, "eq") {
+				pass = got == want
+			} else {
+				pass = strings.HasPrefix(got, want)
+			}
+			if !pass {
+				return policyDenied(fmt.Sprintf("Policy Condition failed: [%q, %q, %q]", op, field, want))
+			}
+		default:
+			return &postError{http.StatusBadRequest, "InvalidPolicyDocument", "Invalid Policy: Invalid Condition: unknown operator " + strconv.Quote(op)}
+		}
+	}
+	var extra []string
+	for name := range fields {
+		if !exemptField(name) && !covered[name] {
+			extra = append(extra, name)
+		}
+	}
+	if len(extra) > 0 {
+		return policyDenied("Extra input fields: " + strings.Join(extra, ", "))
+	}
+	fields["\x00min"] = strconv.FormatInt(minSize, 10)
+	fields["\x00max"] = strconv.FormatInt(maxSize, 10)
+	return nil
+}
+
+// readFile reads the file part, refusing to buffer past the policy's
+// maximum so an oversized upload is rejected without being stored.
+func readFile(file io.Reader, maxStr, minStr string) ([]byte, error) {
+	maxSize, _ := strconv.ParseInt(maxStr, 10, 64)
+	minSize, _ := strconv.ParseInt(minStr, 10, 64)
+	data, err := io.ReadAll(io.LimitReader(file, maxSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > maxSize {
+		return nil, &postError{http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size"}
+	}
+	if int64(len(data)) < minSize {
+		return nil, &postError{http.StatusBadRequest, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size"}
+	}
+	return data, nil
+}

@@ -1,0 +1,294 @@
+package s3
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+)
+
+// store is the gofakes3 backend. Reads are served from gofakes3's in-memory
+// backend; with a directory, every change is written through to disk and
+// fsynced before it is acknowledged, and the directory is loaded back into
+// memory at startup. Keeping the index in memory reuses s3mem's listing and
+// paging logic, which is the hardest part of a backend to get right.
+//
+// It deliberately does not implement gofakes3.VersionedBackend, so that
+// versioning requests are refused instead of half-working in memory only.
+type store struct {
+	mem *s3mem.Backend
+	dir string // "" keeps everything in memory
+
+	mu sync.Mutex // orders disk writes with their in-memory counterparts
+}
+
+var _ gofakes3.Backend = (*store)(nil)
+
+// objectRecord is the header of an object file on disk.
+type objectRecord struct {
+	Key      string            `json:"key"`
+	Metadata map[string]string `json:"metadata"`
+	Size     int64             `json:"size"`
+}
+
+func newStore(dir string) (*store, error) {
+	s := &store{mem: s3mem.New(), dir: dir}
+	if dir == "" {
+		return s, nil
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "buckets"), 0o755); err != nil {
+		return nil, fmt.Errorf("creating data directory: %w", err)
+	}
+	if err := s.load(); err != nil {
+		return nil, fmt.Errorf("loading objects from %s: %w", dir, err)
+	}
+	return s, nil
+}
+
+func (s *store) bucketDir(bucket string) string {
+	return filepath.Join(s.dir, "buckets", url.PathEscape(bucket))
+}
+
+func (s *store) objectPath(bucket, key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return filepath.Join(s.bucketDir(bucket), hex.EncodeToString(sum[:])+".obj")
+}
+
+func (s *store) load() error {
+	buckets, err := os.ReadDir(filepath.Join(s.dir, "buckets"))
+	if err != nil {
+		return err
+	}
+	for _, b := range buckets {
+		if !b.IsDir() {
+			continue
+		}
+		name, err := url.PathUnescape(b.Name())
+		if err != nil {
+			return fmt.Errorf("bucket directory %q: %w", b.Name(), err)
+		}
+		if err := s.mem.CreateBucket(name); err != nil {
+			return fmt.Errorf("bucket %q: %w", name, err)
+		}
+		files, err := os.ReadDir(s.bucketDir(name))
+		if err != nil {
+			return err
+		}
+		for _, f := range files {
+			if !strings.HasSuffix(f.Name(), ".obj") {
+				continue // leftovers of an interrupted write
+			}
+			rec, data, err := readObjectFile(filepath.Join(s.bucketDir(name), f.Name()))
+			if err != nil {
+				return err
+			}
+			if _, err := s.mem.PutObject(name, rec.Key, rec.Metadata, bytes.NewReader(data), int64(len(data)), nil); err != nil {
+				return fmt.Errorf("restoring %s/%s: %w", name, rec.Key, err)
+			}
+		}
+	}
+	return nil
+}
+
+// readObjectFile reads [4-byte header length][JSON header][data].
+func readObjectFile(path string) (objectRecord, []byte, error) {
+	var rec objectRecord
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return rec, nil, err
+	}
+	if len(b) < 4 {
+		return rec, nil, fmt.Errorf("%s: truncated object file", path)
+	}
+	n := int(binary.BigEndian.Uint32(b))
+	if 4+n > len(b) {
+		return rec, nil, fmt.Errorf("%s: truncated object header", path)
+	}
+	if err := json.Unmarshal(b[4:4+n], &rec); err != nil {
+		return rec, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	data := b[4+n:]
+	if int64(len(data)) != rec.Size {
+		return rec, nil, fmt.Errorf("%s: object is %d bytes, header says %d", path, len(data), rec.Size)
+	}
+	return rec, data, nil
+}
+
+// writeFileDurable writes via a temporary file, fsyncs it, renames it into
+// place and fsyncs the directory, so a crash leaves the old or the new file.
+func writeFileDurable(path string, parts ...[]byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	for _, p := range parts {
+		if _, err = f.Write(p); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+func (s *store) ListBuckets() ([]gofakes3.BucketInfo, error) { return s.mem.ListBuckets() }
+
+func (s *store) ListBucket(name string, prefix *gofakes3.Prefix, page gofakes3.ListBucketPage) (*gofakes3.ObjectList, error) {
+	return s.mem.ListBucket(name, prefix, page)
+}
+
+func (s *store) BucketExists(name string) (bool, error) { return s.mem.BucketExists(name) }
+
+func (s *store) CreateBucket(name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.mem.CreateBucket(name); err != nil {
+		return err
+	}
+	if s.dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(s.bucketDir(name), 0o755); err != nil {
+		s.mem.DeleteBucket(name)
+		return fmt.Errorf("creating bucket directory: %w", err)
+	}
+	return syncDir(filepath.Dir(s.bucketDir(name)))
+}
+
+func (s *store) DeleteBucket(name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.mem.DeleteBucket(name); err != nil {
+		return err
+	}
+	return s.removeBucketDir(name)
+}
+
+func (s *store) ForceDeleteBucket(name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.mem.ForceDeleteBucket(name); err != nil {
+		return err
+	}
+	return s.removeBucketDir(name)
+}
+
+func (s *store) removeBucketDir(name string) error {
+	if s.dir == "" {
+		return nil
+	}
+	if err := os.RemoveAll(s.bucketDir(name)); err != nil {
+		return fmt.Errorf("removing bucket directory: %w", err)
+	}
+	return nil
+}
+
+func (s *store) GetObject(bucket, key string, rng *gofakes3.ObjectRangeRequest) (*gofakes3.Object, error) {
+	return s.mem.GetObject(bucket, key, rng)
+}
+
+func (s *store) HeadObject(bucket, key string) (*gofakes3.Object, error) {
+	return s.mem.HeadObject(bucket, key)
+}
+
+func (s *store) PutObject(bucket, key string, meta map[string]string, input io.Reader, size int64, cond *gofakes3.PutConditions) (gofakes3.PutObjectResult, error) {
+	data, err := io.ReadAll(input)
+	if err != nil {
+		return gofakes3.PutObjectResult{}, fmt.Errorf("reading object body: %w", err)
+	}
+	if int64(len(data)) != size {
+		return gofakes3.PutObjectResult{}, gofakes3.ErrIncompleteBody
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	res, err := s.mem.PutObject(bucket, key, meta, bytes.NewReader(data), size, cond)
+	if err != nil || s.dir == "" {
+		return res, err
+	}
+	hdr, err := json.Marshal(objectRecord{Key: key, Metadata: meta, Size: size})
+	if err != nil {
+		return res, err
+	}
+	var n [4]byte
+	binary.BigEndian.PutUint32(n[:], uint32(len(hdr)))
+	if err := writeFileDurable(s.objectPath(bucket, key), n[:], hdr, data); err != nil {
+		// Memory must not claim what the disk does not hold.
+		s.mem.DeleteObject(bucket, key)
+		return res, fmt.Errorf("persisting %s/%s: %w", bucket, key, err)
+	}
+	return res, nil
+}
+
+func (s *store) DeleteObject(bucket, key string) (gofakes3.ObjectDeleteResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	res, err := s.mem.DeleteObject(bucket, key)
+	if err != nil {
+		return res, err
+	}
+	return res, s.removeObjectFile(bucket, key)
+}
+
+func (s *store) removeObjectFile(bucket, key string) error {
+	if s.dir == "" {
+		return nil
+	}
+	if err := os.Remove(s.objectPath(bucket, key)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("deleting %s/%s: %w", bucket, key, err)
+	}
+	return nil
+}
+
+func (s *store) DeleteMulti(bucket string, keys ...string) (gofakes3.MultiDeleteResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	res, err := s.mem.DeleteMulti(bucket, keys...)
+	if err != nil {
+		return res, err
+	}
+	for _, d := range res.Deleted {
+		if err := s.removeObjectFile(bucket, d.Key); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+func (s *store) CopyObject(srcBucket, srcKey, dstBucket, dstKey string, meta map[string]string) (gofakes3.CopyObjectResult, error) {
+	// Routed through s.PutObject so the copy is persisted too.
+	return gofakes3.CopyObject(s, srcBucket, srcKey, dstBucket, dstKey, meta)
+}
