@@ -64,7 +64,7 @@ type Registry struct {
 type function struct {
 	name    string
 	arn     string
-	handler awslambda.Handler
+	handler any // as registered; wrapped afresh per invocation, see invoke
 	opts    FunctionOptions
 
 	running int     // guarded by Registry.mu
@@ -105,7 +105,7 @@ func (r *Registry) Register(ref string, handler any, opts FunctionOptions) error
 	f := &function{
 		name:    name,
 		arn:     fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", r.region, r.account, name),
-		handler: awslambda.NewHandler(handler),
+		handler: handler,
 		opts:    opts,
 	}
 	if strings.HasPrefix(ref, "arn:") {
@@ -217,7 +217,11 @@ func (f *function) invoke(ctx context.Context, reqID string, payload []byte, fau
 			if fault == FaultPanic {
 				panic(fmt.Sprintf("injected fault: %s panicked", f.name))
 			}
-			out, err := f.handler.Invoke(fctx, payload)
+			// aws-lambda-go's Handler returns a slice of a pooled buffer
+			// that it recycles for its next invocation, which is fine in
+			// a one-invocation-at-a-time Lambda process but not here: a
+			// handler per invocation owns its pool.
+			out, err := awslambda.NewHandler(f.handler).Invoke(fctx, payload)
 			o = outcome{out: out, err: err}
 		}()
 	}

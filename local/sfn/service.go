@@ -1,0 +1,378 @@
+// Package sfn is the local Step Functions service: the AWS JSON 1.0 API that
+// the sfn SDK client and `aws stepfunctions` talk to, and the engine that
+// runs executions with the ASL interpreter and keeps their histories in the
+// data directory, so that a killed `thumbflow dev` picks its executions up
+// where they stopped.
+package sfn
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"thumbflow/local/asl"
+)
+
+// Verifier checks a request's SigV4 signature. It is satisfied by the local
+// cloud's sigv4 verifier; errors it returns are rendered as AWS renders
+// authentication failures (an ErrorCode method, if present, names the code).
+type Verifier interface {
+	Verify(r *http.Request, service string) error
+}
+
+// Options configure a Service.
+type Options struct {
+	// DataDir holds state machines, executions and histories; empty keeps
+	// everything in memory.
+	DataDir string
+	// Invoker runs the Lambda functions that Task states call.
+	Invoker asl.Invoker
+	// Clock drives Wait states, retries, timeouts and timestamps; nil is the
+	// wall clock.
+	Clock asl.Clock
+	// Verifier checks request signatures; nil accepts unsigned requests,
+	// which only in-process tests should rely on.
+	Verifier Verifier
+	// Region and AccountID go into the ARNs the service mints.
+	Region    string
+	AccountID string
+	// Logger receives engine events; nil uses slog.Default().
+	Logger *slog.Logger
+}
+
+// ExecutionSummary describes an execution that ended, for observers such as
+// alerting.
+type ExecutionSummary struct {
+	ExecutionARN    string
+	StateMachineARN string
+	Name            string
+	Status          string
+	StartDate       time.Time
+	StopDate        time.Time
+	Input           json.RawMessage
+	Output          json.RawMessage
+	Error           string
+	Cause           string
+}
+
+// program is what the engine needs from a parsed definition. It is the
+// surface of *asl.Machine, kept behind an interface so that the engine can
+// be tested without the interpreter.
+type program interface {
+	Run(ctx context.Context, exec asl.Execution, opts asl.Options) asl.Result
+	Resume(ctx context.Context, exec asl.Execution, from asl.Checkpoint, opts asl.Options) asl.Result
+}
+
+// parseDefinition is set by the file that links the real interpreter.
+var parseDefinition func(definition []byte) (program, error)
+
+// Service is the local Step Functions service. It is an http.Handler for
+// AWS JSON 1.0 requests and also offers the operations as Go methods.
+type Service struct {
+	opts  Options
+	parse func([]byte) (program, error)
+	log   *slog.Logger
+	store *store
+
+	ctx    context.Context // cancelled by Close and kill
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	closed atomic.Bool
+	killed atomic.Bool
+
+	mu         sync.Mutex
+	machines   map[string]*stateMachine // by ARN
+	executions map[string]*execution    // by ARN
+	observers  []func(ExecutionSummary)
+	unnotified []*execution // ended before any observer was registered
+}
+
+type stateMachine struct {
+	ARN        string    `json:"arn"`
+	Name       string    `json:"name"`
+	Definition string    `json:"definition"`
+	RoleARN    string    `json:"roleArn"`
+	Type       string    `json:"type"`
+	Created    time.Time `json:"created"`
+}
+
+// execution is one run. Fields after mu are guarded by it.
+type execution struct {
+	ARN             string          `json:"arn"`
+	Name            string          `json:"name"`
+	StateMachineARN string          `json:"stateMachineArn"`
+	Definition      string          `json:"definition"`
+	RoleARN         string          `json:"roleArn"`
+	Input           json.RawMessage `json:"input"`
+	Start           time.Time       `json:"start"`
+
+	prog   program
+	cancel context.CancelCauseFunc
+	done   chan struct{}
+	log    *execLog
+
+	mu       sync.Mutex
+	events   []asl.Event
+	cp       asl.Checkpoint // last checkpoint
+	cpEvent  int64          // the event id cp was recorded with
+	status   string
+	output   json.RawMessage
+	errName  string
+	cause    string
+	stop     time.Time
+	notified bool
+}
+
+func (e *execution) summary() ExecutionSummary {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return ExecutionSummary{
+		ExecutionARN: e.ARN, StateMachineARN: e.StateMachineARN, Name: e.Name,
+		Status: e.status, StartDate: e.Start, StopDate: e.stop,
+		Input: e.Input, Output: e.output, Error: e.errName, Cause: e.cause,
+	}
+}
+
+// New opens the service. Executions that were running when the data
+// directory was last used resume from their last checkpoint.
+func New(opts Options) (*Service, error) {
+	if parseDefinition == nil {
+		return nil, errors.New("sfn: no ASL interpreter linked")
+	}
+	return newService(opts, parseDefinition)
+}
+
+func newService(opts Options, parse func([]byte) (program, error)) (*Service, error) {
+	if opts.Region == "" {
+		opts.Region = "us-east-1"
+	}
+	if opts.AccountID == "" {
+		opts.AccountID = "000000000000"
+	}
+	if opts.Clock == nil {
+		opts.Clock = wallClock{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &Service{
+		opts:       opts,
+		parse:      parse,
+		log:        opts.Logger.With("component", "stepfunctions"),
+		machines:   map[string]*stateMachine{},
+		executions: map[string]*execution{},
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	st, err := openStore(opts.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	s.store = st
+	machines, execs, err := st.load()
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range machines {
+		s.machines[m.ARN] = m
+	}
+	var resume []*execution
+	for _, e := range execs {
+		s.executions[e.ARN] = e
+		switch {
+		case e.status == asl.StatusRunning:
+			resume = append(resume, e)
+		case !e.notified:
+			s.unnotified = append(s.unnotified, e)
+		}
+	}
+	sort.Slice(resume, func(i, j int) bool { return resume[i].Start.Before(resume[j].Start) })
+	for _, e := range resume {
+		prog, err := s.parse([]byte(e.Definition))
+		if err != nil {
+			s.log.Error("cannot resume execution: definition no longer parses", "execution", e.ARN, "err", err)
+			s.finish(e, asl.Result{Status: asl.StatusFailed, Error: "States.Runtime", Cause: "definition no longer valid: " + err.Error()})
+			continue
+		}
+		e.prog = prog
+		if err := e.rewindToCheckpoint(); err != nil {
+			return nil, fmt.Errorf("sfn: resuming %s: %w", e.ARN, err)
+		}
+		s.log.Info("resuming execution", "execution", e.ARN, "fromEvent", e.cpEvent)
+		s.launch(e, true)
+	}
+	return s, nil
+}
+
+// Close stops the engine: running executions are interrupted without a
+// terminal event, so that the next New on the same data directory resumes
+// them. It waits for them to let go of the data directory.
+func (s *Service) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	s.cancel()
+	s.wg.Wait()
+	return s.store.close()
+}
+
+// kill simulates the process dying: nothing more is written, nothing is
+// waited for.
+func (s *Service) kill() {
+	s.killed.Store(true)
+	s.closed.Store(true)
+	s.store.kill()
+	s.cancel()
+}
+
+// OnExecutionEnd registers fn to be called once for every execution that
+// ends. Executions that ended while no observer was registered (including
+// before a restart) are delivered to the first observer, so register it right
+// after New.
+func (s *Service) OnExecutionEnd(fn func(ExecutionSummary)) {
+	s.mu.Lock()
+	s.observers = append(s.observers, fn)
+	pending := s.unnotified
+	s.unnotified = nil
+	s.mu.Unlock()
+	for _, e := range pending {
+		s.notify(e, []func(ExecutionSummary){fn})
+	}
+}
+
+func (s *Service) notify(e *execution, observers []func(ExecutionSummary)) {
+	sum := e.summary()
+	for _, fn := range observers {
+		func() {
+			defer func() {
+				if v := recover(); v != nil {
+					s.log.Error("execution observer panicked", "execution", e.ARN, "panic", fmt.Sprint(v))
+				}
+			}()
+			fn(sum)
+		}()
+	}
+	e.mu.Lock()
+	e.notified = true
+	e.mu.Unlock()
+	if err := e.log.append(logRecord{Notified: true}, false); err != nil {
+		s.log.Error("recording notification", "execution", e.ARN, "err", err)
+	}
+}
+
+// launch runs e on its own goroutine.
+func (s *Service) launch(e *execution, resume bool) {
+	ctx, cancel := context.WithCancelCause(s.ctx)
+	e.mu.Lock()
+	e.cancel = cancel
+	e.done = make(chan struct{})
+	e.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer cancel(nil)
+		exec := asl.Execution{
+			ARN: e.ARN, Name: e.Name, StateMachineARN: e.StateMachineARN,
+			StateMachineName: nameFromARN(e.StateMachineARN), RoleARN: e.RoleARN,
+			StartTime: e.Start, Input: e.Input,
+		}
+		opts := asl.Options{Clock: s.opts.Clock, Invoker: s.opts.Invoker, Record: func(ev asl.Event, cp asl.Checkpoint) error {
+			return s.record(e, ev, cp)
+		}}
+		var res asl.Result
+		func() {
+			defer func() {
+				if v := recover(); v != nil {
+					s.log.Error("interpreter panicked", "execution", e.ARN, "panic", fmt.Sprint(v))
+					res = asl.Result{Status: asl.StatusFailed, Error: "States.Runtime", Cause: fmt.Sprintf("internal error: %v", v)}
+				}
+			}()
+			e.mu.Lock()
+			cp := e.cp
+			e.mu.Unlock()
+			if resume && cp != nil {
+				res = e.prog.Resume(ctx, exec, cp, opts)
+			} else {
+				res = e.prog.Run(ctx, exec, opts)
+			}
+		}()
+		if res.Status == "" {
+			// Interrupted: shutdown, a kill, or a failed write. The
+			// execution stays RUNNING and resumes on the next start.
+			s.log.Info("execution interrupted", "execution", e.ARN)
+			return
+		}
+		s.finish(e, res)
+	}()
+}
+
+// record persists one history event before the interpreter moves past it.
+func (s *Service) record(e *execution, ev asl.Event, cp asl.Checkpoint) error {
+	if s.killed.Load() {
+		return errKilled
+	}
+	if err := e.log.append(logRecord{Event: &ev, Checkpoint: cp}, false); err != nil {
+		s.log.Error("recording history event", "execution", e.ARN, "event", ev.ID, "err", err)
+		return err
+	}
+	e.mu.Lock()
+	e.events = append(e.events, ev)
+	if cp != nil {
+		e.cp, e.cpEvent = cp, ev.ID
+	}
+	e.mu.Unlock()
+	return nil
+}
+
+var errKilled = errors.New("sfn: service killed")
+
+// finish records how e ended and tells the observers, once.
+func (s *Service) finish(e *execution, res asl.Result) {
+	if s.killed.Load() {
+		return
+	}
+	stop := s.opts.Clock.Now()
+	end := &endRecord{Status: res.Status, Output: res.Output, Error: res.Error, Cause: res.Cause, Stop: stop}
+	if err := e.log.append(logRecord{End: end}, true); err != nil {
+		s.log.Error("recording execution end", "execution", e.ARN, "err", err)
+	}
+	e.mu.Lock()
+	e.status, e.output, e.errName, e.cause, e.stop = res.Status, res.Output, res.Error, res.Cause, stop
+	done := e.done
+	e.mu.Unlock()
+	if done != nil {
+		close(done)
+	}
+	s.log.Info("execution ended", "execution", e.ARN, "status", res.Status, "error", res.Error)
+	s.mu.Lock()
+	observers := slices.Clone(s.observers)
+	if len(observers) == 0 {
+		s.unnotified = append(s.unnotified, e)
+	}
+	s.mu.Unlock()
+	if len(observers) > 0 {
+		s.notify(e, observers)
+	}
+}
+
+type wallClock struct{}
+
+func (wallClock) Now() time.Time { return time.Now().UTC() }
+
+func (wallClock) Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
