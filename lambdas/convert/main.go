@@ -1,5 +1,5 @@
-// Command convert is the Lambda function that turns an original into its
-// renditions.
+// Command convert is a Lambda function the state machine calls:
+// it turns an original into its renditions.
 package main
 
 import (
@@ -7,27 +7,14 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"thumbflow/lambdas/pipeline"
 	"thumbflow/lambdas/wiring"
-	"thumbflow/thumbnail"
 )
 
 func main() {
 	log := wiring.Logger("convert")
 	var env wiring.Env
-	output := env.Require("OUTPUT_BUCKET")
-	records := env.Require("RECORDS_BUCKET")
-	connections := env.Require("CONNECTIONS_ENDPOINT")
-	wiring.Must(log, env.Err())
 	cfg, err := wiring.AWS(context.Background())
-	wiring.Must(log, err)
-	s3c := wiring.S3(cfg)
-	h := &pipeline.Convert{
-		S3:           s3c,
-		OutputBucket: output,
-		Spec:         thumbnail.DefaultSpec(),
-		Publisher:    wiring.Publisher(s3c, wiring.Connections(cfg, connections), records, log),
-		Log:          log,
-	}
+	h := wiring.Convert(&env, cfg, log)
+	wiring.Must(log, &env, err)
 	lambda.Start(h.Handle)
 }

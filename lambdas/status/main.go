@@ -1,5 +1,5 @@
-// Command status is the Lambda function the state machine calls to record
-// a change of state and push it to the browsers watching the upload.
+// Command status is a Lambda function the state machine calls:
+// it records a change of state and pushes it to the browsers watching.
 package main
 
 import (
@@ -7,21 +7,14 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"thumbflow/lambdas/pipeline"
 	"thumbflow/lambdas/wiring"
 )
 
 func main() {
 	log := wiring.Logger("status")
 	var env wiring.Env
-	records := env.Require("RECORDS_BUCKET")
-	connections := env.Require("CONNECTIONS_ENDPOINT")
-	wiring.Must(log, env.Err())
 	cfg, err := wiring.AWS(context.Background())
-	wiring.Must(log, err)
-	h := &pipeline.Status{
-		Publisher: wiring.Publisher(wiring.S3(cfg), wiring.Connections(cfg, connections), records, log),
-		Log:       log,
-	}
+	h := wiring.Status(&env, cfg, log)
+	wiring.Must(log, &env, err)
 	lambda.Start(h.Handle)
 }

@@ -55,7 +55,11 @@ func Logger(function string) *slog.Logger {
 }
 
 // Must ends a cold start that cannot work, with the reason in the log.
-func Must(log *slog.Logger, err error) {
+// Missing variables are reported first, all at once.
+func Must(log *slog.Logger, env *Env, err error) {
+	if envErr := env.Err(); envErr != nil {
+		err = envErr
+	}
 	if err != nil {
 		log.Error("cannot start", "error", err)
 		os.Exit(1)

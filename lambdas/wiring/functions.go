@@ -1,0 +1,76 @@
+package wiring
+
+import (
+	"log/slog"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"thumbflow/lambdas/pipeline"
+	"thumbflow/thumbnail"
+	"thumbflow/upload"
+	"thumbflow/upload/s3store"
+	"thumbflow/websocket"
+)
+
+// The constructors below are the whole of each function's wiring: the
+// main reads nothing else, and the template test builds the same values to
+// check that the template sets every variable they require and grants
+// every call they can make.
+
+// Start builds the start function's handler.
+func Start(env *Env, cfg aws.Config, log *slog.Logger) *pipeline.Start {
+	s3c := S3(cfg)
+	return &pipeline.Start{
+		SFN:             sfn.NewFromConfig(cfg),
+		S3:              s3c,
+		Publisher:       Publisher(s3c, Connections(cfg, env.Require("CONNECTIONS_ENDPOINT")), env.Require("RECORDS_BUCKET"), log),
+		StateMachineARN: env.Require("STATE_MACHINE_ARN"),
+		Log:             log,
+	}
+}
+
+// Convert builds the convert function's handler.
+func Convert(env *Env, cfg aws.Config, log *slog.Logger) *pipeline.Convert {
+	s3c := S3(cfg)
+	return &pipeline.Convert{
+		S3:           s3c,
+		OutputBucket: env.Require("OUTPUT_BUCKET"),
+		Spec:         thumbnail.DefaultSpec(),
+		Publisher:    Publisher(s3c, Connections(cfg, env.Require("CONNECTIONS_ENDPOINT")), env.Require("RECORDS_BUCKET"), log),
+		Log:          log,
+	}
+}
+
+// Status builds the status function's handler.
+func Status(env *Env, cfg aws.Config, log *slog.Logger) *pipeline.Status {
+	return &pipeline.Status{
+		Publisher: Publisher(S3(cfg), Connections(cfg, env.Require("CONNECTIONS_ENDPOINT")), env.Require("RECORDS_BUCKET"), log),
+		Log:       log,
+	}
+}
+
+// WebSocket builds the WebSocket routes' handler. The token key is passed
+// in because where it comes from differs: Secrets Manager on AWS (see
+// TokenKey), a generated file under the data directory locally.
+func WebSocket(env *Env, cfg aws.Config, tokenKey []byte, log *slog.Logger) (*websocket.Handler, error) {
+	signer, err := upload.NewSigner(tokenKey)
+	if err != nil {
+		return nil, err
+	}
+	s3c := S3(cfg)
+	spec := thumbnail.DefaultSpec()
+	records := env.Require("RECORDS_BUCKET")
+	return &websocket.Handler{
+		Presigner:     s3.NewPresignClient(s3c),
+		Store:         &s3store.Store{Client: s3c, Bucket: records},
+		Signer:        signer,
+		Limits:        upload.Limits{MaxBytes: spec.Limits.MaxBytes, Types: thumbnail.AcceptedContentTypes()},
+		Renditions:    websocket.RenditionNames(spec),
+		UploadsBucket: env.Require("UPLOADS_BUCKET"),
+		OutputBucket:  env.Require("OUTPUT_BUCKET"),
+		RecordsBucket: records,
+		Log:           log,
+	}, nil
+}
