@@ -89,8 +89,8 @@ type Options struct {
 	// Stage is the deployment stage reported to handlers and accepted as a
 	// path prefix by the management API ("prod" if empty).
 	Stage string
-	// DomainName is reported to handlers; they build their management
-	// endpoint from it, so it should be the host clients connect to.
+	// DomainName is reported to handlers; they may build their management
+	// endpoint from it. Empty means the Host each client connected to.
 	DomainName string
 	// APIID is reported to handlers as requestContext.apiId.
 	APIID string
@@ -180,6 +180,7 @@ type conn struct {
 	connectedAt time.Time
 	sourceIP    string
 	userAgent   string
+	domain      string
 	lastActive  atomic.Int64 // unix nanoseconds of the last frame from the client
 
 	ready     chan struct{} // closed once ws is set, or the upgrade failed
@@ -245,6 +246,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		connectedAt: now,
 		sourceIP:    sourceIP(r),
 		userAgent:   r.UserAgent(),
+		domain:      g.domain,
+	}
+	if c.domain == "" {
+		c.domain = r.Host
 	}
 	c.touch()
 
@@ -536,7 +541,7 @@ func (g *Gateway) event(c *conn, route, eventType string, at time.Time) events.A
 			MessageDirection:  "IN",
 			ConnectionID:      c.id,
 			ConnectedAt:       c.connectedAt.UnixMilli(),
-			DomainName:        g.domain,
+			DomainName:        c.domain,
 			Stage:             g.stage,
 			APIID:             g.apiID,
 			RequestID:         id,

@@ -825,3 +825,17 @@ func TestHandlerPostsToItsOwnConnectionDuringARoute(t *testing.T) {
 		t.Errorf("second frame %q, want the route response", got)
 	}
 }
+
+func TestDomainNameDefaultsToTheHostConnectedTo(t *testing.T) {
+	rec := newRecorder()
+	gw := apigw.New(apigw.Options{Handler: rec.handle, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	srv := httptest.NewServer(gw)
+	t.Cleanup(func() {
+		gw.Shutdown(context.Background())
+		srv.Close()
+	})
+	dial(t, "ws"+strings.TrimPrefix(srv.URL, "http"))
+	if got := rec.next(t, apigw.RouteConnect).RequestContext.DomainName; got != strings.TrimPrefix(srv.URL, "http://") {
+		t.Errorf("domainName %q, want the server's host %q", got, strings.TrimPrefix(srv.URL, "http://"))
+	}
+}
