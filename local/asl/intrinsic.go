@@ -13,6 +13,7 @@ import (
 	"hash"
 	"math"
 	"math/big"
+	"sort"
 	"strings"
 
 	"github.com/ohler55/ojg/oj"
@@ -263,14 +264,7 @@ func fnFormat(a []any) (any, error) {
 			if n >= len(a) {
 				return nil, ierr("States.Format has more placeholders than arguments")
 			}
-			switch v := a[n].(type) {
-			case string:
-				b.WriteString(v)
-			case nil:
-				b.WriteString("null")
-			default:
-				b.WriteString(jsonText(v))
-			}
+			b.WriteString(javaString(a[n]))
 			n++
 			i++
 			continue
@@ -619,4 +613,33 @@ func jsonEqual(a, b any) bool {
 		return true
 	}
 	return a == b
+}
+
+// javaString renders a value as AWS's Java runtime prints it in
+// States.Format: objects as {k=v, ...}, arrays as [a, b].
+func javaString(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case nil:
+		return "null"
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = k + "=" + javaString(v[k])
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	case []any:
+		parts := make([]string, len(v))
+		for i, x := range v {
+			parts[i] = javaString(x)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	}
+	return jsonText(v)
 }

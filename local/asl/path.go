@@ -35,7 +35,7 @@ func compilePath(s string) (*path, error) {
 		p.varName = s[1:i]
 		rest = "$" + s[i:]
 	}
-	x, err := jp.ParseString(rest)
+	x, err := jp.ParseString(bracketize(rest))
 	if err != nil {
 		return nil, fmt.Errorf("the value %q is not a valid JSONPath: %v", s, err)
 	}
@@ -55,6 +55,50 @@ func compilePath(s string) (*path, error) {
 		}
 	}
 	return p, nil
+}
+
+// bracketize rewrites dot-children that ojg's parser rejects (names with
+// '-' and the like, which AWS accepts) into bracket notation.
+func bracketize(s string) string {
+	var b strings.Builder
+	depth := 0
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		switch {
+		case quote != 0:
+			if ch == quote {
+				quote = 0
+			}
+		case ch == '\'' || ch == '"':
+			if depth > 0 {
+				quote = ch
+			}
+		case ch == '[' || ch == '(':
+			depth++
+		case ch == ']' || ch == ')':
+			depth--
+		case ch == '.' && depth == 0 && i+1 < len(s) && s[i+1] != '.' && s[i+1] != '*' && s[i+1] != '[':
+			j := i + 1
+			for j < len(s) && s[j] != '.' && s[j] != '[' {
+				j++
+			}
+			name := s[i+1 : j]
+			plain := true
+			for k := 0; k < len(name); k++ {
+				if !isIdentPart(name[k]) {
+					plain = false
+				}
+			}
+			if !plain && !strings.Contains(name, "'") {
+				b.WriteString("['" + name + "']")
+				i = j - 1
+				continue
+			}
+		}
+		b.WriteByte(ch)
+	}
+	return b.String()
 }
 
 func isIdentStart(b byte) bool {
@@ -129,6 +173,49 @@ func getDefinite(x jp.Expr, root any) (any, bool) {
 		}
 	}
 	return cur, true
+}
+
+// notFound explains, as AWS (Jayway JsonPath) does, why a definite path
+// matched nothing.
+func (p *path) notFound(s scope) string {
+	var root any
+	switch {
+	case p.ctx:
+		root = s.ctx
+	case p.varName != "":
+		root, _ = s.vars.get(p.varName)
+	default:
+		root = s.input
+	}
+	frags := []jp.Frag{}
+	for _, f := range p.expr[1:] {
+		if _, ok := f.(jp.Bracket); !ok {
+			frags = append(frags, f)
+		}
+	}
+	cur := root
+	for i, f := range frags {
+		var next any
+		found := false
+		switch f := f.(type) {
+		case jp.Child:
+			if m, ok := cur.(map[string]any); ok {
+				next, found = m[string(f)]
+			}
+		case jp.Nth:
+			if a, ok := cur.([]any); ok && int(f) >= 0 && int(f) < len(a) {
+				next, found = a[int(f)], true
+			}
+		}
+		if !found {
+			if i == len(frags)-1 {
+				return fmt.Sprintf("Invalid path '%s' : No results for path: %s", p.src, p.normalisedFrags(frags, i))
+			}
+			return fmt.Sprintf("Invalid path '%s' : Missing property in path %s", p.src, p.normalisedFrags(frags, i))
+		}
+		cur = next
+	}
+	return fmt.Sprintf("Invalid path '%s' : No results for path: %s", p.src, p.normalisedFrags(frags, len(frags)-1))
 }
 
 // normalised renders the path as AWS prints it in ResultPath/OutputPath

@@ -1,6 +1,7 @@
 package asl
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -85,9 +86,10 @@ func (m *Machine) Run(ctx context.Context, exec Execution, opts Options) Result 
 	}
 	t := &thread{r: r, vars: &vars{m: map[string]any{}}, top: true}
 	c := &cp{State: m.root.startAt, Input: exec.Input}
-	if _, err := t.emit("ExecutionStarted", map[string]any{
+	// AWS gives the first state's entry previousEventId 0, not 1.
+	if _, err := t.emitPrev("ExecutionStarted", 0, map[string]any{
 		"input": string(exec.Input), "inputDetails": truncated(), "roleArn": exec.RoleARN,
-	}, c); err != nil {
+	}, c, false); err != nil {
 		return Result{}
 	}
 	if len(exec.Input) > maxPayload {
@@ -409,7 +411,7 @@ func (sr *stateRun) exit(output any, next string, assigned map[string]any) (any,
 		return nil, "", &failure{Error: "States.DataLimitExceeded", Cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", sr.s.name)}, nil
 	}
 	d := map[string]any{"name": sr.s.name, "output": text, "outputDetails": truncated()}
-	if assigned != nil {
+	if len(assigned) > 0 {
 		av := make(map[string]any, len(assigned))
 		for k, v := range assigned {
 			av[k] = jsonText(v)
@@ -441,9 +443,10 @@ func (sr *stateRun) applyInput(input any) (any, *failure) {
 	case ip.null:
 		return map[string]any{}, nil
 	}
-	v, ok := ip.p.get(sr.scope(input))
+	sc := sr.scope(input)
+	v, ok := ip.p.get(sc)
 	if !ok {
-		return nil, sr.runtime("Invalid path '%s' : No results for path: %s", ip.p.src, ip.p.normalised(len(ip.p.expr)))
+		return nil, sr.runtime("%s", ip.p.notFound(sc))
 	}
 	return v, nil
 }
@@ -456,9 +459,10 @@ func (sr *stateRun) applyOutput(v any) (any, *failure) {
 	case op.null:
 		return map[string]any{}, nil
 	}
-	out, ok := op.p.get(sr.scope(v))
+	sc := sr.scope(v)
+	out, ok := op.p.get(sc)
 	if !ok {
-		return nil, sr.runtime("Invalid path '%s' : No results for path: %s", op.p.src, op.p.normalised(len(op.p.expr)))
+		return nil, sr.runtime("%s", op.p.notFound(sc))
 	}
 	return out, nil
 }
@@ -657,6 +661,7 @@ func (sr *stateRun) waitDeadline(input any) (time.Time, *failure) {
 	if f != nil {
 		return time.Time{}, f
 	}
+	sc := sr.scope(eff)
 	switch {
 	case s.seconds != nil:
 		return now.Add(time.Duration(*s.seconds) * time.Second), nil
@@ -664,9 +669,9 @@ func (sr *stateRun) waitDeadline(input any) (time.Time, *failure) {
 		ts, _ := parseTimestamp(s.timestamp)
 		return ts, nil
 	case s.secondsPath != nil:
-		v, ok := s.secondsPath.get(sr.scope(eff))
+		v, ok := s.secondsPath.get(sc)
 		if !ok {
-			return time.Time{}, sr.runtime("Invalid path '%s' : No results for path: %s", s.secondsPath.src, s.secondsPath.normalised(len(s.secondsPath.expr)))
+			return time.Time{}, sr.runtime("%s", s.secondsPath.notFound(sc))
 		}
 		n, ok := toInt(v)
 		if !ok || n < 0 {
@@ -674,9 +679,9 @@ func (sr *stateRun) waitDeadline(input any) (time.Time, *failure) {
 		}
 		return now.Add(time.Duration(n) * time.Second), nil
 	case s.timestampPath != nil:
-		v, ok := s.timestampPath.get(sr.scope(eff))
+		v, ok := s.timestampPath.get(sc)
 		if !ok {
-			return time.Time{}, sr.runtime("Invalid path '%s' : No results for path: %s", s.timestampPath.src, s.timestampPath.normalised(len(s.timestampPath.expr)))
+			return time.Time{}, sr.runtime("%s", s.timestampPath.notFound(sc))
 		}
 		str, _ := v.(string)
 		ts, err := parseTimestamp(str)
@@ -914,6 +919,13 @@ func (sr *stateRun) task(ctx context.Context, eff any) (any, *failure, error) {
 		}
 		if p, ok := pm["Payload"]; ok && p != nil {
 			body = []byte(jsonText(p))
+			// A string Payload that is itself JSON text is sent as that
+			// text, as the AWS integration does.
+			if str, isStr := p.(string); isStr {
+				if _, err := oj.ParseString(str); err == nil {
+					body = []byte(str)
+				}
+			}
 		} else {
 			body = []byte("{}")
 		}
@@ -962,6 +974,14 @@ func (sr *stateRun) task(ctx context.Context, eff any) (any, *failure, error) {
 		switch {
 		case errors.As(err, &fe):
 			cause := string(fe.Payload)
+			if service && cause != "" {
+				// The lambda:invoke integration re-serialises the error
+				// payload compactly, keeping its key order.
+				var b bytes.Buffer
+				if json.Compact(&b, fe.Payload) == nil {
+					cause = b.String()
+				}
+			}
 			if cause == "" {
 				cause = jsonText(map[string]any{"errorMessage": fe.Message, "errorType": fe.Type})
 			}
@@ -1103,6 +1123,7 @@ func (sr *stateRun) parallel(ctx context.Context, eff any) (any, *failure, error
 	}
 	wg.Wait()
 	if firstF != nil {
+		sr.t.prev = sr.t.lastID()
 		return nil, firstF, nil
 	}
 	if firstErr != nil {
@@ -1127,7 +1148,7 @@ func (sr *stateRun) mapState(ctx context.Context, eff any) (any, *failure, error
 	if s.itemsPath != nil {
 		v, ok := s.itemsPath.get(sc)
 		if !ok {
-			return nil, sr.runtime("Invalid path '%s' : No results for path: %s", s.itemsPath.src, s.itemsPath.normalised(len(s.itemsPath.expr))), nil
+			return nil, sr.runtime("%s", s.itemsPath.notFound(sc)), nil
 		}
 		items = v
 	}
@@ -1147,6 +1168,10 @@ func (sr *stateRun) mapState(ctx context.Context, eff any) (any, *failure, error
 		}
 		maxConc = n
 	}
+	if _, err := t.emit("MapStateStarted", map[string]any{"length": int64(len(list))}, nil); err != nil {
+		return nil, nil, err
+	}
+	// AWS records MapStateStarted before it checks the tolerated failure settings.
 	tolCount := int64(-1)
 	if s.tolCount != nil {
 		tolCount = *s.tolCount
@@ -1178,9 +1203,6 @@ func (sr *stateRun) mapState(ctx context.Context, eff any) (any, *failure, error
 		tolPct = n
 	}
 
-	if _, err := t.emit("MapStateStarted", map[string]any{"length": int64(len(list))}, nil); err != nil {
-		return nil, nil, err
-	}
 	// Resolve item inputs first: an ItemSelector failure fails the state.
 	inputs := make([]any, len(list))
 	for i, item := range list {
@@ -1210,6 +1232,7 @@ func (sr *stateRun) mapState(ctx context.Context, eff any) (any, *failure, error
 	var firstErr error
 	failed := int64(0)
 	mprev := t.prev
+	lastTerminal := t.prev
 	conc := int(maxConc)
 	if conc <= 0 || conc > len(list) {
 		conc = len(list)
@@ -1270,13 +1293,15 @@ func (sr *stateRun) mapState(ctx context.Context, eff any) (any, *failure, error
 			if f != nil {
 				typ = "MapIterationFailed"
 			}
-			if _, err := it.emitPrev(typ, it.prev, d, nil, false); err != nil {
+			termID, err := it.emitPrev(typ, it.prev, d, nil, false)
+			if err != nil {
 				firstErr = err
 				cancel()
 				return
 			}
 			if !it.silent {
 				mprev = it.prev
+				lastTerminal = termID
 			}
 			if f != nil {
 				failed++
@@ -1290,7 +1315,7 @@ func (sr *stateRun) mapState(ctx context.Context, eff any) (any, *failure, error
 		}()
 	}
 	wg.Wait()
-	t.prev = mprev
+	t.prev = lastTerminal
 	if firstErr != nil && firstF == nil {
 		return nil, nil, firstErr
 	}
@@ -1298,6 +1323,7 @@ func (sr *stateRun) mapState(ctx context.Context, eff any) (any, *failure, error
 		return nil, nil, ctx.Err()
 	}
 	if firstF != nil {
+		t.prev = mprev
 		if s.distributed {
 			if _, err := t.emit("MapRunFailed", map[string]any{}, nil); err != nil {
 				return nil, nil, err
