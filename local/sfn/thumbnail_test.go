@@ -1,6 +1,8 @@
 package sfn
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -151,5 +153,129 @@ func TestThumbnailFailurePath(t *testing.T) {
 	}
 	if evs[len(evs)-1].Details["error"] != "CorruptImage" {
 		t.Errorf("ExecutionFailed details %v", evs[len(evs)-1].Details)
+	}
+}
+
+// TestKillWithRealInterpreter kills the service while thumbnail executions
+// are converting and while others sit in a Wait state, restarts it on the
+// same data directory, and expects every execution to finish exactly once:
+// the in-flight conversion re-run, the wait keeping its deadline.
+func TestKillWithRealInterpreter(t *testing.T) {
+	dir := t.TempDir()
+	clock := newManualClock()
+	subs := map[string]string{
+		"StatusFunctionArn":  "arn:aws:lambda:us-east-1:000000000000:function:status",
+		"ConvertFunctionArn": "arn:aws:lambda:us-east-1:000000000000:function:convert",
+	}
+	status := func(map[string]any) (struct{}, error) { return struct{}{}, nil }
+	const n = 4
+
+	reg1 := lambda.NewRegistry("", "")
+	reg1.Register("status", status, lambda.FunctionOptions{})
+	converting := make(chan struct{}, n)
+	reg1.Register("convert", func(ctx context.Context, in map[string]any) (map[string]any, error) {
+		converting <- struct{}{}
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}, lambda.FunctionOptions{Timeout: time.Hour})
+	s1, err := New(Options{DataDir: dir, Invoker: reg1, Clock: clock, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s1.OnExecutionEnd(func(sum ExecutionSummary) { t.Errorf("%s ended before the kill", sum.Name) })
+	arns, err := s1.LoadDir("../../statemachine", role, subs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait, err := s1.CreateStateMachine(CreateStateMachineInput{Name: "pause", RoleARN: role,
+		Definition: `{"StartAt":"Pause","States":{"Pause":{"Type":"Wait","Seconds":3600,"End":true}}}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var execs []string
+	for i := range n {
+		input := fmt.Sprintf(`{"uploadId":"u%d","bucket":"b","key":"k","size":1,"contentType":"image/png"}`, i)
+		ex, err := s1.StartExecution(StartExecutionInput{StateMachineARN: arns["thumbnail"], Name: fmt.Sprint("convert-", i), Input: &input})
+		if err != nil {
+			t.Fatal(err)
+		}
+		execs = append(execs, ex.ExecutionARN)
+		ex, err = s1.StartExecution(StartExecutionInput{StateMachineARN: wait.StateMachineARN, Name: fmt.Sprint("pause-", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		execs = append(execs, ex.ExecutionARN)
+	}
+	for range n {
+		<-converting
+	}
+	waitFor(t, func() bool {
+		for _, arn := range execs {
+			h, _ := s1.GetExecutionHistory(GetExecutionHistoryInput{ExecutionARN: arn, ReverseOrder: true, MaxResults: 1})
+			if len(h.Events) == 0 || (h.Events[0].Type != "WaitStateEntered" && h.Events[0].Type != "LambdaFunctionStarted") {
+				return false
+			}
+		}
+		return true
+	})
+	// Within the thumbnail machine's 600 s execution timeout: time
+	// passed while the process was down counts, as it does on AWS.
+	clock.Advance(300 * time.Second)
+	s1.kill()
+
+	reg2 := lambda.NewRegistry("", "")
+	reg2.Register("status", status, lambda.FunctionOptions{})
+	var mu sync.Mutex
+	converted := map[string]int{}
+	reg2.Register("convert", func(in struct {
+		UploadID string `json:"uploadId"`
+	}) (map[string]any, error) {
+		mu.Lock()
+		converted[in.UploadID]++
+		mu.Unlock()
+		return map[string]any{"renditions": []string{"t.webp"}}, nil
+	}, lambda.FunctionOptions{})
+	s2, err := New(Options{DataDir: dir, Invoker: reg2, Clock: clock, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	ended := map[string]int{}
+	s2.OnExecutionEnd(func(sum ExecutionSummary) {
+		mu.Lock()
+		ended[sum.ExecutionARN]++
+		mu.Unlock()
+		if sum.Status != asl.StatusSucceeded {
+			t.Errorf("%s ended %s %s %s", sum.Name, sum.Status, sum.Error, sum.Cause)
+		}
+	})
+	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(ended) == n })
+	if d, _ := s2.DescribeExecution(execs[1]); d.Status != asl.StatusRunning {
+		t.Fatalf("the wait ended %s before its deadline", d.Status)
+	}
+	clock.Advance(3300 * time.Second)
+	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(ended) == 2*n })
+	for i, arn := range execs {
+		if ended[arn] != 1 {
+			t.Errorf("%s ended %d times", arn, ended[arn])
+		}
+		h, _ := s2.GetExecutionHistory(GetExecutionHistoryInput{ExecutionARN: arn, MaxResults: 1000})
+		terminal := 0
+		for j, ev := range h.Events {
+			if strings.HasPrefix(ev.Type, "Execution") && ev.Type != "ExecutionStarted" {
+				terminal++
+			}
+			if ev.ID != int64(j+1) {
+				t.Errorf("%s: event %d has id %d", arn, j, ev.ID)
+			}
+		}
+		if terminal != 1 || h.Events[len(h.Events)-1].Type != "ExecutionSucceeded" {
+			t.Errorf("%s: %d terminal events, history:\n%s", arn, terminal, eventTypes(h.Events))
+		}
+		if i%2 == 0 {
+			if c := converted[fmt.Sprint("u", i/2)]; c != 1 {
+				t.Errorf("u%d converted %d times after the restart, want 1", i/2, c)
+			}
+		}
 	}
 }
