@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -60,10 +59,10 @@ func NewBrowser(t testing.TB) context.Context {
 	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx, chromedp.WithErrorf(t.Logf))
-	// Start the browser now so a broken install fails here, clearly.
-	startCtx, cancelStart := context.WithTimeout(ctx, 30*time.Second)
-	defer cancelStart()
-	if err := chromedp.Do(startCtx); err != nil {
+	// Start the browser now so a broken install fails here, clearly. The
+	// first Do must get ctx itself: a browser started under a derived
+	// context with a deadline dies when that context ends.
+	if err := chromedp.Do(ctx); err != nil {
 		cancelCtx()
 		cancelAlloc()
 		t.Fatalf("starting %s: %v", path, err)

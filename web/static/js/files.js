@@ -32,23 +32,32 @@ export function declaredType(file) {
   return TYPE_BY_EXTENSION[file.name.slice(dot + 1).toLowerCase()] || "";
 }
 
-/** Human-readable size, in the decimal units people see in file managers. */
+/** Human-readable size in the binary units the server's messages use
+ * (a 25 MB limit is 25 × 1024 × 1024 bytes), so both say the same number. */
 export function formatBytes(n) {
-  if (n < 1000) return `${n} B`;
-  if (n < 1000 * 1000) return `${(n / 1000).toFixed(1).replace(/\.0$/, "")} KB`;
-  return `${(n / 1e6).toFixed(1).replace(/\.0$/, "")} MB`;
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${trim(n / 1024)} KB`;
+  return `${trim(n / (1024 * 1024))} MB`;
+}
+
+function trim(x) {
+  return x.toFixed(1).replace(/\.0$/, "");
+}
+
+/** "JPEG, PNG or WebP" for the accepted types. */
+export function typeNames(types) {
+  return joinOr(types.map((t) => TYPE_NAMES[t] || t));
 }
 
 /** Returns null when the file may be uploaded, else {code, message} using
  * the codes of docs/protocol.md. */
 export function checkFile(file, config) {
   const type = declaredType(file);
-  const names = config.types.map((t) => TYPE_NAMES[t] || t);
   if (!type || !config.types.includes(type)) {
     const what = type ? `a ${type} file` : "not a recognised image type";
     return {
       code: "UnsupportedFormat",
-      message: `${file.name} is ${what}. Choose a ${joinOr(names)} image.`,
+      message: `${file.name} is ${what}. Choose a ${typeNames(config.types)} image.`,
     };
   }
   if (file.size === 0) {

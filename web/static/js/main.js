@@ -3,7 +3,7 @@
 // the choices the protocol leaves to the client.
 
 import { Connection } from "./connection.js";
-import { acceptAttribute, checkFile, declaredType, formatBytes } from "./files.js";
+import { acceptAttribute, checkFile, declaredType, formatBytes, typeNames } from "./files.js";
 import { postFile } from "./upload.js";
 import { Watchlist, parseWatchFragment, watchFragment } from "./watchlist.js";
 
@@ -443,9 +443,8 @@ function wireDropZone() {
 }
 
 function describeLimits() {
-  const names = config.types.map((t) => t.replace(/^image\//, "").toUpperCase());
-  const max = config.maxBytes > 0 ? `up to ${formatBytes(config.maxBytes)} each` : "";
-  ui.limits.textContent = `${names.join(", ")} ${max}`.trim();
+  const max = config.maxBytes > 0 ? ` up to ${formatBytes(config.maxBytes)} each` : "";
+  ui.limits.textContent = `${typeNames(config.types)} images${max}`;
 }
 
 async function loadConfig() {

@@ -1,0 +1,393 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "image/jpeg"
+
+	"github.com/coder/websocket"
+)
+
+// fakeCloud is a small stand-in for the gateway and S3 that speaks
+// docs/protocol.md, on an origin other than the page's, as in production.
+// It converts nothing: it pushes the status sequence a real pipeline would,
+// and it can hold a conversion in "converting" until the test releases it.
+type fakeCloud struct {
+	t   *testing.T
+	srv *httptest.Server
+
+	mu       sync.Mutex
+	conns    map[*fakeConn]bool
+	uploads  map[string]*fakeUpload
+	messages []clientMessage
+	posts    []fakePost
+	nextID   int
+	hold     chan struct{} // when non-nil, conversions wait for it to close
+}
+
+type fakeConn struct {
+	c  *websocket.Conn
+	id int
+	mu sync.Mutex
+}
+
+type clientMessage struct {
+	conn int
+	msg  map[string]any
+}
+
+type fakePost struct {
+	fieldsBeforeFile []string
+	fieldsAfterFile  []string
+	contentType      string
+	fileBytes        int
+}
+
+type fakeUpload struct {
+	id, token, name, typ string
+	size                 int64
+	record               map[string]any
+	subs                 map[*fakeConn]bool
+	width, height        int // of the uploaded image; 0 when it is not one
+}
+
+func newFakeCloud(t *testing.T) *fakeCloud {
+	f := &fakeCloud{t: t, conns: map[*fakeConn]bool{}, uploads: map[string]*fakeUpload{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ws", f.serveWS)
+	mux.HandleFunc("/bucket", f.servePost)
+	mux.HandleFunc("GET /renditions/{id}/{name}", f.serveRendition)
+	f.srv = httptest.NewServer(mux)
+	t.Cleanup(func() {
+		f.dropAll()
+		f.srv.Close()
+	})
+	return f
+}
+
+func (f *fakeCloud) wsURL() string { return "ws" + strings.TrimPrefix(f.srv.URL, "http") + "/ws" }
+
+// holdConversions makes every conversion stop in "converting" until release.
+func (f *fakeCloud) holdConversions() (release func()) {
+	ch := make(chan struct{})
+	f.mu.Lock()
+	f.hold = ch
+	f.mu.Unlock()
+	var once sync.Once
+	return func() { once.Do(func() { close(ch) }) }
+}
+
+func (f *fakeCloud) serveWS(w http.ResponseWriter, r *http.Request) {
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true}) // the page is on another origin
+	if err != nil {
+		return
+	}
+	f.mu.Lock()
+	f.nextID++
+	fc := &fakeConn{c: c, id: f.nextID}
+	f.conns[fc] = true
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		delete(f.conns, fc)
+		for _, u := range f.uploads {
+			delete(u.subs, fc)
+		}
+		f.mu.Unlock()
+		c.CloseNow()
+	}()
+	for {
+		_, data, err := c.Read(context.Background())
+		if err != nil {
+			return
+		}
+		var msg map[string]any
+		if err := json.Unmarshal(data, &msg); err != nil {
+			f.send(fc, map[string]any{"type": "error", "code": "InvalidMessage", "message": "not JSON"})
+			continue
+		}
+		f.mu.Lock()
+		f.messages = append(f.messages, clientMessage{conn: fc.id, msg: msg})
+		f.mu.Unlock()
+		f.handle(fc, msg)
+	}
+}
+
+func (f *fakeCloud) handle(fc *fakeConn, msg map[string]any) {
+	reqID, _ := msg["requestId"].(string)
+	switch msg["action"] {
+	case "upload":
+		name, _ := msg["name"].(string)
+		typ, _ := msg["type"].(string)
+		size, _ := msg["size"].(float64)
+		f.mu.Lock()
+		f.nextID++
+		u := &fakeUpload{
+			id: fmt.Sprintf("%032x", f.nextID), name: name, typ: typ, size: int64(size),
+			subs: map[*fakeConn]bool{fc: true},
+		}
+		u.token = "tok-" + u.id
+		u.record = map[string]any{"uploadId": u.id, "state": "waiting", "version": 0, "attempt": 0, "renditions": []any{}}
+		f.uploads[u.id] = u
+		f.mu.Unlock()
+		f.send(fc, map[string]any{"type": "grant", "requestId": reqID, "grant": map[string]any{
+			"uploadId": u.id, "token": u.token,
+			"watchUntil": time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339),
+			"upload": map[string]any{
+				"url": f.srv.URL + "/bucket",
+				"fields": map[string]string{
+					"key": "uploads/" + u.id, "Content-Type": typ, "policy": "cG9saWN5",
+					"x-amz-algorithm": "AWS4-HMAC-SHA256", "x-amz-credential": "test/20260101/us-east-1/s3/aws4_request",
+					"x-amz-date": "20260101T000000Z", "x-amz-signature": "00",
+				},
+				"expiresAt": time.Now().Add(5 * time.Minute).UTC().Format(time.RFC3339),
+			},
+			"links": f.links(u),
+		}})
+	case "subscribe":
+		id, _ := msg["uploadId"].(string)
+		tok, _ := msg["token"].(string)
+		f.mu.Lock()
+		u := f.uploads[id]
+		if u == nil || u.token != tok {
+			f.mu.Unlock()
+			f.send(fc, map[string]any{"type": "error", "requestId": reqID, "code": "InvalidToken", "message": "This upload link is not valid."})
+			return
+		}
+		u.subs[fc] = true
+		rec := u.record
+		f.mu.Unlock()
+		f.send(fc, map[string]any{"type": "subscribed", "requestId": reqID, "uploadId": id, "status": rec, "links": f.links(u)})
+	default:
+		f.send(fc, map[string]any{"type": "error", "requestId": reqID, "code": "InvalidMessage", "message": "unknown action"})
+	}
+}
+
+func (f *fakeCloud) links(u *fakeUpload) map[string]any {
+	return map[string]any{
+		"status": f.srv.URL + "/status/" + u.id + ".json",
+		"renditions": map[string]string{
+			"thumb":   f.srv.URL + "/renditions/" + u.id + "/thumb?X-Amz-Signature=1",
+			"preview": f.srv.URL + "/renditions/" + u.id + "/preview?X-Amz-Signature=1",
+		},
+		"expiresAt": time.Now().Add(time.Hour).UTC().Format(time.RFC3339),
+	}
+}
+
+func (f *fakeCloud) send(fc *fakeConn, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		f.t.Errorf("fake cloud: %v", err)
+		return
+	}
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	fc.c.Write(ctx, websocket.MessageText, data) // a closed socket is the client's problem
+}
+
+// push stores the next record of u and sends it to every subscriber.
+func (f *fakeCloud) push(u *fakeUpload, state string, extra map[string]any) {
+	f.mu.Lock()
+	rec := map[string]any{
+		"uploadId": u.id, "state": state, "version": u.record["version"].(int) + 1,
+		"attempt": 1, "renditions": []any{}, "updatedAt": time.Now().UTC().Format(time.RFC3339),
+	}
+	for k, v := range extra {
+		rec[k] = v
+	}
+	u.record = rec
+	subs := make([]*fakeConn, 0, len(u.subs))
+	for c := range u.subs {
+		subs = append(subs, c)
+	}
+	f.mu.Unlock()
+	for _, c := range subs {
+		f.send(c, map[string]any{"type": "status", "status": rec})
+	}
+}
+
+// dropAll closes every socket without a close frame, as a network drop does.
+func (f *fakeCloud) dropAll() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for c := range f.conns {
+		c.c.CloseNow()
+	}
+}
+
+func (f *fakeCloud) servePost(w http.ResponseWriter, r *http.Request) {
+	// The page is on another origin and XHR upload progress makes the POST
+	// preflighted: S3 answers CORS for it, so the fake must too.
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	if r.Method == http.MethodOptions {
+		w.Header().Set("Access-Control-Allow-Methods", "POST")
+		w.Header().Set("Access-Control-Allow-Headers", "*")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		s3Refuse(w, "InvalidArgument", err.Error())
+		return
+	}
+	var post fakePost
+	fields := map[string]string{}
+	var file []byte
+	seenFile := false
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			s3Refuse(w, "InvalidArgument", err.Error())
+			return
+		}
+		data, _ := io.ReadAll(part)
+		name := part.FormName()
+		switch {
+		case name == "file":
+			seenFile = true
+			file = data
+			post.fileBytes = len(data)
+		case seenFile:
+			post.fieldsAfterFile = append(post.fieldsAfterFile, name)
+		default:
+			post.fieldsBeforeFile = append(post.fieldsBeforeFile, name)
+			fields[name] = string(data)
+		}
+	}
+	post.contentType = fields["Content-Type"]
+	f.mu.Lock()
+	f.posts = append(f.posts, post)
+	u := f.uploads[strings.TrimPrefix(fields["key"], "uploads/")]
+	f.mu.Unlock()
+	switch {
+	case u == nil:
+		s3Refuse(w, "AccessDenied", "no such grant")
+		return
+	case post.contentType != u.typ:
+		s3Refuse(w, "AccessDenied", "Content-Type does not match the policy")
+		return
+	case int64(len(file)) > u.size:
+		s3Refuse(w, "EntityTooLarge", "too large")
+		return
+	case int64(len(file)) < u.size:
+		s3Refuse(w, "EntityTooSmall", "too small")
+		return
+	}
+	if cfg, _, err := image.DecodeConfig(bytes.NewReader(file)); err == nil {
+		u.width, u.height = cfg.Width, cfg.Height
+	}
+	w.WriteHeader(http.StatusNoContent)
+	go f.convert(u)
+}
+
+func s3Refuse(w http.ResponseWriter, code, msg string) {
+	w.Header().Set("Content-Type", "application/xml")
+	w.WriteHeader(http.StatusForbidden)
+	fmt.Fprintf(w, "<Error><Code>%s</Code><Message>%s</Message></Error>", code, msg)
+}
+
+// convert plays the pipeline's status sequence for u.
+func (f *fakeCloud) convert(u *fakeUpload) {
+	f.push(u, "uploaded", nil)
+	f.push(u, "converting", nil)
+	f.mu.Lock()
+	hold := f.hold
+	f.mu.Unlock()
+	if hold != nil {
+		<-hold
+	}
+	if u.width == 0 {
+		f.push(u, "failed", map[string]any{"error": map[string]any{
+			"code":    "CorruptImage",
+			"message": "The file is not a valid image (it looks like text). Choose a JPEG, PNG, GIF, BMP, TIFF or WebP image.",
+		}})
+		return
+	}
+	var rends []any
+	for _, r := range []struct {
+		name string
+		box  int
+	}{{"thumb", 320}, {"preview", 1024}} {
+		w, h := fit(u.width, u.height, r.box)
+		rends = append(rends, map[string]any{"name": r.name, "width": w, "height": h,
+			"contentType": "image/png", "bytes": 1234, "key": "renditions/" + u.id + "/" + r.name})
+	}
+	f.push(u, "succeeded", map[string]any{"renditions": rends})
+}
+
+func fit(w, h, box int) (int, int) {
+	if w <= box && h <= box {
+		return w, h
+	}
+	if w >= h {
+		return box, max(1, h*box/w)
+	}
+	return max(1, w*box/h), box
+}
+
+func (f *fakeCloud) serveRendition(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	u := f.uploads[r.PathValue("id")]
+	var rec map[string]any
+	if u != nil {
+		rec = u.record
+	}
+	f.mu.Unlock()
+	if rec == nil || rec["state"] != "succeeded" {
+		http.NotFound(w, r)
+		return
+	}
+	for _, x := range rec["renditions"].([]any) {
+		rd := x.(map[string]any)
+		if rd["name"] != r.PathValue("name") {
+			continue
+		}
+		img := image.NewRGBA(image.Rect(0, 0, rd["width"].(int), rd["height"].(int)))
+		for y := range img.Bounds().Dy() {
+			for x := range img.Bounds().Dx() {
+				img.Set(x, y, color.RGBA{uint8(x), uint8(y), 160, 255})
+			}
+		}
+		w.Header().Set("Content-Type", "image/png")
+		png.Encode(w, img)
+		return
+	}
+	http.NotFound(w, r)
+}
+
+// actions returns the client messages received with the given action.
+func (f *fakeCloud) actions(action string) []clientMessage {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []clientMessage
+	for _, m := range f.messages {
+		if m.msg["action"] == action {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (f *fakeCloud) postsSeen() []fakePost {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]fakePost(nil), f.posts...)
+}

@@ -1,0 +1,459 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"thumbflow/web"
+	"thumbflow/web/webtest"
+)
+
+var testTypes = []string{"image/jpeg", "image/png", "image/gif", "image/bmp", "image/tiff", "image/webp"}
+
+func testConfig(wsURL string) web.Config {
+	return web.Config{
+		WebsocketURL: wsURL,
+		MaxBytes:     25 << 20,
+		Types:        testTypes,
+		Renditions:   []web.Rendition{{Name: "thumb", Width: 320, Height: 320}, {Name: "preview", Width: 1024, Height: 1024}},
+	}
+}
+
+func TestConfigJSON(t *testing.T) {
+	srv := httptest.NewServer(web.Handler(testConfig("ws://127.0.0.1:4566/ws")))
+	defer srv.Close()
+
+	res, err := http.Get(srv.URL + "/config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if got := res.Header.Get("Cache-Control"); got != "no-store" {
+		t.Errorf("config.json Cache-Control = %q, want no-store", got)
+	}
+	if got := res.Header.Get("Content-Type"); got != "application/json" {
+		t.Errorf("config.json Content-Type = %q", got)
+	}
+	var got map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	// The field names are the contract of docs/protocol.md.
+	if got["websocketUrl"] != "ws://127.0.0.1:4566/ws" || got["maxBytes"] != float64(25<<20) {
+		t.Errorf("config.json = %v", got)
+	}
+	if types, _ := got["types"].([]any); len(types) != len(testTypes) || types[0] != "image/jpeg" {
+		t.Errorf("types = %v", got["types"])
+	}
+	rends, _ := got["renditions"].([]any)
+	if len(rends) != 2 {
+		t.Fatalf("renditions = %v", got["renditions"])
+	}
+	if r := rends[0].(map[string]any); r["name"] != "thumb" || r["width"] != float64(320) || r["height"] != float64(320) {
+		t.Errorf("renditions[0] = %v", r)
+	}
+}
+
+func TestStaticFiles(t *testing.T) {
+	srv := httptest.NewServer(web.Handler(web.Config{WebsocketURL: "ws://x/ws"}))
+	defer srv.Close()
+	for _, tc := range []struct {
+		path, wantType, wantBody string
+		wantStatus               int
+	}{
+		{"/", "text/html", `<script type="module" src="js/main.js">`, 200},
+		{"/js/main.js", "javascript", "docs/protocol.md", 200},
+		{"/js/connection.js", "javascript", "backoffDelay", 200},
+		{"/style.css", "text/css", ".upload", 200},
+		{"/nope.html", "", "", 404},
+	} {
+		res, err := http.Get(srv.URL + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != tc.wantStatus {
+			t.Errorf("GET %s: %d, want %d", tc.path, res.StatusCode, tc.wantStatus)
+			continue
+		}
+		if tc.wantStatus != 200 {
+			continue
+		}
+		// ES modules load only with a JavaScript MIME type.
+		if ct := res.Header.Get("Content-Type"); !strings.Contains(ct, tc.wantType) {
+			t.Errorf("GET %s: Content-Type %q, want %s", tc.path, ct, tc.wantType)
+		}
+		if !strings.Contains(string(body), tc.wantBody) {
+			t.Errorf("GET %s: body lacks %q", tc.path, tc.wantBody)
+		}
+	}
+}
+
+// page starts the fake cloud, serves the page and opens it in a browser.
+type pageEnv struct {
+	cloud *fakeCloud
+	site  *httptest.Server
+	ctx   context.Context
+	dir   string
+}
+
+func openPage(t *testing.T, cfg func(*web.Config)) *pageEnv {
+	t.Helper()
+	ctx := webtest.NewBrowser(t)
+	cloud := newFakeCloud(t)
+	c := testConfig(cloud.wsURL())
+	if cfg != nil {
+		cfg(&c)
+	}
+	site := httptest.NewServer(web.Handler(c))
+	t.Cleanup(site.Close)
+	env := &pageEnv{cloud: cloud, site: site, ctx: ctx, dir: t.TempDir()}
+	env.do(t, chromedp.Navigate(site.URL))
+	env.waitFor(t, `document.documentElement.dataset.ready === "true"`)
+	env.record(t)
+	return env
+}
+
+func (e *pageEnv) do(t *testing.T, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(e.ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func eval[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("evaluating %s: %v", expr, err)
+	}
+	return v
+}
+
+// waitFor polls a JavaScript condition; on timeout it reports the rows.
+func waitForIn(t *testing.T, ctx context.Context, cond string) {
+	t.Helper()
+	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(pctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		rows := eval[string](t, ctx, `[...document.querySelectorAll(".upload")].map(r => r.dataset.state + " | " + r.querySelector(".upload-status").textContent).join("\n")`)
+		t.Fatalf("waiting for %s: %v\nrows:\n%s", cond, err, rows)
+	}
+}
+
+func (e *pageEnv) waitFor(t *testing.T, cond string) { t.Helper(); waitForIn(t, e.ctx, cond) }
+
+// record keeps, in the page, every state a row shows, every progress value
+// and every announcement, so a test can check the sequence a user saw
+// rather than only the end.
+func (e *pageEnv) record(t *testing.T) {
+	t.Helper()
+	recordIn(t, e.ctx)
+}
+
+func recordIn(t *testing.T, ctx context.Context) {
+	eval[chromedp.Void](t, ctx, `(() => {
+		window.seen = { states: [], progress: [], spoken: [] };
+		new MutationObserver((muts) => {
+			for (const m of muts) {
+				const el = m.target;
+				if (m.type === "attributes" && m.attributeName === "data-state") {
+					if (window.seen.states.at(-1) !== el.dataset.state) window.seen.states.push(el.dataset.state);
+				} else if (m.type === "attributes" && el.tagName === "PROGRESS" && el.hasAttribute("value")) {
+					window.seen.progress.push(Number(el.getAttribute("value")));
+				}
+			}
+		}).observe(document.querySelector("#uploads"), { subtree: true, attributes: true, attributeFilter: ["data-state", "value"] });
+		new MutationObserver(() => window.seen.spoken.push(document.querySelector("#announcer").textContent))
+			.observe(document.querySelector("#announcer"), { childList: true, characterData: true, subtree: true });
+	})()`)
+}
+
+func (e *pageEnv) file(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(e.dir, name)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func (e *pageEnv) choose(t *testing.T, paths ...string) {
+	t.Helper()
+	e.do(t, chromedp.SetUploadFiles(chromedp.CSS("#file-input"), paths))
+}
+
+func jpegBytes(t *testing.T, w, h int) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.Set(x, y, color.RGBA{uint8(x * 255 / w), uint8(y * 255 / h), uint8((x ^ y) & 0xff), 255})
+		}
+	}
+	var b strings.Builder
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 92}); err != nil {
+		t.Fatal(err)
+	}
+	return []byte(b.String())
+}
+
+const row = `document.querySelector(".upload")`
+
+func TestUploadShowsProgressThenThumbnail(t *testing.T) {
+	e := openPage(t, nil)
+	release := e.cloud.holdConversions()
+	img := jpegBytes(t, 1000, 750)
+	e.choose(t, e.file(t, "holiday.jpg", img))
+
+	// Held in converting: the upload itself is complete and shown as such.
+	e.waitFor(t, row+`?.dataset.state === "converting"`)
+	if got := eval[string](t, e.ctx, row+`.querySelector(".upload-percent").textContent`); got != "100%" {
+		t.Errorf("progress label while converting = %q, want 100%%", got)
+	}
+	if got := eval[float64](t, e.ctx, row+`.querySelector("progress").value`); got != 100 {
+		t.Errorf("progress value while converting = %v, want 100", got)
+	}
+	if got := eval[string](t, e.ctx, row+`.querySelector(".upload-status").textContent`); got != "converting" {
+		t.Errorf("status line = %q, want converting", got)
+	}
+	release()
+	e.waitFor(t, row+`.dataset.state === "succeeded" && `+row+`.querySelector(".upload-thumb").complete && `+row+`.querySelector(".upload-thumb").naturalWidth > 0`)
+
+	if got := eval[string](t, e.ctx, row+`.querySelector(".upload-status").textContent`); got != "done" {
+		t.Errorf("status line = %q, want done", got)
+	}
+	states := eval[[]string](t, e.ctx, `window.seen.states`)
+	if want := []string{"waiting", "uploaded", "converting", "succeeded"}; !isSubsequence(want, states) {
+		t.Errorf("states seen = %v, want them to pass through %v in order", states, want)
+	}
+	progress := eval[[]float64](t, e.ctx, `window.seen.progress`)
+	if len(progress) < 2 || progress[0] != 0 || progress[len(progress)-1] != 100 || !slices.IsSorted(progress) {
+		t.Errorf("progress values = %v, want rising from 0 to 100", progress)
+	}
+	spoken := eval[[]string](t, e.ctx, `window.seen.spoken`)
+	if !slices.Contains(spoken, "holiday.jpg: done") {
+		t.Errorf("live region said %q, want it to announce done", spoken)
+	}
+
+	// The thumbnail is the 320 px rendition of a 1000×750 image, drawn at its size.
+	type size struct{ NW, NH, W, H int }
+	got := eval[size](t, e.ctx, `(() => { const i = `+row+`.querySelector(".upload-thumb");
+		return {NW: i.naturalWidth, NH: i.naturalHeight, W: i.clientWidth, H: i.clientHeight}; })()`)
+	if got != (size{320, 240, 320, 240}) {
+		t.Errorf("thumbnail natural/rendered size = %+v, want 320×240 both", got)
+	}
+	links := eval[[]string](t, e.ctx, `[...`+row+`.querySelectorAll(".upload-downloads a")].map(a => a.dataset.rendition + " " + a.href)`)
+	if len(links) != 2 || !strings.HasPrefix(links[0], "thumb "+e.cloud.srv.URL+"/renditions/") || !strings.HasPrefix(links[1], "preview "+e.cloud.srv.URL+"/renditions/") {
+		t.Errorf("download links = %q", links)
+	}
+
+	// What reached S3: the grant's fields first, the file last, the declared type and size.
+	posts := e.cloud.postsSeen()
+	if len(posts) != 1 {
+		t.Fatalf("S3 saw %d posts, want 1", len(posts))
+	}
+	p := posts[0]
+	if len(p.fieldsAfterFile) != 0 || !slices.Contains(p.fieldsBeforeFile, "policy") || !slices.Contains(p.fieldsBeforeFile, "key") {
+		t.Errorf("form fields before file %v, after %v", p.fieldsBeforeFile, p.fieldsAfterFile)
+	}
+	if p.contentType != "image/jpeg" || p.fileBytes != len(img) {
+		t.Errorf("posted Content-Type %q and %d bytes, want image/jpeg and %d", p.contentType, p.fileBytes, len(img))
+	}
+	ups := e.cloud.actions("upload")
+	if len(ups) != 1 || ups[0].msg["name"] != "holiday.jpg" || ups[0].msg["type"] != "image/jpeg" || ups[0].msg["size"] != float64(len(img)) {
+		t.Errorf("upload requests = %v", ups)
+	}
+
+	if out := os.Getenv("THUMBFLOW_SCREENSHOT"); out != "" {
+		e.choose(t, e.file(t, "notes.txt", []byte("hello")))
+		e.waitFor(t, `document.querySelectorAll(".upload").length === 2`)
+		shot, err := chromedp.Run(e.ctx, chromedp.FullScreenshot(90))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(out, shot, 0o644)
+	}
+}
+
+func isSubsequence(want, got []string) bool {
+	i := 0
+	for _, g := range got {
+		if i < len(want) && g == want[i] {
+			i++
+		}
+	}
+	return i == len(want)
+}
+
+func TestCorruptImageShowsReason(t *testing.T) {
+	e := openPage(t, nil)
+	e.choose(t, e.file(t, "photo.jpg", []byte("this is only text, not a photo\n")))
+	e.waitFor(t, row+`?.dataset.state === "failed"`)
+	got := eval[string](t, e.ctx, row+`.querySelector(".upload-status").textContent`)
+	want := "failed: The file is not a valid image (it looks like text). Choose a JPEG, PNG, GIF, BMP, TIFF or WebP image."
+	if got != want {
+		t.Errorf("status line = %q, want %q", got, want)
+	}
+	if hidden := eval[bool](t, e.ctx, row+`.querySelector(".upload-result").hidden`); !hidden {
+		t.Error("a failed upload shows a result box")
+	}
+}
+
+func TestReloadMidConversionResumes(t *testing.T) {
+	e := openPage(t, nil)
+	release := e.cloud.holdConversions()
+	e.choose(t, e.file(t, "cat.jpg", jpegBytes(t, 400, 300)))
+	e.waitFor(t, row+`?.dataset.state === "converting"`)
+	id := eval[string](t, e.ctx, row+`.dataset.uploadId`)
+
+	e.do(t, chromedp.Reload())
+	e.waitFor(t, `document.documentElement.dataset.ready === "true"`)
+	e.waitFor(t, row+`?.dataset.state === "converting"`)
+	if got := eval[string](t, e.ctx, row+`.dataset.uploadId`); got != id {
+		t.Errorf("after reload the row watches %q, want %q", got, id)
+	}
+	if got := eval[string](t, e.ctx, row+`.querySelector(".upload-name").textContent`); got != "cat.jpg" {
+		t.Errorf("after reload the row is named %q", got)
+	}
+	subs := e.cloud.actions("subscribe")
+	if len(subs) == 0 || subs[len(subs)-1].msg["uploadId"] != id || subs[len(subs)-1].msg["token"] != "tok-"+id {
+		t.Fatalf("after reload the page sent subscribes %v", subs)
+	}
+
+	release()
+	e.waitFor(t, row+`.dataset.state === "succeeded" && `+row+`.querySelector(".upload-thumb").naturalWidth === 320`)
+	if n := eval[int](t, e.ctx, `document.querySelectorAll(".upload").length`); n != 1 {
+		t.Errorf("after reload there are %d rows, want 1", n)
+	}
+}
+
+func TestDroppedSocketReconnectsAndResubscribes(t *testing.T) {
+	e := openPage(t, nil)
+	release := e.cloud.holdConversions()
+	e.choose(t, e.file(t, "dog.jpg", jpegBytes(t, 200, 400)))
+	e.waitFor(t, row+`?.dataset.state === "converting"`)
+	id := eval[string](t, e.ctx, row+`.dataset.uploadId`)
+	before := len(e.cloud.actions("subscribe"))
+
+	e.cloud.dropAll()
+	e.waitFor(t, `document.querySelector("#connection").dataset.connection !== "open"`)
+	e.waitFor(t, `document.querySelector("#connection").dataset.connection === "open"`)
+	deadline := time.Now().Add(10 * time.Second)
+	for len(e.cloud.actions("subscribe")) == before && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	subs := e.cloud.actions("subscribe")
+	if len(subs) != before+1 || subs[before].msg["uploadId"] != id {
+		t.Fatalf("after the drop the page sent subscribes %v, want one for %s", subs[before:], id)
+	}
+
+	// The push after the reconnect reaches only the new socket.
+	release()
+	e.waitFor(t, row+`.dataset.state === "succeeded"`)
+	type size struct{ W, H int }
+	if got := eval[size](t, e.ctx, `({W: `+row+`.querySelector(".upload-thumb").width, H: `+row+`.querySelector(".upload-thumb").height})`); got != (size{160, 320}) {
+		t.Errorf("thumbnail of a 200×400 image drawn at %+v, want 160×320", got)
+	}
+}
+
+func TestRejectsBeforeContactingServer(t *testing.T) {
+	e := openPage(t, func(c *web.Config) { c.MaxBytes = 1024 })
+	e.choose(t,
+		e.file(t, "huge.png", make([]byte, 2500)),
+		e.file(t, "notes.txt", []byte("plain text")),
+		e.file(t, "empty.gif", nil),
+	)
+	e.waitFor(t, `document.querySelectorAll('.upload[data-state="rejected"]').length === 3`)
+	got := eval[[]string](t, e.ctx, `[...document.querySelectorAll(".upload .upload-status")].map(s => s.textContent)`)
+	want := []string{
+		"failed: The file is 2.4 KB; the limit is 1 KB. Choose a smaller image.",
+		"failed: notes.txt is a text/plain file. Choose a JPEG, PNG, GIF, BMP, TIFF or WebP image.",
+		"failed: empty.gif is empty. Choose an image with something in it.",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("status lines =\n%q\nwant\n%q", got, want)
+	}
+	time.Sleep(200 * time.Millisecond) // give a wrongly sent request time to arrive
+	if ups := e.cloud.actions("upload"); len(ups) != 0 {
+		t.Errorf("the page asked for grants for refused files: %v", ups)
+	}
+	if posts := e.cloud.postsSeen(); len(posts) != 0 {
+		t.Errorf("the page posted refused files: %v", posts)
+	}
+}
+
+func TestSecondTabWatchesSameUpload(t *testing.T) {
+	e := openPage(t, nil)
+	release := e.cloud.holdConversions()
+	e.choose(t, e.file(t, "shared.jpg", jpegBytes(t, 300, 300)))
+	e.waitFor(t, row+`?.dataset.state === "converting"`)
+	watch := eval[string](t, e.ctx, row+`.querySelector(".upload-watch").href`)
+	id := eval[string](t, e.ctx, row+`.dataset.uploadId`)
+
+	tab, cancel := chromedp.NewContext(e.ctx)
+	defer cancel()
+	ctx, cancelNav := context.WithTimeout(tab, 20*time.Second)
+	defer cancelNav()
+	if err := chromedp.Do(ctx, chromedp.Navigate(watch)); err != nil {
+		t.Fatal(err)
+	}
+	waitForIn(t, tab, row+`?.dataset.state === "converting"`)
+	recordIn(t, tab)
+	if got := eval[string](t, tab, row+`.dataset.uploadId`); got != id {
+		t.Errorf("second tab watches %q, want %q", got, id)
+	}
+	if got := eval[string](t, tab, `location.hash`); got != "" {
+		t.Errorf("the token stays in the second tab's address bar: %q", got)
+	}
+
+	release()
+	waitForIn(t, tab, row+`.dataset.state === "succeeded"`)
+	e.waitFor(t, row+`.dataset.state === "succeeded"`)
+	for _, c := range []context.Context{e.ctx, tab} {
+		if got := eval[string](t, c, row+`.querySelector(".upload-status").textContent`); got != "done" {
+			t.Errorf("status line = %q, want done", got)
+		}
+	}
+}
+
+func TestKeyboardOpensFilePicker(t *testing.T) {
+	e := openPage(t, nil)
+	if _, err := chromedp.Call(e.ctx, page.SetInterceptFileChooserDialog, page.SetInterceptFileChooserDialogParams{Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"\r", " "} {
+		ctx, cancel := context.WithTimeout(e.ctx, 5*time.Second)
+		choosers := chromedp.Events(ctx, page.FileChooserOpened) // subscribed before the key press
+		e.do(t, chromedp.Focus(chromedp.CSS("#drop")), chromedp.KeyEvent(key))
+		opened := false
+		for _, err := range choosers {
+			opened = err == nil
+			break
+		}
+		cancel()
+		if !opened {
+			t.Errorf("key %q on the drop zone did not open the file picker", key)
+		}
+	}
+}
