@@ -109,7 +109,7 @@ func (m *Machine) Resume(ctx context.Context, exec Execution, from Checkpoint, o
 		return Result{Status: StatusFailed, Error: "States.Runtime", Cause: fmt.Sprintf("cannot resume: bad checkpoint: %v", err)}
 	}
 	r := newRunner(m, exec, opts)
-	r.lastID = c.LastID
+	r.lastID = max(c.LastID, opts.LastEventID)
 	t := &thread{r: r, prev: c.Prev, vars: &vars{m: c.Vars}, top: true}
 	if t.vars.m == nil {
 		t.vars.m = map[string]any{}
@@ -915,7 +915,8 @@ func (sr *stateRun) task(ctx context.Context, eff any) (any, *failure, error) {
 			return nil, nil, err
 		}
 		if fn == "" {
-			return nil, sr.taskFailed(service, "States.Runtime", "The FunctionName parameter is required for arn:aws:states:::lambda:invoke"), nil
+			f, err := sr.taskFailed(service, "States.Runtime", "The FunctionName parameter is required for arn:aws:states:::lambda:invoke")
+			return nil, f, err
 		}
 		if p, ok := pm["Payload"]; ok && p != nil {
 			body = []byte(jsonText(p))
@@ -985,15 +986,19 @@ func (sr *stateRun) task(ctx context.Context, eff any) (any, *failure, error) {
 			if cause == "" {
 				cause = jsonText(map[string]any{"errorMessage": fe.Message, "errorType": fe.Type})
 			}
-			return nil, sr.taskFailed(service, fe.Type, cause), nil
+			f, err := sr.taskFailed(service, fe.Type, cause)
+			return nil, f, err
 		case errors.As(err, &se):
-			return nil, sr.taskFailed(service, se.Name, se.Cause), nil
+			f, err := sr.taskFailed(service, se.Name, se.Cause)
+			return nil, f, err
 		default:
-			return nil, sr.taskFailed(service, "Lambda.Unknown", err.Error()), nil
+			f, err := sr.taskFailed(service, "Lambda.Unknown", err.Error())
+			return nil, f, err
 		}
 	}
 	if len(res) > maxPayload {
-		return nil, sr.taskFailed(service, "States.DataLimitExceeded", "The state/task 'lambda' returned a result with a size exceeding the maximum number of bytes service limit."), nil
+		f, err := sr.taskFailed(service, "States.DataLimitExceeded", "The state/task 'lambda' returned a result with a size exceeding the maximum number of bytes service limit.")
+		return nil, f, err
 	}
 	var val any
 	if len(res) == 0 {
@@ -1026,7 +1031,7 @@ func (sr *stateRun) task(ctx context.Context, eff any) (any, *failure, error) {
 	return result, nil, nil
 }
 
-func (sr *stateRun) taskFailed(service bool, name, cause string) *failure {
+func (sr *stateRun) taskFailed(service bool, name, cause string) (*failure, error) {
 	d := map[string]any{"error": name}
 	if cause != "" {
 		d["cause"] = cause
@@ -1037,11 +1042,9 @@ func (sr *stateRun) taskFailed(service bool, name, cause string) *failure {
 		d["resource"], d["resourceType"] = "invoke", "lambda"
 	}
 	if _, err := sr.t.emit(typ, d, nil); err != nil {
-		// Recording failed: the execution is interrupted; report the
-		// failure anyway, the caller checks ctx.
-		_ = err
+		return nil, err
 	}
-	return &failure{Error: name, Cause: cause}
+	return &failure{Error: name, Cause: cause}, nil
 }
 
 func (sr *stateRun) invoke(ctx context.Context, function string, payload []byte, limit int64) ([]byte, error) {
