@@ -308,8 +308,8 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, cors http.Heade
 		}
 	}
 	s.fake.ServeHTTP(rec, r)
+	rec.finish() // gofakes3 answers a successful PUT without calling WriteHeader
 	if created == nil {
-		rec.finish()
 		return
 	}
 	if rec.status/100 == 2 {
@@ -372,7 +372,7 @@ func (rec *recorder) Write(p []byte) (int, error) {
 	return rec.w.Write(p)
 }
 
-// finish completes a pass-through response that wrote nothing.
+// finish settles the status of a response that wrote nothing.
 func (rec *recorder) finish() {
 	if !rec.wrote {
 		rec.WriteHeader(http.StatusOK)
