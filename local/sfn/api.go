@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -15,6 +16,7 @@ import (
 	"unicode"
 
 	"thumbflow/local/asl"
+	"thumbflow/local/sigv4"
 )
 
 // Error is a Step Functions API error, rendered as AWS JSON 1.0 renders it so
@@ -725,6 +727,18 @@ var operations = map[string]func(*Service, []byte) (any, error){
 
 // authErr renders a verifier's failure with the code it names, if any.
 func authErr(err error) *Error {
+	var se *sigv4.Error
+	if errors.As(err, &se) {
+		// The verifier speaks S3's dialect; JSON services name the same
+		// failures differently.
+		switch se.Code {
+		case "SignatureDoesNotMatch", "RequestTimeTooSkewed", "AuthorizationHeaderMalformed":
+			return &Error{Code: "InvalidSignatureException", Message: se.Message, Status: http.StatusBadRequest}
+		case "InvalidAccessKeyId":
+			return &Error{Code: "UnrecognizedClientException", Message: "The security token included in the request is invalid.", Status: http.StatusBadRequest}
+		}
+		return &Error{Code: se.Code, Message: se.Message, Status: se.Status}
+	}
 	e := &Error{Code: "InvalidSignatureException", Message: err.Error(), Status: http.StatusBadRequest}
 	if c, ok := err.(interface{ ErrorCode() string }); ok && c.ErrorCode() != "" {
 		e.Code = c.ErrorCode()

@@ -23,6 +23,7 @@ import (
 
 	"thumbflow/local/asl"
 	"thumbflow/local/lambda"
+	"thumbflow/local/sigv4"
 )
 
 const role = "arn:aws:iam::000000000000:role/thumbflow"
@@ -539,5 +540,28 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within 10s")
 		}
 		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func TestSigV4(t *testing.T) {
+	s, _ := startFake(t, Options{Verifier: sigv4.NewVerifier("test", "test", "us-east-1")})
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	call := func(key, secret string) error {
+		c := awssfn.New(awssfn.Options{
+			Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
+			Credentials: credentials.NewStaticCredentialsProvider(key, secret, ""),
+		})
+		_, err := c.ListStateMachines(context.Background(), &awssfn.ListStateMachinesInput{})
+		return err
+	}
+	if err := call("test", "test"); err != nil {
+		t.Fatalf("signed request refused: %v", err)
+	}
+	if err := call("test", "wrong"); err == nil || !strings.Contains(err.Error(), "InvalidSignatureException") {
+		t.Errorf("wrong secret: %v", err)
+	}
+	if err := call("nobody", "test"); err == nil || !strings.Contains(err.Error(), "UnrecognizedClientException") {
+		t.Errorf("unknown key: %v", err)
 	}
 }
