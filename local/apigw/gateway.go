@@ -352,6 +352,12 @@ func (g *Gateway) serve(c *conn) {
 		queue <- message{typ: typ, data: data, at: time.Now()}
 	}
 	c.closing.Store(true)
+	if errors.Is(readErr, websocket.ErrMessageTooBig) {
+		// The 1009 close frame is already sent. Closing now would reset
+		// the TCP connection over the unread rest of the message, and the
+		// client could lose the frame: drain and wait for its close.
+		c.ws.Close(websocket.StatusMessageTooBig, "Message too big")
+	}
 
 	g.mu.Lock()
 	delete(g.conns, c.id)
