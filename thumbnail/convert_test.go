@@ -544,3 +544,81 @@ func FuzzConvert(f *testing.F) {
 }
 
 func crc32IEEE(b []byte) uint32 { return crc32.ChecksumIEEE(b) }
+
+// Large JPEGs with small renditions are decoded at 1/8 scale; every JPEG
+// variant must come out the same way there too.
+func TestEighthScaleJPEG(t *testing.T) {
+	u := testimage.Quadrants(1280, 768)
+	for _, tc := range []struct {
+		name string
+		data []byte
+		o    int
+	}{
+		{"baseline 4:2:0", testimage.JPEG(u, 90), 1},
+		{"progressive", testimage.EncodeJPEG(u, testimage.JPEGOptions{Progressive: true}), 1},
+		{"cmyk", testimage.EncodeJPEG(u, testimage.JPEGOptions{Color: testimage.CMYK}), 1},
+		{"ycck", testimage.EncodeJPEG(u, testimage.JPEGOptions{Color: testimage.YCCK}), 1},
+		{"orientation 6", testimage.WithOrientation(testimage.JPEG(testimage.Stored(u, 6), 90), 6, false), 6},
+		{"orientation 7", testimage.WithOrientation(testimage.JPEG(testimage.Stored(u, 7), 90), 7, true), 7},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, _ := jpeg.DecodeConfig(bytes.NewReader(tc.data))
+			if !eighthIsEnough(cfg, thumbSpec(100, 100).Renditions, tc.o) {
+				t.Fatal("test image too small to take the 1/8 path")
+			}
+			res, err := Convert(context.Background(), tc.data, thumbSpec(100, 100))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := res.Renditions[0]
+			if out.Width != 100 || out.Height != 60 || res.Width != 1280 || res.Height != 768 {
+				t.Errorf("thumb %d×%d of %d×%d, want 100×60 of 1280×768", out.Width, out.Height, res.Width, res.Height)
+			}
+			checkQuadrants(t, decodeOutput(t, out), 40)
+		})
+	}
+	g := image.NewGray(image.Rect(0, 0, 1280, 768))
+	for i := range g.Pix {
+		g.Pix[i] = uint8(i % 1280 * 255 / 1279)
+	}
+	res, err := Convert(context.Background(), testimage.EncodeJPEG(g, testimage.JPEGOptions{Color: testimage.Gray}), thumbSpec(100, 100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := decodeOutput(t, res.Renditions[0])
+	if l, r := color.GrayModel.Convert(img.At(1, 30)).(color.Gray).Y, color.GrayModel.Convert(img.At(98, 30)).(color.Gray).Y; l > 20 || r < 235 {
+		t.Errorf("gray gradient came out %d…%d", l, r)
+	}
+}
+
+// The 1/8 decode must not cost visible quality either.
+func TestEighthScaleQuality(t *testing.T) {
+	data := testimage.JPEG(testimage.Photo(3200, 2400, 9), 92)
+	full, err := jpeg.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Convert(context.Background(), data, Spec{Renditions: []Rendition{{Name: "t", Width: 320, Height: 320}}, JPEGQuality: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := decodeOutput(t, res.Renditions[0])
+	want := imaging.Fit(full, 320, 320, imaging.Lanczos)
+	if got.Bounds() != want.Bounds() {
+		t.Fatalf("size %v, plain Lanczos gives %v", got.Bounds(), want.Bounds())
+	}
+	var sum, n float64
+	for y := range want.Rect.Dy() {
+		for x := range want.Rect.Dx() {
+			g := color.NRGBAModel.Convert(got.At(x, y)).(color.NRGBA)
+			w := want.NRGBAAt(x, y)
+			for _, d := range []int{int(g.R) - int(w.R), int(g.G) - int(w.G), int(g.B) - int(w.B)} {
+				sum += float64(max(d, -d))
+				n++
+			}
+		}
+	}
+	if mean := sum / n; mean > 4 {
+		t.Errorf("mean difference from plain Lanczos is %.2f levels, want ≤ 4", mean)
+	}
+}
