@@ -2,9 +2,7 @@ package asl
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
-	"time"
 )
 
 // choiceRule is a compiled Choice rule: a comparison, or And/Or/Not of
@@ -274,32 +272,7 @@ func compare(kind string, c int) bool {
 
 // wildcardMatch implements StringMatches: '*' matches any run of
 // characters, "\*" a literal star and "\\" a backslash.
-func wildcardMatch(pat, s string) bool {
-	var b strings.Builder
-	for i := 0; i < len(pat); i++ {
-		switch pat[i] {
-		case '\\':
-			if i+1 < len(pat) {
-				b.WriteString("\\" + string(pat[i+1]))
-				i++
-				continue
-			}
-			b.WriteString("\\\\")
-		case '*':
-			b.WriteByte('*')
-		case '?', '[', ']':
-			b.WriteString("\\" + string(pat[i]))
-		default:
-			b.WriteByte(pat[i])
-		}
-	}
-	ok, err := filepath.Match(b.String(), s)
-	if err == nil && ok {
-		return true
-	}
-	// filepath.Match stops '*' at '/'; fall back to a simple matcher.
-	return globMatch(pat, s)
-}
+func wildcardMatch(pat, s string) bool { return globMatch(pat, s) }
 
 func globMatch(pat, s string) bool {
 	if pat == "" {
@@ -320,4 +293,3 @@ func globMatch(pat, s string) bool {
 	}
 }
 
-var _ = time.Second
