@@ -292,4 +292,3 @@ func globMatch(pat, s string) bool {
 		return s != "" && s[0] == pat[0] && globMatch(pat[1:], s[1:])
 	}
 }
-

@@ -1348,4 +1348,3 @@ func (sr *stateRun) mapState(ctx context.Context, eff any) (any, *failure, error
 	}
 	return outs, nil, nil
 }
-
