@@ -36,6 +36,8 @@ type fakeCloud struct {
 	posts    []fakePost
 	nextID   int
 	hold     chan struct{} // when non-nil, conversions wait for it to close
+	script   func(u *fakeUpload) // when non-nil, replaces convert after a post
+	refuse   string              // when non-empty, S3 refuses every post with this code
 }
 
 type fakeConn struct {
@@ -79,6 +81,13 @@ func newFakeCloud(t *testing.T) *fakeCloud {
 }
 
 func (f *fakeCloud) wsURL() string { return "ws" + strings.TrimPrefix(f.srv.URL, "http") + "/ws" }
+
+// set changes the fake's behaviour under its lock.
+func (f *fakeCloud) set(change func(*fakeCloud)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	change(f)
+}
 
 // holdConversions makes every conversion stop in "converting" until release.
 func (f *fakeCloud) holdConversions() (release func()) {
@@ -221,6 +230,27 @@ func (f *fakeCloud) push(u *fakeUpload, state string, extra map[string]any) {
 	}
 }
 
+// resend sends rec to u's subscribers as a push again, without storing it:
+// the duplicate or late push the protocol warns about.
+func (f *fakeCloud) resend(u *fakeUpload, rec map[string]any) {
+	f.mu.Lock()
+	subs := make([]*fakeConn, 0, len(u.subs))
+	for c := range u.subs {
+		subs = append(subs, c)
+	}
+	f.mu.Unlock()
+	for _, c := range subs {
+		f.send(c, map[string]any{"type": "status", "status": rec})
+	}
+}
+
+// record returns u's current record.
+func (f *fakeCloud) current(u *fakeUpload) map[string]any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return u.record
+}
+
 // dropAll closes every socket without a close frame, as a network drop does.
 func (f *fakeCloud) dropAll() {
 	f.mu.Lock()
@@ -276,8 +306,12 @@ func (f *fakeCloud) servePost(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.posts = append(f.posts, post)
 	u := f.uploads[strings.TrimPrefix(fields["key"], "uploads/")]
+	refuse, script := f.refuse, f.script
 	f.mu.Unlock()
 	switch {
+	case refuse != "":
+		s3Refuse(w, refuse, "refused by the test")
+		return
 	case u == nil:
 		s3Refuse(w, "AccessDenied", "no such grant")
 		return
@@ -295,6 +329,10 @@ func (f *fakeCloud) servePost(w http.ResponseWriter, r *http.Request) {
 		u.width, u.height = cfg.Width, cfg.Height
 	}
 	w.WriteHeader(http.StatusNoContent)
+	if script != nil {
+		go script(u)
+		return
+	}
 	go f.convert(u)
 }
 

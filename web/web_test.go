@@ -457,3 +457,70 @@ func TestKeyboardOpensFilePicker(t *testing.T) {
 		}
 	}
 }
+
+func TestRetryingAndOutOfOrderPushes(t *testing.T) {
+	e := openPage(t, nil)
+	release := make(chan struct{})
+	sentStale := make(chan struct{})
+	e.cloud.set(func(f *fakeCloud) {
+		f.script = func(u *fakeUpload) {
+			e.cloud.push(u, "uploaded", nil)
+			e.cloud.push(u, "converting", nil)
+			converting := e.cloud.current(u)
+			e.cloud.push(u, "retrying", map[string]any{"attempt": 2})
+			<-release
+			e.cloud.push(u, "failed", map[string]any{"attempt": 3, "error": map[string]any{
+				"code": "Timeout", "message": "The conversion kept taking too long. Try a smaller image."}})
+			// Late and duplicate pushes: an older record, then the last one again.
+			e.cloud.resend(u, converting)
+			e.cloud.resend(u, e.cloud.current(u))
+			close(sentStale)
+		}
+	})
+	e.choose(t, e.file(t, "slow.png", jpegBytes(t, 50, 50)))
+	e.waitFor(t, row+`?.dataset.state === "retrying"`)
+	if got := eval[string](t, e.ctx, row+`.querySelector(".upload-status").textContent`); got != "retrying (attempt 2)" {
+		t.Errorf("status line = %q, want retrying (attempt 2)", got)
+	}
+	close(release)
+	<-sentStale
+	e.waitFor(t, row+`.dataset.state === "failed"`)
+	// Give the stale pushes, sent after the terminal one on the same socket, time to arrive.
+	time.Sleep(300 * time.Millisecond)
+	if got := eval[string](t, e.ctx, row+`.querySelector(".upload-status").textContent`); got != "failed: The conversion kept taking too long. Try a smaller image." {
+		t.Errorf("after a stale push the status line = %q", got)
+	}
+	if states := eval[[]string](t, e.ctx, `window.seen.states`); states[len(states)-1] != "failed" || slices.Index(states, "failed") != len(states)-1 {
+		t.Errorf("states seen = %v, want failed last and once", states)
+	}
+	// The declared type follows the file's name: a JPEG named .png is declared image/png
+	// and the server, not the page, finds the mismatch.
+	if ups := e.cloud.actions("upload"); len(ups) != 1 || ups[0].msg["type"] != "image/png" {
+		t.Errorf("upload requests = %v", ups)
+	}
+}
+
+func TestStorageRefusalShowsReasonAndForgetsGrant(t *testing.T) {
+	e := openPage(t, nil)
+	e.cloud.set(func(f *fakeCloud) { f.refuse = "EntityTooSmall" })
+	e.choose(t, e.file(t, "small.jpg", jpegBytes(t, 20, 20)))
+	e.waitFor(t, row+`?.dataset.state === "failed"`)
+	if got := eval[string](t, e.ctx, row+`.querySelector(".upload-status").textContent`); got != "failed: The storage service refused the upload: the file is smaller than declared." {
+		t.Errorf("status line = %q", got)
+	}
+	if got := eval[string](t, e.ctx, `sessionStorage.getItem("thumbflow.watch.v1")`); got != "[]" {
+		t.Errorf("a refused upload is still kept for resuming: %s", got)
+	}
+	// "Clear finished" removes it and gives focus back to the drop zone.
+	e.do(t, chromedp.Click(chromedp.CSS("#clear")))
+	e.waitFor(t, `document.querySelectorAll(".upload").length === 0 && document.activeElement.id === "drop"`)
+}
+
+func TestForgedWatchLinkShowsError(t *testing.T) {
+	e := openPage(t, nil)
+	e.do(t, chromedp.Navigate(e.site.URL+"/#watch=0123456789abcdef0123456789abcdef&token=forged&name=x.jpg"))
+	e.waitFor(t, row+`?.dataset.state === "failed"`)
+	if got := eval[string](t, e.ctx, row+`.querySelector(".upload-status").textContent`); got != "failed: This upload link is not valid." {
+		t.Errorf("status line = %q", got)
+	}
+}
