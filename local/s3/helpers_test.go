@@ -42,6 +42,15 @@ type env struct {
 	client *s3.Client
 	hc     *http.Client
 	skew   *atomic.Int64 // server clock offset in seconds
+	once   sync.Once
+}
+
+// close stops the server the way a shutdown of `thumbflow dev` does.
+func (e *env) close() {
+	e.once.Do(func() {
+		e.http.Close()
+		e.srv.Close()
+	})
 }
 
 type envOpts struct {
@@ -67,11 +76,8 @@ func newEnv(t *testing.T, o envOpts) *env {
 	} else {
 		hs = httptest.NewServer(srv)
 	}
-	t.Cleanup(func() {
-		hs.Close()
-		srv.Close()
-	})
 	e := &env{srv: srv, http: hs, hc: hs.Client(), skew: skew}
+	t.Cleanup(e.close)
 	e.client = e.newClient("test", "test")
 	return e
 }
