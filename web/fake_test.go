@@ -35,7 +35,7 @@ type fakeCloud struct {
 	messages []clientMessage
 	posts    []fakePost
 	nextID   int
-	hold     chan struct{} // when non-nil, conversions wait for it to close
+	hold     chan struct{}       // when non-nil, conversions wait for it to close
 	script   func(u *fakeUpload) // when non-nil, replaces convert after a post
 	refuse   string              // when non-empty, S3 refuses every post with this code
 }
