@@ -163,6 +163,9 @@ func newService(opts Options, parse func([]byte) (program, error)) (*Service, er
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.Invoker == nil {
+		opts.Invoker = noFunctions{}
+	}
 	s := &Service{
 		opts:       opts,
 		parse:      parse,
@@ -360,6 +363,14 @@ func (s *Service) finish(e *execution, res asl.Result) {
 	if len(observers) > 0 {
 		s.notify(e, observers)
 	}
+}
+
+// noFunctions is the Invoker of a service configured without one: every
+// function is missing, as it would be in an empty account.
+type noFunctions struct{}
+
+func (noFunctions) Invoke(_ context.Context, function string, _ []byte) ([]byte, error) {
+	return nil, &asl.ServiceError{Name: "Lambda.ResourceNotFoundException", Cause: "Function not found: " + function + " (no functions are registered with the local cloud)"}
 }
 
 type wallClock struct{}
