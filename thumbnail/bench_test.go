@@ -10,7 +10,7 @@ import (
 
 	"github.com/disintegration/imaging"
 
-	"thumbflow/thumbnail/internal/testimage"
+	"thumbflow/thumbnail/testimage"
 )
 
 // benchInputs are generated once per process: the 12 MP images take a

@@ -20,7 +20,7 @@ import (
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 
-	"thumbflow/thumbnail/internal/testimage"
+	"thumbflow/thumbnail/testimage"
 )
 
 func encodePNG(t testing.TB, img image.Image) []byte {
