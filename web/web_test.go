@@ -524,3 +524,60 @@ func TestForgedWatchLinkShowsError(t *testing.T) {
 		t.Errorf("status line = %q", got)
 	}
 }
+
+func TestBackoffGrowsWithJitterAndCap(t *testing.T) {
+	e := openPage(t, nil)
+	type bounds struct{ Lo, Hi []int }
+	got, err := chromedp.Run(e.ctx, chromedp.Evaluate[bounds](`import("./js/connection.js").then(({ backoffDelay }) => {
+		const lo = [], hi = [];
+		for (let n = 0; n < 10; n++) {
+			lo.push(backoffDelay(n, { random: () => 0 }));
+			hi.push(backoffDelay(n, { random: () => 0.999999 }));
+		}
+		return { Lo: lo, Hi: hi };
+	})`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantHi := []int{500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000, 30000}
+	for n := range wantHi {
+		if got.Hi[n] != wantHi[n] || got.Lo[n] != wantHi[n]/2 {
+			t.Errorf("attempt %d: delay between %d and %d ms, want %d to %d", n, got.Lo[n], got.Hi[n], wantHi[n]/2, wantHi[n])
+		}
+	}
+}
+
+func TestDropSeveralImages(t *testing.T) {
+	e := openPage(t, nil)
+	// A drop with two images made in the page, as a file manager would deliver them.
+	_, err := chromedp.Run(e.ctx, chromedp.Evaluate[chromedp.Void](`(async () => {
+		const dt = new DataTransfer();
+		for (const [name, w, h] of [["red.png", 64, 48], ["blue.png", 30, 90]]) {
+			const c = new OffscreenCanvas(w, h);
+			const g = c.getContext("2d");
+			g.fillStyle = name.startsWith("red") ? "#c00" : "#00c";
+			g.fillRect(0, 0, w, h);
+			const blob = await c.convertToBlob({ type: "image/png" });
+			dt.items.add(new File([blob], name, { type: "image/png" }));
+		}
+		const zone = document.querySelector("#drop");
+		zone.dispatchEvent(new DragEvent("dragover", { dataTransfer: dt, bubbles: true, cancelable: true }));
+		zone.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor(t, `[...document.querySelectorAll(".upload")].filter(r => r.dataset.state === "succeeded" && r.querySelector(".upload-thumb").naturalWidth > 0).length === 2`)
+	type thumb struct {
+		Name string
+		W, H int
+	}
+	got := eval[[]thumb](t, e.ctx, `[...document.querySelectorAll(".upload")].map(r => ({Name: r.querySelector(".upload-name").textContent,
+		W: r.querySelector(".upload-thumb").naturalWidth, H: r.querySelector(".upload-thumb").naturalHeight}))`)
+	if want := []thumb{{"red.png", 64, 48}, {"blue.png", 30, 90}}; !slices.Equal(got, want) {
+		t.Errorf("rows after the drop = %+v, want %+v", got, want)
+	}
+	if n := len(e.cloud.postsSeen()); n != 2 {
+		t.Errorf("S3 saw %d posts, want 2", n)
+	}
+}
