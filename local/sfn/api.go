@@ -518,9 +518,20 @@ func (s *Service) StopExecution(in StopExecutionInput) (StopExecutionOutput, err
 	if len(in.Cause) > 32768 {
 		return StopExecutionOutput{}, apiErr("ValidationException", "1 validation error detected: Value at 'cause' failed to satisfy constraint: Member must have length less than or equal to 32768")
 	}
-	e.mu.Lock()
-	running, cancel, done := e.status == asl.StatusRunning, e.cancel, e.done
-	e.mu.Unlock()
+	var running bool
+	var cancel func(error)
+	var done chan struct{}
+	for range 1000 {
+		e.mu.Lock()
+		running, cancel, done = e.status == asl.StatusRunning, e.cancel, e.done
+		e.mu.Unlock()
+		if !running || cancel != nil {
+			break
+		}
+		// StartExecution has registered the execution but not launched
+		// it yet (or a restart is resuming it): wait a moment.
+		time.Sleep(time.Millisecond)
+	}
 	if running && cancel != nil {
 		cancel(&asl.Abort{Name: in.Error, Cause: in.Cause})
 		select {

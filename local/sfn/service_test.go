@@ -565,3 +565,36 @@ func TestSigV4(t *testing.T) {
 		t.Errorf("unknown key: %v", err)
 	}
 }
+
+func TestRawProtocolErrors(t *testing.T) {
+	s, _ := startFake(t, Options{})
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	cases := []struct {
+		target, body, code string
+	}{
+		{"AWSStepFunctions.DeleteStateMachine", `{}`, "UnknownOperationException"},
+		{"", `{}`, "UnknownOperationException"},
+		{"AWSStepFunctions.StartExecution", `{not json`, "SerializationException"},
+		{"AWSStepFunctions.ListExecutions", `{}`, "ValidationException"},
+		{"AWSStepFunctions.ListStateMachines", `{"maxResults":1001}`, "ValidationException"},
+	}
+	for _, c := range cases {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(c.body))
+		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+		req.Header.Set("X-Amz-Target", c.target)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct {
+			Type    string `json:"__type"`
+			Message string `json:"message"`
+		}
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || body.Type != c.code || body.Message == "" || resp.Header.Get("X-Amzn-ErrorType") != c.code {
+			t.Errorf("%s %s: %d %+v, want 400 %s with a message", c.target, c.body, resp.StatusCode, body, c.code)
+		}
+	}
+}
