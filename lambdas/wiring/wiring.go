@@ -26,17 +26,22 @@ import (
 // at once, so a misconfigured function says all that is wrong in one log
 // line instead of one per deploy.
 type Env struct {
-	missing []string
+	required []string
+	missing  []string
 }
 
 // Require returns the variable's value, noting it as missing when empty.
 func (e *Env) Require(name string) string {
+	e.required = append(e.required, name)
 	v := os.Getenv(name)
 	if v == "" {
 		e.missing = append(e.missing, name)
 	}
 	return v
 }
+
+// Required lists every variable asked for, in order.
+func (e *Env) Required() []string { return e.required }
 
 // Err reports the missing variables, if any.
 func (e *Env) Err() error {

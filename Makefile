@@ -1,0 +1,18 @@
+# Build targets for `sam build` (Metadata: BuildMethod: makefile). SAM runs
+# build-<LogicalId> with ARTIFACTS_DIR set; each target builds one function
+# from the single module, for Lambda's arm64 provided.al2023 runtime.
+GO_LAMBDA = GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -trimpath -tags lambda.norpc -ldflags="-s -w"
+
+build-StartFunction:
+	$(GO_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./lambdas/start
+
+build-ConvertFunction:
+	$(GO_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./lambdas/convert
+
+build-StatusFunction:
+	$(GO_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./lambdas/status
+
+build-WebSocketFunction:
+	$(GO_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./lambdas/websocket
+
+.PHONY: build-StartFunction build-ConvertFunction build-StatusFunction build-WebSocketFunction
