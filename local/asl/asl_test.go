@@ -82,11 +82,21 @@ func (c *countingInvoker) Invoke(ctx context.Context, fn string, payload []byte)
 	return payload, nil
 }
 
+// recorder persists events like local/sfn does; once crash picks an event,
+// that event and every later one are lost, as when the process dies.
 type recorder struct {
 	mu     sync.Mutex
 	events []Event
 	cp     Checkpoint
 	crash  func(Event) bool
+	dead   bool
+}
+
+// restart brings the recorder back, as a restarted engine would be.
+func (r *recorder) restart() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.dead = false
 }
 
 var errCrash = errors.New("simulated crash")
@@ -96,6 +106,9 @@ func (r *recorder) record(ev Event, cp Checkpoint) error {
 	defer r.mu.Unlock()
 	if r.crash != nil && r.crash(ev) {
 		r.crash = nil
+		r.dead = true
+	}
+	if r.dead {
 		return errCrash
 	}
 	r.events = append(r.events, ev)
@@ -114,7 +127,7 @@ func testExec(clock Clock) Execution {
 	return Execution{
 		ARN: "arn:aws:states:us-east-1:111111111111:execution:sm:e1", Name: "e1",
 		StateMachineARN: "arn:aws:states:us-east-1:111111111111:stateMachine:sm", StateMachineName: "sm",
-		StartTime: clock.Now(), Input: json.RawMessage(`{"x":1}`),
+		StartTime: clock.Now(), Input: json.RawMessage(`{"x":1,"items":[1,2,3]}`),
 	}
 }
 
@@ -124,7 +137,19 @@ func testExec(clock Clock) Execution {
 // execution still finishes exactly once with the same output and a gapless
 // history.
 func TestCrashAtEveryEventFinishesExactlyOnce(t *testing.T) {
-	m, err := Parse([]byte(durableDef))
+	for name, def := range map[string]string{"task-wait-pass": durableDef, "parallel-map": branchyDef} {
+		t.Run(name, func(t *testing.T) { crashAtEveryEvent(t, def) })
+	}
+}
+
+const branchyDef = `{"StartAt":"P","States":{
+	"P":{"Type":"Parallel","Next":"M","Branches":[
+		{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:111111111111:function:f","Retry":[{"ErrorEquals":["States.ALL"]}],"End":true}}},
+		{"StartAt":"B","States":{"B":{"Type":"Wait","Seconds":5,"End":true}}}]},
+	"M":{"Type":"Map","ItemsPath":"$[1].items","MaxConcurrency":1,"ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Pass","End":true}}},"End":true}}}`
+
+func crashAtEveryEvent(t *testing.T, def string) {
+	m, err := Parse([]byte(def))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +168,7 @@ func TestCrashAtEveryEventFinishesExactlyOnce(t *testing.T) {
 		if res.Status != "" {
 			t.Fatalf("crash at event %d: run ended %+v, want interrupted", k, res)
 		}
-		opts.LastEventID = rec.events[len(rec.events)-1].ID
+		rec.restart()
 		res = m.Resume(context.Background(), testExec(clock), rec.cp, opts)
 		if res.Status != StatusSucceeded || string(res.Output) != string(want.Output) {
 			t.Fatalf("crash at event %d: resumed result %+v, want output %s", k, res, want.Output)
@@ -216,7 +241,7 @@ func TestResumeRerunsInFlightTask(t *testing.T) {
 	if res := m.Run(context.Background(), testExec(clock), opts); res.Status != "" {
 		t.Fatalf("run ended %+v, want interrupted", res)
 	}
-	opts.LastEventID = rec.events[len(rec.events)-1].ID
+	rec.restart()
 	res := m.Resume(context.Background(), testExec(clock), rec.cp, opts)
 	if res.Status != StatusSucceeded {
 		t.Fatalf("resume: %+v", res)

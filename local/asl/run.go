@@ -38,6 +38,7 @@ type runner struct {
 
 	mu     sync.Mutex
 	lastID int64
+	cur    *cp // the latest top-level resume point
 
 	execCtx map[string]any
 	smCtx   map[string]any
@@ -264,14 +265,29 @@ func (t *thread) emitPrev(typ string, prev int64, details map[string]any, c *cp,
 		t.prev = ev.ID
 	}
 	if r.opts.Record != nil {
-		var raw Checkpoint
-		if c != nil && t.top {
+		// Every event but the terminal ones carries a checkpoint, so the
+		// last checkpoint a caller persisted is always that of its last
+		// persisted event and resumed ids never repeat. Events inside a
+		// state (task progress, branch and iteration events) resume by
+		// re-running that top-level state.
+		var use *cp
+		switch {
+		case c != nil && t.top:
 			c.LastID = ev.ID
 			c.Prev = t.prev
 			if c.Vars == nil && len(t.vars.m) > 0 {
 				c.Vars = t.vars.m
 			}
-			b, err := json.Marshal(c)
+			r.cur = c
+			use = c
+		case r.cur != nil && !terminalEvent(typ):
+			cc := *r.cur
+			cc.LastID = ev.ID
+			use = &cc
+		}
+		var raw Checkpoint
+		if use != nil {
+			b, err := json.Marshal(use)
 			if err != nil {
 				return 0, fmt.Errorf("checkpoint: %w", err)
 			}
@@ -282,6 +298,14 @@ func (t *thread) emitPrev(typ string, prev int64, details map[string]any, c *cp,
 		}
 	}
 	return ev.ID, nil
+}
+
+func terminalEvent(typ string) bool {
+	switch typ {
+	case "ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut":
+		return true
+	}
+	return false
 }
 
 func (t *thread) lastID() int64 {
