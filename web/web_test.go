@@ -388,7 +388,7 @@ func TestRejectsBeforeContactingServer(t *testing.T) {
 	got := eval[[]string](t, e.ctx, `[...document.querySelectorAll(".upload .upload-status")].map(s => s.textContent)`)
 	want := []string{
 		"failed: The file is 2.4 KB; the limit is 1 KB. Choose a smaller image.",
-		"failed: notes.txt is a text/plain file. Choose a JPEG, PNG, GIF, BMP, TIFF or WebP image.",
+		"failed: notes.txt is of type text/plain. Choose a JPEG, PNG, GIF, BMP, TIFF or WebP image.",
 		"failed: empty.gif is empty. Choose an image with something in it.",
 	}
 	if !slices.Equal(got, want) {
@@ -579,5 +579,52 @@ func TestDropSeveralImages(t *testing.T) {
 	}
 	if n := len(e.cloud.postsSeen()); n != 2 {
 		t.Errorf("S3 saw %d posts, want 2", n)
+	}
+}
+
+// TestFileChecks runs the page's own checks (static/js/files.js) on the
+// cases a user meets, through the module the page loads.
+func TestFileChecks(t *testing.T) {
+	e := openPage(t, func(c *web.Config) { c.MaxBytes = 25 << 20 })
+	got, err := chromedp.Run(e.ctx, chromedp.Evaluate[map[string]string](`import("./js/files.js").then((f) => {
+		const cfg = { maxBytes: 25 * 1024 * 1024, types: ["image/jpeg", "image/png", "image/gif", "image/bmp", "image/tiff", "image/webp"] };
+		const file = (name, type, size) => ({ name, type, size });
+		const check = (x) => { const p = f.checkFile(x, cfg); return p ? p.code + ": " + p.message : "ok"; };
+		return {
+			typed: f.declaredType(file("a.png", "image/png", 1)),
+			noType: f.declaredType(file("IMG_1.JPEG", "", 1)),
+			tiff: f.declaredType(file("scan.tif", "", 1)),
+			unknown: f.declaredType(file("README", "", 1)),
+			heic: check(file("p.heic", "image/heic", 10)),
+			big: check(file("big.jpg", "image/jpeg", 32715571)),
+			limit: check(file("exact.jpg", "image/jpeg", 25 * 1024 * 1024)),
+			empty: check(file("e.webp", "", 0)),
+			okNoType: check(file("x.webp", "", 5)),
+			shortName: f.requestName("holiday.jpg"),
+			longName: String(new TextEncoder().encode(f.requestName("é".repeat(200))).length),
+			emptyName: f.requestName(""),
+		};
+	})`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"typed":     "image/png",
+		"noType":    "image/jpeg",
+		"tiff":      "image/tiff",
+		"unknown":   "",
+		"heic":      "UnsupportedFormat: p.heic is of type image/heic. Choose a JPEG, PNG, GIF, BMP, TIFF or WebP image.",
+		"big":       "FileTooLarge: The file is 31.2 MB; the limit is 25 MB. Choose a smaller image.",
+		"limit":     "ok",
+		"empty":     "EmptyFile: e.webp is empty. Choose an image with something in it.",
+		"okNoType":  "ok",
+		"shortName": "holiday.jpg",
+		"longName":  "254", // 127 two-byte characters: never half a character
+		"emptyName": "image",
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s = %q, want %q", k, got[k], w)
+		}
 	}
 }

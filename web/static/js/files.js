@@ -54,7 +54,7 @@ export function typeNames(types) {
 export function checkFile(file, config) {
   const type = declaredType(file);
   if (!type || !config.types.includes(type)) {
-    const what = type ? `a ${type} file` : "not a recognised image type";
+    const what = type ? `of type ${type}` : "not of a recognised image type";
     return {
       code: "UnsupportedFormat",
       message: `${file.name} is ${what}. Choose a ${typeNames(config.types)} image.`,
@@ -83,4 +83,22 @@ export function acceptAttribute(config) {
     .filter(([, t]) => config.types.includes(t))
     .map(([e]) => `.${e}`);
   return [...config.types, ...exts].join(",");
+}
+
+/** The name to send with `upload`: protocol.md allows 1–255 bytes of UTF-8,
+ * and the name is only for display, so a longer one is cut at a character
+ * boundary rather than refused. */
+export function requestName(name) {
+  const enc = new TextEncoder();
+  if (!name) return "image";
+  if (enc.encode(name).length <= 255) return name;
+  let out = "";
+  let bytes = 0;
+  for (const ch of name) {
+    const n = enc.encode(ch).length;
+    if (bytes + n > 255) break;
+    out += ch;
+    bytes += n;
+  }
+  return out;
 }

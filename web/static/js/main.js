@@ -3,7 +3,7 @@
 // the choices the protocol leaves to the client.
 
 import { Connection } from "./connection.js";
-import { acceptAttribute, checkFile, declaredType, formatBytes, typeNames } from "./files.js";
+import { acceptAttribute, checkFile, declaredType, formatBytes, requestName, typeNames } from "./files.js";
 import { postFile } from "./upload.js";
 import { Watchlist, parseWatchFragment, watchFragment } from "./watchlist.js";
 
@@ -298,7 +298,7 @@ async function uploadFile(item, file, type) {
   for (;;) {
     let grant;
     try {
-      const msg = await conn.request({ action: "upload", name: item.name, type, size: file.size });
+      const msg = await conn.request({ action: "upload", name: requestName(item.name), type, size: file.size });
       grant = msg.grant;
       if (!grant?.uploadId || !grant?.upload?.url) throw Object.assign(new Error("The server sent an incomplete grant."), { code: "InternalError" });
     } catch (err) {
