@@ -48,7 +48,7 @@ func verifyChecksums(r *http.Request) (map[string]string, error) {
 	var body []byte
 	if r.Body != nil {
 		var err error
-		body, err = io.ReadAll(r.Body)
+		body, err = sigv4.ReadAllSized(r.Body, r.ContentLength)
 		r.Body.Close()
 		if err != nil {
 			return nil, fmt.Errorf("reading body: %w", err)

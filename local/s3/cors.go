@@ -21,6 +21,20 @@ type CORSRule struct {
 	MaxAgeSeconds  int      `json:"maxAgeSeconds,omitempty"`
 }
 
+// BrowserUploadCORS is the rule a bucket needs for the web client at
+// origins to upload with a presigned POST and read the result: the
+// preflight of a multipart form POST, and ETag and Location exposed so the
+// page can tell which object it created.
+func BrowserUploadCORS(origins ...string) CORSRule {
+	return CORSRule{
+		AllowedOrigins: origins,
+		AllowedMethods: []string{"GET", "HEAD", "POST", "PUT"},
+		AllowedHeaders: []string{"*"},
+		ExposeHeaders:  []string{"ETag", "Location", "x-amz-request-id"},
+		MaxAgeSeconds:  3000,
+	}
+}
+
 // SetCORS replaces bucket's CORS rules; nil removes them, which makes every
 // cross-origin request to the bucket fail as it does on S3.
 func (s *Server) SetCORS(bucket string, rules []CORSRule) error {

@@ -58,7 +58,7 @@ type envOpts struct {
 	tls bool
 }
 
-func newEnv(t *testing.T, o envOpts) *env {
+func newEnv(t testing.TB, o envOpts) *env {
 	t.Helper()
 	skew := &atomic.Int64{}
 	srv, err := New(Options{
@@ -165,7 +165,7 @@ func (s *sink) wait(t *testing.T, n int) []events.S3EventRecord {
 
 // form builds a browser-shaped multipart POST body; fields keep their order
 // and the file comes last, as browsers send it.
-func form(t *testing.T, fields [][2]string, filename string, file []byte) (string, *bytes.Buffer) {
+func form(t testing.TB, fields [][2]string, filename string, file []byte) (string, *bytes.Buffer) {
 	t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)

@@ -72,6 +72,9 @@ func (s *Server) postObject(w http.ResponseWriter, r *http.Request, bucket strin
 	if err == nil {
 		err = s.checkPolicy(bucket, fields, filename)
 	}
+	if err == nil {
+		err = unsupportedFields(fields)
+	}
 	var data []byte
 	if err == nil {
 		data, err = readFile(file, fields["\x00max"], fields["\x00min"])
@@ -322,4 +325,23 @@ func readFile(file io.Reader, maxStr, minStr string) ([]byte, error) {
 		return nil, &postError{http.StatusBadRequest, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size"}
 	}
 	return data, nil
+}
+
+// unsupportedFields refuses form fields whose effect the local S3 cannot
+// reproduce, rather than storing the object without it.
+func unsupportedFields(fields map[string]string) error {
+	for name, v := range fields {
+		switch {
+		case name == "tagging", name == "x-amz-website-redirect-location",
+			strings.HasPrefix(name, "x-amz-server-side-encryption-customer-"),
+			strings.HasPrefix(name, "x-amz-object-lock-"),
+			name == "x-amz-server-side-encryption" && v != "AES256",
+			name == "x-amz-storage-class" && v != "STANDARD":
+			return &postError{http.StatusNotImplemented, "NotImplemented",
+				"A form field you provided implies functionality that is not implemented by the local S3: " + name}
+		case name == "acl" && v != "private" && v != "bucket-owner-full-control":
+			return &postError{http.StatusBadRequest, "AccessControlListNotSupported", "The bucket does not allow ACLs"}
+		}
+	}
+	return nil
 }

@@ -195,6 +195,17 @@ func TestPostPolicy(t *testing.T) {
 		events.wait(t, 1)
 	})
 
+	t.Run("unsupported field covered by the policy", func(t *testing.T) {
+		tagged := grant(t, e, "uploads/tagged.jpg", map[string]string{"tagging": "<Tagging/>"})
+		res := doPost(t, e, tagged.URL, fieldsOf(tagged, [2]string{"key", "uploads/tagged.jpg"}, [2]string{"tagging", "<Tagging/>"}), "t.jpg", jpeg)
+		if res.status != 501 || !strings.Contains(res.body, "<Code>NotImplemented</Code>") {
+			t.Fatalf("tagging field: %d %s", res.status, res.body)
+		}
+		if _, err := e.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("uploads"), Key: aws.String("uploads/tagged.jpg")}); errCode(err) != "NotFound" {
+			t.Errorf("refused upload was stored: %v", err)
+		}
+	})
+
 	t.Run("expired policy", func(t *testing.T) {
 		e.skew.Store(3600)
 		defer e.skew.Store(0)

@@ -165,6 +165,36 @@ func TestBucketAndObjectLifecycle(t *testing.T) {
 	}
 }
 
+func TestDeleteObjects(t *testing.T) {
+	dir := t.TempDir()
+	e := newEnv(t, envOpts{dir: dir})
+	mustBucket(t, e, "bkt")
+	for _, k := range []string{"a", "b c", "d"} {
+		if _, err := e.client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bkt"), Key: aws.String(k), Body: strings.NewReader(k)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := e.client.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String("bkt"), Delete: &types.Delete{
+		Objects: []types.ObjectIdentifier{{Key: aws.String("a")}, {Key: aws.String("b c")}},
+	}})
+	if err != nil {
+		t.Fatalf("DeleteObjects: %v", err)
+	}
+	if len(out.Deleted) != 2 {
+		t.Errorf("deleted %d, want 2", len(out.Deleted))
+	}
+	list, err := e.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("bkt")})
+	if err != nil || len(list.Contents) != 1 || aws.ToString(list.Contents[0].Key) != "d" {
+		t.Fatalf("after DeleteObjects: %v %v", err, list.Contents)
+	}
+	e.close()
+	e = newEnv(t, envOpts{dir: dir})
+	list, err = e.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("bkt")})
+	if err != nil || len(list.Contents) != 1 {
+		t.Fatalf("after restart, deleted objects came back: %v %d", err, len(list.Contents))
+	}
+}
+
 func TestKeysWithSpacesAndUnicode(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	mustBucket(t, e, "uploads")

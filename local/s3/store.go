@@ -17,6 +17,8 @@ import (
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"thumbflow/local/sigv4"
 )
 
 // store is the gofakes3 backend. Reads are served from gofakes3's in-memory
@@ -226,7 +228,7 @@ func (s *store) HeadObject(bucket, key string) (*gofakes3.Object, error) {
 }
 
 func (s *store) PutObject(bucket, key string, meta map[string]string, input io.Reader, size int64, cond *gofakes3.PutConditions) (gofakes3.PutObjectResult, error) {
-	data, err := io.ReadAll(input)
+	data, err := sigv4.ReadAllSized(input, size)
 	if err != nil {
 		return gofakes3.PutObjectResult{}, fmt.Errorf("reading object body: %w", err)
 	}

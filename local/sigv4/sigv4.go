@@ -367,13 +367,24 @@ func readBody(r *http.Request) ([]byte, error) {
 		r.Body = http.NoBody
 		return nil, nil
 	}
-	body, err := io.ReadAll(r.Body)
+	body, err := ReadAllSized(r.Body, r.ContentLength)
 	r.Body.Close()
 	if err != nil {
 		return nil, newError(http.StatusBadRequest, "IncompleteBody", "reading request body: %v", err)
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	return body, nil
+}
+
+// ReadAllSized is io.ReadAll that allocates once when the size is known,
+// since request bodies here are whole images held in memory.
+func ReadAllSized(r io.Reader, size int64) ([]byte, error) {
+	if size <= 0 || size > 1<<30 {
+		return io.ReadAll(r)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size+1))
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
 }
 
 // recompute signs a copy of r that carries only the headers the client
