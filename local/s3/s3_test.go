@@ -62,6 +62,21 @@ func TestBucketAndObjectLifecycle(t *testing.T) {
 			if got, _ := getBody(t, c, "photos", "in/stream.bin"); string(got) != "streamed body" {
 				t.Errorf("streamed object reads back %q", got)
 			}
+			// gofakes3 alone stores every x-amz-* request header (signature
+			// parts, security token) and aws-chunked as Content-Encoding, and
+			// replays them on GET.
+			req, _ := http.NewRequest(http.MethodGet, e.http.URL+"/photos/in/stream.bin", nil)
+			signS3(t, req, nil)
+			resp, err := e.hc.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			for _, h := range []string{"X-Amz-Date", "X-Amz-Content-Sha256", "X-Amz-Decoded-Content-Length", "X-Amz-Trailer", "X-Amz-Sdk-Checksum-Algorithm", "Content-Encoding", "Authorization"} {
+				if v := resp.Header.Get(h); v != "" {
+					t.Errorf("GET replays request header %s: %q", h, v)
+				}
+			}
 
 			got, out := getBody(t, c, "photos", "in/cat.jpg")
 			if !bytes.Equal(got, body) {
@@ -515,5 +530,38 @@ func TestFaultInjection(t *testing.T) {
 	}
 	if _, err := e.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("bkt"), Key: aws.String("k")}); err != nil {
 		t.Errorf("after faults: %v", err)
+	}
+}
+
+func TestSmallerSurfaces(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	mustBucket(t, e, "bkt")
+
+	// AWS_ENDPOINT_URL=http://127.0.0.1:PORT without UsePathStyle: the SDK
+	// picks path-style addressing for an IP endpoint by itself.
+	plain := s3.New(s3.Options{Region: "us-east-1", Credentials: e.client.Options().Credentials, BaseEndpoint: aws.String(e.http.URL), HTTPClient: e.hc})
+	if _, err := plain.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bkt"), Key: aws.String("v1/a"), Body: strings.NewReader("x")}); err != nil {
+		t.Fatalf("client without UsePathStyle: %v", err)
+	}
+
+	v1, err := e.client.ListObjects(ctx, &s3.ListObjectsInput{Bucket: aws.String("bkt"), Prefix: aws.String("v1/")})
+	if err != nil || len(v1.Contents) != 1 || aws.ToString(v1.Contents[0].Key) != "v1/a" {
+		t.Errorf("ListObjects v1: %v %v", err, v1)
+	}
+
+	if _, err := e.client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bkt"), Key: aws.String("acl"), Body: strings.NewReader("x"), ACL: types.ObjectCannedACLPublicRead}); errCode(err) != "AccessControlListNotSupported" {
+		t.Errorf("public-read ACL: %v", err)
+	}
+	if _, err := e.client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bkt"), Key: aws.String("acl"), Body: strings.NewReader("x"), ACL: types.ObjectCannedACLPrivate}); err != nil {
+		t.Errorf("private ACL: %v", err)
+	}
+
+	mustBucket(t, e, "uploads", uploadsCORS)
+	pp := grant(t, e, "r.jpg", map[string]string{"success_action_redirect": "http://127.0.0.1:8080/done?x=1"})
+	e.hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	res := doPost(t, e, pp.URL, fieldsOf(pp, [2]string{"success_action_redirect", "http://127.0.0.1:8080/done?x=1"}), "r.jpg", []byte("img"))
+	if res.status != http.StatusSeeOther || !strings.HasPrefix(res.header.Get("Location"), "http://127.0.0.1:8080/done?") ||
+		!strings.Contains(res.header.Get("Location"), "key=r.jpg") || !strings.Contains(res.header.Get("Location"), "bucket=uploads") {
+		t.Errorf("success_action_redirect: %d %q", res.status, res.header.Get("Location"))
 	}
 }
