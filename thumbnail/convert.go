@@ -27,6 +27,7 @@ import (
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 	"golang.org/x/image/webp"
+
 	"thumbflow/thumbnail/internal/jpegscale"
 )
 
