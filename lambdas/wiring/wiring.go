@@ -26,6 +26,11 @@ import (
 // at once, so a misconfigured function says all that is wrong in one log
 // line instead of one per deploy.
 type Env struct {
+	// Lookup reads a variable; nil means os.Getenv. The local cloud passes
+	// its own, so handlers it runs in-process are configured exactly as
+	// their mains are, without touching the process environment.
+	Lookup func(string) string
+
 	required []string
 	missing  []string
 }
@@ -33,7 +38,11 @@ type Env struct {
 // Require returns the variable's value, noting it as missing when empty.
 func (e *Env) Require(name string) string {
 	e.required = append(e.required, name)
-	v := os.Getenv(name)
+	lookup := e.Lookup
+	if lookup == nil {
+		lookup = os.Getenv
+	}
+	v := lookup(name)
 	if v == "" {
 		e.missing = append(e.missing, name)
 	}

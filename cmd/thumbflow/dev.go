@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"thumbflow/local/cloud"
+)
+
+func init() {
+	commands["dev"] = command{summary: "run the whole product locally: S3, Step Functions, WebSocket API and the web client", run: runDev}
+}
+
+// envOr reads configuration the way the Lambda mains do, from the
+// environment, so that flags only need to say what differs.
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func runDev(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	var cfg cloud.Config
+	fs.StringVar(&cfg.Addr, "addr", envOr("THUMBFLOW_ADDR", "127.0.0.1:4566"), "the AWS endpoint: S3, Step Functions, @connections and the WebSocket API (env THUMBFLOW_ADDR)")
+	fs.StringVar(&cfg.WebAddr, "web", envOr("THUMBFLOW_WEB", "127.0.0.1:8080"), "the web client (env THUMBFLOW_WEB)")
+	fs.StringVar(&cfg.DataDir, "data", envOr("THUMBFLOW_DATA", ".thumbflow"), "where objects, executions and the token key persist (env THUMBFLOW_DATA)")
+	fs.StringVar(&cfg.AccessKeyID, "access-key", envOr("THUMBFLOW_ACCESS_KEY", "test"), "access key id requests must be signed with (env THUMBFLOW_ACCESS_KEY)")
+	fs.StringVar(&cfg.SecretAccessKey, "secret-key", envOr("THUMBFLOW_SECRET_KEY", "test"), "secret access key (env THUMBFLOW_SECRET_KEY)")
+	fs.StringVar(&cfg.Region, "region", envOr("THUMBFLOW_REGION", "us-east-1"), "region (env THUMBFLOW_REGION)")
+	fs.StringVar(&cfg.StateMachines, "statemachines", envOr("THUMBFLOW_STATEMACHINES", "statemachine"), "directory of *.asl.json definitions (env THUMBFLOW_STATEMACHINES)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "thumbflow dev: unexpected argument %q\n", fs.Arg(0))
+		return errUsage
+	}
+	cfg.Logger = slog.Default()
+
+	began := time.Now()
+	c, err := cloud.Start(cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, `thumbflow dev is ready (%s)
+
+  Web client     %s
+  WebSocket API  %s
+  AWS endpoint   %s   (S3, Step Functions, API Gateway @connections)
+
+  Point the aws CLI or any SDK at it:
+    export AWS_ENDPOINT_URL=%s AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_REGION=%s
+
+  Data directory %s (delete it to start afresh)
+  Press Ctrl+C to stop.
+`, time.Since(began).Round(time.Millisecond), c.WebURL, c.WebSocketURL, c.Endpoint,
+		c.Endpoint, cfg.AccessKeyID, cfg.SecretAccessKey, cfg.Region, cfg.DataDir)
+
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "\nthumbflow dev: stopping; running executions resume at the next start")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return c.Shutdown(shutdownCtx)
+}
