@@ -565,3 +565,30 @@ func TestSmallerSurfaces(t *testing.T) {
 		t.Errorf("success_action_redirect: %d %q", res.status, res.header.Get("Location"))
 	}
 }
+
+func TestConditionalRequests(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	mustBucket(t, e, "bkt")
+	put, err := e.client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bkt"), Key: aws.String("k"), Body: strings.NewReader("v1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bkt"), Key: aws.String("k"), Body: strings.NewReader("v2"), IfNoneMatch: aws.String("*")}); errCode(err) != "PreconditionFailed" {
+		t.Errorf("PutObject If-None-Match * on an existing key: %v", err)
+	}
+	if got, _ := getBody(t, e.client, "bkt", "k"); string(got) != "v1" {
+		t.Errorf("failed conditional write changed the object to %q", got)
+	}
+	if _, err := e.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bkt"), Key: aws.String("k"), IfMatch: aws.String(`"0000"`)}); errCode(err) != "PreconditionFailed" {
+		t.Errorf("GetObject If-Match with a stale ETag: %v", err)
+	}
+	if _, err := e.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bkt"), Key: aws.String("k"), IfMatch: put.ETag}); err != nil {
+		t.Errorf("GetObject If-Match with the current ETag: %v", err)
+	}
+	if _, err := e.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bkt"), Key: aws.String("k"), IfUnmodifiedSince: aws.Time(time.Now().Add(-time.Hour))}); errCode(err) != "PreconditionFailed" {
+		t.Errorf("GetObject If-Unmodified-Since an hour ago: %v", err)
+	}
+	if _, err := e.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("bkt"), Key: aws.String("k"), IfNoneMatch: put.ETag}); errCode(err) != "NotModified" {
+		t.Errorf("HeadObject If-None-Match with the current ETag: %v", err)
+	}
+}
