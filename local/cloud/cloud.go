@@ -31,6 +31,7 @@ import (
 
 	"thumbflow/lambdas/wiring"
 	"thumbflow/local/apigw"
+	"thumbflow/local/asl"
 	"thumbflow/local/lambda"
 	locals3 "thumbflow/local/s3"
 	"thumbflow/local/sfn"
@@ -60,6 +61,9 @@ type Config struct {
 	// ConvertTimeout is the convert function's timeout (30 s, as in
 	// template.yaml); tests shorten it.
 	ConvertTimeout time.Duration
+	// Clock drives the state machine's waits, back-off and timeouts; nil
+	// is real time. Tests pass a FastClock.
+	Clock asl.Clock
 	// WebSocketLimits override API Gateway's limits (tests shorten them).
 	WebSocketLimits apigw.Limits
 	Logger          *slog.Logger
@@ -163,7 +167,7 @@ func Start(cfg Config) (c *Cloud, err error) {
 		return nil, err
 	}
 	c.Lambdas = lambda.NewRegistry(cfg.Region, AccountID)
-	if c.SFN, err = sfn.New(sfn.Options{DataDir: c.sub("states"), Invoker: c.Lambdas, Verifier: verifier,
+	if c.SFN, err = sfn.New(sfn.Options{DataDir: c.sub("states"), Invoker: c.Lambdas, Verifier: verifier, Clock: cfg.Clock,
 		Region: cfg.Region, AccountID: AccountID, Logger: c.log.With("service", "states")}); err != nil {
 		return nil, fmt.Errorf("local Step Functions: %w", err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"thumbflow/local/lambda"
 	"thumbflow/upload"
 )
 
@@ -209,5 +210,24 @@ func TestCorruptUploadFailsWithReason(t *testing.T) {
 	seen, rec := cl.states(20 * time.Second)
 	if seen[len(seen)-1] != "failed" || rec.Error == nil || rec.Error.Code != "CorruptImage" || rec.Attempt != 1 {
 		t.Fatalf("states %v, record %+v: want failed CorruptImage after 1 attempt", seen, rec)
+	}
+}
+
+func TestRetriedConversionIsVisibleAndSucceeds(t *testing.T) {
+	c := startCloud(t, func(cfg *Config) { cfg.Clock = NewFastClock(20) })
+	// The first attempt hangs past the task's 25 s TimeoutSeconds, which
+	// the state machine retries as States.Timeout.
+	if err := c.Lambdas.InjectFault(ConvertFunction, lambda.FaultTimeout); err != nil {
+		t.Fatal(err)
+	}
+	cl := dial(t, c.WebSocketURL)
+	data := photo(t, 64, 64)
+	g := cl.grant("slow.jpg", "image/jpeg", len(data))
+	if resp := post(t, g, "slow.jpg", data); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("POST = %d", resp.StatusCode)
+	}
+	seen, rec := cl.states(20 * time.Second)
+	if strings.Join(seen, ",") != "uploaded,converting,retrying(2),succeeded" || rec.Attempt != 2 {
+		t.Fatalf("states = %v (attempt %d), want uploaded,converting,retrying(2),succeeded", seen, rec.Attempt)
 	}
 }
