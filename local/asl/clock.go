@@ -29,11 +29,14 @@ func (SystemClock) Sleep(ctx context.Context, d time.Duration) error {
 }
 
 // VirtualClock lets tests run waits, back-off and timeouts without waiting
-// real time. Time stands still while anything is busy; once every sleeper
-// has been parked for a moment (about a millisecond of real time with no new
-// sleeper), the clock jumps to the earliest deadline and wakes that sleeper.
-// Competing sleeps (a task timeout against a slow function) therefore
-// resolve in deadline order, as they would in real time.
+// real time. Time stands still while sleepers keep arriving; once none has
+// arrived for three quiet windows (Quiesce each, 1 ms by default), the clock
+// jumps to the earliest deadline and wakes that sleeper. Competing sleeps (a
+// task timeout against a slow function) therefore resolve in deadline order,
+// as they would in real time. It is a heuristic: a goroutine that computes
+// for longer than the quiet period before it sleeps can see time jump past
+// the deadline it was about to set; raise Quiesce on a heavily loaded
+// machine, or use testing/synctest with SystemClock where exactness matters.
 type VirtualClock struct {
 	mu      sync.Mutex
 	now     time.Time
@@ -42,6 +45,10 @@ type VirtualClock struct {
 	running bool
 	Quiesce time.Duration // real time to wait before jumping; 1ms if zero
 }
+
+// idleWindows is how many consecutive quiet Quiesce windows the clock waits
+// before it jumps.
+const idleWindows = 3
 
 type vwaiter struct {
 	at time.Time
@@ -123,6 +130,7 @@ func (c *VirtualClock) advance() {
 	c.mu.Lock()
 	last := c.gen
 	c.mu.Unlock()
+	idle := 0
 	for {
 		time.Sleep(q)
 		c.mu.Lock()
@@ -133,9 +141,18 @@ func (c *VirtualClock) advance() {
 		}
 		if c.gen != last {
 			last = c.gen
+			idle = 0
 			c.mu.Unlock()
 			continue
 		}
+		// Jump only after several quiet windows in a row, so that a
+		// busy (or slow, or race-instrumented) goroutine that is about to
+		// sleep does not let time skip past its deadline.
+		if idle++; idle < idleWindows {
+			c.mu.Unlock()
+			continue
+		}
+		idle = 0
 		sort.Slice(c.waiters, func(i, j int) bool { return c.waiters[i].at.Before(c.waiters[j].at) })
 		if c.waiters[0].at.After(c.now) {
 			c.now = c.waiters[0].at
