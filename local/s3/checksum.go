@@ -73,10 +73,3 @@ func verifyChecksums(r *http.Request) (map[string]string, error) {
 	}
 	return out, nil
 }
-
-// checksumOf is used by tests and POST uploads to compute a stored value.
-func checksumOf(alg string, data []byte) string {
-	h := checksumAlgorithms[alg]()
-	h.Write(data)
-	return base64.StdEncoding.EncodeToString(h.Sum(nil))
-}

@@ -307,7 +307,7 @@ func completedETag(body []byte, hash []byte) string {
 // back until created has durably recorded the event, so a client never sees
 // success for an upload whose event could be lost.
 func (s *Server) forward(w http.ResponseWriter, r *http.Request, cors http.Header, checksumMode bool, created func(*recorder) error) {
-	rec := &recorder{w: w, cors: cors, checksumMode: checksumMode, buffer: created != nil, head: r.Method == http.MethodHead}
+	rec := &recorder{w: w, cors: cors, checksumMode: checksumMode, buffer: created != nil}
 	if _, key := splitPath(r.URL.Path); key != "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		if e := checkReadConditions(r, s.store); e != nil {
 			s.writeError(w, r, e.Status, e.Code, e.Message)
@@ -341,13 +341,11 @@ type recorder struct {
 	cors         http.Header
 	checksumMode bool
 	buffer       bool
-	head         bool
 
-	hdr     http.Header
-	status  int
-	wrote   bool
-	body    bytes.Buffer
-	headers http.Header
+	hdr    http.Header
+	status int
+	wrote  bool
+	body   bytes.Buffer
 }
 
 func (rec *recorder) Header() http.Header {
