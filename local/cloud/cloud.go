@@ -298,8 +298,8 @@ func (c *Cloud) registerFunctions() error {
 	}{
 		{StartFunction, wiring.Start(env, cfg, c.log.With("function", "start")).Handle, lambda.FunctionOptions{Timeout: 10 * time.Second}},
 		// The converter is CPU-bound: a pool the size of the machine keeps
-		// memory bounded under load (extra calls are throttled and retried).
-		{ConvertFunction, wiring.Convert(env, cfg, c.log.With("function", "convert")).Handle, lambda.FunctionOptions{Timeout: c.cfg.ConvertTimeout, Concurrency: runtime.NumCPU()}},
+		// memory bounded under load; extra calls wait for a slot.
+		{ConvertFunction, wiring.Convert(env, cfg, c.log.With("function", "convert")).Handle, lambda.FunctionOptions{Timeout: c.cfg.ConvertTimeout, Concurrency: runtime.NumCPU(), Queue: true}},
 		{StatusFunction, wiring.Status(env, cfg, c.log.With("function", "status")).Handle, lambda.FunctionOptions{Timeout: 10 * time.Second}},
 		{WebSocketFunction, ws.Handle, lambda.FunctionOptions{Timeout: 10 * time.Second}},
 	}

@@ -36,6 +36,11 @@ type FunctionOptions struct {
 	// Concurrency is the reserved concurrency; zero means unlimited. An
 	// invocation above it is throttled, as Lambda throttles it.
 	Concurrency int
+	// Queue makes invocations above Concurrency wait for a free slot
+	// instead of being throttled. Lambda scales out where one machine
+	// cannot: locally, a CPU-bound function is better queued behind a pool
+	// the size of the CPU count than failed with TooManyRequests.
+	Queue bool
 }
 
 // Fault is an injected failure for reliability tests.
@@ -67,8 +72,9 @@ type function struct {
 	handler any // as registered; wrapped afresh per invocation, see invoke
 	opts    FunctionOptions
 
-	running int     // guarded by Registry.mu
-	faults  []Fault // guarded by Registry.mu; consumed in order
+	running int           // guarded by Registry.mu
+	slots   chan struct{} // with Queue: one token per running invocation
+	faults  []Fault       // guarded by Registry.mu; consumed in order
 }
 
 // NewRegistry returns an empty registry. Region and account complete bare
@@ -107,6 +113,9 @@ func (r *Registry) Register(ref string, handler any, opts FunctionOptions) error
 		arn:     fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", r.region, r.account, name),
 		handler: handler,
 		opts:    opts,
+	}
+	if opts.Queue && opts.Concurrency > 0 {
+		f.slots = make(chan struct{}, opts.Concurrency)
 	}
 	if strings.HasPrefix(ref, "arn:") {
 		f.arn = strings.Join(strings.SplitN(ref, ":", 8)[:7], ":")
@@ -162,7 +171,16 @@ func (r *Registry) Invoke(ctx context.Context, ref string, payload []byte) ([]by
 				r.qualifiedARN(ref), reqID),
 		}
 	}
-	if fn.opts.Concurrency > 0 && fn.running >= fn.opts.Concurrency {
+	if fn.slots != nil {
+		r.mu.Unlock()
+		select {
+		case fn.slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		}
+		defer func() { <-fn.slots }()
+		r.mu.Lock()
+	} else if fn.opts.Concurrency > 0 && fn.running >= fn.opts.Concurrency {
 		r.mu.Unlock()
 		return nil, &asl.ServiceError{
 			Name:  "Lambda.TooManyRequestsException",

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -224,5 +225,44 @@ func TestRegisterRefusesBadHandlersAndNames(t *testing.T) {
 		if err := r.Register(b.ref, b.h, FunctionOptions{}); err == nil {
 			t.Errorf("Register(%q, %T) accepted", b.ref, b.h)
 		}
+	}
+}
+
+func TestQueuedConcurrencyWaitsInsteadOfThrottling(t *testing.T) {
+	r := NewRegistry("us-east-1", "000000000000")
+	var mu sync.Mutex
+	running, peak := 0, 0
+	err := r.Register("pool", func(ctx context.Context) (string, error) {
+		mu.Lock()
+		running++
+		peak = max(peak, running)
+		mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+		mu.Lock()
+		running--
+		mu.Unlock()
+		return "ok", nil
+	}, FunctionOptions{Concurrency: 2, Queue: true, Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := r.Invoke(context.Background(), "pool", []byte(`{}`)); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("queued invocation failed: %v", err)
+	}
+	if peak != 2 {
+		t.Errorf("peak concurrency = %d, want 2", peak)
 	}
 }
