@@ -117,7 +117,11 @@ func (h *Convert) read(ctx context.Context, in ConvertInput) ([]byte, error) {
 	if limit <= 0 {
 		limit = thumbnail.DefaultMaxBytes
 	}
-	obj, err := h.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(in.Bucket), Key: aws.String(in.Key)})
+	get := &s3.GetObjectInput{Bucket: aws.String(in.Bucket), Key: aws.String(in.Key)}
+	if in.VersionID != "" {
+		get.VersionId = aws.String(in.VersionID) // the object that was announced, even if replaced since
+	}
+	obj, err := h.S3.GetObject(ctx, get)
 	if err != nil {
 		return nil, &thumbnail.TransientError{Op: fmt.Sprintf("get s3://%s/%s", in.Bucket, in.Key), Err: err}
 	}

@@ -119,21 +119,6 @@ func TestStartDuplicateEventStartsOneExecution(t *testing.T) {
 	}
 }
 
-func TestStartSecondVersionOfObjectIsNotADuplicate(t *testing.T) {
-	w := newWorld(t)
-	id := upload.NewID()
-	w.put(t, upload.OriginalKey(id), "image/jpeg", jpegBytes(t, 8, 8))
-	h := &Start{SFN: w.sfn.Client, S3: w.s3, Publisher: w.pub, StateMachineARN: machineARN}
-	for _, etag := range []string{"aaa", "bbb"} {
-		if err := h.Handle(context.Background(), createdEvent(upload.OriginalKey(id), 10, etag)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if n := len(w.sfn.Executions()); n != 2 {
-		t.Fatalf("executions = %d, want 2 (names derive from the ETag)", n)
-	}
-}
-
 func TestStartIgnoresObjectsItDidNotGrant(t *testing.T) {
 	w := newWorld(t)
 	h := &Start{SFN: w.sfn.Client, S3: w.s3, Publisher: w.pub, StateMachineARN: machineARN}
@@ -350,5 +335,28 @@ func TestStatusInternalErrorsDoNotLeakDetails(t *testing.T) {
 	}
 	if rec.Error.Code != upload.CodeInternal || strings.Contains(rec.Error.Message, "dial tcp") {
 		t.Errorf("user sees %+v", rec.Error)
+	}
+}
+
+func TestStartReplayedGrantStartsNoSecondExecution(t *testing.T) {
+	w := newWorld(t)
+	id := upload.NewID()
+	w.put(t, upload.OriginalKey(id), "image/jpeg", jpegBytes(t, 8, 8))
+	h := &Start{SFN: w.sfn.Client, S3: w.s3, Publisher: w.pub, StateMachineARN: machineARN}
+	ctx := context.Background()
+	if err := h.Handle(ctx, createdEvent(upload.OriginalKey(id), 10, "first")); err != nil {
+		t.Fatal(err)
+	}
+	// The same grant posted again: a new object (new ETag) under the same key.
+	if err := h.Handle(ctx, createdEvent(upload.OriginalKey(id), 10, "replayed")); err != nil {
+		t.Fatal(err)
+	}
+	execs := w.sfn.Executions()
+	if len(execs) != 1 || !strings.HasSuffix(execs[0].Name, "-first") {
+		t.Fatalf("executions = %+v, want only the first object's", execs)
+	}
+	rec, _, _ := w.store.GetStatus(ctx, id)
+	if rec.ExecutionARN != execs[0].ARN {
+		t.Errorf("record names execution %q, want %q", rec.ExecutionARN, execs[0].ARN)
 	}
 }

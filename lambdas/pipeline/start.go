@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/url"
 	"regexp"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -96,14 +97,24 @@ func (h *Start) startOne(ctx context.Context, rec events.S3EventRecord) error {
 		ETag:        rec.S3.Object.ETag,
 		VersionID:   rec.S3.Object.VersionID,
 	}
-	if _, err := h.Publisher.Publish(ctx, upload.Update{UploadID: id, State: upload.StateUploaded}, "", ""); err != nil {
+	name := ExecutionName(id, job.VersionID, job.ETag)
+	arn := strings.Replace(h.StateMachineARN, ":stateMachine:", ":execution:", 1) + ":" + name
+	cur, err := h.Publisher.Publish(ctx, upload.Update{UploadID: id, State: upload.StateUploaded, ExecutionARN: arn}, "", "")
+	if err != nil {
 		return fmt.Errorf("upload %s: record uploaded: %w", id, err)
+	}
+	if cur.ExecutionARN != arn {
+		// One grant, one conversion: a second object under the same key
+		// (the grant replayed before it expired) starts nothing, and the
+		// upload keeps the outcome of its first object.
+		log.Warn("ignoring another object for an upload that already has an execution",
+			"executionArn", cur.ExecutionARN, "ignoredExecutionName", name, "state", cur.State)
+		return nil
 	}
 	input, err := json.Marshal(job)
 	if err != nil {
 		return fmt.Errorf("upload %s: encode input: %w", id, err)
 	}
-	name := ExecutionName(id, job.VersionID, job.ETag)
 	out, err := h.SFN.StartExecution(ctx, &sfn.StartExecutionInput{
 		StateMachineArn: aws.String(h.StateMachineARN),
 		Name:            aws.String(name),
