@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -122,7 +123,8 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 		t.Fatalf("%d outbox entries after shutdown, want the 2 undelivered events", len(pending))
 	}
 
-	e2 := newEnv(t, envOpts{dir: dir})
+	// The restart happens "ten minutes later", so a restart-time LastModified shows.
+	e2 := newEnv(t, envOpts{dir: dir, skew: 10 * time.Minute})
 	got, out := getBody(t, e2.client, "uploads", "a dir/ü.jpg")
 	if string(got) != "jpeg bytes" || aws.ToString(out.ContentType) != "image/jpeg" || aws.ToString(out.CacheControl) != "no-cache" ||
 		out.Metadata["upload-id"] != "u-9" || len(out.Metadata) != 1 {
@@ -137,6 +139,9 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 	list, err := e2.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("uploads")})
 	if err != nil || len(list.Contents) != 1 {
 		t.Fatalf("list after restart: %v %d", err, len(list.Contents))
+	}
+	if lm := aws.ToTime(list.Contents[0].LastModified); !lm.Equal(aws.ToTime(out.LastModified)) {
+		t.Errorf("after restart the listing says LastModified %v, HEAD says %v", lm, aws.ToTime(out.LastModified))
 	}
 
 	req, _ := http.NewRequest(http.MethodOptions, e2.http.URL+"/uploads", nil)

@@ -54,13 +54,15 @@ func (e *env) close() {
 }
 
 type envOpts struct {
-	dir string
-	tls bool
+	dir  string
+	tls  bool
+	skew time.Duration // initial server clock offset
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
 	t.Helper()
 	skew := &atomic.Int64{}
+	skew.Store(int64(o.skew / time.Second))
 	srv, err := New(Options{
 		Dir:      o.dir,
 		Now:      func() time.Time { return time.Now().Add(time.Duration(skew.Load()) * time.Second) },

@@ -98,7 +98,7 @@ func New(opts Options) (*Server, error) {
 		v.Now = opts.Now
 		auth = v
 	}
-	st, err := newStore(opts.Dir)
+	st, err := newStore(opts.Dir, opts.Now)
 	if err != nil {
 		return nil, fmt.Errorf("local s3: %w", err)
 	}

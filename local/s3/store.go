@@ -9,11 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
@@ -32,6 +34,10 @@ import (
 type store struct {
 	mem *s3mem.Backend
 	dir string // "" keeps everything in memory
+	now func() time.Time
+	// restoring, while loading, is the modification time of the object
+	// being restored, so listings after a restart keep the original time.
+	restoring time.Time
 
 	mu sync.Mutex // orders disk writes with their in-memory counterparts
 }
@@ -45,8 +51,21 @@ type objectRecord struct {
 	Size     int64             `json:"size"`
 }
 
-func newStore(dir string) (*store, error) {
-	s := &store{mem: s3mem.New(), dir: dir}
+// storeClock is the time source of the in-memory index.
+type storeClock struct{ s *store }
+
+func (c storeClock) Now() time.Time {
+	if !c.s.restoring.IsZero() {
+		return c.s.restoring
+	}
+	return c.s.now()
+}
+
+func (c storeClock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }
+
+func newStore(dir string, now func() time.Time) (*store, error) {
+	s := &store{dir: dir, now: now}
+	s.mem = s3mem.New(s3mem.WithTimeSource(storeClock{s}))
 	if dir == "" {
 		return s, nil
 	}
@@ -96,7 +115,10 @@ func (s *store) load() error {
 			if err != nil {
 				return err
 			}
-			if _, err := s.mem.PutObject(name, rec.Key, rec.Metadata, bytes.NewReader(data), int64(len(data)), nil); err != nil {
+			s.restoring, _ = time.Parse(http.TimeFormat, rec.Metadata["Last-Modified"])
+			_, err = s.mem.PutObject(name, rec.Key, rec.Metadata, bytes.NewReader(data), int64(len(data)), nil)
+			s.restoring = time.Time{}
+			if err != nil {
 				return fmt.Errorf("restoring %s/%s: %w", name, rec.Key, err)
 			}
 		}
