@@ -133,4 +133,3 @@ func TestBrowserReloadMidConversionSeesFinalStatus(t *testing.T) {
 		t.Errorf("resumed row does not name the file: %q", name)
 	}
 }
-
