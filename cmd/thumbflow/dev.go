@@ -34,6 +34,7 @@ func runDev(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.SecretAccessKey, "secret-key", envOr("THUMBFLOW_SECRET_KEY", "test"), "secret access key (env THUMBFLOW_SECRET_KEY)")
 	fs.StringVar(&cfg.Region, "region", envOr("THUMBFLOW_REGION", "us-east-1"), "region (env THUMBFLOW_REGION)")
 	fs.StringVar(&cfg.StateMachines, "statemachines", envOr("THUMBFLOW_STATEMACHINES", "statemachine"), "directory of *.asl.json definitions (env THUMBFLOW_STATEMACHINES)")
+	fs.StringVar(&cfg.AlertWebhook, "alert-webhook", envOr("THUMBFLOW_ALERT_WEBHOOK", ""), "POST an EventBridge-shaped alert here for every execution that ends FAILED, TIMED_OUT or ABORTED (env THUMBFLOW_ALERT_WEBHOOK)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -30,6 +30,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"thumbflow/lambdas/wiring"
+	"thumbflow/local/alert"
 	"thumbflow/local/apigw"
 	"thumbflow/local/asl"
 	"thumbflow/local/lambda"
@@ -66,7 +67,10 @@ type Config struct {
 	Clock asl.Clock
 	// WebSocketLimits override API Gateway's limits (tests shorten them).
 	WebSocketLimits apigw.Limits
-	Logger          *slog.Logger
+	// AlertWebhook receives an EventBridge-shaped POST for every execution
+	// that ends FAILED, TIMED_OUT or ABORTED; empty only logs the alert.
+	AlertWebhook string
+	Logger       *slog.Logger
 }
 
 // AccountID is the account every local ARN names.
@@ -97,6 +101,7 @@ type Cloud struct {
 	SFN     *sfn.Service
 	Gateway *apigw.Gateway
 	Lambdas *lambda.Registry
+	Alerter *alert.Alerter
 
 	// Endpoint is the AWS endpoint URL, WebSocketURL the API's URL,
 	// WebURL the browser client's.
@@ -167,10 +172,17 @@ func Start(cfg Config) (c *Cloud, err error) {
 		return nil, err
 	}
 	c.Lambdas = lambda.NewRegistry(cfg.Region, AccountID)
+	if c.Alerter, err = alert.New(alert.Options{Webhook: cfg.AlertWebhook, Dir: c.sub("alerts"), Region: cfg.Region,
+		AccountID: AccountID, Logger: c.log.With("service", "alert")}); err != nil {
+		return nil, fmt.Errorf("alerts: %w", err)
+	}
 	if c.SFN, err = sfn.New(sfn.Options{DataDir: c.sub("states"), Invoker: c.Lambdas, Verifier: verifier, Clock: cfg.Clock,
 		Region: cfg.Region, AccountID: AccountID, Logger: c.log.With("service", "states")}); err != nil {
 		return nil, fmt.Errorf("local Step Functions: %w", err)
 	}
+	// Registered before anything else can happen, so that executions that
+	// ended unobserved before a restart are alerted now, once.
+	c.SFN.OnExecutionEnd(c.Alerter.Observe)
 	c.Gateway = apigw.New(apigw.Options{
 		Stage:    cfg.Stage,
 		APIID:    "local",
@@ -396,6 +408,9 @@ func (c *Cloud) Shutdown(ctx context.Context) error {
 		// servers below can record a failure that was only a shutdown.
 		if c.SFN != nil {
 			errs = append(errs, c.SFN.Close())
+		}
+		if c.Alerter != nil {
+			errs = append(errs, c.Alerter.Close())
 		}
 		if c.Gateway != nil {
 			errs = append(errs, c.Gateway.Shutdown(ctx))

@@ -1,0 +1,484 @@
+// Package alert tells the on-call engineer, once, about every thumbnail
+// execution that ended FAILED, TIMED_OUT or ABORTED, the way the deployed
+// stack does with its EventBridge rule: the alert is the EventBridge
+// "Step Functions Execution Status Change" event itself, so a receiver
+// written against the local cloud works unchanged against AWS.
+//
+// Each alert is logged at once and, when a webhook is configured, written
+// to an outbox before Observe returns and delivered in the background, so
+// a slow or broken webhook never holds up an execution, and a restart
+// neither loses a pending alert nor sends a delivered one again.
+package alert
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"thumbflow/local/sfn"
+)
+
+// Statuses that raise an alert; they are the statuses template.yaml's
+// ExecutionFailedRule matches.
+var alerting = map[string]bool{"FAILED": true, "TIMED_OUT": true, "ABORTED": true}
+
+// Options configure an Alerter. Only Region and AccountID matter for the
+// event's shape; the rest have defaults.
+type Options struct {
+	// Webhook receives each alert as an HTTP POST of the event JSON; empty
+	// only logs.
+	Webhook string
+	// Dir keeps the outbox and the record of delivered alerts; empty keeps
+	// them in memory, so a restart forgets them.
+	Dir string
+	// Region and AccountID fill the event's envelope as EventBridge would.
+	Region, AccountID string
+	// Client posts to the webhook; nil uses a client with a 10 s timeout.
+	Client *http.Client
+	// Backoff is the wait before retry n (from 1); nil doubles from 1 s up
+	// to 5 min, so a webhook that is down for an hour is still reached.
+	Backoff func(n int) time.Duration
+	// MaxAttempts bounds the deliveries of one alert (default 50, about
+	// four hours with the default backoff); after it the alert is kept in
+	// the outbox's "undeliverable" directory and logged as an error.
+	MaxAttempts int
+	Logger      *slog.Logger
+	// Now stamps the event's time; nil is the wall clock.
+	Now func() time.Time
+}
+
+// Event is the EventBridge envelope of a Step Functions status change.
+type Event struct {
+	Version    string   `json:"version"`
+	ID         string   `json:"id"`
+	DetailType string   `json:"detail-type"`
+	Source     string   `json:"source"`
+	Account    string   `json:"account"`
+	Time       string   `json:"time"`
+	Region     string   `json:"region"`
+	Resources  []string `json:"resources"`
+	Detail     Detail   `json:"detail"`
+}
+
+// Detail is the event's detail as Step Functions sends it: dates in epoch
+// milliseconds, input and output as JSON text, absent values as null.
+type Detail struct {
+	ExecutionARN        string          `json:"executionArn"`
+	StateMachineARN     string          `json:"stateMachineArn"`
+	Name                string          `json:"name"`
+	Status              string          `json:"status"`
+	StartDate           int64           `json:"startDate"`
+	StopDate            *int64          `json:"stopDate"`
+	Input               *string         `json:"input"`
+	InputDetails        map[string]bool `json:"inputDetails"`
+	Output              *string         `json:"output"`
+	OutputDetails       map[string]bool `json:"outputDetails"`
+	Error               *string         `json:"error"`
+	Cause               *string         `json:"cause"`
+	RedriveCount        int             `json:"redriveCount"`
+	RedriveStatus       string          `json:"redriveStatus"`
+	RedriveStatusReason string          `json:"redriveStatusReason"`
+}
+
+// DetailType and Source are what EventBridge rules match on.
+const (
+	DetailType = "Step Functions Execution Status Change"
+	Source     = "aws.states"
+)
+
+// NewEvent renders s as EventBridge would deliver it. The id is derived
+// from the execution ARN, so a receiver can discard a repeated alert by id
+// (EventBridge itself delivers at least once).
+func NewEvent(s sfn.ExecutionSummary, region, account string, now time.Time) Event {
+	str := func(v string) *string {
+		if v == "" {
+			return nil
+		}
+		return &v
+	}
+	d := Detail{
+		ExecutionARN: s.ExecutionARN, StateMachineARN: s.StateMachineARN, Name: s.Name, Status: s.Status,
+		StartDate: s.StartDate.UnixMilli(), Input: str(string(s.Input)), InputDetails: map[string]bool{"included": true},
+		Error: str(s.Error), Cause: str(s.Cause),
+		RedriveStatus: "NOT_REDRIVABLE",
+		// Failed executions are redrivable on AWS for 14 days, but the
+		// local engine has no RedriveExecution, so the truthful answer
+		// here is "not redrivable", with the reason.
+		RedriveStatusReason: "The local Step Functions engine does not redrive executions",
+	}
+	if !s.StopDate.IsZero() {
+		ms := s.StopDate.UnixMilli()
+		d.StopDate = &ms
+	}
+	switch s.Status {
+	case "SUCCEEDED":
+		d.Output = str(string(s.Output))
+		d.OutputDetails = map[string]bool{"included": true}
+		d.RedriveStatusReason = "Execution is SUCCEEDED and cannot be redriven"
+	case "RUNNING":
+		d.RedriveStatusReason = "Execution is RUNNING and cannot be redriven"
+	}
+	return Event{
+		Version: "0", ID: eventID(s.ExecutionARN, s.Status), DetailType: DetailType, Source: Source,
+		Account: account, Time: now.UTC().Format(time.RFC3339), Region: region,
+		Resources: []string{s.ExecutionARN}, Detail: d,
+	}
+}
+
+// eventID is a UUID-shaped hash of what makes the event unique.
+func eventID(arn, status string) string {
+	h := sha256.Sum256([]byte(arn + "\x00" + status))
+	h[6] = h[6]&0x0f | 0x50
+	h[8] = h[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
+}
+
+// Alerter turns ended executions into alerts. Its Observe method is what
+// sfn.Service.OnExecutionEnd takes.
+type Alerter struct {
+	opts Options
+	log  *slog.Logger
+
+	wake   chan struct{}
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu      sync.Mutex
+	seen    map[string]bool // execution keys alerted (pending or delivered)
+	pending map[string]*pending
+}
+
+// pending is one alert waiting for the webhook. It is also the outbox
+// file's content.
+type pending struct {
+	Key      string          `json:"key"`
+	Event    json.RawMessage `json:"event"`
+	Attempts int             `json:"attempts"`
+	Due      time.Time       `json:"due"`
+	LastErr  string          `json:"lastError,omitempty"`
+}
+
+// New starts an alerter, and with it the delivery of alerts that were
+// still pending when the outbox was last used.
+func New(opts Options) (*Alerter, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Client == nil {
+		opts.Client = &http.Client{Timeout: 10 * time.Second}
+	}
+	if opts.Backoff == nil {
+		opts.Backoff = func(n int) time.Duration {
+			d := time.Second << min(n-1, 20)
+			return min(d, 5*time.Minute)
+		}
+	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = 50
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Region == "" {
+		opts.Region = "us-east-1"
+	}
+	if opts.AccountID == "" {
+		opts.AccountID = "000000000000"
+	}
+	a := &Alerter{
+		opts: opts, log: opts.Logger.With("component", "alert"),
+		wake: make(chan struct{}, 1), done: make(chan struct{}),
+		seen: map[string]bool{}, pending: map[string]*pending{},
+	}
+	if err := a.load(); err != nil {
+		return nil, err
+	}
+	a.ctx, a.cancel = context.WithCancel(context.Background())
+	go a.deliver()
+	return a, nil
+}
+
+// Close stops delivery. Alerts still pending stay in the outbox for the
+// next New on the same directory.
+func (a *Alerter) Close() error {
+	a.cancel()
+	<-a.done
+	return nil
+}
+
+func (a *Alerter) dir(sub string) string { return filepath.Join(a.opts.Dir, sub) }
+
+// load reads the outbox: delivered markers and pending alerts.
+func (a *Alerter) load() error {
+	if a.opts.Dir == "" {
+		return nil
+	}
+	for _, sub := range []string{"pending", "delivered", "undeliverable"} {
+		if err := os.MkdirAll(a.dir(sub), 0o700); err != nil {
+			return fmt.Errorf("alert outbox: %w", err)
+		}
+	}
+	for _, sub := range []string{"delivered", "undeliverable"} {
+		names, err := os.ReadDir(a.dir(sub))
+		if err != nil {
+			return fmt.Errorf("alert outbox: %w", err)
+		}
+		for _, n := range names {
+			a.seen[strings.TrimSuffix(n.Name(), ".json")] = true
+		}
+	}
+	names, err := os.ReadDir(a.dir("pending"))
+	if err != nil {
+		return fmt.Errorf("alert outbox: %w", err)
+	}
+	for _, n := range names {
+		if !strings.HasSuffix(n.Name(), ".json") {
+			continue // a temporary file from an interrupted write
+		}
+		b, err := os.ReadFile(filepath.Join(a.dir("pending"), n.Name()))
+		if err != nil {
+			return fmt.Errorf("alert outbox: %w", err)
+		}
+		var p pending
+		if err := json.Unmarshal(b, &p); err != nil || p.Key == "" {
+			a.log.Error("dropping unreadable pending alert", "file", n.Name(), "err", err)
+			continue
+		}
+		if a.seen[p.Key] {
+			// Delivered, but the process stopped before the pending
+			// file was removed.
+			os.Remove(filepath.Join(a.dir("pending"), n.Name()))
+			continue
+		}
+		a.seen[p.Key] = true
+		a.pending[p.Key] = &p
+	}
+	return nil
+}
+
+// Observe raises the alert for an execution that ended badly, once per
+// execution, and ignores every other summary. It never waits for the
+// network.
+func (a *Alerter) Observe(s sfn.ExecutionSummary) {
+	if !alerting[s.Status] {
+		return
+	}
+	key := keyOf(s.ExecutionARN)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.seen[key] {
+		a.log.Info("alert already raised for execution", "executionArn", s.ExecutionARN)
+		return
+	}
+	ev := NewEvent(s, a.opts.Region, a.opts.AccountID, a.opts.Now())
+	a.log.Error("execution alert",
+		"detail-type", ev.DetailType, "id", ev.ID, "status", s.Status,
+		"executionArn", s.ExecutionARN, "stateMachineArn", s.StateMachineARN,
+		"uploadId", uploadID(s.Input), "error", s.Error, "cause", s.Cause,
+		"startDate", s.StartDate, "stopDate", s.StopDate)
+	a.seen[key] = true
+	if a.opts.Webhook == "" {
+		if err := a.mark("delivered", key, nil); err != nil {
+			a.log.Error("recording alert", "executionArn", s.ExecutionARN, "err", err)
+		}
+		return
+	}
+	body, err := json.Marshal(ev)
+	if err != nil {
+		a.log.Error("encoding alert", "executionArn", s.ExecutionARN, "err", err)
+		return
+	}
+	p := &pending{Key: key, Event: body, Due: a.opts.Now()}
+	if err := a.save(p); err != nil {
+		// Still deliver it from memory: losing it on a restart is
+		// better than not sending it at all.
+		a.log.Error("writing alert to the outbox", "executionArn", s.ExecutionARN, "err", err)
+	}
+	a.pending[key] = p
+	select {
+	case a.wake <- struct{}{}:
+	default:
+	}
+}
+
+// uploadID is the execution input's uploadId, for the log line.
+func uploadID(input json.RawMessage) string {
+	var in struct {
+		UploadID string `json:"uploadId"`
+	}
+	json.Unmarshal(input, &in)
+	return in.UploadID
+}
+
+func keyOf(executionARN string) string {
+	h := sha256.Sum256([]byte(executionARN))
+	return hex.EncodeToString(h[:16])
+}
+
+// save writes p to the outbox atomically.
+func (a *Alerter) save(p *pending) error {
+	if a.opts.Dir == "" {
+		return nil
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(a.dir("pending"), p.Key+".json")
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// mark records that the alert with key ended in sub (delivered or
+// undeliverable) and drops it from the outbox. The marker is written
+// before the pending file is removed, so a crash between the two leaves a
+// delivered alert that load recognises, never a second delivery.
+func (a *Alerter) mark(sub, key string, body []byte) error {
+	if a.opts.Dir == "" {
+		return nil
+	}
+	if err := os.WriteFile(filepath.Join(a.dir(sub), key+".json"), body, 0o600); err != nil {
+		return err
+	}
+	err := os.Remove(filepath.Join(a.dir("pending"), key+".json"))
+	if errors.Is(err, os.ErrNotExist) {
+		err = nil
+	}
+	return err
+}
+
+// deliver posts due alerts, oldest first, until Close.
+func (a *Alerter) deliver() {
+	defer close(a.done)
+	for {
+		due, next := a.due()
+		for _, p := range due {
+			if a.ctx.Err() != nil {
+				return
+			}
+			a.attempt(p)
+		}
+		if len(due) > 0 {
+			continue
+		}
+		var timer *time.Timer
+		var fire <-chan time.Time
+		if !next.IsZero() {
+			timer = time.NewTimer(max(time.Until(next), 0))
+			fire = timer.C
+		}
+		select {
+		case <-a.ctx.Done():
+		case <-a.wake:
+		case <-fire:
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+		if a.ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// due returns the pending alerts whose time has come, and when the next
+// one falls due.
+func (a *Alerter) due() ([]*pending, time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := time.Now()
+	var due []*pending
+	var next time.Time
+	for _, p := range a.pending {
+		if !p.Due.After(now) {
+			due = append(due, p)
+		} else if next.IsZero() || p.Due.Before(next) {
+			next = p.Due
+		}
+	}
+	sort.Slice(due, func(i, j int) bool { return due[i].Due.Before(due[j].Due) })
+	return due, next
+}
+
+// attempt posts p once and records the outcome.
+func (a *Alerter) attempt(p *pending) {
+	err := a.post(p.Event)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	p.Attempts++
+	var perm *permanentError
+	switch {
+	case err == nil:
+		delete(a.pending, p.Key)
+		if err := a.mark("delivered", p.Key, nil); err != nil {
+			a.log.Error("recording delivered alert", "key", p.Key, "err", err)
+		}
+		a.log.Info("alert delivered", "key", p.Key, "attempts", p.Attempts)
+	case errors.As(err, &perm) || p.Attempts >= a.opts.MaxAttempts:
+		delete(a.pending, p.Key)
+		if err := a.mark("undeliverable", p.Key, p.Event); err != nil {
+			a.log.Error("recording undeliverable alert", "key", p.Key, "err", err)
+		}
+		a.log.Error("alert undeliverable; giving up", "key", p.Key, "attempts", p.Attempts, "err", err)
+	default:
+		p.LastErr = err.Error()
+		p.Due = time.Now().Add(a.opts.Backoff(p.Attempts))
+		if err := a.save(p); err != nil {
+			a.log.Error("updating pending alert", "key", p.Key, "err", err)
+		}
+		a.log.Warn("alert delivery failed; will retry", "key", p.Key, "attempts", p.Attempts, "retryAt", p.Due, "err", err)
+	}
+}
+
+// permanentError is a refusal that retrying cannot fix.
+type permanentError struct{ error }
+
+// post sends one alert. As EventBridge API destinations do, it retries
+// 5xx, 408, 429 and network errors, and gives up on any other 4xx.
+func (a *Alerter) post(body []byte) error {
+	req, err := http.NewRequestWithContext(a.ctx, http.MethodPost, a.opts.Webhook, bytes.NewReader(body))
+	if err != nil {
+		return &permanentError{fmt.Errorf("alert webhook: %w", err)}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "thumbflow-alert")
+	resp, err := a.opts.Client.Do(req)
+	if err != nil {
+		return fmt.Errorf("alert webhook: %w", err)
+	}
+	defer resp.Body.Close()
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	switch c := resp.StatusCode; {
+	case c >= 200 && c < 300:
+		return nil
+	case c >= 500 || c == http.StatusRequestTimeout || c == http.StatusTooManyRequests:
+		return fmt.Errorf("alert webhook answered %s: %q", resp.Status, snippet)
+	default:
+		return &permanentError{fmt.Errorf("alert webhook refused the alert with %s: %q", resp.Status, snippet)}
+	}
+}
+
+// Pending reports how many alerts wait for the webhook, for tests and
+// for the dev server's shutdown message.
+func (a *Alerter) Pending() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.pending)
+}
