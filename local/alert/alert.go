@@ -264,6 +264,9 @@ func (a *Alerter) load() error {
 			os.Remove(filepath.Join(a.dir("pending"), n.Name()))
 			continue
 		}
+		// A restart is a fresh chance: whatever kept the webhook away
+		// may have been fixed with it.
+		p.Due = time.Time{}
 		a.seen[p.Key] = true
 		a.pending[p.Key] = &p
 	}
