@@ -58,7 +58,7 @@ func resolveRefs(n *yaml.Node, refs map[string]string) {
 			n.Value = v
 		}
 	}
-	if strings.HasPrefix(n.Tag, "!") {
+	if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
 		n.Tag = map[yaml.Kind]string{yaml.ScalarNode: "!!str", yaml.SequenceNode: "!!seq", yaml.MappingNode: "!!map"}[n.Kind]
 	}
 	for _, c := range n.Content {
