@@ -17,7 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"gopkg.in/yaml.v3"
 
+	"thumbflow/thumbnail"
 	"thumbflow/upload"
+	"thumbflow/web"
 )
 
 // repoRoot is where template.yaml, the Makefile and statemachine/ live.
@@ -398,5 +400,43 @@ func TestStateMachineMatchesTemplate(t *testing.T) {
 		if !strings.Contains(fmt.Sprint(machine.Properties["Policies"]), "FunctionName:"+ref) {
 			t.Errorf("the state machine may not invoke %s", ref)
 		}
+	}
+}
+
+// TestWebConfigOutputMatchesTheServerLimits keeps the config.json the stack
+// publishes for the browser in step with what the server enforces, so the
+// page refuses exactly what the pipeline would.
+func TestWebConfigOutputMatchesTheServerLimits(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(repoRoot, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Outputs map[string]struct {
+			Value string `yaml:"Value"`
+		} `yaml:"Outputs"`
+	}
+	var node yaml.Node
+	if err := yaml.Unmarshal(raw, &node); err != nil {
+		t.Fatal(err)
+	}
+	stripTags(&node)
+	if err := node.Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	var got web.Config
+	if err := json.Unmarshal([]byte(doc.Outputs["WebConfig"].Value), &got); err != nil {
+		t.Fatalf("WebConfig output is not JSON: %v", err)
+	}
+	spec := thumbnail.DefaultSpec()
+	want := web.Config{WebsocketURL: got.WebsocketURL, MaxBytes: spec.Limits.MaxBytes, Types: thumbnail.AcceptedContentTypes()}
+	for _, r := range spec.Renditions {
+		want.Renditions = append(want.Renditions, web.Rendition{Name: r.Name, Width: r.Width, Height: r.Height})
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("WebConfig output = %+v\nserver enforces  %+v", got, want)
+	}
+	if !strings.HasPrefix(got.WebsocketURL, "wss://${WebSocketApi}.execute-api.") {
+		t.Errorf("websocketUrl = %q", got.WebsocketURL)
 	}
 }
