@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+)
+
+func init() {
+	commands["executions"] = command{summary: "list recent thumbnail executions, newest first", run: runExecutions}
+}
+
+// executionRow is one execution as `executions -json` prints it.
+type executionRow struct {
+	ExecutionARN string     `json:"executionArn"`
+	Name         string     `json:"name"`
+	UploadID     string     `json:"uploadId,omitempty"`
+	Status       string     `json:"status"`
+	StartDate    time.Time  `json:"startDate"`
+	StopDate     *time.Time `json:"stopDate,omitempty"`
+	// DurationMs is how long it ran, or has been running.
+	DurationMs int64 `json:"durationMs"`
+}
+
+func runExecutions(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("executions", flag.ContinueOnError)
+	var o opsFlags
+	o.register(fs)
+	status := fs.String("status", "", "only executions with this status: RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED")
+	sinceFlag := fs.String("since", "24h", "only executions started within this long (0: all)")
+	limit := fs.Int("limit", 100, "print at most this many (0: all)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: thumbflow executions [-status S] [-since 24h] [-limit N] [-json]")
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "thumbflow executions: unexpected argument %q\n", fs.Arg(0))
+		return errUsage
+	}
+	filter := types.ExecutionStatus(strings.ToUpper(*status))
+	if filter != "" && !slices.Contains(statusNames, filter) {
+		fmt.Fprintf(stderr, "thumbflow executions: -status %q: want RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED\n", *status)
+		return errUsage
+	}
+	since, err := parseSince(*sinceFlag)
+	if err != nil {
+		fmt.Fprintf(stderr, "thumbflow executions: %v\n", err)
+		return errUsage
+	}
+	if *limit < 0 {
+		fmt.Fprintln(stderr, "thumbflow executions: -limit must not be negative")
+		return errUsage
+	}
+	c, err := newOpsClients(ctx)
+	if err != nil {
+		return err
+	}
+	machine, err := c.stateMachineARN(ctx, o.stateMachine)
+	if err != nil {
+		return err
+	}
+	rows, err := c.listExecutions(ctx, machine, filter, since, *limit, o.maxResults())
+	if err != nil {
+		return err
+	}
+	if o.json {
+		return writeJSON(rows)
+	}
+	if len(rows) == 0 {
+		fmt.Fprintln(stdout, "no executions")
+		return nil
+	}
+	w := table()
+	fmt.Fprintln(w, "STARTED (UTC)\tSTATUS\tDURATION\tUPLOAD\tEXECUTION")
+	for _, r := range rows {
+		upload := r.UploadID
+		if upload == "" {
+			upload = "-"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", clock(r.StartDate), r.Status, span(time.Duration(r.DurationMs)*time.Millisecond), upload, r.Name)
+	}
+	return w.Flush()
+}
+
+// listExecutions pages through the machine's executions, newest first,
+// until limit rows (0: no limit) or one that started before since.
+func (c *opsClients) listExecutions(ctx context.Context, machine string, filter types.ExecutionStatus, since time.Duration, limit int, pageSize int32) ([]executionRow, error) {
+	in := &sfn.ListExecutionsInput{StateMachineArn: aws.String(machine), StatusFilter: filter}
+	if pageSize > 0 {
+		in.MaxResults = pageSize
+	}
+	var cutoff time.Time
+	if since > 0 {
+		cutoff = time.Now().Add(-since)
+	}
+	rows := []executionRow{}
+	p := sfn.NewListExecutionsPaginator(c.sfn, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing executions of %s: %w", machine, err)
+		}
+		for _, e := range page.Executions {
+			start := aws.ToTime(e.StartDate)
+			if !cutoff.IsZero() && start.Before(cutoff) {
+				// Newest first: every later one is older still.
+				return rows, nil
+			}
+			r := executionRow{
+				ExecutionARN: aws.ToString(e.ExecutionArn), Name: aws.ToString(e.Name),
+				UploadID: uploadIDOf(aws.ToString(e.Name)), Status: string(e.Status),
+				StartDate: start.UTC(), StopDate: e.StopDate,
+			}
+			end := time.Now()
+			if e.StopDate != nil {
+				end = *e.StopDate
+				stop := e.StopDate.UTC()
+				r.StopDate = &stop
+			}
+			r.DurationMs = end.Sub(start).Milliseconds()
+			rows = append(rows, r)
+			if limit > 0 && len(rows) == limit {
+				return rows, nil
+			}
+		}
+	}
+	return rows, nil
+}
