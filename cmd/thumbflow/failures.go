@@ -64,7 +64,7 @@ func runFailures(ctx context.Context, args []string) error {
 		}
 		sfnErr := f.StepFunctionsError
 		if f.StepFunctionsCause != "" {
-			sfnErr += ": " + oneLine(f.StepFunctionsCause, 80)
+			sfnErr += ": " + oneLine(readable(f.StepFunctionsCause), 80)
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\n", clock(f.UpdatedAt), f.UploadID, code, f.Attempt, oneLine(msg, 80), sfnErr)
 	}

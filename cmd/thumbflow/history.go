@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -256,7 +257,7 @@ func printHistory(v historyView) {
 	fmt.Fprintf(stdout, "status     %s after %s, %d conversion attempt(s)\n", v.Status, span(time.Duration(v.DurationMs)*time.Millisecond), v.Attempts)
 	fmt.Fprintf(stdout, "started    %s UTC\n", clock(v.StartDate))
 	if v.Error != "" || v.Cause != "" {
-		fmt.Fprintf(stdout, "error      %s: %s\n", v.Error, oneLine(v.Cause, 200))
+		fmt.Fprintf(stdout, "error      %s: %s\n", v.Error, oneLine(readable(v.Cause), 200))
 	}
 	fmt.Fprintln(stdout)
 	w := table()
@@ -275,12 +276,24 @@ func printHistory(v historyView) {
 		if s.Error != "" || s.Cause != "" {
 			problem = s.Error
 			if s.Cause != "" {
-				problem += ": " + oneLine(s.Cause, 120)
+				problem += ": " + oneLine(readable(s.Cause), 120)
 			}
 		}
 		fmt.Fprintf(w, "%s\t+%s\t%s\t%s\t%s\t%s\t%s\n", clock(s.Time), span(time.Duration(s.OffsetMs)*time.Millisecond), state, s.Event, attempt, took, problem)
 	}
 	w.Flush()
+}
+
+// readable is a cause as a person wants it: a Lambda error's cause is
+// JSON whose errorMessage says what happened.
+func readable(cause string) string {
+	var payload struct {
+		ErrorMessage string `json:"errorMessage"`
+	}
+	if json.Unmarshal([]byte(cause), &payload) == nil && payload.ErrorMessage != "" {
+		return payload.ErrorMessage
+	}
+	return cause
 }
 
 // oneLine keeps a cause on one table row: newlines folded, long text cut.

@@ -64,6 +64,9 @@ func newOpsClients(ctx context.Context) (*opsClients, error) {
 			// A custom endpoint (thumbflow dev, LocalStack) has no
 			// per-bucket host names.
 			o.UsePathStyle = custom
+			// Records are small JSON objects written without
+			// checksums; saying so on every read is noise.
+			o.DisableLogOutputChecksumValidationSkipped = true
 		}),
 	}, nil
 }

@@ -1,0 +1,450 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"thumbflow/local/cloud"
+	"thumbflow/local/lambda"
+	"thumbflow/upload"
+)
+
+// The operator commands are tested against an in-process local cloud that
+// has run three real uploads over the browser's protocol: one that
+// succeeds, one that fails for good (a text file sent as a JPEG), and one
+// whose first conversion attempt times out and is retried.
+
+// opsEnv points the SDK's default configuration at c, as a user of
+// `thumbflow dev` would with the exports it prints.
+func opsEnv(t *testing.T, c *cloud.Cloud) {
+	t.Helper()
+	empty := filepath.Join(t.TempDir(), "none")
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL": c.Endpoint, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+		"AWS_REGION": "us-east-1", "AWS_CONFIG_FILE": empty, "AWS_SHARED_CREDENTIALS_FILE": empty,
+		"AWS_PROFILE": "", "AWS_SESSION_TOKEN": "", "AWS_EC2_METADATA_DISABLED": "true",
+		"THUMBFLOW_STATE_MACHINE_ARN": "", "THUMBFLOW_RECORDS_BUCKET": "",
+	} {
+		t.Setenv(k, v)
+	}
+}
+
+// cli runs one thumbflow command and returns its exit status, stdout and
+// stderr.
+func cli(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	stdout, stderr = &out, &errOut
+	defer func() { stdout, stderr = os.Stdout, os.Stderr }()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	code := run(ctx, args)
+	return code, out.String(), errOut.String()
+}
+
+// cliJSON runs a command with -json and decodes what it prints.
+func cliJSON(t *testing.T, v any, args ...string) {
+	t.Helper()
+	code, out, errOut := cli(t, append(args[:1:1], append([]string{"-json"}, args[1:]...)...)...)
+	if code != 0 {
+		t.Fatalf("thumbflow %v: exit %d: %s", args, code, errOut)
+	}
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		t.Fatalf("thumbflow %v -json printed unparseable output: %v\n%s", args, err, out)
+	}
+}
+
+// alertHook is a webhook that refuses the first refusals calls with 500.
+type alertHook struct {
+	mu       sync.Mutex
+	refusals int
+	calls    int
+	accepted []map[string]any
+}
+
+func (h *alertHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var ev map[string]any
+	json.NewDecoder(r.Body).Decode(&ev)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.calls++
+	if h.calls <= h.refusals {
+		w.WriteHeader(http.StatusInternalServerError)
+		return
+	}
+	h.accepted = append(h.accepted, ev)
+}
+
+func (h *alertHook) state() (int, []map[string]any) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.calls, append([]map[string]any(nil), h.accepted...)
+}
+
+type uploads struct {
+	ok, corrupt, retried string
+}
+
+// runUploads performs the three uploads and waits for each to end.
+func runUploads(t *testing.T, c *cloud.Cloud) uploads {
+	t.Helper()
+	var u uploads
+	cl := dial(t, c.WebSocketURL)
+	u.ok = cl.upload("ok.jpg", photo(64, 48), "succeeded")
+	u.corrupt = cl.upload("corrupt.jpg", []byte("plain text, not a JPEG\n"), "failed")
+	// The next conversion hangs past the task's 25 s timeout: retried.
+	if err := c.Lambdas.InjectFault(cloud.ConvertFunction, lambda.FaultTimeout); err != nil {
+		t.Fatal(err)
+	}
+	u.retried = cl.upload("slow.jpg", photo(32, 32), "succeeded")
+	return u
+}
+
+func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
+	hook := &alertHook{refusals: 2}
+	hookSrv := httptest.NewServer(hook)
+	defer hookSrv.Close()
+	data := t.TempDir()
+	start := func() *cloud.Cloud {
+		c, err := cloud.Start(cloud.Config{Addr: "127.0.0.1:0", WebAddr: "127.0.0.1:0", StateMachines: "../../statemachine",
+			DataDir: data, Clock: cloud.NewFastClock(20), AlertWebhook: hookSrv.URL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	c := start()
+	defer func() { c.Close() }()
+	opsEnv(t, c)
+	u := runUploads(t, c)
+
+	t.Run("executions", func(t *testing.T) {
+		var rows []executionRow
+		cliJSON(t, &rows, "executions")
+		got := map[string]string{}
+		for _, r := range rows {
+			got[r.UploadID] = r.Status
+			if r.StopDate == nil || r.DurationMs < 0 || !strings.HasPrefix(r.ExecutionARN, "arn:aws:states:us-east-1:") {
+				t.Errorf("row %+v", r)
+			}
+		}
+		want := map[string]string{u.ok: "SUCCEEDED", u.corrupt: "FAILED", u.retried: "SUCCEEDED"}
+		if len(rows) != 3 || got[u.ok] != want[u.ok] || got[u.corrupt] != want[u.corrupt] || got[u.retried] != want[u.retried] {
+			t.Fatalf("executions = %v, want %v", got, want)
+		}
+		if rows[0].UploadID != u.retried || rows[2].UploadID != u.ok {
+			t.Errorf("not newest first: %v", rows)
+		}
+
+		cliJSON(t, &rows, "executions", "-status", "FAILED")
+		if len(rows) != 1 || rows[0].UploadID != u.corrupt {
+			t.Errorf("-status FAILED = %+v", rows)
+		}
+		// One execution per page: the command follows the tokens.
+		cliJSON(t, &rows, "executions", "-page-size", "1")
+		if len(rows) != 3 {
+			t.Errorf("-page-size 1 gave %d executions, want all 3", len(rows))
+		}
+		cliJSON(t, &rows, "executions", "-page-size", "1", "-limit", "2")
+		if len(rows) != 2 || rows[0].UploadID != u.retried {
+			t.Errorf("-limit 2 = %+v", rows)
+		}
+		cliJSON(t, &rows, "executions", "-since", "1ns")
+		if len(rows) != 0 {
+			t.Errorf("-since 1ns listed %d executions", len(rows))
+		}
+
+		code, out, _ := cli(t, "executions")
+		if code != 0 || !strings.Contains(out, "STATUS") || !strings.Contains(out, u.corrupt) || !strings.Contains(out, "FAILED") {
+			t.Errorf("table (exit %d):\n%s", code, out)
+		}
+	})
+
+	t.Run("history of a success", func(t *testing.T) {
+		var v historyView
+		cliJSON(t, &v, "history", u.ok)
+		if v.Status != "SUCCEEDED" || v.Attempts != 1 || v.UploadID != u.ok || v.Error != "" {
+			t.Errorf("history = %+v", v)
+		}
+		assertPath(t, v, []string{"MarkConverting", "Convert", "RecordSuccess", "Converted"})
+		conv := find(t, v, "Convert", "LambdaFunctionSucceeded")
+		if conv.Attempt != 1 || conv.DurationMs < 0 {
+			t.Errorf("conversion step %+v", conv)
+		}
+		last := v.Timeline[len(v.Timeline)-1]
+		if last.Event != "ExecutionSucceeded" || last.DurationMs < v.DurationMs-2 || last.DurationMs > v.DurationMs+2 {
+			t.Errorf("last step %+v, execution took %d ms", last, v.DurationMs)
+		}
+	})
+
+	t.Run("history of a permanent failure", func(t *testing.T) {
+		var v historyView
+		cliJSON(t, &v, "history", u.corrupt)
+		if v.Status != "FAILED" || v.Error != "CorruptImage" || v.Attempts != 1 {
+			t.Errorf("history = %+v", v)
+		}
+		assertPath(t, v, []string{"MarkConverting", "Convert", "RecordFailure", "ConversionFailed"})
+		failed := find(t, v, "Convert", "LambdaFunctionFailed")
+		if failed.Error != "CorruptImage" || failed.Cause == "" || failed.Attempt != 1 {
+			t.Errorf("failed step %+v", failed)
+		}
+		code, out, _ := cli(t, "history", u.corrupt)
+		t.Logf("thumbflow history %s:\n%s", u.corrupt, out)
+		for _, want := range []string{"status     FAILED", "1 conversion attempt", "LambdaFunctionFailed", "CorruptImage", "ExecutionFailed"} {
+			if code != 0 || !strings.Contains(out, want) {
+				t.Errorf("history table lacks %q (exit %d):\n%s", want, code, out)
+			}
+		}
+	})
+
+	t.Run("history of a retried success", func(t *testing.T) {
+		var rows []executionRow
+		cliJSON(t, &rows, "executions", "-limit", "1")
+		var v historyView
+		// By ARN this time, and two events per page.
+		cliJSON(t, &v, "history", "-page-size", "2", rows[0].ExecutionARN)
+		if v.Status != "SUCCEEDED" || v.Attempts != 2 || v.UploadID != u.retried {
+			t.Errorf("history = %+v", v)
+		}
+		timedOut := find(t, v, "Convert", "LambdaFunctionTimedOut")
+		if timedOut.Attempt != 1 || timedOut.Error != "States.Timeout" {
+			t.Errorf("timed-out step %+v", timedOut)
+		}
+		ok := find(t, v, "Convert", "LambdaFunctionSucceeded")
+		if ok.Attempt != 2 {
+			t.Errorf("succeeded step %+v, want attempt 2", ok)
+		}
+		var whole historyView
+		cliJSON(t, &whole, "history", rows[0].ExecutionARN)
+		if len(whole.Timeline) != len(v.Timeline) || len(v.Timeline) < 10 {
+			t.Errorf("paged history has %d events, unpaged %d", len(v.Timeline), len(whole.Timeline))
+		}
+	})
+
+	t.Run("failures", func(t *testing.T) {
+		var recs []upload.FailureRecord
+		cliJSON(t, &recs, "failures", "-page-size", "1")
+		if len(recs) != 1 {
+			t.Fatalf("failures = %+v, want the corrupt upload only", recs)
+		}
+		f := recs[0]
+		if f.UploadID != u.corrupt || f.Error == nil || f.Error.Code != "CorruptImage" || f.Error.Message == "" || f.Attempt != 1 || f.StepFunctionsError != "CorruptImage" {
+			t.Errorf("failure record %+v (error %+v)", f, f.Error)
+		}
+		code, out, _ := cli(t, "failures")
+		if code != 0 || !strings.Contains(out, u.corrupt) || !strings.Contains(out, "CorruptImage") {
+			t.Errorf("failures table (exit %d):\n%s", code, out)
+		}
+		cliJSON(t, &recs, "failures", "-since", "1ns")
+		if len(recs) != 0 {
+			t.Errorf("-since 1ns listed %d failures", len(recs))
+		}
+	})
+
+	t.Run("bad input", func(t *testing.T) {
+		for _, args := range [][]string{
+			{"executions", "-status", "BROKEN"},
+			{"executions", "-since", "yesterday"},
+			{"history"},
+			{"history", "../../etc/passwd"},
+			{"failures", "extra"},
+		} {
+			if code, _, errOut := cli(t, args...); code != 2 || errOut == "" {
+				t.Errorf("thumbflow %v: exit %d, stderr %q; want a usage error", args, code, errOut)
+			}
+		}
+		code, _, errOut := cli(t, "history", "arn:aws:states:us-east-1:000000000000:execution:thumbnail:nope")
+		if code != 1 || !strings.Contains(errOut, "ExecutionDoesNotExist") {
+			t.Errorf("unknown execution: exit %d, %q", code, errOut)
+		}
+		code, _, errOut = cli(t, "history", strings.Repeat("ab", 16))
+		if code != 1 || !strings.Contains(errOut, "no execution found for upload") {
+			t.Errorf("unknown upload: exit %d, %q", code, errOut)
+		}
+	})
+
+	t.Run("alerts", func(t *testing.T) {
+		// The first two deliveries get 500; the third (after 1 s and
+		// 2 s of backoff) is accepted.
+		var calls int
+		var got []map[string]any
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if calls, got = hook.state(); len(got) > 0 {
+				break
+			}
+		}
+		if calls != 3 || len(got) != 1 {
+			t.Fatalf("webhook: %d calls, %d accepted; want 2 refusals and one alert", calls, len(got))
+		}
+		d, _ := got[0]["detail"].(map[string]any)
+		if got[0]["detail-type"] != "Step Functions Execution Status Change" || d["status"] != "FAILED" ||
+			d["error"] != "CorruptImage" || !strings.HasPrefix(d["name"].(string), u.corrupt+"-") {
+			t.Errorf("alert = %v", got[0])
+		}
+
+		// A restart on the same data directory sends nothing again.
+		c.Close()
+		c = start()
+		opsEnv(t, c)
+		var rows []executionRow
+		cliJSON(t, &rows, "executions")
+		if len(rows) != 3 {
+			t.Errorf("after restart: %d executions", len(rows))
+		}
+		time.Sleep(300 * time.Millisecond)
+		if calls2, got2 := hook.state(); calls2 != calls || len(got2) != 1 {
+			t.Errorf("after restart the webhook got %d more calls", calls2-calls)
+		}
+	})
+}
+
+// assertPath checks the states entered, in order.
+func assertPath(t *testing.T, v historyView, want []string) {
+	t.Helper()
+	var got []string
+	for _, s := range v.Timeline {
+		if strings.HasSuffix(s.Event, "StateEntered") {
+			got = append(got, s.State)
+		}
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("states entered %v, want %v", got, want)
+	}
+}
+
+// find returns the last step of type event in state.
+func find(t *testing.T, v historyView, state, event string) step {
+	t.Helper()
+	for i := len(v.Timeline) - 1; i >= 0; i-- {
+		if s := v.Timeline[i]; s.State == state && s.Event == event {
+			return s
+		}
+	}
+	t.Fatalf("no %s in state %s", event, state)
+	return step{}
+}
+
+// wsClient is a browser-shaped client of the WebSocket protocol.
+type wsClient struct {
+	t    *testing.T
+	conn *websocket.Conn
+	msgs chan map[string]any
+}
+
+func dial(t *testing.T, url string) *wsClient {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, url, nil)
+	if err != nil {
+		t.Fatalf("dial %s: %v", url, err)
+	}
+	cl := &wsClient{t: t, conn: conn, msgs: make(chan map[string]any, 100)}
+	go func() {
+		defer close(cl.msgs)
+		for {
+			_, b, err := conn.Read(context.Background())
+			if err != nil {
+				return
+			}
+			var m map[string]any
+			if json.Unmarshal(b, &m) == nil {
+				cl.msgs <- m
+			}
+		}
+	}()
+	t.Cleanup(func() { conn.CloseNow() })
+	return cl
+}
+
+// upload asks for a grant, posts data and waits for the terminal state;
+// it returns the upload id.
+func (cl *wsClient) upload(name string, data []byte, want string) string {
+	cl.t.Helper()
+	req, _ := json.Marshal(map[string]any{"action": "upload", "requestId": name, "name": name, "type": "image/jpeg", "size": len(data)})
+	if err := cl.conn.Write(context.Background(), websocket.MessageText, req); err != nil {
+		cl.t.Fatal(err)
+	}
+	var g upload.Grant
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case m, ok := <-cl.msgs:
+			if !ok {
+				cl.t.Fatalf("socket closed during upload of %s", name)
+			}
+			switch m["type"] {
+			case "grant":
+				raw, _ := json.Marshal(m["grant"])
+				json.Unmarshal(raw, &g)
+				post(cl.t, g, name, data)
+			case "status", "subscribed":
+				raw, _ := json.Marshal(m["status"])
+				var rec upload.Record
+				json.Unmarshal(raw, &rec)
+				if rec.UploadID == g.UploadID && rec.State.Terminal() {
+					if string(rec.State) != want {
+						cl.t.Fatalf("upload %s ended %s (%+v), want %s", name, rec.State, rec.Error, want)
+					}
+					return g.UploadID
+				}
+			case "error":
+				cl.t.Fatalf("upload %s: %v", name, m)
+			}
+		case <-deadline:
+			cl.t.Fatalf("upload %s did not end", name)
+		}
+	}
+}
+
+// post uploads data as a browser does: the grant's fields, then the file.
+func post(t *testing.T, g upload.Grant, name string, data []byte) {
+	t.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	for k, v := range g.Upload.Fields {
+		w.WriteField(k, v)
+	}
+	fw, _ := w.CreateFormFile("file", name)
+	fw.Write(data)
+	w.Close()
+	req, _ := http.NewRequest(http.MethodPost, g.Upload.URL, &body)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("POST %s = %d %s", name, resp.StatusCode, b)
+	}
+}
+
+func photo(w, h int) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			img.Set(x, y, color.RGBA{uint8(x * 7), uint8(y * 3), uint8(x ^ y), 255})
+		}
+	}
+	var b bytes.Buffer
+	jpeg.Encode(&b, img, &jpeg.Options{Quality: 90})
+	return b.Bytes()
+}
