@@ -113,6 +113,17 @@ func runUploads(t *testing.T, c *cloud.Cloud) uploads {
 		t.Fatal(err)
 	}
 	u.retried = cl.upload("slow.jpg", photo(32, 32), "succeeded")
+	// The record is terminal a moment before the execution is.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var running []executionRow
+		cliJSON(t, &running, "executions", "-status", "RUNNING")
+		if len(running) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still running: %+v", running)
+		}
+	}
 	return u
 }
 

@@ -28,6 +28,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	sfnapi "github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"thumbflow/lambdas/wiring"
 	"thumbflow/local/alert"
@@ -222,12 +224,23 @@ func Start(cfg Config) (c *Cloud, err error) {
 		renditions[i] = web.Rendition{Name: r.Name, Width: r.Width, Height: r.Height}
 	}
 	c.awsSrv = &http.Server{Handler: c.endpoint(), ReadHeaderTimeout: 10 * time.Second}
-	c.webSrv = &http.Server{Handler: web.Handler(web.Config{
+	site := http.NewServeMux()
+	site.Handle("/", web.Handler(web.Config{
 		WebsocketURL: c.WebSocketURL,
 		MaxBytes:     spec.Limits.MaxBytes,
 		Types:        thumbnail.AcceptedContentTypes(),
 		Renditions:   renditions,
-	}), ReadHeaderTimeout: 10 * time.Second}
+	}))
+	// The operator page reads Step Functions and the records through
+	// this server, which holds the local credentials; the page holds none.
+	records := s3.NewFromConfig(c.awsConfig(), func(o *s3.Options) { o.UsePathStyle = true })
+	ops := web.Ops(web.OpsConfig{
+		StepFunctions: sfnapi.NewFromConfig(c.awsConfig()), Records: records, Presigner: s3.NewPresignClient(records),
+		StateMachineARN: c.StateMachineARN, RecordsBucket: RecordsBucket, OutputBucket: OutputBucket, Logger: c.log.With("service", "ops"),
+	})
+	site.Handle("/ops", ops)
+	site.Handle("/ops/", ops)
+	c.webSrv = &http.Server{Handler: site, ReadHeaderTimeout: 10 * time.Second}
 	go c.awsSrv.Serve(c.awsLn)
 	go c.webSrv.Serve(c.webLn)
 	return c, nil

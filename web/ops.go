@@ -1,0 +1,288 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	smithy "github.com/aws/smithy-go"
+
+	"thumbflow/upload"
+	"thumbflow/upload/s3store"
+)
+
+// StepFunctions is the part of the Step Functions client the operator page
+// reads.
+type StepFunctions interface {
+	ListExecutions(ctx context.Context, in *sfn.ListExecutionsInput, opts ...func(*sfn.Options)) (*sfn.ListExecutionsOutput, error)
+	DescribeExecution(ctx context.Context, in *sfn.DescribeExecutionInput, opts ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error)
+	GetExecutionHistory(ctx context.Context, in *sfn.GetExecutionHistoryInput, opts ...func(*sfn.Options)) (*sfn.GetExecutionHistoryOutput, error)
+}
+
+// Presigner signs rendition downloads, so the page can show renditions
+// without holding a credential.
+type Presigner interface {
+	PresignGetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
+}
+
+// OpsConfig is what the operator page's server route needs. The route
+// holds the credentials (inside the clients); the page only ever sees
+// results and short-lived presigned rendition links.
+type OpsConfig struct {
+	StepFunctions   StepFunctions
+	Records         s3store.API
+	Presigner       Presigner
+	StateMachineARN string
+	RecordsBucket   string
+	OutputBucket    string
+	Logger          *slog.Logger
+}
+
+// Ops serves the operator page at /ops and the JSON it reads at
+// /ops/api/executions and /ops/api/execution. It is meant for the local
+// cloud and for operators' own machines, never for the public site: it
+// has no authentication of its own.
+func Ops(cfg OpsConfig) http.Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	o := &ops{cfg: cfg, records: &s3store.Store{Client: cfg.Records, Bucket: cfg.RecordsBucket}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /ops", func(w http.ResponseWriter, r *http.Request) {
+		page, err := fs.ReadFile(Static, "ops.html")
+		if err != nil {
+			http.Error(w, "operator page missing from the build", http.StatusInternalServerError)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Cache-Control", "no-cache")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		w.Write(page)
+	})
+	mux.HandleFunc("GET /ops/api/executions", o.executions)
+	mux.HandleFunc("GET /ops/api/execution", o.execution)
+	return mux
+}
+
+type ops struct {
+	cfg     OpsConfig
+	records *s3store.Store
+}
+
+// opsExecution is one row of the list.
+type opsExecution struct {
+	ExecutionARN string     `json:"executionArn"`
+	Name         string     `json:"name"`
+	UploadID     string     `json:"uploadId,omitempty"`
+	Status       string     `json:"status"`
+	StartDate    time.Time  `json:"startDate"`
+	StopDate     *time.Time `json:"stopDate,omitempty"`
+}
+
+// opsEvent is a history event reduced to what a timeline shows; the page
+// works out attempts and durations.
+type opsEvent struct {
+	ID    int64     `json:"id"`
+	Time  time.Time `json:"time"`
+	Type  string    `json:"type"`
+	State string    `json:"state,omitempty"`
+	Error string    `json:"error,omitempty"`
+	Cause string    `json:"cause,omitempty"`
+}
+
+type opsRendition struct {
+	upload.Rendition
+	URL string `json:"url,omitempty"`
+}
+
+type opsDetail struct {
+	Execution  opsExecution          `json:"execution"`
+	Error      string                `json:"error,omitempty"`
+	Cause      string                `json:"cause,omitempty"`
+	Events     []opsEvent            `json:"events"`
+	Record     *upload.Record        `json:"record,omitempty"`
+	Failure    *upload.FailureRecord `json:"failure,omitempty"`
+	Renditions []opsRendition        `json:"renditions,omitempty"`
+}
+
+var opsStatuses = map[string]bool{"": true, "RUNNING": true, "SUCCEEDED": true, "FAILED": true, "TIMED_OUT": true, "ABORTED": true}
+
+// executions returns one page of the state machine's executions; the page
+// asks for the next with the token it was given.
+func (o *ops) executions(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	status := q.Get("status")
+	if !opsStatuses[status] {
+		writeOpsError(w, http.StatusBadRequest, "status must be one of RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED")
+		return
+	}
+	in := &sfn.ListExecutionsInput{StateMachineArn: aws.String(o.cfg.StateMachineARN), StatusFilter: types.ExecutionStatus(status), MaxResults: 50}
+	if tok := q.Get("nextToken"); tok != "" {
+		in.NextToken = aws.String(tok)
+	}
+	out, err := o.cfg.StepFunctions.ListExecutions(r.Context(), in)
+	if err != nil {
+		o.fail(w, "listing executions", err)
+		return
+	}
+	rows := make([]opsExecution, 0, len(out.Executions))
+	for _, e := range out.Executions {
+		rows = append(rows, opsExecution{
+			ExecutionARN: aws.ToString(e.ExecutionArn), Name: aws.ToString(e.Name), UploadID: uploadOf(aws.ToString(e.Name)),
+			Status: string(e.Status), StartDate: aws.ToTime(e.StartDate), StopDate: e.StopDate,
+		})
+	}
+	writeOpsJSON(w, map[string]any{"executions": rows, "nextToken": aws.ToString(out.NextToken)})
+}
+
+// execution returns one execution: its history, and its upload's status
+// record, failure record and rendition links.
+func (o *ops) execution(w http.ResponseWriter, r *http.Request) {
+	arn := r.URL.Query().Get("arn")
+	// Only this state machine's executions: the route must not become a
+	// way to read anything the server's credentials can.
+	machine := o.cfg.StateMachineARN
+	prefix := strings.Replace(machine, ":stateMachine:", ":execution:", 1) + ":"
+	if !strings.HasPrefix(arn, prefix) || len(arn) == len(prefix) {
+		writeOpsError(w, http.StatusBadRequest, "arn must be an execution of "+machine)
+		return
+	}
+	ctx := r.Context()
+	d, err := o.cfg.StepFunctions.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+	if err != nil {
+		o.fail(w, "describing the execution", err)
+		return
+	}
+	out := opsDetail{
+		Execution: opsExecution{ExecutionARN: arn, Name: aws.ToString(d.Name), UploadID: uploadOf(aws.ToString(d.Name)),
+			Status: string(d.Status), StartDate: aws.ToTime(d.StartDate), StopDate: d.StopDate},
+		Error: aws.ToString(d.Error), Cause: aws.ToString(d.Cause), Events: []opsEvent{},
+	}
+	in := &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn), IncludeExecutionData: aws.Bool(false)}
+	for {
+		page, err := o.cfg.StepFunctions.GetExecutionHistory(ctx, in)
+		if err != nil {
+			o.fail(w, "reading the history", err)
+			return
+		}
+		for _, ev := range page.Events {
+			out.Events = append(out.Events, reduceEvent(ev))
+		}
+		if page.NextToken == nil || len(out.Events) >= 25000 {
+			break
+		}
+		in.NextToken = page.NextToken
+	}
+	if id := out.Execution.UploadID; id != "" {
+		o.addUpload(ctx, &out, id)
+	}
+	writeOpsJSON(w, out)
+}
+
+// addUpload adds what the records say about the upload. A missing or
+// unreadable record is logged and left out: the history is still worth
+// showing.
+func (o *ops) addUpload(ctx context.Context, out *opsDetail, id string) {
+	if rec, ok, err := o.records.GetStatus(ctx, id); err != nil {
+		o.cfg.Logger.Warn("ops: reading status record", "uploadId", id, "err", err)
+	} else if ok {
+		out.Record = &rec
+		for _, rd := range rec.Renditions {
+			link := opsRendition{Rendition: rd}
+			if o.cfg.Presigner != nil && rd.Key != "" {
+				req, err := o.cfg.Presigner.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(o.cfg.OutputBucket), Key: aws.String(rd.Key)},
+					s3.WithPresignExpires(15*time.Minute))
+				if err == nil {
+					link.URL = req.URL
+				}
+			}
+			out.Renditions = append(out.Renditions, link)
+		}
+	}
+	if f, ok, err := o.records.GetFailure(ctx, id); err != nil {
+		o.cfg.Logger.Warn("ops: reading failure record", "uploadId", id, "err", err)
+	} else if ok {
+		out.Failure = &f
+	}
+}
+
+// reduceEvent keeps the state name and any error of a history event.
+func reduceEvent(ev types.HistoryEvent) opsEvent {
+	e := opsEvent{ID: ev.Id, Time: aws.ToTime(ev.Timestamp), Type: string(ev.Type)}
+	switch {
+	case ev.StateEnteredEventDetails != nil:
+		e.State = aws.ToString(ev.StateEnteredEventDetails.Name)
+	case ev.StateExitedEventDetails != nil:
+		e.State = aws.ToString(ev.StateExitedEventDetails.Name)
+	}
+	var errName, cause *string
+	switch {
+	case ev.LambdaFunctionFailedEventDetails != nil:
+		errName, cause = ev.LambdaFunctionFailedEventDetails.Error, ev.LambdaFunctionFailedEventDetails.Cause
+	case ev.LambdaFunctionTimedOutEventDetails != nil:
+		errName, cause = ev.LambdaFunctionTimedOutEventDetails.Error, ev.LambdaFunctionTimedOutEventDetails.Cause
+	case ev.LambdaFunctionStartFailedEventDetails != nil:
+		errName, cause = ev.LambdaFunctionStartFailedEventDetails.Error, ev.LambdaFunctionStartFailedEventDetails.Cause
+	case ev.TaskFailedEventDetails != nil:
+		errName, cause = ev.TaskFailedEventDetails.Error, ev.TaskFailedEventDetails.Cause
+	case ev.TaskTimedOutEventDetails != nil:
+		errName, cause = ev.TaskTimedOutEventDetails.Error, ev.TaskTimedOutEventDetails.Cause
+	case ev.ExecutionFailedEventDetails != nil:
+		errName, cause = ev.ExecutionFailedEventDetails.Error, ev.ExecutionFailedEventDetails.Cause
+	case ev.ExecutionTimedOutEventDetails != nil:
+		errName, cause = ev.ExecutionTimedOutEventDetails.Error, ev.ExecutionTimedOutEventDetails.Cause
+	case ev.ExecutionAbortedEventDetails != nil:
+		errName, cause = ev.ExecutionAbortedEventDetails.Error, ev.ExecutionAbortedEventDetails.Cause
+	}
+	e.Error, e.Cause = aws.ToString(errName), aws.ToString(cause)
+	return e
+}
+
+// uploadOf recovers the upload id from an execution name
+// ("<uploadId>-<etag>").
+func uploadOf(name string) string {
+	id, _, _ := strings.Cut(name, "-")
+	if !upload.ValidID(id) {
+		return ""
+	}
+	return id
+}
+
+// fail answers with the service's own error code when there is one (an
+// unknown execution is the caller's mistake), and logs the rest.
+func (o *ops) fail(w http.ResponseWriter, what string, err error) {
+	var ae smithy.APIError
+	if errors.As(err, &ae) && ae.ErrorFault() == smithy.FaultClient {
+		writeOpsError(w, http.StatusBadRequest, what+": "+ae.ErrorCode()+": "+ae.ErrorMessage())
+		return
+	}
+	o.cfg.Logger.Error("ops: "+what, "err", err)
+	writeOpsError(w, http.StatusBadGateway, what+" failed; the server log has the details")
+}
+
+func writeOpsJSON(w http.ResponseWriter, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeOpsError(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}

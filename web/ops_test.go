@@ -1,0 +1,270 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/coder/websocket"
+
+	"thumbflow/local/cloud"
+	"thumbflow/upload"
+	"thumbflow/web/webtest"
+)
+
+// The operator page is tested against a real in-process local cloud that
+// has converted one image and failed another.
+
+func startOpsCloud(t *testing.T) (*cloud.Cloud, string, string) {
+	t.Helper()
+	c, err := cloud.Start(cloud.Config{Addr: "127.0.0.1:0", WebAddr: "127.0.0.1:0", StateMachines: "../statemachine"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	ok := uploadOne(t, c, "fine.jpg", testJPEG(80, 60), "succeeded")
+	bad := uploadOne(t, c, "broken.jpg", []byte("definitely not a JPEG\n"), "failed")
+	// The record is terminal a moment before the execution is.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		resp, err := http.Get(c.WebURL + "/ops/api/executions?status=RUNNING")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page struct{ Executions []any }
+		json.NewDecoder(resp.Body).Decode(&page)
+		resp.Body.Close()
+		if len(page.Executions) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("executions still running")
+		}
+	}
+	return c, ok, bad
+}
+
+func TestOpsAPI(t *testing.T) {
+	c, ok, bad := startOpsCloud(t)
+	get := func(path string, v any) int {
+		t.Helper()
+		resp, err := http.Get(c.WebURL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if v != nil {
+			if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+		}
+		return resp.StatusCode
+	}
+	var list struct {
+		Executions []struct{ ExecutionARN, UploadID, Status string }
+		NextToken  string
+	}
+	if code := get("/ops/api/executions?status=FAILED", &list); code != 200 || len(list.Executions) != 1 || list.Executions[0].UploadID != bad {
+		t.Fatalf("FAILED executions (%d): %+v", code, list)
+	}
+	failedARN := list.Executions[0].ExecutionARN
+	if code := get("/ops/api/executions", &list); code != 200 || len(list.Executions) != 2 {
+		t.Fatalf("all executions (%d): %+v", code, list)
+	}
+	var okARN string
+	for _, e := range list.Executions {
+		if e.UploadID == ok {
+			okARN = e.ExecutionARN
+		}
+	}
+
+	var detail struct {
+		Error   string
+		Events  []struct{ Type, State, Error string }
+		Failure *upload.FailureRecord
+		Record  *upload.Record
+		// Renditions carry presigned links the page can open.
+		Renditions []struct{ Name, URL string }
+	}
+	if code := get("/ops/api/execution?arn="+url.QueryEscape(failedARN), &detail); code != 200 || detail.Error != "CorruptImage" ||
+		detail.Failure == nil || detail.Failure.Error == nil || detail.Failure.Error.Code != "CorruptImage" || len(detail.Events) < 10 {
+		t.Fatalf("failed execution (%d): %+v", code, detail)
+	}
+	detail.Failure, detail.Renditions = nil, nil
+	if code := get("/ops/api/execution?arn="+url.QueryEscape(okARN), &detail); code != 200 || detail.Failure != nil || len(detail.Renditions) != 2 {
+		t.Fatalf("succeeded execution (%d): %+v", code, detail)
+	}
+	resp, err := http.Get(detail.Renditions[0].URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _, err := image.DecodeConfig(resp.Body)
+	resp.Body.Close()
+	if err != nil || cfg.Width == 0 {
+		t.Errorf("rendition link %s does not serve an image: %v", detail.Renditions[0].URL, err)
+	}
+	// The page gets a short-lived signed link, not a credential.
+	if !strings.Contains(detail.Renditions[0].URL, "X-Amz-Signature=") || !strings.Contains(detail.Renditions[0].URL, "X-Amz-Expires=") {
+		t.Errorf("rendition link is not presigned: %s", detail.Renditions[0].URL)
+	}
+
+	var e struct{ Error string }
+	for path, want := range map[string]int{
+		"/ops/api/executions?status=BROKEN": 400,
+		"/ops/api/execution?arn=" + url.QueryEscape("arn:aws:states:us-east-1:000000000000:execution:other:x"):                  400,
+		"/ops/api/execution?arn=" + url.QueryEscape("arn:aws:states:us-east-1:000000000000:execution:thumbnail:does-not-exist"): 400,
+		"/ops/api/execution":                 400,
+		"/ops/api/executions?nextToken=junk": 400,
+	} {
+		e.Error = ""
+		if code := get(path, &e); code != want || e.Error == "" {
+			t.Errorf("GET %s = %d %q, want %d with a reason", path, code, e.Error, want)
+		}
+	}
+}
+
+func TestOpsPageShowsTheFailedUploadsError(t *testing.T) {
+	c, _, bad := startOpsCloud(t)
+	ctx := webtest.NewBrowser(t)
+	run := func(actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		if err := chromedp.Do(cctx, actions...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor := func(cond string) {
+		t.Helper()
+		cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		if _, err := chromedp.Run(cctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+			text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
+			t.Fatalf("waiting for %s: %v\npage:\n%s", cond, err, text)
+		}
+	}
+	text := func(js string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+		if err != nil {
+			t.Fatalf("%s: %v", js, err)
+		}
+		return v
+	}
+
+	run(chromedp.Navigate(c.WebURL + "/ops"))
+	waitFor(`document.documentElement.dataset.ready === "true" && document.querySelectorAll("tr.execution").length === 2`)
+
+	// Filter to failures: only the broken upload is left.
+	text(`(() => { const s = document.querySelector("#status-filter"); s.value = "FAILED"; s.dispatchEvent(new Event("change")); return ""; })()`)
+	waitFor(`document.querySelectorAll("tr.execution").length === 1 && document.querySelector("tr.execution").dataset.status === "FAILED"`)
+	if got := text(`document.querySelector("tr.execution").dataset.upload`); got != bad {
+		t.Fatalf("failed row is upload %q, want %q", got, bad)
+	}
+
+	// Open it: the failure record and the timeline say what went wrong.
+	run(chromedp.Click(chromedp.CSS("tr.execution a")))
+	waitFor(`document.querySelector("#detail").dataset.loaded === "true"`)
+	if e := text(`document.querySelector("#detail-error").hidden ? "" : document.querySelector("#detail-error").textContent`); e != "" {
+		t.Fatalf("detail error: %s", e)
+	}
+	failure := text(`document.querySelector("#failure").hidden ? "" : document.querySelector("#failure").innerText`)
+	for _, want := range []string{"CorruptImage", "not a valid image", "Attempts"} {
+		if !strings.Contains(failure, want) {
+			t.Errorf("failure section lacks %q:\n%s", want, failure)
+		}
+	}
+	row := text(`[...document.querySelectorAll("#timeline tr")].find(r => r.dataset.event === "LambdaFunctionFailed").innerText`)
+	if !strings.Contains(row, "Convert") || !strings.Contains(row, "CorruptImage") {
+		t.Errorf("timeline row of the failed attempt: %q", row)
+	}
+	if got := text(`[...document.querySelectorAll("#timeline tr")].at(-1).dataset.event`); got != "ExecutionFailed" {
+		t.Errorf("timeline ends with %s", got)
+	}
+	if !strings.Contains(text(`document.querySelector("#summary").innerText`), "Conversion attempts\n1") {
+		t.Errorf("summary: %s", text(`document.querySelector("#summary").innerText`))
+	}
+}
+
+// uploadOne sends data over the WebSocket protocol and a presigned POST,
+// as the upload page does, and waits for the terminal state.
+func uploadOne(t *testing.T, c *cloud.Cloud, name string, data []byte, want string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, c.WebSocketURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	req, _ := json.Marshal(map[string]any{"action": "upload", "requestId": "r1", "name": name, "type": "image/jpeg", "size": len(data)})
+	if err := conn.Write(ctx, websocket.MessageText, req); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		_, b, err := conn.Read(ctx)
+		if err != nil {
+			t.Fatalf("upload %s: %v", name, err)
+		}
+		var m struct {
+			Type   string
+			Grant  *upload.Grant
+			Status *upload.Record
+		}
+		json.Unmarshal(b, &m)
+		switch {
+		case m.Type == "grant" && m.Grant != nil:
+			postForm(t, *m.Grant, name, data)
+		case m.Type == "error":
+			t.Fatalf("upload %s: %s", name, b)
+		case m.Status != nil && m.Status.State.Terminal():
+			if string(m.Status.State) != want {
+				t.Fatalf("upload %s ended %s, want %s", name, m.Status.State, want)
+			}
+			return m.Status.UploadID
+		}
+	}
+}
+
+func postForm(t *testing.T, g upload.Grant, name string, data []byte) {
+	t.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	for k, v := range g.Upload.Fields {
+		w.WriteField(k, v)
+	}
+	fw, _ := w.CreateFormFile("file", name)
+	fw.Write(data)
+	w.Close()
+	resp, err := http.Post(g.Upload.URL, w.FormDataContentType(), &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("POST %s = %d %s", name, resp.StatusCode, b)
+	}
+}
+
+func testJPEG(w, h int) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			img.Set(x, y, color.RGBA{uint8(x * 3), uint8(y * 5), 128, 255})
+		}
+	}
+	var b bytes.Buffer
+	jpeg.Encode(&b, img, nil)
+	return b.Bytes()
+}
