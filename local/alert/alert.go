@@ -21,6 +21,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -175,6 +176,12 @@ type pending struct {
 // New starts an alerter, and with it the delivery of alerts that were
 // still pending when the outbox was last used.
 func New(opts Options) (*Alerter, error) {
+	if opts.Webhook != "" {
+		u, err := url.Parse(opts.Webhook)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("alert webhook %q: want an http or https URL", opts.Webhook)
+		}
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}

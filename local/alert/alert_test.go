@@ -307,3 +307,11 @@ func (s *syncBuf) lines() []string {
 	}
 	return out
 }
+
+func TestBadWebhookURLIsRefusedAtStart(t *testing.T) {
+	for _, u := range []string{"localhost:9000/hook", "ftp://example.com/x", "http://", "::"} {
+		if _, err := New(Options{Webhook: u, Logger: quiet()}); err == nil {
+			t.Errorf("New accepted webhook %q", u)
+		}
+	}
+}
