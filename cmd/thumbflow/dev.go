@@ -52,6 +52,7 @@ func runDev(ctx context.Context, args []string) error {
 	fmt.Fprintf(stdout, `thumbflow dev is ready (%s)
 
   Web client     %s
+  Operations     %s/ops   (thumbflow executions, history, failures)
   WebSocket API  %s
   AWS endpoint   %s   (S3, Step Functions, API Gateway @connections)
 
@@ -60,7 +61,7 @@ func runDev(ctx context.Context, args []string) error {
 
   Data directory %s (delete it to start afresh)
   Press Ctrl+C to stop.
-`, time.Since(began).Round(time.Millisecond), c.WebURL, c.WebSocketURL, c.Endpoint,
+`, time.Since(began).Round(time.Millisecond), c.WebURL, c.WebURL, c.WebSocketURL, c.Endpoint,
 		c.Endpoint, cfg.AccessKeyID, cfg.SecretAccessKey, cfg.Region, cfg.DataDir)
 
 	<-ctx.Done()
