@@ -178,6 +178,13 @@ func Start(cfg Config) (c *Cloud, err error) {
 		AccountID: AccountID, Logger: c.log.With("service", "alert")}); err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)
 	}
+	// The functions are registered before the engine starts: it resumes
+	// at once the executions a killed process left running, and those
+	// call the functions.
+	c.StateMachineARN = fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:thumbnail", cfg.Region, AccountID)
+	if err := c.registerFunctions(); err != nil {
+		return nil, err
+	}
 	if c.SFN, err = sfn.New(sfn.Options{DataDir: c.sub("states"), Invoker: c.Lambdas, Verifier: verifier, Clock: cfg.Clock,
 		Region: cfg.Region, AccountID: AccountID, Logger: c.log.With("service", "states")}); err != nil {
 		return nil, fmt.Errorf("local Step Functions: %w", err)
@@ -201,11 +208,8 @@ func Start(cfg Config) (c *Cloud, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("load state machines from %s: %w", cfg.StateMachines, err)
 	}
-	if c.StateMachineARN = arns["thumbnail"]; c.StateMachineARN == "" {
+	if arns["thumbnail"] != c.StateMachineARN {
 		return nil, fmt.Errorf("no thumbnail.asl.json in %s", cfg.StateMachines)
-	}
-	if err := c.registerFunctions(); err != nil {
-		return nil, err
 	}
 	// The uploads bucket notifies the start function, as template.yaml's
 	// S3 event does; delivery retries until the function succeeds.

@@ -357,4 +357,3 @@ func (r *rig) postRefused(g upload.Grant, body []byte, status int, code, msgPart
 		r.t.Fatalf("POST answered %v, want %d %s (%q)", err, status, code, msgPart)
 	}
 }
-
