@@ -1,0 +1,191 @@
+package cloud
+
+import (
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"thumbflow/local/cloud/cloudtest"
+	"thumbflow/thumbnail/testimage"
+	"thumbflow/upload"
+)
+
+// memPeak samples the heap while a test runs. Memory is reported, not
+// asserted tightly: the bound that matters is structural (the converter
+// pool is NumCPU wide), and the figures go into docs/reliability.md.
+type memPeak struct {
+	stop             chan struct{}
+	done             chan struct{}
+	heapInuse, sys   uint64
+	goroutines, base int
+}
+
+func watchMemory() *memPeak {
+	m := &memPeak{stop: make(chan struct{}), done: make(chan struct{}), base: runtime.NumGoroutine()}
+	go func() {
+		defer close(m.done)
+		var ms runtime.MemStats
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			runtime.ReadMemStats(&ms)
+			m.heapInuse = max(m.heapInuse, ms.HeapInuse)
+			m.sys = max(m.sys, ms.Sys)
+			m.goroutines = max(m.goroutines, runtime.NumGoroutine())
+			select {
+			case <-m.stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return m
+}
+
+func (m *memPeak) end() { close(m.stop); <-m.done }
+
+// TestLoad300UploadsFrom50Clients: 50 browsers upload 6 images each, all
+// at once. Every client sees exactly one terminal status for each of its
+// uploads, nothing is lost or duplicated, and no execution is left behind.
+func TestLoad300UploadsFrom50Clients(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test")
+	}
+	const clients, perClient = 50, 6
+	// Real time: queueing for the converter pool counts against the
+	// Convert task's 25 s timeout, which a fast clock would shrink.
+	r := newRig(t, func(cfg *Config) { cfg.Clock = nil })
+	// Eight distinct photo-like JPEGs, about 20 KB each.
+	var images [][]byte
+	for i := range 8 {
+		images = append(images, testimage.JPEG(testimage.Photo(320, 240, uint64(200+i)), 85))
+	}
+	mem := watchMemory()
+	start := time.Now()
+	type result struct {
+		cl     *cloudtest.Client
+		grants []upload.Grant
+	}
+	results := make([]result, clients)
+	var wg sync.WaitGroup
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cl, err := cloudtest.Dial(r.ctx, r.c.WebSocketURL)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			t.Cleanup(func() { cl.CloseNow() })
+			results[c].cl = cl
+			var inner sync.WaitGroup
+			var mu sync.Mutex
+			for u := range perClient {
+				inner.Add(1)
+				go func() {
+					defer inner.Done()
+					data := images[(c+u)%len(images)]
+					g, err := cl.Grant(r.ctx, "load.jpg", "image/jpeg", int64(len(data)))
+					if err == nil {
+						err = cloudtest.Post(r.ctx, nil, g, "load.jpg", data)
+					}
+					if err != nil {
+						t.Errorf("client %d upload %d: %v", c, u, err)
+						return
+					}
+					mu.Lock()
+					results[c].grants = append(results[c].grants, g)
+					mu.Unlock()
+				}()
+			}
+			inner.Wait()
+			for _, g := range results[c].grants {
+				if _, err := cl.WaitTerminal(r.ctx, g.UploadID); err != nil {
+					t.Errorf("client %d: %v", c, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	mem.end()
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	total := 0
+	for c, res := range results {
+		for _, g := range res.grants {
+			total++
+			msgs := res.cl.Statuses(g.UploadID)
+			ts := cloudtest.Terminals(msgs)
+			if len(ts) != 1 || ts[0].State != upload.StateSucceeded || ts[0].Attempt != 1 {
+				t.Errorf("client %d upload %s: terminal records %+v, want one succeeded at attempt 1", c, g.UploadID, ts)
+			}
+			if s := strings.Join(cloudtest.States(cloudtest.Distinct(msgs)), ","); s != "uploaded,converting,succeeded" {
+				t.Errorf("client %d upload %s: states %s", c, g.UploadID, s)
+			}
+			if cf := cloudtest.Conflicts(msgs); len(cf) > 0 {
+				t.Errorf("client %d upload %s: %v", c, g.UploadID, cf)
+			}
+			// A client hears only about its own uploads.
+			for _, other := range results[(c+1)%clients].grants {
+				if n := len(res.cl.Statuses(other.UploadID)); n > 0 {
+					t.Errorf("client %d received %d statuses of another client's upload", c, n)
+				}
+			}
+		}
+	}
+	if total != clients*perClient {
+		t.Fatalf("%d uploads granted and posted, want %d", total, clients*perClient)
+	}
+
+	// One execution per upload, none running once they all ended.
+	byUpload := map[string]int{}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		clear(byUpload)
+		running := 0
+		p := sfn.NewListExecutionsPaginator(r.sfn, &sfn.ListExecutionsInput{StateMachineArn: aws.String(r.c.StateMachineARN)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(r.ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range page.Executions {
+				byUpload[aws.ToString(e.Name)[:32]]++
+				if e.Status == sfntypes.ExecutionStatusRunning {
+					running++
+				}
+			}
+		}
+		if running == 0 || time.Now().After(deadline) {
+			if running > 0 {
+				t.Errorf("%d executions still running", running)
+			}
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(byUpload) != total {
+		t.Errorf("%d uploads have executions, want %d", len(byUpload), total)
+	}
+	for id, n := range byUpload {
+		if n != 1 {
+			t.Errorf("upload %s has %d executions", id, n)
+		}
+	}
+	t.Logf("%d uploads from %d clients in %s (%.0f uploads/s) on %d CPUs; peak heap in use %.1f MiB, peak Sys %.1f MiB, peak goroutines %d",
+		total, clients, elapsed.Round(time.Millisecond), float64(total)/elapsed.Seconds(), runtime.NumCPU(),
+		float64(mem.heapInuse)/(1<<20), float64(mem.sys)/(1<<20), mem.goroutines)
+	if mem.heapInuse > 512<<20 {
+		t.Errorf("peak heap in use %.0f MiB; the documented ceiling is 512 MiB", float64(mem.heapInuse)/(1<<20))
+	}
+}
