@@ -54,18 +54,16 @@ func (*UnsupportedFormat) code() string { return "UnsupportedFormat" }
 // decode (a truncated download, a renamed text file).
 type CorruptImage struct {
 	Format string // detected format, "" when no signature matched
-	Err    error  // the decoder's complaint, for logs; may be nil
+	Err    error  // the decoder's complaint, for logs only (Unwrap); may be nil
 }
 
 func (e *CorruptImage) Error() string {
 	if e.Format == "" {
 		return "The file is not a valid image: it does not start like any image format. Check that you chose the right file."
 	}
-	msg := fmt.Sprintf("The file looks like a %s image but cannot be read; it may be truncated or damaged. Open it in an image editor, save it again and re-upload it.", formatName(e.Format))
-	if e.Err != nil {
-		msg += " (" + e.Err.Error() + ")"
-	}
-	return msg
+	// e.Err stays out of the message: users read it, and a decoder's
+	// complaint (or a recovered panic) is for the logs, via Unwrap.
+	return fmt.Sprintf("The file looks like a %s image but cannot be read; it may be truncated or damaged. Open it in an image editor, save it again and re-upload it.", formatName(e.Format))
 }
 
 func (e *CorruptImage) Unwrap() error { return e.Err }

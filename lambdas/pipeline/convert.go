@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -84,7 +85,8 @@ func (h *Convert) Handle(ctx context.Context, in ConvertInput) (ConvertOutput, e
 	start := time.Now()
 	res, err := thumbnail.Convert(ctx, data, h.Spec)
 	if err != nil {
-		log.Info("conversion failed", "code", thumbnail.Code(err), "error", err, "attempt", in.RetryCount+1)
+		// The user reads err's message; the decoder's detail is for us.
+		log.Info("conversion failed", "code", thumbnail.Code(err), "error", err, "detail", errors.Unwrap(err), "attempt", in.RetryCount+1)
 		return ConvertOutput{}, err
 	}
 	out := ConvertOutput{Renditions: make([]upload.Rendition, 0, len(res.Renditions))}
