@@ -110,10 +110,31 @@ func (f *StepFunctions) serve(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"executionArn":%q,"startDate":1.7e9}`, prev.ARN)
 		return
 	}
-	arn := strings.Replace(in.StateMachineArn, ":stateMachine:", ":execution:", 1) + ":" + in.Name
+	arn, err := executionARN(in.StateMachineArn, in.Name)
+	if err != nil {
+		w.WriteHeader(400)
+		fmt.Fprintf(w, `{"__type":"InvalidArn","message":%q}`, err.Error())
+		return
+	}
 	f.executions[in.Name] = Execution{ARN: arn, Name: in.Name, StateMachineARN: in.StateMachineArn, Input: in.Input}
 	f.order = append(f.order, in.Name)
 	fmt.Fprintf(w, `{"executionArn":%q,"startDate":1.7e9}`, arn)
+}
+
+// executionARN is the ARN Step Functions gives an execution named name of
+// the state machine stateMachineARN, in AWS's documented format
+// arn:<partition>:states:<region>:<account>:execution:<stateMachineName>:<executionName>.
+// It is assembled from the parsed parts of the state machine's ARN, not by
+// editing that ARN, so code under test that derives execution ARNs its own
+// way is checked against an independent value.
+func executionARN(stateMachineARN, name string) (string, error) {
+	parts := strings.Split(stateMachineARN, ":")
+	if len(parts) != 7 || parts[0] != "arn" || parts[1] == "" || parts[2] != "states" ||
+		parts[3] == "" || parts[4] == "" || parts[5] != "stateMachine" || parts[6] == "" {
+		return "", fmt.Errorf("Invalid Arn: 'Resource type not valid in this context: %s'", stateMachineARN)
+	}
+	partition, region, account, machine := parts[1], parts[3], parts[4], parts[6]
+	return fmt.Sprintf("arn:%s:states:%s:%s:execution:%s:%s", partition, region, account, machine, name), nil
 }
 
 // Connections is a fake @connections endpoint: connections it knows
