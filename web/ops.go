@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	smithy "github.com/aws/smithy-go"
 
+	"thumbflow/sfnview"
 	"thumbflow/upload"
 	"thumbflow/upload/s3store"
 )
@@ -81,37 +82,20 @@ type ops struct {
 	records *s3store.Store
 }
 
-// opsExecution is one row of the list.
-type opsExecution struct {
-	ExecutionARN string     `json:"executionArn"`
-	Name         string     `json:"name"`
-	UploadID     string     `json:"uploadId,omitempty"`
-	Status       string     `json:"status"`
-	StartDate    time.Time  `json:"startDate"`
-	StopDate     *time.Time `json:"stopDate,omitempty"`
-}
-
-// opsEvent is a history event reduced to what a timeline shows; the page
-// works out attempts and durations.
-type opsEvent struct {
-	ID    int64     `json:"id"`
-	Time  time.Time `json:"time"`
-	Type  string    `json:"type"`
-	State string    `json:"state,omitempty"`
-	Error string    `json:"error,omitempty"`
-	Cause string    `json:"cause,omitempty"`
-}
-
 type opsRendition struct {
 	upload.Rendition
 	URL string `json:"url,omitempty"`
 }
 
+// opsDetail is one execution as the page shows it. Events is the history
+// as a timeline (state, attempt and duration of each event), built by the
+// same code as `thumbflow history`, so the page only formats it.
 type opsDetail struct {
-	Execution  opsExecution          `json:"execution"`
+	Execution  sfnview.Execution     `json:"execution"`
 	Error      string                `json:"error,omitempty"`
 	Cause      string                `json:"cause,omitempty"`
-	Events     []opsEvent            `json:"events"`
+	Attempts   int                   `json:"attempts"`
+	Events     []sfnview.Step        `json:"events"`
 	Record     *upload.Record        `json:"record,omitempty"`
 	Failure    *upload.FailureRecord `json:"failure,omitempty"`
 	Renditions []opsRendition        `json:"renditions,omitempty"`
@@ -137,12 +121,10 @@ func (o *ops) executions(w http.ResponseWriter, r *http.Request) {
 		o.fail(w, "listing executions", err)
 		return
 	}
-	rows := make([]opsExecution, 0, len(out.Executions))
+	now := time.Now()
+	rows := make([]sfnview.Execution, 0, len(out.Executions))
 	for _, e := range out.Executions {
-		rows = append(rows, opsExecution{
-			ExecutionARN: aws.ToString(e.ExecutionArn), Name: aws.ToString(e.Name), UploadID: uploadOf(aws.ToString(e.Name)),
-			Status: string(e.Status), StartDate: aws.ToTime(e.StartDate), StopDate: e.StopDate,
-		})
+		rows = append(rows, sfnview.Listed(e, now))
 	}
 	writeOpsJSON(w, map[string]any{"executions": rows, "nextToken": aws.ToString(out.NextToken)})
 }
@@ -165,26 +147,22 @@ func (o *ops) execution(w http.ResponseWriter, r *http.Request) {
 		o.fail(w, "describing the execution", err)
 		return
 	}
-	out := opsDetail{
-		Execution: opsExecution{ExecutionARN: arn, Name: aws.ToString(d.Name), UploadID: uploadOf(aws.ToString(d.Name)),
-			Status: string(d.Status), StartDate: aws.ToTime(d.StartDate), StopDate: d.StopDate},
-		Error: aws.ToString(d.Error), Cause: aws.ToString(d.Cause), Events: []opsEvent{},
-	}
+	out := opsDetail{Execution: sfnview.Described(d, time.Now()), Error: aws.ToString(d.Error), Cause: aws.ToString(d.Cause)}
 	in := &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn), IncludeExecutionData: aws.Bool(false)}
+	var events []types.HistoryEvent
 	for {
 		page, err := o.cfg.StepFunctions.GetExecutionHistory(ctx, in)
 		if err != nil {
 			o.fail(w, "reading the history", err)
 			return
 		}
-		for _, ev := range page.Events {
-			out.Events = append(out.Events, reduceEvent(ev))
-		}
-		if page.NextToken == nil || len(out.Events) >= 25000 {
+		events = append(events, page.Events...)
+		if page.NextToken == nil || len(events) >= 25000 {
 			break
 		}
 		in.NextToken = page.NextToken
 	}
+	out.Events, out.Attempts = sfnview.Timeline(events, out.Execution.StartDate)
 	if id := out.Execution.UploadID; id != "" {
 		o.addUpload(ctx, &out, id)
 	}
@@ -216,48 +194,6 @@ func (o *ops) addUpload(ctx context.Context, out *opsDetail, id string) {
 	} else if ok {
 		out.Failure = &f
 	}
-}
-
-// reduceEvent keeps the state name and any error of a history event.
-func reduceEvent(ev types.HistoryEvent) opsEvent {
-	e := opsEvent{ID: ev.Id, Time: aws.ToTime(ev.Timestamp), Type: string(ev.Type)}
-	switch {
-	case ev.StateEnteredEventDetails != nil:
-		e.State = aws.ToString(ev.StateEnteredEventDetails.Name)
-	case ev.StateExitedEventDetails != nil:
-		e.State = aws.ToString(ev.StateExitedEventDetails.Name)
-	}
-	var errName, cause *string
-	switch {
-	case ev.LambdaFunctionFailedEventDetails != nil:
-		errName, cause = ev.LambdaFunctionFailedEventDetails.Error, ev.LambdaFunctionFailedEventDetails.Cause
-	case ev.LambdaFunctionTimedOutEventDetails != nil:
-		errName, cause = ev.LambdaFunctionTimedOutEventDetails.Error, ev.LambdaFunctionTimedOutEventDetails.Cause
-	case ev.LambdaFunctionStartFailedEventDetails != nil:
-		errName, cause = ev.LambdaFunctionStartFailedEventDetails.Error, ev.LambdaFunctionStartFailedEventDetails.Cause
-	case ev.TaskFailedEventDetails != nil:
-		errName, cause = ev.TaskFailedEventDetails.Error, ev.TaskFailedEventDetails.Cause
-	case ev.TaskTimedOutEventDetails != nil:
-		errName, cause = ev.TaskTimedOutEventDetails.Error, ev.TaskTimedOutEventDetails.Cause
-	case ev.ExecutionFailedEventDetails != nil:
-		errName, cause = ev.ExecutionFailedEventDetails.Error, ev.ExecutionFailedEventDetails.Cause
-	case ev.ExecutionTimedOutEventDetails != nil:
-		errName, cause = ev.ExecutionTimedOutEventDetails.Error, ev.ExecutionTimedOutEventDetails.Cause
-	case ev.ExecutionAbortedEventDetails != nil:
-		errName, cause = ev.ExecutionAbortedEventDetails.Error, ev.ExecutionAbortedEventDetails.Cause
-	}
-	e.Error, e.Cause = aws.ToString(errName), aws.ToString(cause)
-	return e
-}
-
-// uploadOf recovers the upload id from an execution name
-// ("<uploadId>-<etag>").
-func uploadOf(name string) string {
-	id, _, _ := strings.Cut(name, "-")
-	if !upload.ValidID(id) {
-		return ""
-	}
-	return id
 }
 
 // fail answers with the service's own error code when there is one (an

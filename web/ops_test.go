@@ -89,8 +89,13 @@ func TestOpsAPI(t *testing.T) {
 	}
 
 	var detail struct {
-		Error   string
-		Events  []struct{ Type, State, Error string }
+		Error    string
+		Attempts int
+		// Events is the timeline, placed and measured by the server.
+		Events []struct {
+			Event, State, Error string
+			Attempt             int
+		}
 		Failure *upload.FailureRecord
 		Record  *upload.Record
 		// Renditions carry presigned links the page can open.
@@ -99,6 +104,9 @@ func TestOpsAPI(t *testing.T) {
 	if code := get("/ops/api/execution?arn="+url.QueryEscape(failedARN), &detail); code != 200 || detail.Error != "CorruptImage" ||
 		detail.Failure == nil || detail.Failure.Error == nil || detail.Failure.Error.Code != "CorruptImage" || len(detail.Events) < 10 {
 		t.Fatalf("failed execution (%d): %+v", code, detail)
+	}
+	if last := detail.Events[len(detail.Events)-1]; last.Event != "ExecutionFailed" || last.Error != "CorruptImage" || detail.Attempts != 1 {
+		t.Errorf("failed execution: last event %+v, %d attempts", last, detail.Attempts)
 	}
 	detail.Failure, detail.Renditions = nil, nil
 	if code := get("/ops/api/execution?arn="+url.QueryEscape(okARN), &detail); code != 200 || detail.Failure != nil || len(detail.Renditions) != 2 {

@@ -11,22 +11,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"thumbflow/sfnview"
 )
 
 func init() {
 	commands["executions"] = command{summary: "list recent thumbnail executions, newest first", run: runExecutions}
-}
-
-// executionRow is one execution as `executions -json` prints it.
-type executionRow struct {
-	ExecutionARN string     `json:"executionArn"`
-	Name         string     `json:"name"`
-	UploadID     string     `json:"uploadId,omitempty"`
-	Status       string     `json:"status"`
-	StartDate    time.Time  `json:"startDate"`
-	StopDate     *time.Time `json:"stopDate,omitempty"`
-	// DurationMs is how long it ran, or has been running.
-	DurationMs int64 `json:"durationMs"`
 }
 
 func runExecutions(ctx context.Context, args []string) error {
@@ -94,7 +84,7 @@ func runExecutions(ctx context.Context, args []string) error {
 
 // listExecutions pages through the machine's executions, newest first,
 // until limit rows (0: no limit) or one that started before since.
-func (c *opsClients) listExecutions(ctx context.Context, machine string, filter types.ExecutionStatus, since time.Duration, limit int, pageSize int32) ([]executionRow, error) {
+func (c *opsClients) listExecutions(ctx context.Context, machine string, filter types.ExecutionStatus, since time.Duration, limit int, pageSize int32) ([]sfnview.Execution, error) {
 	in := &sfn.ListExecutionsInput{StateMachineArn: aws.String(machine), StatusFilter: filter}
 	if pageSize > 0 {
 		in.MaxResults = pageSize
@@ -103,7 +93,7 @@ func (c *opsClients) listExecutions(ctx context.Context, machine string, filter 
 	if since > 0 {
 		cutoff = time.Now().Add(-since)
 	}
-	rows := []executionRow{}
+	rows := []sfnview.Execution{}
 	p := sfn.NewListExecutionsPaginator(c.sfn, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -116,18 +106,7 @@ func (c *opsClients) listExecutions(ctx context.Context, machine string, filter 
 				// Newest first: every later one is older still.
 				return rows, nil
 			}
-			r := executionRow{
-				ExecutionARN: aws.ToString(e.ExecutionArn), Name: aws.ToString(e.Name),
-				UploadID: uploadIDOf(aws.ToString(e.Name)), Status: string(e.Status),
-				StartDate: start.UTC(), StopDate: e.StopDate,
-			}
-			end := time.Now()
-			if e.StopDate != nil {
-				end = *e.StopDate
-				stop := e.StopDate.UTC()
-				r.StopDate = &stop
-			}
-			r.DurationMs = end.Sub(start).Milliseconds()
+			r := sfnview.Listed(e, time.Now())
 			rows = append(rows, r)
 			if limit > 0 && len(rows) == limit {
 				return rows, nil

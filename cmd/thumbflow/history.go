@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"thumbflow/sfnview"
 	"thumbflow/upload"
 	"thumbflow/upload/s3store"
 )
@@ -21,35 +22,15 @@ func init() {
 	commands["history"] = command{summary: "show one execution as a timeline: states, attempts, errors and durations", run: runHistory}
 }
 
-// historyView is what `history -json` prints.
+// historyView is what `history -json` prints: the execution, its error,
+// how many conversion attempts it made and its timeline.
 type historyView struct {
-	ExecutionARN string     `json:"executionArn"`
-	UploadID     string     `json:"uploadId,omitempty"`
-	Status       string     `json:"status"`
-	StartDate    time.Time  `json:"startDate"`
-	StopDate     *time.Time `json:"stopDate,omitempty"`
-	DurationMs   int64      `json:"durationMs"`
-	Error        string     `json:"error,omitempty"`
-	Cause        string     `json:"cause,omitempty"`
+	sfnview.Execution
+	Error string `json:"error,omitempty"`
+	Cause string `json:"cause,omitempty"`
 	// Attempts is the number of conversion attempts made.
-	Attempts int    `json:"attempts"`
-	Timeline []step `json:"timeline"`
-}
-
-// step is one history event, placed in its state and attempt.
-type step struct {
-	ID       int64     `json:"id"`
-	Time     time.Time `json:"time"`
-	OffsetMs int64     `json:"offsetMs"`
-	State    string    `json:"state,omitempty"`
-	Event    string    `json:"event"`
-	Attempt  int       `json:"attempt,omitempty"`
-	Error    string    `json:"error,omitempty"`
-	Cause    string    `json:"cause,omitempty"`
-	// DurationMs is, for an event that ends something, how long that
-	// thing took: the state (StateExited), the attempt (Lambda or task
-	// outcome) or the execution; -1 when the event ends nothing.
-	DurationMs int64 `json:"durationMs"`
+	Attempts int            `json:"attempts"`
+	Timeline []sfnview.Step `json:"timeline"`
 }
 
 func runHistory(ctx context.Context, args []string) error {
@@ -134,16 +115,7 @@ func (c *opsClients) history(ctx context.Context, arn string, pageSize int32) (h
 	if err != nil {
 		return historyView{}, fmt.Errorf("describing %s: %w", arn, err)
 	}
-	v := historyView{
-		ExecutionARN: arn, UploadID: uploadIDOf(aws.ToString(d.Name)), Status: string(d.Status),
-		StartDate: aws.ToTime(d.StartDate).UTC(), Error: aws.ToString(d.Error), Cause: aws.ToString(d.Cause),
-	}
-	end := time.Now()
-	if d.StopDate != nil {
-		stop := d.StopDate.UTC()
-		v.StopDate, end = &stop, stop
-	}
-	v.DurationMs = end.Sub(v.StartDate).Milliseconds()
+	v := historyView{Execution: sfnview.Described(d, time.Now()), Error: aws.ToString(d.Error), Cause: aws.ToString(d.Cause)}
 	in := &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn), IncludeExecutionData: aws.Bool(false)}
 	if pageSize > 0 {
 		in.MaxResults = pageSize
@@ -157,96 +129,8 @@ func (c *opsClients) history(ctx context.Context, arn string, pageSize int32) (h
 		}
 		events = append(events, page.Events...)
 	}
-	v.Timeline, v.Attempts = timeline(events, v.StartDate)
+	v.Timeline, v.Attempts = sfnview.Timeline(events, v.StartDate)
 	return v, nil
-}
-
-// timeline places each event in its state and attempt and measures what
-// it ends. It also returns the most attempts any one state made, which for
-// this workflow is the conversion's.
-func timeline(events []types.HistoryEvent, start time.Time) ([]step, int) {
-	steps := make([]step, 0, len(events))
-	var (
-		state        string
-		entered      time.Time
-		attempt      int
-		attemptStart time.Time
-		most         int
-	)
-	for _, ev := range events {
-		ts := aws.ToTime(ev.Timestamp).UTC()
-		typ := string(ev.Type)
-		s := step{ID: ev.Id, Time: ts, OffsetMs: ts.Sub(start).Milliseconds(), Event: typ, DurationMs: -1}
-		switch {
-		case strings.HasSuffix(typ, "StateEntered"):
-			if d := ev.StateEnteredEventDetails; d != nil {
-				state = aws.ToString(d.Name)
-			}
-			entered, attempt = ts, 0
-		case strings.HasSuffix(typ, "StateExited"):
-			if d := ev.StateExitedEventDetails; d != nil {
-				state = aws.ToString(d.Name)
-			}
-			s.DurationMs = ts.Sub(entered).Milliseconds()
-		case typ == "LambdaFunctionScheduled" || typ == "TaskScheduled" || typ == "ActivityScheduled":
-			attempt++
-			attemptStart = ts
-			most = max(most, attempt)
-		}
-		if strings.HasPrefix(typ, "Execution") {
-			s.State = ""
-		} else {
-			s.State = state
-			s.Attempt = attempt
-		}
-		s.Error, s.Cause = eventError(ev)
-		switch typ {
-		case "LambdaFunctionSucceeded", "LambdaFunctionFailed", "LambdaFunctionTimedOut",
-			"TaskSucceeded", "TaskFailed", "TaskTimedOut":
-			s.DurationMs = ts.Sub(attemptStart).Milliseconds()
-		case "ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted":
-			s.DurationMs = ts.Sub(start).Milliseconds()
-		}
-		steps = append(steps, s)
-	}
-	return steps, most
-}
-
-// eventError is the error and cause an event carries, if any.
-func eventError(ev types.HistoryEvent) (string, string) {
-	switch {
-	case ev.LambdaFunctionFailedEventDetails != nil:
-		d := ev.LambdaFunctionFailedEventDetails
-		return aws.ToString(d.Error), aws.ToString(d.Cause)
-	case ev.LambdaFunctionTimedOutEventDetails != nil:
-		d := ev.LambdaFunctionTimedOutEventDetails
-		return aws.ToString(d.Error), aws.ToString(d.Cause)
-	case ev.LambdaFunctionStartFailedEventDetails != nil:
-		d := ev.LambdaFunctionStartFailedEventDetails
-		return aws.ToString(d.Error), aws.ToString(d.Cause)
-	case ev.LambdaFunctionScheduleFailedEventDetails != nil:
-		d := ev.LambdaFunctionScheduleFailedEventDetails
-		return aws.ToString(d.Error), aws.ToString(d.Cause)
-	case ev.TaskFailedEventDetails != nil:
-		d := ev.TaskFailedEventDetails
-		return aws.ToString(d.Error), aws.ToString(d.Cause)
-	case ev.TaskTimedOutEventDetails != nil:
-		d := ev.TaskTimedOutEventDetails
-		return aws.ToString(d.Error), aws.ToString(d.Cause)
-	case ev.TaskStartFailedEventDetails != nil:
-		d := ev.TaskStartFailedEventDetails
-		return aws.ToString(d.Error), aws.ToString(d.Cause)
-	case ev.ExecutionFailedEventDetails != nil:
-		d := ev.ExecutionFailedEventDetails
-		return aws.ToString(d.Error), aws.ToString(d.Cause)
-	case ev.ExecutionTimedOutEventDetails != nil:
-		d := ev.ExecutionTimedOutEventDetails
-		return aws.ToString(d.Error), aws.ToString(d.Cause)
-	case ev.ExecutionAbortedEventDetails != nil:
-		d := ev.ExecutionAbortedEventDetails
-		return aws.ToString(d.Error), aws.ToString(d.Cause)
-	}
-	return "", ""
 }
 
 func printHistory(v historyView) {

@@ -16,8 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
-
-	"thumbflow/upload"
 )
 
 // The operator commands (executions, history, failures) share this file:
@@ -103,16 +101,6 @@ func (c *opsClients) stateMachineARN(ctx context.Context, flagValue string) (str
 // maxResults is the page size to ask for; 0 lets the service choose.
 func (o *opsFlags) maxResults() int32 {
 	return int32(max(o.pageSize, 0))
-}
-
-// uploadIDOf recovers the upload id from an execution name
-// ("<uploadId>-<etag>"), or "" for executions that no upload started.
-func uploadIDOf(executionName string) string {
-	id, _, _ := strings.Cut(executionName, "-")
-	if !upload.ValidID(id) {
-		return ""
-	}
-	return id
 }
 
 // writeJSON prints v indented, for scripts and jq.

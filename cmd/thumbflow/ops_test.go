@@ -22,6 +22,7 @@ import (
 
 	"thumbflow/local/cloud"
 	"thumbflow/local/lambda"
+	"thumbflow/sfnview"
 	"thumbflow/upload"
 )
 
@@ -115,7 +116,7 @@ func runUploads(t *testing.T, c *cloud.Cloud) uploads {
 	u.retried = cl.upload("slow.jpg", photo(32, 32), "succeeded")
 	// The record is terminal a moment before the execution is.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		var running []executionRow
+		var running []sfnview.Execution
 		cliJSON(t, &running, "executions", "-status", "RUNNING")
 		if len(running) == 0 {
 			break
@@ -146,7 +147,7 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 	u := runUploads(t, c)
 
 	t.Run("executions", func(t *testing.T) {
-		var rows []executionRow
+		var rows []sfnview.Execution
 		cliJSON(t, &rows, "executions")
 		got := map[string]string{}
 		for _, r := range rows {
@@ -225,7 +226,7 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 	})
 
 	t.Run("history of a retried success", func(t *testing.T) {
-		var rows []executionRow
+		var rows []sfnview.Execution
 		cliJSON(t, &rows, "executions", "-limit", "1")
 		var v historyView
 		// By ARN this time, and two events per page.
@@ -313,7 +314,7 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 		c.Close()
 		c = start()
 		opsEnv(t, c)
-		var rows []executionRow
+		var rows []sfnview.Execution
 		cliJSON(t, &rows, "executions")
 		if len(rows) != 3 {
 			t.Errorf("after restart: %d executions", len(rows))
@@ -340,7 +341,7 @@ func assertPath(t *testing.T, v historyView, want []string) {
 }
 
 // find returns the last step of type event in state.
-func find(t *testing.T, v historyView, state, event string) step {
+func find(t *testing.T, v historyView, state, event string) sfnview.Step {
 	t.Helper()
 	for i := len(v.Timeline) - 1; i >= 0; i-- {
 		if s := v.Timeline[i]; s.State == state && s.Event == event {
@@ -348,7 +349,7 @@ func find(t *testing.T, v historyView, state, event string) step {
 		}
 	}
 	t.Fatalf("no %s in state %s", event, state)
-	return step{}
+	return sfnview.Step{}
 }
 
 // wsClient is a browser-shaped client of the WebSocket protocol.

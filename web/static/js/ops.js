@@ -3,7 +3,7 @@
 // only the server's /ops/api routes, which hold the credentials; nothing
 // here can sign a request.
 
-import { timeline, readableCause, formatDuration } from "./ops-timeline.js";
+import { readableCause, formatDuration } from "./ops-format.js";
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -62,11 +62,10 @@ function executionRow(e) {
   tr.className = "execution";
   tr.dataset.status = e.status;
   tr.dataset.upload = e.uploadId || "";
-  const stop = e.stopDate ? Date.parse(e.stopDate) : Date.now();
   tr.append(
     el("td", when(e.startDate)),
     el("td", e.status, `status-${e.status}`),
-    el("td", formatDuration(stop - Date.parse(e.startDate)), "num"),
+    el("td", formatDuration(e.durationMs), "num"),
     el("td", e.uploadId || "-"),
   );
   const link = el("a", e.name);
@@ -93,8 +92,6 @@ async function showExecution(arn) {
 
 function renderDetail(d) {
   const ex = d.execution;
-  const { rows, attempts } = timeline(d.events, ex.startDate);
-  const stop = ex.stopDate ? Date.parse(ex.stopDate) : Date.now();
   const summary = $("#summary");
   summary.replaceChildren();
   const add = (k, v, className) => summary.append(el("dt", k), el("dd", v, className));
@@ -102,8 +99,8 @@ function renderDetail(d) {
   add("Upload", ex.uploadId || "-");
   add("Status", ex.status, `status-${ex.status}`);
   add("Started", when(ex.startDate));
-  add("Duration", formatDuration(stop - Date.parse(ex.startDate)));
-  add("Conversion attempts", attempts);
+  add("Duration", formatDuration(ex.durationMs));
+  add("Conversion attempts", d.attempts);
   if (d.error || d.cause) add("Error", `${d.error}: ${readableCause(d.cause || "")}`, "problem");
 
   const failure = $("#failure");
@@ -145,16 +142,17 @@ function renderDetail(d) {
 
   const body = $("#timeline tbody");
   body.replaceChildren();
-  for (const r of rows) {
+  for (const r of d.events) {
     const tr = el("tr");
     tr.dataset.event = r.event;
+    const cause = readableCause(r.cause || "");
     tr.append(
-      el("td", `+${formatDuration(r.offset)}`, "num"),
+      el("td", `+${formatDuration(r.offsetMs)}`, "num"),
       el("td", r.state || "-"),
       el("td", r.event),
       el("td", r.attempt || "", "num"),
-      el("td", formatDuration(r.took), "num"),
-      el("td", r.error ? `${r.error}${r.cause ? ": " + r.cause : ""}` : "", r.error ? "problem" : ""),
+      el("td", formatDuration(r.durationMs), "num"),
+      el("td", r.error ? `${r.error}${cause ? ": " + cause : ""}` : "", r.error ? "problem" : ""),
     );
     body.append(tr);
   }
