@@ -6,7 +6,9 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -52,7 +54,9 @@ type OpsConfig struct {
 // Ops serves the operator page at /ops and the JSON it reads at
 // /ops/api/executions and /ops/api/execution. It is meant for the local
 // cloud and for operators' own machines, never for the public site: it
-// has no authentication of its own.
+// has no authentication of its own, so it answers only requests from this
+// machine (see localOnly), even when the listener it shares with the web
+// client is reachable from the network.
 func Ops(cfg OpsConfig) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -74,7 +78,56 @@ func Ops(cfg OpsConfig) http.Handler {
 	})
 	mux.HandleFunc("GET /ops/api/executions", o.executions)
 	mux.HandleFunc("GET /ops/api/execution", o.execution)
-	return mux
+	return localOnly(mux)
+}
+
+// localOnly refuses, with 403, every request that does not both come from
+// a loopback address and name a loopback host. The operator page lists
+// every upload and hands out presigned rendition links without a grant,
+// so with `thumbflow dev -web 0.0.0.0:8080` the rest of the LAN must not
+// reach it; and the Host check stops DNS rebinding, where a web page the
+// operator visits resolves its own name to 127.0.0.1 and reads the API
+// from the operator's browser.
+func localOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if loopbackPeer(r.RemoteAddr) && loopbackHost(r.Host) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		const msg = "forbidden: the operator page is only served to this machine; " +
+			"open it on the machine running the server, at http://localhost:<port>/ops or http://127.0.0.1:<port>/ops"
+		if strings.HasPrefix(r.URL.Path, "/ops/api/") {
+			writeOpsError(w, http.StatusForbidden, msg)
+			return
+		}
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		http.Error(w, msg, http.StatusForbidden)
+	})
+}
+
+// loopbackPeer reports whether a request's RemoteAddr ("ip:port") is a
+// loopback address: 127.0.0.0/8 or ::1, IPv4-mapped or not.
+func loopbackPeer(remoteAddr string) bool {
+	ap, err := netip.ParseAddrPort(remoteAddr)
+	if err != nil {
+		return false
+	}
+	return ap.Addr().Unmap().IsLoopback()
+}
+
+// loopbackHost reports whether a Host header names this machine: localhost
+// or a loopback IP, with any port or none.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	} else {
+		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Zone() == "" && ip.Unmap().IsLoopback()
 }
 
 type ops struct {

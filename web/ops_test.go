@@ -10,6 +10,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -20,6 +21,7 @@ import (
 
 	"thumbflow/local/cloud"
 	"thumbflow/upload"
+	"thumbflow/web"
 	"thumbflow/web/webtest"
 )
 
@@ -124,6 +126,15 @@ func TestOpsAPI(t *testing.T) {
 	// The page gets a short-lived signed link, not a credential.
 	if !strings.Contains(detail.Renditions[0].URL, "X-Amz-Signature=") || !strings.Contains(detail.Renditions[0].URL, "X-Amz-Expires=") {
 		t.Errorf("rendition link is not presigned: %s", detail.Renditions[0].URL)
+	}
+
+	// Over the real listener too: right peer, foreign Host.
+	req, _ := http.NewRequest(http.MethodGet, c.WebURL+"/ops/api/executions", nil)
+	req.Host = "rebind.attacker.example"
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	} else if resp.Body.Close(); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("request naming host %s = %d, want 403", req.Host, resp.StatusCode)
 	}
 
 	var e struct{ Error string }
@@ -275,4 +286,56 @@ func testJPEG(w, h int) []byte {
 	var b bytes.Buffer
 	jpeg.Encode(&b, img, nil)
 	return b.Bytes()
+}
+
+// TestOpsOnlyServesThisMachine: the page and its API answer a loopback
+// peer that names a loopback host, and refuse a peer on the network (the
+// web listener may be bound to 0.0.0.0) and a foreign Host header (DNS
+// rebinding reaches the listener from 127.0.0.1 under an attacker's name).
+func TestOpsOnlyServesThisMachine(t *testing.T) {
+	h := web.Ops(web.OpsConfig{StateMachineARN: "arn:aws:states:us-east-1:000000000000:stateMachine:thumbnail"})
+	serve := func(path, remote, host string) *httptest.ResponseRecorder {
+		t.Helper()
+		r := httptest.NewRequest(http.MethodGet, path, nil)
+		r.RemoteAddr, r.Host = remote, host
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	// The API path answers 400 for a bad status before it calls any AWS
+	// client: getting that far means the request was let through.
+	const page, api = "/ops", "/ops/api/executions?status=BROKEN"
+	for _, c := range []struct{ remote, host string }{
+		{"127.0.0.1:50000", "localhost:8080"},
+		{"127.0.0.1:50000", "127.0.0.1:8080"},
+		{"127.12.0.1:50000", "LOCALHOST"},
+		{"[::1]:50000", "[::1]:8080"},
+		{"[::ffff:127.0.0.1]:50000", "127.0.0.1"},
+	} {
+		if w := serve(page, c.remote, c.host); w.Code != 200 || !strings.Contains(w.Body.String(), "<html") {
+			t.Errorf("page from %s for Host %s = %d, want the page", c.remote, c.host, w.Code)
+		}
+		if w := serve(api, c.remote, c.host); w.Code != 400 {
+			t.Errorf("API from %s for Host %s = %d %s, want it answered (400 for the bad status)", c.remote, c.host, w.Code, w.Body)
+		}
+	}
+	for _, c := range []struct{ why, remote, host string }{
+		{"a peer on the LAN", "192.168.1.20:50000", "192.168.1.10:8080"},
+		{"a peer on the LAN naming localhost", "192.168.1.20:50000", "localhost:8080"},
+		{"an IPv6 peer", "[fe80::1]:50000", "[::1]:8080"},
+		{"DNS rebinding", "127.0.0.1:50000", "attacker.example:8080"},
+		{"a LAN address as Host", "127.0.0.1:50000", "192.168.1.10:8080"},
+		{"a name merely starting with localhost", "127.0.0.1:50000", "localhost.attacker.example"},
+		{"no Host", "127.0.0.1:50000", ""},
+	} {
+		for _, path := range []string{page, api} {
+			w := serve(path, c.remote, c.host)
+			if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "only served to this machine") {
+				t.Errorf("%s: GET %s = %d %q, want 403 saying the page is only served to this machine", c.why, path, w.Code, w.Body)
+			}
+		}
+	}
+	if w := serve(api, "192.168.1.20:50000", "localhost"); !strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
+		t.Errorf("API refusal is %s, want JSON the page can show", w.Header().Get("Content-Type"))
+	}
 }
