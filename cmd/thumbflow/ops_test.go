@@ -152,8 +152,8 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 		got := map[string]string{}
 		for _, r := range rows {
 			got[r.UploadID] = r.Status
-			if r.StopDate == nil || r.DurationMs < 0 || !strings.HasPrefix(r.ExecutionARN, "arn:aws:states:us-east-1:") {
-				t.Errorf("row %+v", r)
+			if r.StopDate == nil || r.DurationMs != r.StopDate.Sub(r.StartDate).Milliseconds() || !strings.HasPrefix(r.ExecutionARN, "arn:aws:states:us-east-1:") {
+				t.Errorf("row %+v: want a stop date and the duration from start to stop", r)
 			}
 		}
 		want := map[string]string{u.ok: "SUCCEEDED", u.corrupt: "FAILED", u.retried: "SUCCEEDED"}
@@ -196,8 +196,11 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 		}
 		assertPath(t, v, []string{"MarkConverting", "Convert", "RecordSuccess", "Converted"})
 		conv := find(t, v, "Convert", "LambdaFunctionSucceeded")
-		if conv.Attempt != 1 || conv.DurationMs < 0 {
-			t.Errorf("conversion step %+v", conv)
+		scheduled := find(t, v, "Convert", "LambdaFunctionScheduled")
+		// The attempt lasts from its scheduling to its outcome, within
+		// the execution.
+		if took := conv.Time.Sub(scheduled.Time).Milliseconds(); conv.Attempt != 1 || conv.DurationMs != took || took > v.DurationMs {
+			t.Errorf("conversion step %+v, scheduled %+v: want attempt 1 taking %d ms of the execution's %d", conv, scheduled, took, v.DurationMs)
 		}
 		last := v.Timeline[len(v.Timeline)-1]
 		if last.Event != "ExecutionSucceeded" || last.DurationMs < v.DurationMs-2 || last.DurationMs > v.DurationMs+2 {
@@ -310,7 +313,8 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 			t.Errorf("alert = %v", got[0])
 		}
 
-		// A restart on the same data directory sends nothing again.
+		// A restart on the same data directory sends nothing again: the
+		// outbox remembers the delivery, so nothing is pending...
 		c.Close()
 		c = start()
 		opsEnv(t, c)
@@ -319,9 +323,27 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 		if len(rows) != 3 {
 			t.Errorf("after restart: %d executions", len(rows))
 		}
-		time.Sleep(300 * time.Millisecond)
-		if calls2, got2 := hook.state(); calls2 != calls || len(got2) != 1 {
-			t.Errorf("after restart the webhook got %d more calls", calls2-calls)
+		if n := c.Alerter.Pending(); n != 0 {
+			t.Errorf("after restart %d alerts are pending again", n)
+		}
+		// ...and the next alert the webhook receives is a new failure's.
+		// A repeat would have been raised at start-up, before this upload
+		// began, and be delivered first; so once this one has arrived and
+		// nothing is pending, every call there was to be made was made.
+		again := dial(t, c.WebSocketURL).upload("corrupt-again.jpg", []byte("still not a JPEG\n"), "failed")
+		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			if _, got = hook.state(); len(got) >= 2 && c.Alerter.Pending() == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the failure after the restart was never alerted: %d accepted, %d pending", len(got), c.Alerter.Pending())
+			}
+		}
+		calls2, got2 := hook.state()
+		d2, _ := got2[len(got2)-1]["detail"].(map[string]any)
+		name, _ := d2["name"].(string)
+		if calls2 != calls+1 || len(got2) != 2 || !strings.HasPrefix(name, again+"-") {
+			t.Errorf("after restart the webhook got %d more calls and %d alerts, the last for %q; want one, for upload %s", calls2-calls, len(got2)-1, name, again)
 		}
 	})
 }
