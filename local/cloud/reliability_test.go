@@ -19,6 +19,7 @@ import (
 	"image/png"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -424,12 +425,24 @@ func TestReliabilityS3Faults(t *testing.T) {
 		if _, ok := r.object(UploadsBucket, upload.OriginalKey(g.UploadID)); ok {
 			t.Fatal("a refused POST stored the original")
 		}
-		// The retried POST succeeds; the start function's S3 calls then
-		// meet 3 faults: its SDK gives up, the event is redelivered.
+		// The retried POST succeeds; the start function's first S3 call
+		// then meets 3 faults: its SDK gives up, the function fails, and
+		// the outbox delivers the event again.
+		vars := map[string]string{"STATE_MACHINE_ARN": r.c.StateMachineARN, "RECORDS_BUCKET": RecordsBucket,
+			"CONNECTIONS_ENDPOINT": r.c.Endpoint + "/" + r.c.cfg.Stage}
+		env := &wiring.Env{Lookup: func(k string) string { return vars[k] }}
+		start := wiring.Start(env, r.c.awsConfig(), r.c.log.With("function", "start"))
+		var once sync.Once
+		handler := func(ctx context.Context, ev events.S3Event) error {
+			once.Do(func() { r.c.S3.InjectFaults(3, http.StatusServiceUnavailable) })
+			return start.Handle(ctx, ev)
+		}
+		if err := r.c.Lambdas.Register(r.c.functionARN(StartFunction), handler, lambda.FunctionOptions{Timeout: 10 * time.Second}); err != nil {
+			t.Fatal(err)
+		}
 		if err := cloudtest.Post(r.ctx, nil, g, "event.jpg", data); err != nil {
 			t.Fatal(err)
 		}
-		r.c.S3.InjectFaults(3, http.StatusServiceUnavailable)
 		r.expect(cl, g, len(data), outcome{state: upload.StateSucceeded, attempt: 1, runs: 1, states: "uploaded,converting,succeeded"})
 		if n := r.log.count(`"msg":"s3 event delivery failed; retrying"`); n < 1 {
 			t.Errorf("no event redelivery logged; want the start function's failure to be retried")
