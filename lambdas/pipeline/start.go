@@ -52,8 +52,10 @@ type Job struct {
 	Key         string `json:"key"`
 	Size        int64  `json:"size"`
 	ContentType string `json:"contentType"`
-	ETag        string `json:"eTag,omitempty"`
-	VersionID   string `json:"versionId,omitempty"`
+	// ETag and VersionID identify the object the event announced; the
+	// version id is empty where the bucket is not versioned.
+	ETag      string `json:"eTag"`
+	VersionID string `json:"versionId"`
 }
 
 // Handle starts one execution per created original. It returns an error

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"gopkg.in/yaml.v3"
 
+	"thumbflow/lambdas/pipeline"
 	"thumbflow/thumbnail"
 	"thumbflow/upload"
 	"thumbflow/web"
@@ -229,6 +230,11 @@ func TestPoliciesGrantExactlyTheCallsEachFunctionMakes(t *testing.T) {
 				calls["GetSecretValue"] = true
 			}
 			need := map[string]bool{}
+			if _, ok := fn.build(new(Env)).(*pipeline.Convert); ok {
+				// GetObject with a VersionId (the version the event
+				// announced) is authorised by s3:GetObjectVersion.
+				need["s3:GetObjectVersion"] = true
+			}
 			for op := range calls {
 				a, ok := iamAction[op]
 				if !ok {

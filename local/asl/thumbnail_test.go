@@ -60,7 +60,7 @@ func runThumbnail(t *testing.T, inv *scriptedInvoker) (Result, []Event) {
 	clock := NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	rec := &recorder{}
 	exec := testExec(clock)
-	exec.Input = json.RawMessage(`{"uploadId":"u1","bucket":"b","key":"originals/u1","size":1234,"contentType":"image/png"}`)
+	exec.Input = json.RawMessage(`{"uploadId":"u1","bucket":"b","key":"originals/u1","size":1234,"contentType":"image/png","eTag":"e1","versionId":""}`)
 	res := m.Run(context.Background(), exec, Options{Clock: clock, Invoker: inv, Record: rec.record})
 	return res, rec.events
 }
@@ -186,7 +186,7 @@ func TestThumbnailConvertTimeoutIsRetried(t *testing.T) {
 	})
 	rec := &recorder{}
 	exec := testExec(clock)
-	exec.Input = json.RawMessage(`{"uploadId":"u1","bucket":"b","key":"k","size":1,"contentType":"image/png"}`)
+	exec.Input = json.RawMessage(`{"uploadId":"u1","bucket":"b","key":"k","size":1,"contentType":"image/png","eTag":"e1","versionId":""}`)
 	res := m.Run(context.Background(), exec, Options{Clock: clock, Invoker: inv, Record: rec.record})
 	if res.Status != StatusSucceeded {
 		t.Fatalf("result %+v", res)

@@ -61,7 +61,7 @@ func runThumbnail(t *testing.T, failures ...error) (ExecutionSummary, []asl.Even
 	if err != nil {
 		t.Fatal(err)
 	}
-	input := `{"uploadId":"u1","bucket":"b","key":"originals/u1","size":10,"contentType":"image/png"}`
+	input := `{"uploadId":"u1","bucket":"b","key":"originals/u1","size":10,"contentType":"image/png","eTag":"e1","versionId":""}`
 	ex, err := s.StartExecution(StartExecutionInput{StateMachineARN: arns["thumbnail"], Name: "u1", Input: &input})
 	if err != nil {
 		t.Fatal(err)
@@ -194,7 +194,7 @@ func TestKillWithRealInterpreter(t *testing.T) {
 	}
 	var execs []string
 	for i := range n {
-		input := fmt.Sprintf(`{"uploadId":"u%d","bucket":"b","key":"k","size":1,"contentType":"image/png"}`, i)
+		input := fmt.Sprintf(`{"uploadId":"u%d","bucket":"b","key":"k","size":1,"contentType":"image/png","eTag":"e1","versionId":""}`, i)
 		ex, err := s1.StartExecution(StartExecutionInput{StateMachineARN: arns["thumbnail"], Name: fmt.Sprint("convert-", i), Input: &input})
 		if err != nil {
 			t.Fatal(err)
@@ -207,7 +207,11 @@ func TestKillWithRealInterpreter(t *testing.T) {
 		execs = append(execs, ex.ExecutionARN)
 	}
 	for range n {
-		<-converting
+		select {
+		case <-converting:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the conversions never started")
+		}
 	}
 	waitFor(t, func() bool {
 		for _, arn := range execs {
