@@ -18,7 +18,11 @@ var ErrGone = errors.New("connection is gone")
 // that choice.
 type Store interface {
 	GetStatus(ctx context.Context, id string) (Record, bool, error)
-	PutStatus(ctx context.Context, r Record) error
+	// UpdateStatus applies change to the current record (the zero Record
+	// when none exists) and stores the result if change reports a change,
+	// atomically: a concurrent writer makes it re-read and apply again, so
+	// no update is lost and versions never repeat.
+	UpdateStatus(ctx context.Context, id string, change func(cur Record) (Record, bool)) (Record, bool, error)
 	PutFailure(ctx context.Context, f FailureRecord) error
 	Subscribe(ctx context.Context, id, connectionID string) error
 	Unsubscribe(ctx context.Context, id, connectionID string) error
@@ -70,26 +74,29 @@ func (p *Publisher) Publish(ctx context.Context, u Update, sfnError, sfnCause st
 		return Record{}, fmt.Errorf("upload %s: %q is not a status state", u.UploadID, u.State)
 	}
 	log := p.logger().With("uploadId", u.UploadID)
-	cur, _, err := p.Store.GetStatus(ctx, u.UploadID)
+	now := p.now()
+	var cur Record
+	next, changed, err := p.Store.UpdateStatus(ctx, u.UploadID, func(r Record) (Record, bool) {
+		cur = r
+		return r.Apply(u, now)
+	})
 	if err != nil {
-		return Record{}, fmt.Errorf("read status of upload %s: %w", u.UploadID, err)
+		return Record{}, fmt.Errorf("update status of upload %s: %w", u.UploadID, err)
 	}
-	next, changed := cur.Apply(u, p.now())
-	if !changed {
+	// A retried step (its first try failed after the status was stored)
+	// finds its own terminal update already applied: it still owes the
+	// failure record and the push.
+	retried := !changed && u.State.Terminal() && next.State == u.State && next.ExecutionARN == u.ExecutionARN
+	if !changed && !retried {
 		log.Info("status update ignored: record is already further along",
 			"state", cur.State, "attempt", cur.Attempt, "ignoredState", u.State, "ignoredAttempt", u.Attempt)
-		return cur, nil
+		return next, nil
 	}
 	if next.State == StateFailed {
-		// The failure record goes first: if the status write then fails,
-		// the retry of this step finds the operator's copy already there.
 		f := FailureRecord{Record: next, StepFunctionsError: sfnError, StepFunctionsCause: sfnCause}
 		if err := p.Store.PutFailure(ctx, f); err != nil {
 			return Record{}, fmt.Errorf("write failure record of upload %s: %w", u.UploadID, err)
 		}
-	}
-	if err := p.Store.PutStatus(ctx, next); err != nil {
-		return Record{}, fmt.Errorf("write status of upload %s: %w", u.UploadID, err)
 	}
 	log.Info("status recorded", "state", next.State, "attempt", next.Attempt, "version", next.Version)
 	p.push(ctx, log, next)

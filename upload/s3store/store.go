@@ -11,8 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
@@ -44,9 +46,64 @@ func (s *Store) GetStatus(ctx context.Context, id string) (upload.Record, bool, 
 	return r, ok, err
 }
 
-// PutStatus writes the upload's record.
-func (s *Store) PutStatus(ctx context.Context, r upload.Record) error {
-	return s.putJSON(ctx, upload.StatusKey(r.UploadID), r)
+// maxUpdateTries bounds the optimistic-concurrency loop. Writers of one
+// record are the few steps of one execution plus duplicated deliveries, so
+// more than a couple of conflicts means something is wrong.
+const maxUpdateTries = 8
+
+// UpdateStatus applies change with a conditional write (If-Match on the
+// ETag read, If-None-Match: * for a new record), re-reading on conflict,
+// so concurrent writers never lose each other's updates.
+func (s *Store) UpdateStatus(ctx context.Context, id string, change func(upload.Record) (upload.Record, bool)) (upload.Record, bool, error) {
+	key := upload.StatusKey(id)
+	for try := 0; try < maxUpdateTries; try++ {
+		var cur upload.Record
+		etag, err := s.getJSONTagged(ctx, key, &cur)
+		if err != nil {
+			return upload.Record{}, false, err
+		}
+		next, changed := change(cur)
+		if !changed {
+			return next, false, nil
+		}
+		b, err := json.Marshal(next)
+		if err != nil {
+			return upload.Record{}, false, fmt.Errorf("encode %s: %w", key, err)
+		}
+		in := &s3.PutObjectInput{
+			Bucket:       aws.String(s.Bucket),
+			Key:          aws.String(key),
+			Body:         bytes.NewReader(b),
+			ContentType:  aws.String("application/json"),
+			CacheControl: aws.String("no-store"),
+		}
+		if etag == "" {
+			in.IfNoneMatch = aws.String("*")
+		} else {
+			in.IfMatch = aws.String(etag)
+		}
+		_, err = s.Client.PutObject(ctx, in)
+		if err == nil {
+			return next, true, nil
+		}
+		if !conflict(err) {
+			return upload.Record{}, false, fmt.Errorf("put s3://%s/%s: %w", s.Bucket, key, err)
+		}
+	}
+	return upload.Record{}, false, fmt.Errorf("put s3://%s/%s: still conflicting after %d tries", s.Bucket, key, maxUpdateTries)
+}
+
+// conflict reports S3's answers to a lost compare-and-swap: 412 when the
+// condition failed, 409 when another conditional write was in flight.
+func conflict(err error) bool {
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		switch re.HTTPStatusCode() {
+		case http.StatusPreconditionFailed, http.StatusConflict:
+			return true
+		}
+	}
+	return false
 }
 
 // PutFailure writes the operator's copy of a failed upload's record.
@@ -111,26 +168,37 @@ func (s *Store) Subscribers(ctx context.Context, id string) ([]string, error) {
 }
 
 func (s *Store) getJSON(ctx context.Context, key string, v any) (bool, error) {
+	etag, err := s.getJSONTagged(ctx, key, v)
+	return etag != "", err
+}
+
+// getJSONTagged decodes the object at key into v and returns its ETag, or
+// "" when there is no such object.
+func (s *Store) getJSONTagged(ctx context.Context, key string, v any) (string, error) {
 	out, err := s.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key)})
 	if err != nil {
 		var nsk *types.NoSuchKey
 		if errors.As(err, &nsk) {
-			return false, nil
+			return "", nil
 		}
-		return false, fmt.Errorf("get s3://%s/%s: %w", s.Bucket, key, err)
+		return "", fmt.Errorf("get s3://%s/%s: %w", s.Bucket, key, err)
 	}
 	defer out.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(out.Body, maxRecordBytes+1))
 	if err != nil {
-		return false, fmt.Errorf("read s3://%s/%s: %w", s.Bucket, key, err)
+		return "", fmt.Errorf("read s3://%s/%s: %w", s.Bucket, key, err)
 	}
 	if len(b) > maxRecordBytes {
-		return false, fmt.Errorf("s3://%s/%s is larger than %d bytes", s.Bucket, key, maxRecordBytes)
+		return "", fmt.Errorf("s3://%s/%s is larger than %d bytes", s.Bucket, key, maxRecordBytes)
 	}
 	if err := json.Unmarshal(b, v); err != nil {
-		return false, fmt.Errorf("decode s3://%s/%s: %w", s.Bucket, key, err)
+		return "", fmt.Errorf("decode s3://%s/%s: %w", s.Bucket, key, err)
 	}
-	return true, nil
+	etag := aws.ToString(out.ETag)
+	if etag == "" {
+		etag = "*" // an object without an ETag still exists; never write as if new
+	}
+	return etag, nil
 }
 
 func (s *Store) putJSON(ctx context.Context, key string, v any) error {
