@@ -124,7 +124,15 @@ func (h *Handler) route(ctx context.Context, log *slog.Logger, conn, routeKey, b
 	}
 	var req request
 	if err := json.Unmarshal([]byte(body), &req); err != nil {
-		return errorMsg("", "InvalidMessage", "The message is not a valid JSON object (%s). Valid actions: %s.", jsonProblem(err), validActions())
+		// Echo the requestId when it can be read, so a client with several
+		// requests in flight knows which one was malformed.
+		var id struct {
+			RequestID string `json:"requestId"`
+		}
+		if json.Unmarshal([]byte(body), &id) != nil || len(id.RequestID) > 64 {
+			id.RequestID = ""
+		}
+		return errorMsg(id.RequestID, "InvalidMessage", "The message is not a valid JSON object (%s). Valid actions: %s.", jsonProblem(err), validActions())
 	}
 	if len(req.RequestID) > 64 {
 		return errorMsg("", "InvalidRequest", "requestId is at most 64 characters.")

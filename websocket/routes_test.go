@@ -132,13 +132,16 @@ func TestUploadRequestsRefused(t *testing.T) {
 		{"empty", `{"action":"upload","name":"x.jpg","type":"image/jpeg","size":0}`, "EmptyFile"},
 		{"negative", `{"action":"upload","name":"x.jpg","type":"image/jpeg","size":-5}`, "InvalidRequest"},
 		{"no name", `{"action":"upload","type":"image/jpeg","size":5}`, "InvalidRequest"},
-		{"size as string", `{"action":"upload","name":"x.jpg","type":"image/jpeg","size":"5"}`, "InvalidMessage"},
+		{"size as string", `{"action":"upload","requestId":"r9","name":"x.jpg","type":"image/jpeg","size":"5"}`, "InvalidMessage"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			m := f.send(t, "c1", "upload", c.body)
 			if m["type"] != "error" || m["code"] != c.code || m["message"] == "" {
 				t.Errorf("answer = %v, want error %s", m, c.code)
+			}
+			if strings.Contains(c.body, `"requestId":"r9"`) && m["requestId"] != "r9" {
+				t.Errorf("answer = %v does not echo requestId r9", m)
 			}
 		})
 	}
