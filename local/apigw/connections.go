@@ -1,7 +1,6 @@
 package apigw
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -151,33 +150,38 @@ func (g *Gateway) serveManagement(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	// Read the body before verifying so that the verifier may hash it
-	// and the payload is still there afterwards.
+	// Bound the body before the verifier hashes it, so an unauthenticated
+	// client cannot make the gateway buffer more than one message.
 	limit := int64(g.limits.MaxMessageBytes)
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-	if err != nil {
-		writeJSONError(w, http.StatusBadRequest, "BadRequestException", "reading request body: "+err.Error())
+	if r.ContentLength > limit {
+		writeTooLarge(w, limit)
 		return
 	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	if g.verifier != nil {
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		if int64(len(body)) > limit {
-			// The signature covers the whole payload: hand the rest on.
-			r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
-		}
 		if err := g.verifier.Verify(r, "execute-api"); err != nil {
 			status, errType, msg := authFailure(err)
+			if status == http.StatusRequestEntityTooLarge {
+				writeTooLarge(w, limit)
+				return
+			}
 			writeJSONError(w, status, errType, msg)
 			return
 		}
 	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeTooLarge(w, limit)
+			return
+		}
+		writeJSONError(w, http.StatusBadRequest, "BadRequestException", "reading request body: "+err.Error())
+		return
+	}
 
 	switch r.Method {
 	case http.MethodPost:
-		if int64(len(body)) > limit {
-			writeJSONError(w, http.StatusRequestEntityTooLarge, "PayloadTooLargeException", fmt.Sprintf("message exceeds the %d-byte limit", limit))
-			return
-		}
 		err := g.PostToConnection(r.Context(), id, body)
 		switch {
 		case errors.Is(err, ErrGone):
@@ -233,6 +237,10 @@ func authFailure(err error) (status int, errType, msg string) {
 		return se.Status, "AccessDeniedException", se.Message
 	}
 	return se.Status, se.Code, se.Message
+}
+
+func writeTooLarge(w http.ResponseWriter, limit int64) {
+	writeJSONError(w, http.StatusRequestEntityTooLarge, "PayloadTooLargeException", fmt.Sprintf("message exceeds the %d-byte limit", limit))
 }
 
 func writeGone(w http.ResponseWriter, id string) {

@@ -623,17 +623,29 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, &Error{Code: "UnknownOperationException", Message: "Step Functions accepts POST requests only", Status: http.StatusMethodNotAllowed})
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 2<<20))
-	if err != nil {
-		writeErr(w, apiErr("SerializationException", "reading request body: %v", err))
+	// Step Functions takes at most 1 MB per request. The limit is applied
+	// before the verifier hashes the body, so an unauthenticated client
+	// cannot make it buffer more.
+	if r.ContentLength > maxRequestBytes {
+		writeErr(w, tooLargeErr())
 		return
 	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxRequestBytes)
 	if s.opts.Verifier != nil {
-		r.Body = io.NopCloser(bytes.NewReader(body))
 		if err := s.opts.Verifier.Verify(r, "states"); err != nil {
 			writeErr(w, authErr(err))
 			return
 		}
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeErr(w, tooLargeErr())
+			return
+		}
+		writeErr(w, apiErr("SerializationException", "reading request body: %v", err))
+		return
 	}
 	op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), "AWSStepFunctions.")
 	if !ok {
@@ -734,6 +746,13 @@ var operations = map[string]func(*Service, []byte) (any, error){
 		}
 		return s.StopExecution(in)
 	},
+}
+
+// maxRequestBytes is Step Functions' quota on the size of one API request.
+const maxRequestBytes = 1 << 20
+
+func tooLargeErr() *Error {
+	return &Error{Code: "RequestEntityTooLarge", Message: fmt.Sprintf("Request must be smaller than %d bytes", maxRequestBytes), Status: http.StatusRequestEntityTooLarge}
 }
 
 // authErr renders a verifier's failure with the code it names, if any.

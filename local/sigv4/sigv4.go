@@ -139,9 +139,24 @@ func (v *Verifier) Verify(r *http.Request, service string) error {
 		return err
 	}
 
-	payloadHash, err := v.payloadHash(r, sig, service)
+	// The signature is checked over the payload hash the client claims
+	// (that is what SigV4 signs) before a byte of the body is read, so an
+	// unauthenticated client cannot make the server buffer its payload.
+	// Only a request that names no hash (the JSON services' SDKs send
+	// none) has to be hashed first; its read is bounded by the caller's
+	// limit and by MaxS3Payload or MaxJSONPayload.
+	payloadHash, err := v.claimedHash(r, sig, service)
 	if err != nil {
 		return err
+	}
+	hashChecked := false
+	if payloadHash == "" {
+		body, err := readBody(r, service)
+		if err != nil {
+			return err
+		}
+		payloadHash = sha256Hex(body)
+		hashChecked = true
 	}
 	want, err := v.recompute(r, sig, secret, payloadHash, service)
 	if err != nil {
@@ -153,8 +168,20 @@ func (v *Verifier) Verify(r *http.Request, service string) error {
 	}
 
 	switch payloadHash {
+	case UnsignedPayload:
+		return nil
 	case StreamingPayload, StreamingPayloadTrailer, StreamingUnsignedTrailer:
 		return decodeChunked(r, sig, signingKey(secret, sig.cred), payloadHash)
+	}
+	if !hashChecked {
+		body, err := readBody(r, service)
+		if err != nil {
+			return err
+		}
+		if !strings.EqualFold(payloadHash, sha256Hex(body)) {
+			return newError(http.StatusBadRequest, "XAmzContentSHA256Mismatch",
+				"The provided 'x-amz-content-sha256' header does not match what was computed.")
+		}
 	}
 	return nil
 }
@@ -318,10 +345,10 @@ func (v *Verifier) checkTime(sig *signature) error {
 	return nil
 }
 
-// payloadHash returns the payload hash the client signed, checking a hex
-// hash against the body. A hex-hashed body is read into memory here so the
-// handler only ever sees verified bytes.
-func (v *Verifier) payloadHash(r *http.Request, sig *signature, service string) (string, error) {
+// claimedHash returns the payload hash the client claims to have signed:
+// a hex SHA-256, UNSIGNED-PAYLOAD or a STREAMING value, or "" when the
+// request names none and the hash must be computed from the body.
+func (v *Verifier) claimedHash(r *http.Request, sig *signature, service string) (string, error) {
 	claimed := r.Header.Get("X-Amz-Content-Sha256")
 	if sig.presigned {
 		if c := r.URL.Query().Get("X-Amz-Content-Sha256"); c != "" {
@@ -342,42 +369,96 @@ func (v *Verifier) payloadHash(r *http.Request, sig *signature, service string) 
 			return "", newError(http.StatusBadRequest, "InvalidRequest",
 				"Missing required header for this request: x-amz-content-sha256")
 		}
-	default:
-		if len(claimed) != sha256.Size*2 {
-			return "", newError(http.StatusBadRequest, "InvalidArgument",
-				"x-amz-content-sha256 must be UNSIGNED-PAYLOAD, a STREAMING value or a valid sha256 value.")
-		}
+		return "", nil
 	}
-
-	body, err := readBody(r)
-	if err != nil {
-		return "", err
+	if _, err := hex.DecodeString(claimed); err != nil || len(claimed) != sha256.Size*2 {
+		return "", newError(http.StatusBadRequest, "InvalidArgument",
+			"x-amz-content-sha256 must be UNSIGNED-PAYLOAD, a STREAMING value or a valid sha256 value.")
 	}
-	sum := sha256.Sum256(body)
-	actual := hex.EncodeToString(sum[:])
-	if claimed != "" && !strings.EqualFold(claimed, actual) {
-		return "", newError(http.StatusBadRequest, "XAmzContentSHA256Mismatch",
-			"The provided 'x-amz-content-sha256' header does not match what was computed.")
-	}
-	return actual, nil
+	return claimed, nil
 }
 
-func readBody(r *http.Request) ([]byte, error) {
+const (
+	// MaxS3Payload is the largest hashed S3 payload Verify reads: S3's
+	// limit for a single PUT.
+	MaxS3Payload = 5 << 30
+	// MaxJSONPayload is the largest payload Verify reads for the JSON
+	// services (Step Functions, API Gateway), whose own limits are lower.
+	MaxJSONPayload = 10 << 20
+	// maxPrealloc bounds what a client's Content-Length may make the
+	// reader allocate up front; larger bodies grow the buffer as they
+	// actually arrive.
+	maxPrealloc = 1 << 20
+)
+
+// tooLarge is the error for a payload over the limit, in the dialect of
+// the service.
+func tooLarge(service string, limit int64) *Error {
+	if service == "s3" {
+		return newError(http.StatusBadRequest, "EntityTooLarge",
+			"Your proposed upload exceeds the maximum allowed size")
+	}
+	if limit > 0 {
+		return newError(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge",
+			"Request must be smaller than %d bytes", limit)
+	}
+	return newError(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "Request entity too large")
+}
+
+// readBody reads the (already authenticated, or bounded) payload into
+// memory so the handler only ever sees verified bytes. It reads at most
+// the service's maximum; a caller with a lower limit wraps r.Body in
+// http.MaxBytesReader, whose error is reported as the same failure.
+func readBody(r *http.Request, service string) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		r.Body = http.NoBody
 		return nil, nil
 	}
-	body, err := ReadAllSized(r.Body, r.ContentLength)
+	limit := int64(MaxJSONPayload)
+	if service == "s3" {
+		limit = MaxS3Payload
+	}
+	if r.ContentLength > limit {
+		return nil, tooLarge(service, limit)
+	}
+	body, err := ReadAllLimit(r.Body, r.ContentLength, limit)
 	r.Body.Close()
 	if err != nil {
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &mbe):
+			return nil, tooLarge(service, mbe.Limit)
+		case errors.Is(err, ErrTooLarge):
+			return nil, tooLarge(service, limit)
+		}
 		return nil, newError(http.StatusBadRequest, "IncompleteBody", "reading request body: %v", err)
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	return body, nil
 }
 
+// ErrTooLarge is returned by ReadAllLimit for a stream over its limit.
+var ErrTooLarge = errors.New("payload exceeds the size limit")
+
+// ReadAllLimit reads r to the end, failing with ErrTooLarge past limit
+// bytes. The buffer starts at the expected size, but never above 1 MiB
+// whatever the size claims, and grows only as bytes arrive.
+func ReadAllLimit(r io.Reader, size, limit int64) ([]byte, error) {
+	initial := min(max(size, 0)+1, maxPrealloc, limit+1)
+	buf := bytes.NewBuffer(make([]byte, 0, initial))
+	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if n > limit {
+		return nil, ErrTooLarge
+	}
+	return buf.Bytes(), nil
+}
+
 // ReadAllSized is io.ReadAll that allocates once when the size is known,
-// since request bodies here are whole images held in memory.
+// since request bodies here are whole images held in memory. Use it only
+// on authenticated requests: the size comes from the client.
 func ReadAllSized(r io.Reader, size int64) ([]byte, error) {
 	if size <= 0 || size > 1<<30 {
 		return io.ReadAll(r)
