@@ -227,7 +227,9 @@ func Start(cfg Config) (c *Cloud, err error) {
 	for i, r := range spec.Renditions {
 		renditions[i] = web.Rendition{Name: r.Name, Width: r.Width, Height: r.Height}
 	}
-	c.awsSrv = &http.Server{Handler: c.endpoint(), ReadHeaderTimeout: 10 * time.Second}
+	// No ReadTimeout: it would cut off large uploads on slow links, and its
+	// deadline outlives the WebSocket upgrade's hijack.
+	c.awsSrv = &http.Server{Handler: c.endpoint(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	site := http.NewServeMux()
 	site.Handle("/", web.Handler(web.Config{
 		WebsocketURL: c.WebSocketURL,
