@@ -178,7 +178,6 @@ func (r *Registry) Invoke(ctx context.Context, ref string, payload []byte) ([]by
 		case <-ctx.Done():
 			return nil, context.Cause(ctx)
 		}
-		defer func() { <-fn.slots }()
 		r.mu.Lock()
 	} else if fn.opts.Concurrency > 0 && fn.running >= fn.opts.Concurrency {
 		r.mu.Unlock()
@@ -193,19 +192,27 @@ func (r *Registry) Invoke(ctx context.Context, ref string, payload []byte) ([]by
 		fault, fn.faults = fn.faults[0], fn.faults[1:]
 	}
 	r.mu.Unlock()
-	defer func() {
+	// The invocation holds its concurrency slot until its handler has
+	// returned, not merely until Invoke has: a handler that ignores its
+	// deadline keeps running after the timeout is reported, and must not
+	// let the next invocation start beside it.
+	release := sync.OnceFunc(func() {
 		r.mu.Lock()
 		fn.running--
 		r.mu.Unlock()
-	}()
+		if fn.slots != nil {
+			<-fn.slots
+		}
+	})
 
 	if !json.Valid(payload) {
+		release()
 		return nil, &asl.ServiceError{
 			Name:  "Lambda.InvalidRequestContentException",
 			Cause: fmt.Sprintf("Could not parse request body into json (Service: AWSLambda; Status Code: 400; Error Code: InvalidRequestContentException; Request ID: %s; Proxy: null)", reqID),
 		}
 	}
-	return fn.invoke(ctx, reqID, payload, fault)
+	return fn.invoke(ctx, reqID, payload, fault, release)
 }
 
 type outcome struct {
@@ -213,7 +220,10 @@ type outcome struct {
 	err error
 }
 
-func (f *function) invoke(ctx context.Context, reqID string, payload []byte, fault Fault) ([]byte, error) {
+// invoke runs the handler and calls release once the handler goroutine has
+// returned, which may be after invoke has reported a timeout or the
+// caller's cancellation.
+func (f *function) invoke(ctx context.Context, reqID string, payload []byte, fault Fault, release func()) ([]byte, error) {
 	timeout := f.opts.Timeout
 	fctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -223,13 +233,16 @@ func (f *function) invoke(ctx context.Context, reqID string, payload []byte, fau
 	})
 
 	done := make(chan outcome, 1)
-	if fault != FaultTimeout {
+	if fault == FaultTimeout {
+		defer release()
+	} else {
 		go func() {
 			var o outcome
 			defer func() {
 				if v := recover(); v != nil {
 					o = outcome{err: panicError(v)}
 				}
+				release()
 				done <- o
 			}()
 			if fault == FaultPanic {

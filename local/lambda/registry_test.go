@@ -266,3 +266,67 @@ func TestQueuedConcurrencyWaitsInsteadOfThrottling(t *testing.T) {
 		t.Errorf("peak concurrency = %d, want 2", peak)
 	}
 }
+
+// A handler that ignores its deadline keeps running after its timeout is
+// reported; until it returns it still holds its concurrency slot, so slow
+// inputs cannot stack up unbounded concurrent runs.
+func TestTimedOutHandlerHoldsItsSlotUntilItReturns(t *testing.T) {
+	for _, queue := range []bool{false, true} {
+		r := NewRegistry("", "")
+		entered := make(chan int, 2)
+		unblock := make(chan struct{})
+		n := 0
+		r.Register("stuck", func(ctx context.Context) error {
+			n++
+			entered <- n
+			if n == 1 {
+				<-unblock // ignores ctx
+			}
+			return nil
+		}, FunctionOptions{Concurrency: 1, Queue: queue, Timeout: 20 * time.Millisecond})
+
+		start := time.Now()
+		_, err := r.Invoke(context.Background(), "stuck", []byte(`{}`))
+		var fe *asl.FunctionError
+		if !errors.As(err, &fe) || fe.Type != "Sandbox.Timedout" {
+			t.Fatalf("queue=%v: first invocation: %v, want Sandbox.Timedout", queue, err)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("queue=%v: the timeout was reported after %v, not at once", queue, d)
+		}
+		<-entered
+
+		if !queue {
+			_, err = r.Invoke(context.Background(), "stuck", []byte(`{}`))
+			var se *asl.ServiceError
+			if !errors.As(err, &se) || se.Name != "Lambda.TooManyRequestsException" {
+				t.Errorf("invocation beside a timed-out handler that is still running: %v, want throttling", err)
+			}
+		} else {
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			_, err = r.Invoke(ctx, "stuck", []byte(`{}`))
+			cancel()
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("queued invocation beside a timed-out handler that is still running: %v, want it to wait", err)
+			}
+		}
+		select {
+		case <-entered:
+			t.Errorf("queue=%v: a second handler ran beside the timed-out one", queue)
+		default:
+		}
+
+		close(unblock)
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			_, err := r.Invoke(context.Background(), "stuck", []byte(`{}`))
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("queue=%v: the slot was not freed once the handler returned: %v", queue, err)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+}
