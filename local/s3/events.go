@@ -57,6 +57,10 @@ type outbox struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// runMu orders starting a delivery (wg.Add) against close: once
+	// closing is set no delivery starts, so wg.Wait never races an Add.
+	runMu   sync.Mutex
+	closing bool
 
 	mu      sync.Mutex
 	subs    []*subscription
@@ -161,10 +165,13 @@ func (o *outbox) path(e *entry) string { return filepath.Join(o.dir, e.ID+".json
 // deliver retries e with exponential backoff until sub accepts it or the
 // outbox is closed; only success removes the entry.
 func (o *outbox) deliver(sub *subscription, e *entry) {
-	if o.ctx.Err() != nil {
+	o.runMu.Lock()
+	if o.closing {
+		o.runMu.Unlock()
 		return
 	}
 	o.wg.Add(1)
+	o.runMu.Unlock()
 	go func() {
 		defer o.wg.Done()
 		wait := o.retryMin
@@ -210,6 +217,9 @@ func callHandler(ctx context.Context, fn EventHandler, ev events.S3Event) (err e
 }
 
 func (o *outbox) close() {
+	o.runMu.Lock()
+	o.closing = true
+	o.runMu.Unlock()
 	o.cancel()
 	o.wg.Wait()
 }
