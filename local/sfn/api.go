@@ -274,9 +274,10 @@ func (s *Service) StartExecution(in StartExecutionInput) (StartExecutionOutput, 
 	if err != nil {
 		return StartExecutionOutput{}, err
 	}
-	if s.closed.Load() {
+	if !s.begin() {
 		return StartExecutionOutput{}, &Error{Code: "ServiceUnavailable", Message: "the local Step Functions service is shutting down", Status: http.StatusServiceUnavailable}
 	}
+	defer s.wg.Done()
 	if in.Name == "" {
 		in.Name = newUUID()
 	}

@@ -85,8 +85,12 @@ type Service struct {
 	ctx    context.Context // cancelled by Close and kill
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
-	closed atomic.Bool
+	closed atomic.Bool // set under runMu
 	killed atomic.Bool
+	// runMu orders registering work on wg against Close: once closed is
+	// set nothing more is registered, so wg.Wait never races an Add from
+	// zero. See begin.
+	runMu sync.Mutex
 
 	mu         sync.Mutex
 	machines   map[string]*stateMachine // by ARN
@@ -218,7 +222,10 @@ func newService(opts Options, parse func([]byte) (program, error)) (*Service, er
 // terminal event, so that the next New on the same data directory resumes
 // them. It waits for them to let go of the data directory.
 func (s *Service) Close() error {
-	if s.closed.Swap(true) {
+	s.runMu.Lock()
+	already := s.closed.Swap(true)
+	s.runMu.Unlock()
+	if already {
 		return nil
 	}
 	s.cancel()
@@ -230,7 +237,9 @@ func (s *Service) Close() error {
 // waited for.
 func (s *Service) kill() {
 	s.killed.Store(true)
+	s.runMu.Lock()
 	s.closed.Store(true)
+	s.runMu.Unlock()
 	s.store.kill()
 	s.cancel()
 }
@@ -270,7 +279,22 @@ func (s *Service) notify(e *execution, observers []func(ExecutionSummary)) {
 	}
 }
 
-// launch runs e on its own goroutine.
+// begin registers a piece of work (such as StartExecution) that Close must
+// wait for, unless the service is closing. The caller calls s.wg.Done when
+// the work is over.
+func (s *Service) begin() bool {
+	s.runMu.Lock()
+	defer s.runMu.Unlock()
+	if s.closed.Load() {
+		return false
+	}
+	s.wg.Add(1)
+	return true
+}
+
+// launch runs e on its own goroutine. The caller holds a begin
+// registration, or the service is not yet published (New), so the
+// WaitGroup is never Added from zero while Close waits on it.
 func (s *Service) launch(e *execution, resume bool) {
 	ctx, cancel := context.WithCancelCause(s.ctx)
 	e.mu.Lock()
