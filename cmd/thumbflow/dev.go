@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"time"
 
@@ -52,7 +54,7 @@ func runDev(ctx context.Context, args []string) error {
 	fmt.Fprintf(stdout, `thumbflow dev is ready (%s)
 
   Web client     %s
-  Operations     %s/ops   (thumbflow executions, history, failures)
+  Operations     %s/ops   (this machine only; see also thumbflow executions, history, failures)
   WebSocket API  %s
   AWS endpoint   %s   (S3, Step Functions, API Gateway @connections)
 
@@ -61,7 +63,7 @@ func runDev(ctx context.Context, args []string) error {
 
   Data directory %s (delete it to start afresh)
   Press Ctrl+C to stop.
-`, time.Since(began).Round(time.Millisecond), c.WebURL, c.WebURL, c.WebSocketURL, c.Endpoint,
+`, time.Since(began).Round(time.Millisecond), c.WebURL, opsURL(c.WebURL), c.WebSocketURL, c.Endpoint,
 		c.Endpoint, cfg.AccessKeyID, cfg.SecretAccessKey, cfg.Region, cfg.DataDir)
 
 	<-ctx.Done()
@@ -69,4 +71,18 @@ func runDev(ctx context.Context, args []string) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return c.Shutdown(shutdownCtx)
+}
+
+// opsURL is the operator page's address as this machine reaches it: the
+// page answers only loopback clients naming a loopback host, so a web
+// client bound to 0.0.0.0 is still opened as localhost.
+func opsURL(webURL string) string {
+	u, err := url.Parse(webURL)
+	if err != nil {
+		return webURL
+	}
+	if ip := net.ParseIP(u.Hostname()); ip != nil && ip.IsUnspecified() {
+		u.Host = net.JoinHostPort("localhost", u.Port())
+	}
+	return u.String()
 }

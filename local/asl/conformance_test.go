@@ -145,6 +145,11 @@ func TestConformance(t *testing.T) {
 	dir := filepath.Join(conformanceDir(), "cases")
 	files, _ := filepath.Glob(filepath.Join(dir, "*", "*.json"))
 	if len(files) == 0 {
+		if os.Getenv("CI") != "" {
+			// CI always has shared/ beside the clone: a missing suite there
+			// is a broken setup, not a reason to pass.
+			t.Fatalf("no conformance cases under %s (set ASL_CONFORMANCE_DIR)", dir)
+		}
 		t.Skipf("no conformance cases under %s (set ASL_CONFORMANCE_DIR)", dir)
 	}
 	gaps := loadKnownGaps(t)
