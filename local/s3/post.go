@@ -163,7 +163,7 @@ func (s *Server) postObject(w http.ResponseWriter, r *http.Request, bucket strin
 func (s *Server) readForm(r *http.Request) (map[string]string, io.Reader, string, error) {
 	_, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || params["boundary"] == "" {
-		return nil, nil, "", err
+		return nil, nil, "", &postError{http.StatusBadRequest, "MalformedPOSTRequest", "The body of your POST request is not well-formed multipart/form-data."}
 	}
 	mr := multipart.NewReader(r.Body, params["boundary"])
 	fields := map[string]string{}
