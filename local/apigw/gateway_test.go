@@ -463,13 +463,21 @@ func TestIdleTimeoutClosesConnection(t *testing.T) {
 	}
 }
 
+// keepAliveIdle is the idle timeout of the keep-alive tests: long enough
+// that a scheduling stall on a loaded machine (up to 3/4 of it between two
+// messages) does not close a busy connection. The tests run in parallel so
+// that the suite does not wait for it twice.
+const keepAliveIdle = 2 * time.Second
+
 func TestClientMessagesKeepConnectionAlive(t *testing.T) {
+	t.Parallel()
 	rec := newRecorder()
-	idle := 300 * time.Millisecond
+	idle := keepAliveIdle
 	e := start(t, apigw.Options{Handler: rec.handle, Limits: apigw.Limits{IdleTimeout: idle}})
 	c := dial(t, e.wsURL)
 	id := rec.next(t, apigw.RouteConnect).RequestContext.ConnectionID
-	for i := 0; i < 10; i++ { // 10 × idle/4: well past one idle timeout
+	// A message every idle/4 until well past one idle timeout.
+	for begin := time.Now(); time.Since(begin) < idle+idle/4; {
 		write(t, c, `{"action":"ping"}`)
 		time.Sleep(idle / 4)
 	}
@@ -747,13 +755,15 @@ func TestManagementWithRealSigV4(t *testing.T) {
 }
 
 func TestClientPingsKeepConnectionAlive(t *testing.T) {
+	t.Parallel()
 	rec := newRecorder()
-	idle := 300 * time.Millisecond
+	idle := keepAliveIdle
 	e := start(t, apigw.Options{Handler: rec.handle, Limits: apigw.Limits{IdleTimeout: idle}})
 	c := dial(t, e.wsURL)
 	id := rec.next(t, apigw.RouteConnect).RequestContext.ConnectionID
 	ctx := c.CloseRead(context.Background()) // reads pongs for Ping
-	for i := 0; i < 10; i++ {
+	// A ping every idle/4 until well past one idle timeout.
+	for begin, i := time.Now(), 0; time.Since(begin) < idle+idle/4; i++ {
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		if err := c.Ping(pctx); err != nil {
 			cancel()
