@@ -8,6 +8,7 @@ import (
 
 	"thumbflow/lambdas/pipeline"
 	"thumbflow/local/cloud/cloudtest"
+	"thumbflow/local/sfn"
 	"thumbflow/thumbnail/testimage"
 	"thumbflow/upload"
 )
@@ -21,7 +22,7 @@ func TestReliabilityKillAndRestart(t *testing.T) {
 	dir := t.TempDir()
 	r := newRig(t, func(cfg *Config) { cfg.DataDir = dir })
 	// Conversions before the kill take until the kill: every execution
-	// is in flight when the process dies.
+	// is in flight, in Convert, when the process dies.
 	wrapConvert(t, r.c, func(ctx context.Context, in pipeline.ConvertInput, _ convertFunc) (pipeline.ConvertOutput, error) {
 		<-ctx.Done()
 		return pipeline.ConvertOutput{}, ctx.Err()
@@ -35,13 +36,33 @@ func TestReliabilityKillAndRestart(t *testing.T) {
 		grants = append(grants, r.upload(clients[i%2], "restart.jpg", "image/jpeg", data))
 		sizes = append(sizes, len(data))
 	}
-	for {
-		if len(r.running()) == n {
-			break
+	// Wait until every execution has scheduled Convert (its second Lambda
+	// call, after MarkConverting's): queued behind the converter pool or
+	// running, each is then mid-conversion.
+	converting := func() int {
+		c := 0
+		for _, name := range r.running() {
+			arn := strings.Replace(r.c.StateMachineARN, ":stateMachine:", ":execution:", 1) + ":" + name
+			h, err := r.c.SFN.GetExecutionHistory(sfn.GetExecutionHistoryInput{ExecutionARN: arn, MaxResults: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			scheduled := 0
+			for _, ev := range h.Events {
+				if ev.Type == "LambdaFunctionScheduled" {
+					scheduled++
+				}
+			}
+			if scheduled >= 2 {
+				c++
+			}
 		}
+		return c
+	}
+	for converting() < n {
 		select {
 		case <-r.ctx.Done():
-			t.Fatalf("only %d of %d executions started", len(r.running()), n)
+			t.Fatalf("only %d of %d executions reached Convert", converting(), n)
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
