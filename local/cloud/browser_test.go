@@ -82,7 +82,7 @@ const row = `document.querySelector(".upload")`
 func TestBrowserUploadShowsDoneAndThumbnail(t *testing.T) {
 	c := startCloud(t)
 	p := openPage(t, c)
-	p.choose("holiday.jpg", photo(t, 1000, 750))
+	p.choose("holiday.jpg", photo(1000, 750))
 	p.waitFor(row + `?.dataset.state === "succeeded" && ` + row + `.querySelector(".upload-thumb")?.complete && ` + row + `.querySelector(".upload-thumb").naturalWidth > 0`)
 
 	if got := p.text(".upload .upload-status"); got != "done" {
@@ -121,7 +121,7 @@ func TestBrowserReloadMidConversionSeesFinalStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := openPage(t, c)
-	p.choose("slow.jpg", photo(t, 400, 300))
+	p.choose("slow.jpg", photo(400, 300))
 	p.waitFor(row + `?.dataset.state === "converting"`)
 	p.run(chromedp.Reload())
 	p.waitFor(`document.documentElement.dataset.ready === "true"`)

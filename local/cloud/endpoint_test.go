@@ -63,9 +63,15 @@ func TestStandardConfigurationReachesEveryService(t *testing.T) {
 	mgmt := apigatewaymanagementapi.NewFromConfig(cfg, func(o *apigatewaymanagementapi.Options) {
 		o.BaseEndpoint = aws.String(c.Endpoint + "/prod")
 	})
-	cl := dial(t, c.WebSocketURL)
-	cl.send(map[string]any{"action": "nothing"})
-	cl.next("error", 5*time.Second)
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	cl := dial(t, wctx, c.WebSocketURL)
+	if err := cl.SendRaw(wctx, []byte(`{"action":"nothing"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := cl.WaitUnsolicited(wctx, 1); err != nil || got[0].Type != "error" {
+		t.Fatalf("answer to an unknown action: %+v, %v; want an error", got, err)
+	}
 	conns := c.Gateway.Connections()
 	if len(conns) != 1 {
 		t.Fatalf("connections = %v", conns)
@@ -73,7 +79,9 @@ func TestStandardConfigurationReachesEveryService(t *testing.T) {
 	if _, err := mgmt.PostToConnection(ctx, &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: aws.String(conns[0]), Data: []byte(`{"type":"hello"}`)}); err != nil {
 		t.Fatalf("PostToConnection: %v", err)
 	}
-	cl.next("hello", 5*time.Second)
+	if got, err := cl.WaitUnsolicited(wctx, 2); err != nil || len(got) != 2 || got[1].Type != "hello" {
+		t.Fatalf("after PostToConnection the socket got %+v, %v; want the hello next", got, err)
+	}
 	_, err = mgmt.PostToConnection(ctx, &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: aws.String("gone-connection"), Data: []byte(`{}`)})
 	var gone *agtypes.GoneException
 	if !errors.As(err, &gone) {

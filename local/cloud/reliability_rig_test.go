@@ -100,12 +100,7 @@ func (r *rig) start() {
 
 func (r *rig) dial() *cloudtest.Client {
 	r.t.Helper()
-	cl, err := cloudtest.Dial(r.ctx, r.c.WebSocketURL)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	r.t.Cleanup(func() { cl.CloseNow() })
-	return cl
+	return dial(r.t, r.ctx, r.c.WebSocketURL)
 }
 
 // upload asks for a grant for data and posts it; both must succeed.
