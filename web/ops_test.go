@@ -1,14 +1,9 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"image"
-	"image/color"
-	"image/jpeg"
-	"io"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -17,9 +12,10 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/coder/websocket"
 
 	"thumbflow/local/cloud"
+	"thumbflow/local/cloud/cloudtest"
+	"thumbflow/thumbnail/testimage"
 	"thumbflow/upload"
 	"thumbflow/web"
 	"thumbflow/web/webtest"
@@ -35,8 +31,8 @@ func startOpsCloud(t *testing.T) (*cloud.Cloud, string, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	ok := uploadOne(t, c, "fine.jpg", testJPEG(80, 60), "succeeded")
-	bad := uploadOne(t, c, "broken.jpg", []byte("definitely not a JPEG\n"), "failed")
+	ok := uploadOne(t, c, "fine.jpg", testimage.JPEG(testimage.Photo(80, 60, 1), 90), upload.StateSucceeded)
+	bad := uploadOne(t, c, "broken.jpg", []byte("definitely not a JPEG\n"), upload.StateFailed)
 	// The record is terminal a moment before the execution is.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		resp, err := http.Get(c.WebURL + "/ops/api/executions?status=RUNNING")
@@ -216,76 +212,25 @@ func TestOpsPageShowsTheFailedUploadsError(t *testing.T) {
 }
 
 // uploadOne sends data over the WebSocket protocol and a presigned POST,
-// as the upload page does, and waits for the terminal state.
-func uploadOne(t *testing.T, c *cloud.Cloud, name string, data []byte, want string) string {
+// as the upload page does, on a socket of its own, and returns the upload
+// id once it has ended in want.
+func uploadOne(t *testing.T, c *cloud.Cloud, name string, data []byte, want upload.State) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, _, err := websocket.Dial(ctx, c.WebSocketURL, nil)
+	cl, err := cloudtest.Dial(ctx, c.WebSocketURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.CloseNow()
-	req, _ := json.Marshal(map[string]any{"action": "upload", "requestId": "r1", "name": name, "type": "image/jpeg", "size": len(data)})
-	if err := conn.Write(ctx, websocket.MessageText, req); err != nil {
-		t.Fatal(err)
-	}
-	for {
-		_, b, err := conn.Read(ctx)
-		if err != nil {
-			t.Fatalf("upload %s: %v", name, err)
-		}
-		var m struct {
-			Type   string
-			Grant  *upload.Grant
-			Status *upload.Record
-		}
-		json.Unmarshal(b, &m)
-		switch {
-		case m.Type == "grant" && m.Grant != nil:
-			postForm(t, *m.Grant, name, data)
-		case m.Type == "error":
-			t.Fatalf("upload %s: %s", name, b)
-		case m.Status != nil && m.Status.State.Terminal():
-			if string(m.Status.State) != want {
-				t.Fatalf("upload %s ended %s, want %s", name, m.Status.State, want)
-			}
-			return m.Status.UploadID
-		}
-	}
-}
-
-func postForm(t *testing.T, g upload.Grant, name string, data []byte) {
-	t.Helper()
-	var body bytes.Buffer
-	w := multipart.NewWriter(&body)
-	for k, v := range g.Upload.Fields {
-		w.WriteField(k, v)
-	}
-	fw, _ := w.CreateFormFile("file", name)
-	fw.Write(data)
-	w.Close()
-	resp, err := http.Post(g.Upload.URL, w.FormDataContentType(), &body)
+	defer cl.CloseNow()
+	g, rec, err := cl.Upload(ctx, name, "image/jpeg", data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		b, _ := io.ReadAll(resp.Body)
-		t.Fatalf("POST %s = %d %s", name, resp.StatusCode, b)
+	if rec.State != want {
+		t.Fatalf("upload %s ended %s (%+v), want %s", name, rec.State, rec.Error, want)
 	}
-}
-
-func testJPEG(w, h int) []byte {
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			img.Set(x, y, color.RGBA{uint8(x * 3), uint8(y * 5), 128, 255})
-		}
-	}
-	var b bytes.Buffer
-	jpeg.Encode(&b, img, nil)
-	return b.Bytes()
+	return g.UploadID
 }
 
 // TestOpsOnlyServesThisMachine: the page and its API answer a loopback

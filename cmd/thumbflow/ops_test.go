@@ -4,11 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"image"
-	"image/color"
-	"image/jpeg"
-	"io"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,11 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"thumbflow/local/cloud"
+	"thumbflow/local/cloud/cloudtest"
 	"thumbflow/local/lambda"
 	"thumbflow/sfnview"
+	"thumbflow/thumbnail/testimage"
 	"thumbflow/upload"
 )
 
@@ -107,13 +102,13 @@ func runUploads(t *testing.T, c *cloud.Cloud) uploads {
 	t.Helper()
 	var u uploads
 	cl := dial(t, c.WebSocketURL)
-	u.ok = cl.upload("ok.jpg", photo(64, 48), "succeeded")
-	u.corrupt = cl.upload("corrupt.jpg", []byte("plain text, not a JPEG\n"), "failed")
+	u.ok = uploadOn(t, cl, "ok.jpg", photo(64, 48), upload.StateSucceeded)
+	u.corrupt = uploadOn(t, cl, "corrupt.jpg", []byte("plain text, not a JPEG\n"), upload.StateFailed)
 	// The next conversion hangs past the task's 25 s timeout: retried.
 	if err := c.Lambdas.InjectFault(cloud.ConvertFunction, lambda.FaultTimeout); err != nil {
 		t.Fatal(err)
 	}
-	u.retried = cl.upload("slow.jpg", photo(32, 32), "succeeded")
+	u.retried = uploadOn(t, cl, "slow.jpg", photo(32, 32), upload.StateSucceeded)
 	// The record is terminal a moment before the execution is.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		var running []sfnview.Execution
@@ -330,7 +325,7 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 		// A repeat would have been raised at start-up, before this upload
 		// began, and be delivered first; so once this one has arrived and
 		// nothing is pending, every call there was to be made was made.
-		again := dial(t, c.WebSocketURL).upload("corrupt-again.jpg", []byte("still not a JPEG\n"), "failed")
+		again := uploadOn(t, dial(t, c.WebSocketURL), "corrupt-again.jpg", []byte("still not a JPEG\n"), upload.StateFailed)
 		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 			if _, got = hook.state(); len(got) >= 2 && c.Alerter.Pending() == 0 {
 				break
@@ -374,111 +369,34 @@ func find(t *testing.T, v historyView, state, event string) sfnview.Step {
 	return sfnview.Step{}
 }
 
-// wsClient is a browser-shaped client of the WebSocket protocol.
-type wsClient struct {
-	t    *testing.T
-	conn *websocket.Conn
-	msgs chan map[string]any
-}
-
-func dial(t *testing.T, url string) *wsClient {
+// dial connects a protocol client to the WebSocket API at url for the
+// rest of the test.
+func dial(t *testing.T, url string) *cloudtest.Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	conn, _, err := websocket.Dial(ctx, url, nil)
-	if err != nil {
-		t.Fatalf("dial %s: %v", url, err)
-	}
-	cl := &wsClient{t: t, conn: conn, msgs: make(chan map[string]any, 100)}
-	go func() {
-		defer close(cl.msgs)
-		for {
-			_, b, err := conn.Read(context.Background())
-			if err != nil {
-				return
-			}
-			var m map[string]any
-			if json.Unmarshal(b, &m) == nil {
-				cl.msgs <- m
-			}
-		}
-	}()
-	t.Cleanup(func() { conn.CloseNow() })
-	return cl
-}
-
-// upload asks for a grant, posts data and waits for the terminal state;
-// it returns the upload id.
-func (cl *wsClient) upload(name string, data []byte, want string) string {
-	cl.t.Helper()
-	req, _ := json.Marshal(map[string]any{"action": "upload", "requestId": name, "name": name, "type": "image/jpeg", "size": len(data)})
-	if err := cl.conn.Write(context.Background(), websocket.MessageText, req); err != nil {
-		cl.t.Fatal(err)
-	}
-	var g upload.Grant
-	deadline := time.After(30 * time.Second)
-	for {
-		select {
-		case m, ok := <-cl.msgs:
-			if !ok {
-				cl.t.Fatalf("socket closed during upload of %s", name)
-			}
-			switch m["type"] {
-			case "grant":
-				raw, _ := json.Marshal(m["grant"])
-				json.Unmarshal(raw, &g)
-				post(cl.t, g, name, data)
-			case "status", "subscribed":
-				raw, _ := json.Marshal(m["status"])
-				var rec upload.Record
-				json.Unmarshal(raw, &rec)
-				if rec.UploadID == g.UploadID && rec.State.Terminal() {
-					if string(rec.State) != want {
-						cl.t.Fatalf("upload %s ended %s (%+v), want %s", name, rec.State, rec.Error, want)
-					}
-					return g.UploadID
-				}
-			case "error":
-				cl.t.Fatalf("upload %s: %v", name, m)
-			}
-		case <-deadline:
-			cl.t.Fatalf("upload %s did not end", name)
-		}
-	}
-}
-
-// post uploads data as a browser does: the grant's fields, then the file.
-func post(t *testing.T, g upload.Grant, name string, data []byte) {
-	t.Helper()
-	var body bytes.Buffer
-	w := multipart.NewWriter(&body)
-	for k, v := range g.Upload.Fields {
-		w.WriteField(k, v)
-	}
-	fw, _ := w.CreateFormFile("file", name)
-	fw.Write(data)
-	w.Close()
-	req, _ := http.NewRequest(http.MethodPost, g.Upload.URL, &body)
-	req.Header.Set("Content-Type", w.FormDataContentType())
-	resp, err := http.DefaultClient.Do(req)
+	cl, err := cloudtest.Dial(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		b, _ := io.ReadAll(resp.Body)
-		t.Fatalf("POST %s = %d %s", name, resp.StatusCode, b)
-	}
+	t.Cleanup(func() { cl.CloseNow() })
+	return cl
 }
 
-func photo(w, h int) []byte {
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			img.Set(x, y, color.RGBA{uint8(x * 7), uint8(y * 3), uint8(x ^ y), 255})
-		}
+// uploadOn uploads data as a JPEG through a fresh grant on cl, as the
+// upload page does, and returns the upload id once it has ended in want.
+func uploadOn(t *testing.T, cl *cloudtest.Client, name string, data []byte, want upload.State) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	g, rec, err := cl.Upload(ctx, name, "image/jpeg", data)
+	if err != nil {
+		t.Fatal(err)
 	}
-	var b bytes.Buffer
-	jpeg.Encode(&b, img, &jpeg.Options{Quality: 90})
-	return b.Bytes()
+	if rec.State != want {
+		t.Fatalf("upload %s ended %s (%+v), want %s", name, rec.State, rec.Error, want)
+	}
+	return g.UploadID
 }
+
+func photo(w, h int) []byte { return testimage.JPEG(testimage.Photo(w, h, 1), 90) }
