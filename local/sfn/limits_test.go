@@ -15,60 +15,38 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
+	"thumbflow/internal/bodytest"
 	"thumbflow/local/sigv4"
 )
-
-// endlessBody is a request body larger than any limit (it stops at 64 MiB
-// so that a handler that reads it all fails rather than hangs); it counts
-// what was read.
-type endlessBody struct{ read int64 }
-
-func (e *endlessBody) Read(p []byte) (int, error) {
-	if e.read >= 64<<20 {
-		return 0, io.EOF
-	}
-	n := min(len(p), 32<<10)
-	clear(p[:n])
-	e.read += int64(n)
-	return n, nil
-}
-
-func (e *endlessBody) Close() error { return nil }
 
 // An unauthenticated request announcing a huge body is refused without
 // the service reading or allocating for it.
 func TestHugeForgedRequestIsRefusedUnread(t *testing.T) {
 	s, _ := startFake(t, Options{Verifier: sigv4.NewVerifier("test", "test", "us-east-1")})
-	now := time.Now().UTC()
 	forged := func(length int64, body io.ReadCloser) *http.Request {
-		r := httptest.NewRequest(http.MethodPost, "/", nil)
+		r := bodytest.Forged("/", "states", length, body)
 		r.Header.Set("X-Amz-Target", "AWSStepFunctions.ListStateMachines")
-		r.Header.Set("X-Amz-Date", now.Format("20060102T150405Z"))
-		r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/"+now.Format("20060102")+
-			"/us-east-1/states/aws4_request, SignedHeaders=host;x-amz-date, Signature="+strings.Repeat("0", 64))
-		r.ContentLength = length
-		r.Body = body
 		return r
 	}
 
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	body := &endlessBody{}
+	body := &bodytest.Endless{}
 	w := httptest.NewRecorder()
 	s.ServeHTTP(w, forged(1<<30, body))
 	runtime.ReadMemStats(&after)
-	if w.Code != http.StatusRequestEntityTooLarge || body.read != 0 {
-		t.Errorf("1 GiB Content-Length: %d %s after reading %d bytes, want 413 unread", w.Code, w.Body, body.read)
+	if w.Code != http.StatusRequestEntityTooLarge || body.N != 0 {
+		t.Errorf("1 GiB Content-Length: %d %s after reading %d bytes, want 413 unread", w.Code, w.Body, body.N)
 	}
 	if n := after.TotalAlloc - before.TotalAlloc; n > 16<<20 {
 		t.Errorf("refusing it allocated %d MiB", n>>20)
 	}
 
-	body = &endlessBody{}
+	body = &bodytest.Endless{}
 	w = httptest.NewRecorder()
 	s.ServeHTTP(w, forged(-1, body))
-	if w.Code != http.StatusRequestEntityTooLarge || body.read > maxRequestBytes+64<<10 {
-		t.Errorf("body of unannounced length: %d %s after reading %d bytes, want 413 within 1 MiB", w.Code, w.Body, body.read)
+	if w.Code != http.StatusRequestEntityTooLarge || body.N > maxRequestBytes+64<<10 {
+		t.Errorf("body of unannounced length: %d %s after reading %d bytes, want 413 within 1 MiB", w.Code, w.Body, body.N)
 	}
 }
 

@@ -11,23 +11,9 @@ import (
 	"time"
 
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"thumbflow/internal/bodytest"
 )
-
-// endless is a request body far larger than any limit (it ends at 64 MiB
-// only so that a verifier that reads it all fails instead of hanging); it
-// counts what was read.
-type endless struct{ read int64 }
-
-func (e *endless) Read(p []byte) (int, error) {
-	if e.read >= 64<<20 {
-		return 0, io.EOF
-	}
-	clear(p)
-	e.read += int64(len(p))
-	return len(p), nil
-}
-
-func (e *endless) Close() error { return nil }
 
 // forged is a request with a known access key and a current date whose
 // signature is wrong.
@@ -56,36 +42,36 @@ func TestForgedRequestIsRefusedBeforeItsBodyIsRead(t *testing.T) {
 
 	// S3 signs the hash the client claims: the signature is checked
 	// first, and the body is never touched.
-	body := &endless{}
+	body := &bodytest.Endless{}
 	err := v.Verify(forged(t, "s3", hashHex([]byte("x")), 1<<30, body), "s3")
 	if e := AsError(err); e.Code != "SignatureDoesNotMatch" {
 		t.Errorf("forged S3 request: %v, want SignatureDoesNotMatch", err)
 	}
-	if body.read != 0 {
-		t.Errorf("forged S3 request: %d body bytes read before the signature was checked", body.read)
+	if body.N != 0 {
+		t.Errorf("forged S3 request: %d body bytes read before the signature was checked", body.N)
 	}
 
 	// A JSON service request names no hash, so its body must be hashed
 	// first: a Content-Length over the limit is refused unread, and an
 	// unannounced length is read no further than the limit.
-	body = &endless{}
+	body = &bodytest.Endless{}
 	err = v.Verify(forged(t, "states", "", 1<<30, body), "states")
-	if e := AsError(err); e.Status != http.StatusRequestEntityTooLarge || body.read != 0 {
-		t.Errorf("1 GiB Content-Length: %v after reading %d bytes, want 413 unread", err, body.read)
+	if e := AsError(err); e.Status != http.StatusRequestEntityTooLarge || body.N != 0 {
+		t.Errorf("1 GiB Content-Length: %v after reading %d bytes, want 413 unread", err, body.N)
 	}
-	body = &endless{}
+	body = &bodytest.Endless{}
 	err = v.Verify(forged(t, "states", "", -1, body), "states")
-	if e := AsError(err); e.Status != http.StatusRequestEntityTooLarge || body.read > MaxJSONPayload+64<<10 {
-		t.Errorf("endless body: %v after reading %d bytes, want 413 within %d", err, body.read, MaxJSONPayload)
+	if e := AsError(err); e.Status != http.StatusRequestEntityTooLarge || body.N > MaxJSONPayload+64<<10 {
+		t.Errorf("endless body: %v after reading %d bytes, want 413 within %d", err, body.N, MaxJSONPayload)
 	}
 
 	// A caller's own, lower limit (http.MaxBytesReader) reads as the same failure.
-	body = &endless{}
+	body = &bodytest.Endless{}
 	r := forged(t, "states", "", -1, body)
 	r.Body = http.MaxBytesReader(nil, r.Body, 1<<10)
 	err = v.Verify(r, "states")
-	if e := AsError(err); e.Status != http.StatusRequestEntityTooLarge || body.read > 64<<10 {
-		t.Errorf("caller limit: %v after reading %d bytes, want 413", err, body.read)
+	if e := AsError(err); e.Status != http.StatusRequestEntityTooLarge || body.N > 64<<10 {
+		t.Errorf("caller limit: %v after reading %d bytes, want 413", err, body.N)
 	}
 }
 
