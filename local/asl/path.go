@@ -218,22 +218,6 @@ func (p *path) notFound(s scope) string {
 	return fmt.Sprintf("Invalid path '%s' : No results for path: %s", p.src, p.normalisedFrags(frags, len(frags)-1))
 }
 
-// normalised renders the path as AWS prints it in ResultPath/OutputPath
-// errors: $['a']['b'].
-func (p *path) normalised(upto int) string {
-	var b strings.Builder
-	b.WriteString("$")
-	for _, f := range p.expr[1:upto] {
-		switch f := f.(type) {
-		case jp.Child:
-			b.WriteString("['" + string(f) + "']")
-		case jp.Nth:
-			fmt.Fprintf(&b, "[%d]", int(f))
-		}
-	}
-	return b.String()
-}
-
 // set writes v at reference path p inside root, creating objects on the
 // way, and returns the new root. It fails as AWS's ResultPath does.
 func setPath(p *path, root, v any) (any, error) {
@@ -294,6 +278,8 @@ func setPath(p *path, root, v any) (any, error) {
 	return set(root, 0)
 }
 
+// normalisedFrags renders frags[:upto+1] as AWS prints a path in its
+// ResultPath/OutputPath errors: $['a']['b'].
 func (p *path) normalisedFrags(frags []jp.Frag, upto int) string {
 	var b strings.Builder
 	b.WriteString("$")
