@@ -226,7 +226,7 @@ func (o *outbox) close() {
 
 // newEvent builds the notification exactly as S3 shapes it, including the
 // form-encoded key ("red flower.jpg" arrives as "red+flower.jpg").
-func (s *Server) newEvent(r *http.Request, bucket, key, name string, size int64, etag string) (string, string, events.S3Event) {
+func (s *Server) newEvent(r *http.Request, bucket, key, name string, size int64, etag, version string) (string, string, events.S3Event) {
 	ip, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		ip = r.RemoteAddr
@@ -254,6 +254,7 @@ func (s *Server) newEvent(r *http.Request, bucket, key, name string, size int64,
 			Object: events.S3Object{
 				Key:       strings.ReplaceAll(url.QueryEscape(key), "%2F", "/"),
 				Size:      size,
+				VersionID: version,
 				ETag:      strings.Trim(etag, `"`),
 				Sequencer: s.nextSequencer(),
 			},

@@ -105,18 +105,19 @@ func (s *Server) postObject(w http.ResponseWriter, r *http.Request, bucket strin
 	if meta["Content-Type"] == "" {
 		meta["Content-Type"] = "binary/octet-stream"
 	}
-	if _, err := s.store.PutObject(bucket, key, meta, bytes.NewReader(data), int64(len(data)), nil); err != nil {
+	res, err := s.store.PutObject(bucket, key, meta, bytes.NewReader(data), int64(len(data)), nil)
+	if err != nil {
 		s.writeBackendError(w, r, err)
 		return
 	}
-	obj, err := s.store.HeadObject(bucket, key)
+	obj, err := s.store.HeadObjectVersion(bucket, key, res.VersionID)
 	if err != nil {
 		s.writeBackendError(w, r, err)
 		return
 	}
 	obj.Contents.Close()
 	etag := gofakes3.FormatETag(obj.Hash)
-	if err := s.objectCreated(r, bucket, key, "ObjectCreated:Post", int64(len(data)), etag); err != nil {
+	if err := s.objectCreated(r, bucket, key, "ObjectCreated:Post", int64(len(data)), etag, string(res.VersionID)); err != nil {
 		s.log.Error("recording object-created event", "bucket", bucket, "key", key, "err", err)
 		s.writeError(w, r, http.StatusInternalServerError, "InternalError", "We encountered an internal error. Please try again.")
 		return
@@ -125,6 +126,9 @@ func (s *Server) postObject(w http.ResponseWriter, r *http.Request, bucket strin
 	location := "http://" + r.Host + "/" + bucket + "/" + url.PathEscape(key)
 	w.Header().Set("ETag", etag)
 	w.Header().Set("Location", location)
+	if res.VersionID != "" {
+		w.Header().Set("X-Amz-Version-Id", string(res.VersionID))
+	}
 	if redirect := fields["success_action_redirect"]; redirect != "" {
 		if u, err := url.Parse(redirect); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
 			q := u.Query()

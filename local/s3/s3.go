@@ -114,7 +114,6 @@ func New(opts Options) (*Server, error) {
 	fake := gofakes3.New(st,
 		gofakes3.WithTimeSource(clock{opts.Now}),
 		gofakes3.WithTimeSkewLimit(0), // sigv4 checks skew
-		gofakes3.WithoutVersioning(),
 	)
 	s.fake = fake.Server()
 
@@ -175,6 +174,20 @@ func (s *Server) CreateBucket(bucket string, cors ...CORSRule) error {
 		}
 	}
 	return s.SetCORS(bucket, cors)
+}
+
+// SetVersioning enables (or suspends) versioning on bucket, as
+// PutBucketVersioning does, so `thumbflow dev` can version a bucket the way
+// its template does. Objects already there become null versions.
+func (s *Server) SetVersioning(bucket string, enabled bool) error {
+	cfg := gofakes3.VersioningConfiguration{Status: gofakes3.VersioningSuspended}
+	if enabled {
+		cfg.Status = gofakes3.VersioningEnabled
+	}
+	if err := s.store.SetVersioningConfiguration(bucket, cfg); err != nil {
+		return fmt.Errorf("versioning of bucket %q: %w", bucket, err)
+	}
+	return nil
 }
 
 // s3Error is S3's XML error body.
@@ -269,23 +282,29 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sanitizeHeaders(r.Header, checksums)
 
 	q := r.URL.Query()
+	if q.Get("versionId") == nullVersion {
+		// gofakes3 reads ?versionId=null as "the current version".
+		q.Set("versionId", nullVersionQuery)
+		r.URL.RawQuery = q.Encode()
+	}
 	switch {
 	case r.Method == http.MethodPut && key != "" && r.Header.Get("X-Amz-Copy-Source") != "":
 		s.copyObject(w, r, bucket, key, cors)
 		return
 	case r.Method == http.MethodPut && key != "" && !q.Has("uploadId"):
 		s.forward(w, r, cors, checksumMode, func(rec *recorder) error {
-			return s.objectCreated(r, bucket, key, "ObjectCreated:Put", r.ContentLength, rec.Header().Get("ETag"))
+			return s.objectCreated(r, bucket, key, "ObjectCreated:Put", r.ContentLength, rec.Header().Get("ETag"), rec.Header().Get("X-Amz-Version-Id"))
 		})
 		return
 	case r.Method == http.MethodPost && key != "" && q.Has("uploadId"):
 		s.forward(w, r, cors, checksumMode, func(rec *recorder) error {
-			obj, err := s.store.HeadObject(bucket, key)
+			version := rec.Header().Get("X-Amz-Version-Id")
+			obj, err := s.store.HeadObjectVersion(bucket, key, gofakes3.VersionID(version))
 			if err != nil {
 				return fmt.Errorf("reading completed upload: %w", err)
 			}
 			obj.Contents.Close()
-			return s.objectCreated(r, bucket, key, "ObjectCreated:CompleteMultipartUpload", obj.Size, completedETag(rec.body.Bytes(), obj.Hash))
+			return s.objectCreated(r, bucket, key, "ObjectCreated:CompleteMultipartUpload", obj.Size, completedETag(rec.body.Bytes(), obj.Hash), version)
 		})
 		return
 	}
@@ -308,6 +327,7 @@ func completedETag(body []byte, hash []byte) string {
 // success for an upload whose event could be lost.
 func (s *Server) forward(w http.ResponseWriter, r *http.Request, cors http.Header, checksumMode bool, created func(*recorder) error) {
 	rec := &recorder{w: w, cors: cors, checksumMode: checksumMode, buffer: created != nil}
+	fakeReq := r
 	if _, key := splitPath(r.URL.Path); key != "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		if e := checkReadConditions(r, s.store); e != nil {
 			s.writeError(w, r, e.Status, e.Code, e.Message)
@@ -318,7 +338,14 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, cors http.Heade
 			return
 		}
 	}
-	s.fake.ServeHTTP(rec, r)
+	if r.Method == http.MethodHead && r.URL.Query().Get("versionId") != "" {
+		// gofakes3 answers HEAD ?versionId with the current version; its GET
+		// has the same headers and status, and the body is dropped.
+		fakeReq = r.Clone(r.Context())
+		fakeReq.Method = http.MethodGet
+		rec.noBody = true
+	}
+	s.fake.ServeHTTP(rec, fakeReq)
 	rec.finish() // gofakes3 answers a successful PUT without calling WriteHeader
 	if created == nil {
 		return
@@ -341,6 +368,7 @@ type recorder struct {
 	cors         http.Header
 	checksumMode bool
 	buffer       bool
+	noBody       bool // a HEAD served as a GET
 
 	hdr    http.Header
 	status int
@@ -374,6 +402,9 @@ func (rec *recorder) WriteHeader(status int) {
 func (rec *recorder) Write(p []byte) (int, error) {
 	if !rec.wrote {
 		rec.WriteHeader(http.StatusOK)
+	}
+	if rec.noBody {
+		return len(p), nil
 	}
 	if rec.buffer {
 		return rec.body.Write(p)
@@ -460,7 +491,7 @@ var allowedQuery = map[string]bool{
 	"start-after": true, "encoding-type": true, "fetch-owner": true, "marker": true, "location": true,
 	"x-id": true, "delete": true, "uploads": true, "uploadid": true, "partnumber": true,
 	"max-parts": true, "part-number-marker": true, "key-marker": true, "upload-id-marker": true,
-	"max-uploads": true,
+	"max-uploads": true, "versioning": true, "versions": true, "versionid": true, "version-id-marker": true,
 }
 
 // internalPrefix marks metadata that S3 stores but gofakes3 would drop or
@@ -520,10 +551,16 @@ func fixResponseHeaders(h http.Header, cors http.Header, exposeChecksums bool) {
 // ignores x-amz-metadata-directive: REPLACE and has no event hook.
 func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, bucket, key string, cors http.Header) {
 	src := r.Header.Get("X-Amz-Copy-Source")
+	srcVersion := ""
 	if i := strings.IndexByte(src, '?'); i >= 0 {
-		if strings.Contains(src[i:], "versionId=") {
-			s.writeError(w, r, http.StatusNotImplemented, "NotImplemented", "copying a specific version is not implemented by the local S3")
+		q, err := url.ParseQuery(src[i+1:])
+		if err != nil {
+			s.writeError(w, r, http.StatusBadRequest, "InvalidArgument", "Invalid copy source encoding")
 			return
+		}
+		srcVersion = q.Get("versionId")
+		if srcVersion == nullVersion {
+			srcVersion = nullVersionQuery
 		}
 		src = src[:i]
 	}
@@ -541,12 +578,16 @@ func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, bucket, key 
 		s.writeError(w, r, http.StatusNotFound, "NoSuchBucket", "The specified bucket does not exist")
 		return
 	}
-	obj, err := s.store.GetObject(srcBucket, srcKey, nil)
+	obj, err := s.store.GetObjectVersion(srcBucket, srcKey, gofakes3.VersionID(srcVersion), nil)
 	if err != nil {
 		s.writeBackendError(w, r, err)
 		return
 	}
 	defer obj.Contents.Close()
+	if obj.IsDeleteMarker {
+		s.writeError(w, r, http.StatusBadRequest, "InvalidRequest", "The source of a copy request may not specifically refer to a delete marker by version id.")
+		return
+	}
 
 	directive := strings.ToUpper(r.Header.Get("X-Amz-Metadata-Directive"))
 	if directive == "" {
@@ -556,7 +597,7 @@ func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, bucket, key 
 		s.writeError(w, r, http.StatusBadRequest, "InvalidArgument", "Unknown metadata directive.")
 		return
 	}
-	if srcBucket == bucket && srcKey == key && directive == "COPY" {
+	if srcBucket == bucket && srcKey == key && directive == "COPY" && srcVersion == "" {
 		s.writeError(w, r, http.StatusBadRequest, "InvalidRequest",
 			"This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 		return
@@ -587,12 +628,13 @@ func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, bucket, key 
 		s.writeError(w, r, http.StatusInternalServerError, "InternalError", err.Error())
 		return
 	}
-	if _, err := s.store.PutObject(bucket, key, meta, bytes.NewReader(data), int64(len(data)), nil); err != nil {
+	res, err := s.store.PutObject(bucket, key, meta, bytes.NewReader(data), int64(len(data)), nil)
+	if err != nil {
 		s.writeBackendError(w, r, err)
 		return
 	}
 	etag := gofakes3.FormatETag(obj.Hash)
-	if err := s.objectCreated(r, bucket, key, "ObjectCreated:Copy", int64(len(data)), etag); err != nil {
+	if err := s.objectCreated(r, bucket, key, "ObjectCreated:Copy", int64(len(data)), etag, string(res.VersionID)); err != nil {
 		s.log.Error("recording object-created event", "bucket", bucket, "key", key, "err", err)
 		s.writeError(w, r, http.StatusInternalServerError, "InternalError", "We encountered an internal error. Please try again.")
 		return
@@ -601,6 +643,12 @@ func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, bucket, key 
 		XMLName      xml.Name `xml:"CopyObjectResult"`
 		LastModified string   `xml:"LastModified"`
 		ETag         string   `xml:"ETag"`
+	}
+	if obj.VersionID != "" {
+		w.Header().Set("X-Amz-Copy-Source-Version-Id", string(obj.VersionID))
+	}
+	if res.VersionID != "" {
+		w.Header().Set("X-Amz-Version-Id", string(res.VersionID))
 	}
 	w.Header().Set("Content-Type", "application/xml")
 	w.WriteHeader(http.StatusOK)
@@ -642,8 +690,7 @@ func fixRange(r *http.Request, st *store) *sigv4.Error {
 		r.Header.Del("Range")
 		return nil
 	}
-	bucket, key := splitPath(r.URL.Path)
-	obj, err := st.HeadObject(bucket, key)
+	obj, err := requestedObject(r, st)
 	if err != nil {
 		return nil // let gofakes3 report NoSuchKey
 	}
@@ -662,8 +709,7 @@ func checkReadConditions(r *http.Request, st *store) *sigv4.Error {
 	if ifMatch == "" && ifUnmodified == "" {
 		return nil
 	}
-	bucket, key := splitPath(r.URL.Path)
-	obj, err := st.HeadObject(bucket, key)
+	obj, err := requestedObject(r, st)
 	if err != nil {
 		return nil // let gofakes3 report NoSuchKey
 	}
@@ -691,9 +737,22 @@ func checkReadConditions(r *http.Request, st *store) *sigv4.Error {
 	return nil
 }
 
-// objectCreated records an event for every matching subscription.
-func (s *Server) objectCreated(r *http.Request, bucket, key, name string, size int64, etag string) error {
-	return s.events.record(s.newEvent(r, bucket, key, name, size, etag))
+// requestedObject heads the object (or ?versionId version) r reads; a
+// delete marker is no object.
+func requestedObject(r *http.Request, st *store) (*gofakes3.Object, error) {
+	bucket, key := splitPath(r.URL.Path)
+	obj, err := st.HeadObjectVersion(bucket, key, gofakes3.VersionID(r.URL.Query().Get("versionId")))
+	if err == nil && obj.IsDeleteMarker {
+		obj.Contents.Close()
+		return nil, gofakes3.KeyNotFound(key)
+	}
+	return obj, err
+}
+
+// objectCreated records an event for every matching subscription. version
+// is the new object's version id, empty where the bucket is not versioned.
+func (s *Server) objectCreated(r *http.Request, bucket, key, name string, size int64, etag, version string) error {
+	return s.events.record(s.newEvent(r, bucket, key, name, size, etag, version))
 }
 
 func (s *Server) nextSequencer() string {

@@ -395,8 +395,8 @@ func TestUnsupportedOperationsAre501(t *testing.T) {
 			_, err := e.client.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: aws.String("bkt"), Key: aws.String("k"), Tagging: &types.Tagging{TagSet: []types.Tag{{Key: aws.String("a"), Value: aws.String("bkt")}}}})
 			return err
 		},
-		"GetBucketVersioning": func() error {
-			_, err := e.client.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String("bkt")})
+		"GetBucketLifecycleConfiguration": func() error {
+			_, err := e.client.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String("bkt")})
 			return err
 		},
 		"PutBucketNotificationConfiguration": func() error {

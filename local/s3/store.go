@@ -29,8 +29,7 @@ import (
 // memory at startup. Keeping the index in memory reuses s3mem's listing and
 // paging logic, which is the hardest part of a backend to get right.
 //
-// It deliberately does not implement gofakes3.VersionedBackend, so that
-// versioning requests are refused instead of half-working in memory only.
+// Bucket versioning is in versions.go.
 type store struct {
 	mem *s3mem.Backend
 	dir string // "" keeps everything in memory
@@ -40,15 +39,28 @@ type store struct {
 	restoring time.Time
 
 	mu sync.Mutex // orders disk writes with their in-memory counterparts
+	// vmu guards versioned and the histories in it. Writers hold mu and
+	// take vmu only to change memory, so readers never wait for a disk.
+	vmu       sync.RWMutex
+	versioned map[string]*versionedBucket // buckets whose versioning was ever set
+	seq       int64                       // last version sequence number; mu
 }
 
-var _ gofakes3.Backend = (*store)(nil)
+var (
+	_ gofakes3.Backend          = (*store)(nil)
+	_ gofakes3.VersionedBackend = (*store)(nil)
+)
 
 // objectRecord is the header of an object file on disk.
 type objectRecord struct {
 	Key      string            `json:"key"`
 	Metadata map[string]string `json:"metadata"`
 	Size     int64             `json:"size"`
+	// Versioned buckets only: the version id ("" for the null version),
+	// the creation order and whether this version is a delete marker.
+	VersionID    string `json:"versionId,omitempty"`
+	Seq          int64  `json:"seq,omitempty"`
+	DeleteMarker bool   `json:"deleteMarker,omitempty"`
 }
 
 // storeClock is the time source of the in-memory index.
@@ -64,7 +76,7 @@ func (c storeClock) Now() time.Time {
 func (c storeClock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }
 
 func newStore(dir string, now func() time.Time) (*store, error) {
-	s := &store{dir: dir, now: now}
+	s := &store{dir: dir, now: now, versioned: map[string]*versionedBucket{}}
 	s.mem = s3mem.New(s3mem.WithTimeSource(storeClock{s}))
 	if dir == "" {
 		return s, nil
@@ -107,6 +119,24 @@ func (s *store) load() error {
 		if err != nil {
 			return err
 		}
+		status, err := readVersioningStatus(s.versioningPath(name))
+		if err != nil {
+			return err
+		}
+		if status != gofakes3.VersioningNone {
+			var paths []string
+			for _, f := range files {
+				if strings.HasSuffix(f.Name(), ".obj") || strings.HasSuffix(f.Name(), ".ver") {
+					paths = append(paths, filepath.Join(s.bucketDir(name), f.Name()))
+				}
+			}
+			vb, err := s.loadVersioned(name, status, paths)
+			if err != nil {
+				return err
+			}
+			s.versioned[name] = vb
+			continue
+		}
 		for _, f := range files {
 			if !strings.HasSuffix(f.Name(), ".obj") {
 				continue // leftovers of an interrupted write
@@ -148,6 +178,17 @@ func readObjectFile(path string) (objectRecord, []byte, error) {
 		return rec, nil, fmt.Errorf("%s: object is %d bytes, header says %d", path, len(data), rec.Size)
 	}
 	return rec, data, nil
+}
+
+// writeObjectFile writes the format readObjectFile reads, durably.
+func writeObjectFile(path string, rec objectRecord, data []byte) error {
+	hdr, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	var n [4]byte
+	binary.BigEndian.PutUint32(n[:], uint32(len(hdr)))
+	return writeFileDurable(path, n[:], hdr, data)
 }
 
 // writeFileDurable writes via a temporary file, fsyncs it, renames it into
@@ -216,9 +257,14 @@ func (s *store) CreateBucket(name string) error {
 func (s *store) DeleteBucket(name string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if vb := s.tracked(name); vb != nil && len(vb.keys) > 0 {
+		// Noncurrent versions and delete markers keep a bucket, as on S3.
+		return gofakes3.ResourceError(gofakes3.ErrBucketNotEmpty, name)
+	}
 	if err := s.mem.DeleteBucket(name); err != nil {
 		return err
 	}
+	s.forget(name)
 	return s.removeBucketDir(name)
 }
 
@@ -228,7 +274,14 @@ func (s *store) ForceDeleteBucket(name string) error {
 	if err := s.mem.ForceDeleteBucket(name); err != nil {
 		return err
 	}
+	s.forget(name)
 	return s.removeBucketDir(name)
+}
+
+func (s *store) forget(bucket string) {
+	s.vmu.Lock()
+	delete(s.versioned, bucket)
+	s.vmu.Unlock()
 }
 
 func (s *store) removeBucketDir(name string) error {
@@ -242,11 +295,33 @@ func (s *store) removeBucketDir(name string) error {
 }
 
 func (s *store) GetObject(bucket, key string, rng *gofakes3.ObjectRangeRequest) (*gofakes3.Object, error) {
-	return s.mem.GetObject(bucket, key, rng)
+	return s.current(bucket, key, rng, true)
 }
 
 func (s *store) HeadObject(bucket, key string) (*gofakes3.Object, error) {
-	return s.mem.HeadObject(bucket, key)
+	return s.current(bucket, key, nil, false)
+}
+
+// current reads the current version; a delete marker reads as no object.
+func (s *store) current(bucket, key string, rng *gofakes3.ObjectRangeRequest, withBody bool) (*gofakes3.Object, error) {
+	s.vmu.RLock()
+	if vb := s.tracked(bucket); vb != nil {
+		defer s.vmu.RUnlock()
+		v := vb.current(key)
+		if v == nil || v.marker {
+			return nil, gofakes3.KeyNotFound(key)
+		}
+		return v.object(key, rng, withBody)
+	}
+	s.vmu.RUnlock()
+	if withBody {
+		return s.mem.GetObject(bucket, key, rng)
+	}
+	obj, err := s.mem.HeadObject(bucket, key)
+	if obj != nil {
+		obj.VersionID = "" // s3mem's internal id; the bucket is not versioned
+	}
+	return obj, err
 }
 
 func (s *store) PutObject(bucket, key string, meta map[string]string, input io.Reader, size int64, cond *gofakes3.PutConditions) (gofakes3.PutObjectResult, error) {
@@ -259,17 +334,15 @@ func (s *store) PutObject(bucket, key string, meta map[string]string, input io.R
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if vb := s.tracked(bucket); vb != nil {
+		return s.putVersion(vb, bucket, key, meta, data, cond)
+	}
 	res, err := s.mem.PutObject(bucket, key, meta, bytes.NewReader(data), size, cond)
 	if err != nil || s.dir == "" {
 		return res, err
 	}
-	hdr, err := json.Marshal(objectRecord{Key: key, Metadata: meta, Size: size})
-	if err != nil {
-		return res, err
-	}
-	var n [4]byte
-	binary.BigEndian.PutUint32(n[:], uint32(len(hdr)))
-	if err := writeFileDurable(s.objectPath(bucket, key), n[:], hdr, data); err != nil {
+	res.VersionID = "" // s3mem's internal id; the bucket is not versioned
+	if err := writeObjectFile(s.objectPath(bucket, key), objectRecord{Key: key, Metadata: meta, Size: size}, data); err != nil {
 		// Memory must not claim what the disk does not hold.
 		s.mem.DeleteObject(bucket, key)
 		return res, fmt.Errorf("persisting %s/%s: %w", bucket, key, err)
@@ -280,6 +353,15 @@ func (s *store) PutObject(bucket, key string, meta map[string]string, input io.R
 func (s *store) DeleteObject(bucket, key string) (gofakes3.ObjectDeleteResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.deleteObject(bucket, key)
+}
+
+// deleteObject removes an object, or in a versioned bucket adds a delete
+// marker. Callers hold mu.
+func (s *store) deleteObject(bucket, key string) (gofakes3.ObjectDeleteResult, error) {
+	if vb := s.tracked(bucket); vb != nil {
+		return s.deleteVersioned(vb, bucket, key)
+	}
 	res, err := s.mem.DeleteObject(bucket, key)
 	if err != nil {
 		return res, err
@@ -298,6 +380,13 @@ func (s *store) removeObjectFile(bucket, key string) error {
 }
 
 func (s *store) DeleteMulti(bucket string, keys ...string) (gofakes3.MultiDeleteResult, error) {
+	if s.isTracked(bucket) {
+		ids := make([]gofakes3.ObjectID, len(keys))
+		for i, k := range keys {
+			ids[i].Key = k
+		}
+		return s.DeleteMultiVersions(bucket, ids...)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	res, err := s.mem.DeleteMulti(bucket, keys...)
@@ -315,4 +404,10 @@ func (s *store) DeleteMulti(bucket string, keys ...string) (gofakes3.MultiDelete
 func (s *store) CopyObject(srcBucket, srcKey, dstBucket, dstKey string, meta map[string]string) (gofakes3.CopyObjectResult, error) {
 	// Routed through s.PutObject so the copy is persisted too.
 	return gofakes3.CopyObject(s, srcBucket, srcKey, dstBucket, dstKey, meta)
+}
+
+func (s *store) isTracked(bucket string) bool {
+	s.vmu.RLock()
+	defer s.vmu.RUnlock()
+	return s.tracked(bucket) != nil
 }

@@ -1,0 +1,531 @@
+package s3
+
+import (
+	"bytes"
+	"crypto/md5"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/johannesboyne/gofakes3"
+)
+
+// Bucket versioning.
+//
+// s3mem has versioning, but its version ids cannot be given back to it, so
+// versions could not survive a restart, and it gets S3's suspended-versioning
+// rules wrong (an overwrite drops the previous version). So the store keeps
+// the version history of a bucket whose versioning was ever configured
+// itself, and s3mem keeps only the current objects of such a bucket, to serve
+// listings. A bucket whose versioning was never configured is served by
+// s3mem alone, as before.
+
+// nullVersion is the version id S3 gives an object stored while the bucket
+// was not versioned or its versioning was suspended.
+const nullVersion = "null"
+
+// nullVersionQuery replaces ?versionId=null on the way to gofakes3, which
+// would otherwise read "null" as "the current version".
+const nullVersionQuery = "null.local"
+
+// version is one version of an object, or a delete marker. It is never
+// changed once created.
+type version struct {
+	id       string
+	seq      int64 // creation order across the store; names the file
+	marker   bool
+	modified time.Time
+	meta     map[string]string
+	data     []byte
+	hash     []byte
+}
+
+// versionedBucket is the history of a bucket whose versioning was ever set.
+type versionedBucket struct {
+	status gofakes3.VersioningStatus
+	keys   map[string][]*version // oldest first; the last is the current version
+}
+
+func (vb *versionedBucket) current(key string) *version {
+	vs := vb.keys[key]
+	if len(vs) == 0 {
+		return nil
+	}
+	return vs[len(vs)-1]
+}
+
+func (vb *versionedBucket) find(key, id string) (int, *version) {
+	for i, v := range vb.keys[key] {
+		if v.id == id {
+			return i, v
+		}
+	}
+	return -1, nil
+}
+
+// add makes v the current version of key; a null version replaces the
+// previous null version, as on S3.
+func (vb *versionedBucket) add(key string, v *version) {
+	old := vb.keys[key]
+	vs := make([]*version, 0, len(old)+1)
+	for _, o := range old {
+		if !(v.id == nullVersion && o.id == nullVersion) {
+			vs = append(vs, o)
+		}
+	}
+	vb.keys[key] = append(vs, v)
+}
+
+func normalizeVersionID(id gofakes3.VersionID) string {
+	if id == nullVersionQuery {
+		return nullVersion
+	}
+	return string(id)
+}
+
+func newVersionID() string {
+	b := make([]byte, 24)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b) // 32 characters, like S3's
+}
+
+func (v *version) object(key string, rng *gofakes3.ObjectRangeRequest, withBody bool) (*gofakes3.Object, error) {
+	obj := &gofakes3.Object{
+		Name:           key,
+		Metadata:       v.meta,
+		Size:           int64(len(v.data)),
+		Hash:           v.hash,
+		VersionID:      gofakes3.VersionID(v.id),
+		IsDeleteMarker: v.marker,
+		Contents:       io.NopCloser(bytes.NewReader(nil)),
+	}
+	if withBody && !v.marker {
+		r, err := rng.Range(obj.Size)
+		if err != nil {
+			return nil, err
+		}
+		data := v.data
+		if r != nil {
+			data = data[r.Start : r.Start+r.Length]
+		}
+		obj.Range = r
+		obj.Contents = io.NopCloser(bytes.NewReader(data))
+	}
+	return obj, nil
+}
+
+// tracked returns the version history of bucket, nil if its versioning was
+// never configured. Callers hold vmu or mu.
+func (s *store) tracked(bucket string) *versionedBucket { return s.versioned[bucket] }
+
+func (s *store) versioningPath(bucket string) string {
+	return filepath.Join(s.bucketDir(bucket), "versioning")
+}
+
+// versionPath is where v of key lives: the null version in the file an
+// unversioned object uses, any other version next to it.
+func (s *store) versionPath(bucket, key string, v *version) string {
+	p := s.objectPath(bucket, key)
+	if v.id == nullVersion {
+		return p
+	}
+	return strings.TrimSuffix(p, ".obj") + fmt.Sprintf(".%016x.ver", v.seq)
+}
+
+func (s *store) writeVersion(bucket, key string, v *version) error {
+	if s.dir == "" {
+		return nil
+	}
+	rec := objectRecord{Key: key, Metadata: v.meta, Size: int64(len(v.data)), Seq: v.seq, DeleteMarker: v.marker}
+	if v.id != nullVersion {
+		rec.VersionID = v.id
+	}
+	if err := writeObjectFile(s.versionPath(bucket, key, v), rec, v.data); err != nil {
+		return fmt.Errorf("persisting %s/%s version %s: %w", bucket, key, v.id, err)
+	}
+	return nil
+}
+
+// newVersion builds the next version of an object in vb. Callers hold mu.
+func (s *store) newVersion(vb *versionedBucket, meta map[string]string, data []byte, marker bool) *version {
+	m := make(map[string]string, len(meta)+1)
+	for k, val := range meta {
+		m[k] = val
+	}
+	modified, err := time.Parse(http.TimeFormat, m["Last-Modified"])
+	if err != nil {
+		modified = s.now().UTC().Truncate(time.Second)
+		m["Last-Modified"] = modified.Format(http.TimeFormat)
+	}
+	s.seq++
+	v := &version{id: nullVersion, seq: s.seq, marker: marker, modified: modified, meta: m, data: data}
+	if !marker {
+		sum := md5.Sum(data)
+		v.hash = sum[:]
+	}
+	if vb.status == gofakes3.VersioningEnabled {
+		v.id = newVersionID()
+	}
+	return v
+}
+
+// showCurrent makes s3mem, which serves listings, hold the current version
+// of key. Callers hold mu.
+func (s *store) showCurrent(bucket, key string, v *version) error {
+	if v == nil || v.marker {
+		_, err := s.mem.DeleteObject(bucket, key)
+		return err
+	}
+	meta := make(map[string]string, len(v.meta))
+	for k, val := range v.meta {
+		meta[k] = val
+	}
+	s.restoring = v.modified
+	defer func() { s.restoring = time.Time{} }()
+	if _, err := s.mem.DeleteObject(bucket, key); err != nil { // so s3mem merges no old metadata in
+		return err
+	}
+	_, err := s.mem.PutObject(bucket, key, meta, bytes.NewReader(v.data), int64(len(v.data)), nil)
+	return err
+}
+
+func (s *store) putVersion(vb *versionedBucket, bucket, key string, meta map[string]string, data []byte, cond *gofakes3.PutConditions) (gofakes3.PutObjectResult, error) {
+	var res gofakes3.PutObjectResult
+	if cond != nil {
+		info := &gofakes3.ConditionalObjectInfo{}
+		if cur := vb.current(key); cur != nil && !cur.marker {
+			info.Exists, info.Hash = true, cur.hash
+		}
+		if err := gofakes3.CheckPutConditions(cond, info); err != nil {
+			return res, err
+		}
+	}
+	v := s.newVersion(vb, meta, data, false)
+	if err := s.writeVersion(bucket, key, v); err != nil {
+		return res, err
+	}
+	s.vmu.Lock()
+	vb.add(key, v)
+	s.vmu.Unlock()
+	if v.id != nullVersion {
+		res.VersionID = gofakes3.VersionID(v.id)
+	}
+	return res, s.showCurrent(bucket, key, v)
+}
+
+func (s *store) deleteVersioned(vb *versionedBucket, bucket, key string) (gofakes3.ObjectDeleteResult, error) {
+	v := s.newVersion(vb, nil, nil, true)
+	if err := s.writeVersion(bucket, key, v); err != nil {
+		return gofakes3.ObjectDeleteResult{}, err
+	}
+	s.vmu.Lock()
+	vb.add(key, v)
+	s.vmu.Unlock()
+	return gofakes3.ObjectDeleteResult{IsDeleteMarker: true, VersionID: gofakes3.VersionID(v.id)}, s.showCurrent(bucket, key, v)
+}
+
+// importCurrent starts the history of a bucket whose versioning is set for
+// the first time: its objects become null versions, as on S3.
+func (s *store) importCurrent(bucket string) (*versionedBucket, error) {
+	vb := &versionedBucket{keys: map[string][]*version{}}
+	list, err := s.mem.ListBucket(bucket, nil, gofakes3.ListBucketPage{})
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range list.Contents {
+		obj, err := s.mem.GetObject(bucket, c.Key, nil)
+		if err != nil {
+			return nil, err
+		}
+		data, err := io.ReadAll(obj.Contents)
+		obj.Contents.Close()
+		if err != nil {
+			return nil, err
+		}
+		modified, _ := time.Parse(http.TimeFormat, obj.Metadata["Last-Modified"])
+		vb.keys[c.Key] = []*version{{id: nullVersion, meta: obj.Metadata, data: data, hash: obj.Hash, modified: modified}}
+	}
+	return vb, nil
+}
+
+// loadVersioned restores the history of bucket from its files.
+func (s *store) loadVersioned(bucket string, status gofakes3.VersioningStatus, files []string) (*versionedBucket, error) {
+	vb := &versionedBucket{status: status, keys: map[string][]*version{}}
+	for _, f := range files {
+		rec, data, err := readObjectFile(f)
+		if err != nil {
+			return nil, err
+		}
+		v := &version{id: rec.VersionID, seq: rec.Seq, marker: rec.DeleteMarker, meta: rec.Metadata, data: data}
+		if v.id == "" {
+			v.id = nullVersion
+		}
+		if v.meta == nil {
+			v.meta = map[string]string{}
+		}
+		v.modified, _ = time.Parse(http.TimeFormat, v.meta["Last-Modified"])
+		if !v.marker {
+			sum := md5.Sum(data)
+			v.hash = sum[:]
+		}
+		vb.keys[rec.Key] = append(vb.keys[rec.Key], v)
+		s.seq = max(s.seq, v.seq)
+	}
+	for key, vs := range vb.keys {
+		sort.Slice(vs, func(i, j int) bool { return vs[i].seq < vs[j].seq })
+		if err := s.showCurrent(bucket, key, vs[len(vs)-1]); err != nil {
+			return nil, fmt.Errorf("restoring %s/%s: %w", bucket, key, err)
+		}
+	}
+	return vb, nil
+}
+
+func readVersioningStatus(path string) (gofakes3.VersioningStatus, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return gofakes3.VersioningNone, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	switch st := gofakes3.VersioningStatus(strings.TrimSpace(string(b))); st {
+	case gofakes3.VersioningEnabled, gofakes3.VersioningSuspended:
+		return st, nil
+	default:
+		return "", fmt.Errorf("%s: unknown versioning status %q", path, st)
+	}
+}
+
+// VersioningConfiguration implements gofakes3.VersionedBackend.
+func (s *store) VersioningConfiguration(bucket string) (gofakes3.VersioningConfiguration, error) {
+	var cfg gofakes3.VersioningConfiguration
+	if ok, _ := s.mem.BucketExists(bucket); !ok {
+		return cfg, gofakes3.BucketNotFound(bucket)
+	}
+	s.vmu.RLock()
+	defer s.vmu.RUnlock()
+	if vb := s.tracked(bucket); vb != nil {
+		cfg.Status = vb.status
+	}
+	return cfg, nil
+}
+
+// SetVersioningConfiguration implements gofakes3.VersionedBackend. As on
+// S3, versioning once set can be suspended but not removed.
+func (s *store) SetVersioningConfiguration(bucket string, cfg gofakes3.VersioningConfiguration) error {
+	if cfg.MFADelete.Enabled() {
+		return gofakes3.ErrNotImplemented
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ok, _ := s.mem.BucketExists(bucket); !ok {
+		return gofakes3.BucketNotFound(bucket)
+	}
+	if cfg.Status == gofakes3.VersioningNone {
+		return nil // nothing to change
+	}
+	vb := s.tracked(bucket)
+	if vb == nil {
+		var err error
+		if vb, err = s.importCurrent(bucket); err != nil {
+			return err
+		}
+	}
+	if s.dir != "" {
+		if err := writeFileDurable(s.versioningPath(bucket), []byte(cfg.Status+"\n")); err != nil {
+			return fmt.Errorf("persisting versioning of %s: %w", bucket, err)
+		}
+	}
+	s.vmu.Lock()
+	vb.status = cfg.Status
+	s.versioned[bucket] = vb
+	s.vmu.Unlock()
+	return nil
+}
+
+// GetObjectVersion implements gofakes3.VersionedBackend.
+func (s *store) GetObjectVersion(bucket, key string, id gofakes3.VersionID, rng *gofakes3.ObjectRangeRequest) (*gofakes3.Object, error) {
+	return s.objectVersion(bucket, key, id, rng, true)
+}
+
+// HeadObjectVersion implements gofakes3.VersionedBackend.
+func (s *store) HeadObjectVersion(bucket, key string, id gofakes3.VersionID) (*gofakes3.Object, error) {
+	return s.objectVersion(bucket, key, id, nil, false)
+}
+
+func (s *store) objectVersion(bucket, key string, id gofakes3.VersionID, rng *gofakes3.ObjectRangeRequest, withBody bool) (*gofakes3.Object, error) {
+	if id == "" {
+		if withBody {
+			return s.GetObject(bucket, key, rng)
+		}
+		return s.HeadObject(bucket, key)
+	}
+	s.vmu.RLock()
+	vb := s.tracked(bucket)
+	if vb == nil {
+		s.vmu.RUnlock()
+		if ok, _ := s.mem.BucketExists(bucket); !ok {
+			return nil, gofakes3.BucketNotFound(bucket)
+		}
+		if normalizeVersionID(id) != nullVersion {
+			return nil, gofakes3.ErrNoSuchVersion
+		}
+		if withBody { // every object of an unversioned bucket is its null version
+			return s.GetObject(bucket, key, rng)
+		}
+		return s.HeadObject(bucket, key)
+	}
+	defer s.vmu.RUnlock()
+	_, v := vb.find(key, normalizeVersionID(id))
+	if v == nil {
+		return nil, gofakes3.ErrNoSuchVersion
+	}
+	return v.object(key, rng, withBody)
+}
+
+// DeleteObjectVersion implements gofakes3.VersionedBackend: it removes one
+// version for good, and the previous one, if any, becomes current.
+func (s *store) DeleteObjectVersion(bucket, key string, id gofakes3.VersionID) (gofakes3.ObjectDeleteResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.deleteObjectVersion(bucket, key, normalizeVersionID(id))
+}
+
+func (s *store) deleteObjectVersion(bucket, key, id string) (gofakes3.ObjectDeleteResult, error) {
+	var res gofakes3.ObjectDeleteResult
+	if ok, _ := s.mem.BucketExists(bucket); !ok {
+		return res, gofakes3.BucketNotFound(bucket)
+	}
+	vb := s.tracked(bucket)
+	if vb == nil {
+		if id == nullVersion {
+			return s.deleteObject(bucket, key)
+		}
+		return res, nil
+	}
+	i, v := vb.find(key, id)
+	if v == nil {
+		return res, nil // S3 does not report a missing version
+	}
+	if s.dir != "" {
+		if err := os.Remove(s.versionPath(bucket, key, v)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return res, fmt.Errorf("deleting %s/%s version %s: %w", bucket, key, id, err)
+		}
+	}
+	old := vb.keys[key]
+	vs := append(append([]*version(nil), old[:i]...), old[i+1:]...)
+	s.vmu.Lock()
+	if len(vs) == 0 {
+		delete(vb.keys, key)
+	} else {
+		vb.keys[key] = vs
+	}
+	s.vmu.Unlock()
+	res.VersionID, res.IsDeleteMarker = gofakes3.VersionID(v.id), v.marker
+	if i == len(old)-1 {
+		return res, s.showCurrent(bucket, key, vb.current(key))
+	}
+	return res, nil
+}
+
+// DeleteMultiVersions implements gofakes3.VersionedBackend.
+func (s *store) DeleteMultiVersions(bucket string, objects ...gofakes3.ObjectID) (gofakes3.MultiDeleteResult, error) {
+	var res gofakes3.MultiDeleteResult
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ok, _ := s.mem.BucketExists(bucket); !ok {
+		return res, gofakes3.BucketNotFound(bucket)
+	}
+	for _, o := range objects {
+		var err error
+		if o.VersionID == "" {
+			_, err = s.deleteObject(bucket, o.Key)
+		} else {
+			_, err = s.deleteObjectVersion(bucket, o.Key, normalizeVersionID(gofakes3.VersionID(o.VersionID)))
+		}
+		if err != nil {
+			res.Error = append(res.Error, gofakes3.ErrorResultFromError(err))
+			continue
+		}
+		res.Deleted = append(res.Deleted, o)
+	}
+	return res, nil
+}
+
+// ListBucketVersions implements gofakes3.VersionedBackend. Versions of a key
+// are listed newest first, as on S3.
+func (s *store) ListBucketVersions(bucket string, prefix *gofakes3.Prefix, page *gofakes3.ListBucketVersionsPage) (*gofakes3.ListBucketVersionsResult, error) {
+	if prefix == nil {
+		prefix = &gofakes3.Prefix{}
+	}
+	if page == nil {
+		page = &gofakes3.ListBucketVersionsPage{}
+	}
+	s.vmu.RLock()
+	defer s.vmu.RUnlock()
+	vb := s.tracked(bucket)
+	if vb == nil {
+		return s.mem.ListBucketVersions(bucket, prefix, page)
+	}
+	res := gofakes3.NewListBucketVersionsResult(bucket, prefix, page)
+	keys := make([]string, 0, len(vb.keys))
+	for k := range vb.keys {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var match gofakes3.PrefixMatch
+	var n int64
+	full := func() bool { return page.MaxKeys > 0 && n >= page.MaxKeys }
+	for _, key := range keys {
+		if page.KeyMarker != "" && (key < page.KeyMarker || key == page.KeyMarker && page.VersionIDMarker == "") {
+			continue
+		}
+		if !prefix.Match(key, &match) {
+			continue
+		}
+		if match.CommonPrefix {
+			if len(res.CommonPrefixes) > 0 && res.CommonPrefixes[len(res.CommonPrefixes)-1].Prefix == match.MatchedPart {
+				continue
+			}
+			if full() {
+				res.IsTruncated = true
+				return res, nil
+			}
+			res.AddPrefix(match.MatchedPart)
+			n++
+			res.NextKeyMarker, res.NextVersionIDMarker = match.MatchedPart, ""
+			continue
+		}
+		vs := vb.keys[key]
+		skipping := key == page.KeyMarker // resume after the version-id marker
+		for i := len(vs) - 1; i >= 0; i-- {
+			v := vs[i]
+			if skipping {
+				skipping = v.id != string(page.VersionIDMarker)
+				continue
+			}
+			if full() {
+				res.IsTruncated = true
+				return res, nil
+			}
+			latest := i == len(vs)-1
+			if v.marker {
+				res.Versions = append(res.Versions, &gofakes3.DeleteMarker{Key: key, VersionID: gofakes3.VersionID(v.id), IsLatest: latest, LastModified: gofakes3.NewContentTime(v.modified)})
+			} else {
+				res.Versions = append(res.Versions, &gofakes3.Version{Key: key, VersionID: gofakes3.VersionID(v.id), IsLatest: latest, LastModified: gofakes3.NewContentTime(v.modified), Size: int64(len(v.data)), ETag: gofakes3.FormatETag(v.hash)})
+			}
+			n++
+			res.NextKeyMarker, res.NextVersionIDMarker = key, gofakes3.VersionID(v.id)
+		}
+	}
+	res.NextKeyMarker, res.NextVersionIDMarker = "", ""
+	return res, nil
+}
