@@ -330,3 +330,71 @@ func TestVersionsPersistAcrossRestart(t *testing.T) {
 		t.Errorf("current after the second restart: %q %v", body, err)
 	}
 }
+
+// TestListObjectVersionsPages: the SDK's paginator sees every version and
+// delete marker exactly once, a page at a time, versioned or not.
+func TestListObjectVersionsPages(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	mustBucket(t, e, "vers")
+	mustBucket(t, e, "plain")
+	setVersioning(t, e.client, "vers", types.BucketVersioningStatusEnabled)
+	want := map[string]bool{}
+	for _, key := range []string{"a", "b", "dir/x", "dir/y", "c"} {
+		for i := range 2 {
+			want[key+":"+putV(t, e.client, "vers", key, key+string(rune('0'+i)))] = true
+		}
+		putV(t, e.client, "plain", key, key)
+	}
+	del, err := e.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("vers"), Key: aws.String("b")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want["b:"+aws.ToString(del.VersionId)] = true
+
+	for bucket, n := range map[string]int{"vers": len(want), "plain": 5} {
+		got := map[string]bool{}
+		pages := 0
+		p := s3.NewListObjectVersionsPaginator(e.client, &s3.ListObjectVersionsInput{Bucket: aws.String(bucket), MaxKeys: aws.Int32(2)})
+		for p.HasMorePages() {
+			out, err := p.NextPage(ctx)
+			if err != nil {
+				t.Fatalf("%s page %d: %v", bucket, pages, err)
+			}
+			pages++
+			var ids []string
+			for _, v := range out.Versions {
+				ids = append(ids, aws.ToString(v.Key)+":"+aws.ToString(v.VersionId))
+			}
+			for _, m := range out.DeleteMarkers {
+				ids = append(ids, aws.ToString(m.Key)+":"+aws.ToString(m.VersionId))
+			}
+			for _, id := range ids {
+				if got[id] {
+					t.Errorf("%s: %s listed twice", bucket, id)
+				}
+				got[id] = true
+			}
+			if pages > 20 {
+				t.Fatalf("%s: paging does not end", bucket)
+			}
+		}
+		if len(got) != n || pages != (n+1)/2 {
+			t.Errorf("%s: %d versions in %d pages, want %d in %d", bucket, len(got), pages, n, (n+1)/2)
+		}
+		if bucket == "vers" {
+			for id := range want {
+				if !got[id] {
+					t.Errorf("version %s not listed", id)
+				}
+			}
+		} else if !got["a:null"] {
+			t.Errorf("unversioned bucket lists %v, want null versions", got)
+		}
+	}
+
+	// A delimiter folds keys into one common prefix, listed once.
+	out, err := e.client.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String("vers"), Delimiter: aws.String("/")})
+	if err != nil || len(out.CommonPrefixes) != 1 || aws.ToString(out.CommonPrefixes[0].Prefix) != "dir/" || len(out.Versions)+len(out.DeleteMarkers) != 7 {
+		t.Errorf("with delimiter: %v, prefixes %d, %d entries", err, len(out.CommonPrefixes), len(out.Versions)+len(out.DeleteMarkers))
+	}
+}

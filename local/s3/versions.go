@@ -460,8 +460,19 @@ func (s *store) DeleteMultiVersions(bucket string, objects ...gofakes3.ObjectID)
 	return res, nil
 }
 
+// listed is one row of ListObjectVersions.
+type listed struct {
+	id       string
+	marker   bool
+	latest   bool
+	modified time.Time
+	size     int64
+	etag     string
+}
+
 // ListBucketVersions implements gofakes3.VersionedBackend. Versions of a key
-// are listed newest first, as on S3.
+// are listed newest first, as on S3; in a bucket never versioned every
+// object is its null version.
 func (s *store) ListBucketVersions(bucket string, prefix *gofakes3.Prefix, page *gofakes3.ListBucketVersionsPage) (*gofakes3.ListBucketVersionsResult, error) {
 	if prefix == nil {
 		prefix = &gofakes3.Prefix{}
@@ -469,15 +480,35 @@ func (s *store) ListBucketVersions(bucket string, prefix *gofakes3.Prefix, page 
 	if page == nil {
 		page = &gofakes3.ListBucketVersionsPage{}
 	}
+	rows := map[string][]listed{}
 	s.vmu.RLock()
-	defer s.vmu.RUnlock()
 	vb := s.tracked(bucket)
-	if vb == nil {
-		return s.mem.ListBucketVersions(bucket, prefix, page)
+	if vb != nil {
+		for key, vs := range vb.keys {
+			for i := len(vs) - 1; i >= 0; i-- {
+				v := vs[i]
+				l := listed{id: v.id, marker: v.marker, latest: i == len(vs)-1, modified: v.modified, size: int64(len(v.data))}
+				if !v.marker {
+					l.etag = gofakes3.FormatETag(v.hash)
+				}
+				rows[key] = append(rows[key], l)
+			}
+		}
 	}
+	s.vmu.RUnlock()
+	if vb == nil {
+		list, err := s.mem.ListBucket(bucket, nil, gofakes3.ListBucketPage{})
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range list.Contents {
+			rows[c.Key] = []listed{{id: nullVersion, latest: true, modified: c.LastModified.Time, size: c.Size, etag: c.ETag}}
+		}
+	}
+
 	res := gofakes3.NewListBucketVersionsResult(bucket, prefix, page)
-	keys := make([]string, 0, len(vb.keys))
-	for k := range vb.keys {
+	keys := make([]string, 0, len(rows))
+	for k := range rows {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
@@ -492,8 +523,8 @@ func (s *store) ListBucketVersions(bucket string, prefix *gofakes3.Prefix, page 
 			continue
 		}
 		if match.CommonPrefix {
-			if len(res.CommonPrefixes) > 0 && res.CommonPrefixes[len(res.CommonPrefixes)-1].Prefix == match.MatchedPart {
-				continue
+			if match.MatchedPart == page.KeyMarker || len(res.CommonPrefixes) > 0 && res.CommonPrefixes[len(res.CommonPrefixes)-1].Prefix == match.MatchedPart {
+				continue // listed already, on this page or the last
 			}
 			if full() {
 				res.IsTruncated = true
@@ -504,26 +535,23 @@ func (s *store) ListBucketVersions(bucket string, prefix *gofakes3.Prefix, page 
 			res.NextKeyMarker, res.NextVersionIDMarker = match.MatchedPart, ""
 			continue
 		}
-		vs := vb.keys[key]
 		skipping := key == page.KeyMarker // resume after the version-id marker
-		for i := len(vs) - 1; i >= 0; i-- {
-			v := vs[i]
+		for _, l := range rows[key] {
 			if skipping {
-				skipping = v.id != string(page.VersionIDMarker)
+				skipping = l.id != string(page.VersionIDMarker)
 				continue
 			}
 			if full() {
 				res.IsTruncated = true
 				return res, nil
 			}
-			latest := i == len(vs)-1
-			if v.marker {
-				res.Versions = append(res.Versions, &gofakes3.DeleteMarker{Key: key, VersionID: gofakes3.VersionID(v.id), IsLatest: latest, LastModified: gofakes3.NewContentTime(v.modified)})
+			if l.marker {
+				res.Versions = append(res.Versions, &gofakes3.DeleteMarker{Key: key, VersionID: gofakes3.VersionID(l.id), IsLatest: l.latest, LastModified: gofakes3.NewContentTime(l.modified)})
 			} else {
-				res.Versions = append(res.Versions, &gofakes3.Version{Key: key, VersionID: gofakes3.VersionID(v.id), IsLatest: latest, LastModified: gofakes3.NewContentTime(v.modified), Size: int64(len(v.data)), ETag: gofakes3.FormatETag(v.hash)})
+				res.Versions = append(res.Versions, &gofakes3.Version{Key: key, VersionID: gofakes3.VersionID(l.id), IsLatest: l.latest, LastModified: gofakes3.NewContentTime(l.modified), Size: l.size, ETag: l.etag})
 			}
 			n++
-			res.NextKeyMarker, res.NextVersionIDMarker = key, gofakes3.VersionID(v.id)
+			res.NextKeyMarker, res.NextVersionIDMarker = key, gofakes3.VersionID(l.id)
 		}
 	}
 	res.NextKeyMarker, res.NextVersionIDMarker = "", ""
