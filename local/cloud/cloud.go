@@ -289,6 +289,11 @@ func (c *Cloud) createBuckets() error {
 			return fmt.Errorf("create bucket %s: %w", b, err)
 		}
 	}
+	// Versioned as in template.yaml, so a replayed grant cannot overwrite
+	// the original the pipeline converts.
+	if err := c.S3.SetVersioning(UploadsBucket, true); err != nil {
+		return fmt.Errorf("create bucket %s: %w", UploadsBucket, err)
+	}
 	return nil
 }
 

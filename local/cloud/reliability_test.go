@@ -17,6 +17,7 @@ import (
 	"image/color/palette"
 	"image/gif"
 	"image/png"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -26,6 +27,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"thumbflow/lambdas/pipeline"
 	"thumbflow/lambdas/wiring"
@@ -236,41 +238,113 @@ func TestReliabilityExpiredGrant(t *testing.T) {
 }
 
 // TestReliabilityReplayedGrant: the same grant posted twice before it
-// expires. The second object starts no second execution; the upload keeps
-// its first outcome and exactly one terminal status.
+// expires, the second time while the first object is being converted. The
+// second object starts no second execution; the upload keeps its first
+// outcome and exactly one terminal status; the conversion reads the version
+// its event announced, so the renditions are of the first image, and that
+// version stays readable by its id although the replay is now current.
 func TestReliabilityReplayedGrant(t *testing.T) {
-	r := newRig(t)
+	// A long task timeout: the conversion waits for the replay.
+	r := newRig(t, func(c *Config) { c.ConvertTimeout = 10 * time.Minute })
 	// Watch the uploads bucket's events alongside the start function, to
-	// know when the replayed object's event has been delivered.
+	// learn the version ids and when the replayed object's event is out.
 	seen := make(chan events.S3Event, 10)
 	r.c.S3.Notify(UploadsBucket, upload.OriginalPrefix, func(ctx context.Context, ev events.S3Event) error {
 		seen <- ev
 		return nil
 	})
+	replayed := make(chan struct{})
+	wrapConvert(t, r.c, func(ctx context.Context, in pipeline.ConvertInput, convert convertFunc) (pipeline.ConvertOutput, error) {
+		select {
+		case <-replayed:
+		case <-ctx.Done():
+			return pipeline.ConvertOutput{}, ctx.Err()
+		}
+		return convert(ctx, in)
+	})
 	cl := r.dial()
-	// Two different images of one size: the grant fixes the size, and
-	// bytes after a JPEG's end marker are ignored by decoders.
-	first, second := smallPhoto(7), smallPhoto(8)
+	// A landscape and a portrait image of one byte size: the grant fixes
+	// the size, and bytes after a JPEG's end marker are ignored by decoders.
+	first, second := testimage.JPEG(testimage.Photo(320, 240, 7), 85), testimage.JPEG(testimage.Photo(240, 320, 8), 85)
 	n := max(len(first), len(second))
 	first = append(first, make([]byte, n-len(first))...)
 	second = append(second, make([]byte, n-len(second))...)
 
 	g := r.upload(cl, "twice.jpg", "image/jpeg", first)
-	rec := r.expect(cl, g, n, outcome{state: upload.StateSucceeded, attempt: 1, runs: 1, states: "uploaded,converting,succeeded"})
-	<-seen
+	// Replay once the record names the first object's execution (S3 events
+	// are unordered, so an earlier replay could be the one converted).
+	if _, err := cl.WaitState(r.ctx, g.UploadID, upload.StateUploaded); err != nil {
+		t.Fatal(err)
+	}
+	ev1 := <-seen
 	if err := cloudtest.Post(r.ctx, nil, g, "twice.jpg", second); err != nil {
 		t.Fatalf("replayed POST before expiry: %v (S3 accepts it: the policy still holds)", err)
 	}
-	ev := <-seen
+	ev2 := <-seen
+	v1, v2 := ev1.Records[0].S3.Object.VersionID, ev2.Records[0].S3.Object.VersionID
+	if v1 == "" || v2 == "" || v1 == v2 {
+		t.Fatalf("events announce versions %q and %q: want two versions of the original", v1, v2)
+	}
 	// Deliver the replayed object's event once more, synchronously, so
-	// the start function has surely handled it before we look.
-	payload, _ := json.Marshal(ev)
+	// the start function has surely handled it before the conversion reads.
+	payload, _ := json.Marshal(ev2)
 	if _, err := r.c.Lambdas.Invoke(r.ctx, StartFunction, payload); err != nil {
 		t.Fatalf("start function refused the replayed object's event: %v", err)
 	}
-	if execs := r.executions(g.UploadID); len(execs) != 1 {
+	close(replayed)
+	rec := r.expect(cl, g, n, outcome{state: upload.StateSucceeded, attempt: 1, runs: 1, states: "uploaded,converting,succeeded"})
+
+	execs := r.executions(g.UploadID)
+	if len(execs) != 1 {
 		t.Fatalf("%d executions after a replayed grant, want 1", len(execs))
 	}
+	desc, err := r.sfn.DescribeExecution(r.ctx, &sfn.DescribeExecutionInput{ExecutionArn: execs[0].ExecutionArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var job pipeline.Job
+	if err := json.Unmarshal([]byte(aws.ToString(desc.Input)), &job); err != nil || job.VersionID != v1 {
+		t.Errorf("execution input names version %q (%v), want the first object's %q", job.VersionID, err, v1)
+	}
+	// The renditions are of the first (landscape) image, not the replay.
+	if len(rec.Renditions) == 0 {
+		t.Fatal("no renditions")
+	}
+	for _, rd := range rec.Renditions {
+		if rd.Width != 320 || rd.Height != 240 {
+			t.Errorf("rendition %s is %dx%d, want 320x240 from the first image (240x320 would be the replay)", rd.Name, rd.Width, rd.Height)
+		}
+		out, err := r.s3.GetObject(r.ctx, &s3.GetObjectInput{Bucket: aws.String(OutputBucket), Key: aws.String(rd.Key)})
+		if err != nil {
+			t.Fatalf("rendition %s: %v", rd.Name, err)
+		}
+		cfg, _, err := image.DecodeConfig(out.Body)
+		out.Body.Close()
+		if err != nil || cfg.Width != 320 || cfg.Height != 240 {
+			t.Errorf("stored rendition %s decodes as %dx%d (%v), want 320x240", rd.Name, cfg.Width, cfg.Height, err)
+		}
+	}
+	// The original is kept: the first version, by its id, holds the first
+	// bytes; the replay is the newer version.
+	for _, c := range []struct {
+		version string
+		want    []byte
+	}{{v1, first}, {v2, second}, {"", second}} {
+		in := &s3.GetObjectInput{Bucket: aws.String(UploadsBucket), Key: aws.String(upload.OriginalKey(g.UploadID))}
+		if c.version != "" {
+			in.VersionId = aws.String(c.version)
+		}
+		out, err := r.s3.GetObject(r.ctx, in)
+		if err != nil {
+			t.Fatalf("original version %q: %v", c.version, err)
+		}
+		got, err := io.ReadAll(out.Body)
+		out.Body.Close()
+		if err != nil || !bytes.Equal(got, c.want) {
+			t.Errorf("original version %q: %d bytes (%v), not the ones posted as that version", c.version, len(got), err)
+		}
+	}
+
 	var stored upload.Record
 	if !r.stored(RecordsBucket, upload.StatusKey(g.UploadID), &stored) || stored.Version != rec.Version || stored.State != upload.StateSucceeded {
 		t.Errorf("record after replay %+v, want version %d succeeded unchanged", stored, rec.Version)
