@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -273,7 +274,10 @@ func States(msgs []Message) []string {
 }
 
 // Distinct drops repeats of a record already seen (same version and
-// state): the protocol lets a push arrive twice, and clients keep one.
+// state) and orders the rest by version: the protocol lets pushes arrive
+// twice and out of order (two functions push concurrently, for example
+// a duplicated start and the execution it raced), and a client keeps the
+// newest, so version order is the sequence a user sees.
 func Distinct(msgs []Message) []Message {
 	type key struct {
 		v int
@@ -288,6 +292,7 @@ func Distinct(msgs []Message) []Message {
 			out = append(out, m)
 		}
 	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Status.Version < out[j].Status.Version })
 	return out
 }
 
