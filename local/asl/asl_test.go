@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -123,6 +124,21 @@ const durableDef = `{"StartAt":"T","States":{
 	"W":{"Type":"Wait","Seconds":100,"Next":"P"},
 	"P":{"Type":"Pass","Result":"done","ResultPath":"$.p","End":true}}}`
 
+// inBubble runs f inside a synctest bubble. A VirtualClock created there
+// is exact rather than heuristic: its quiet windows are bubble time, which
+// passes only while every goroutine of the run is durably blocked, so a run
+// stalled by a loaded machine cannot see time jump past a deadline it was
+// about to set or beat (an execution or task timeout firing early). At the
+// end, bubble time moves on so that the clocks' advancers see they have no
+// sleepers left and exit.
+func inBubble(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
+	synctest.Test(t, func(t *testing.T) {
+		t.Cleanup(func() { time.Sleep(time.Hour) })
+		f(t)
+	})
+}
+
 func testExec(clock Clock) Execution {
 	return Execution{
 		ARN: "arn:aws:states:us-east-1:111111111111:execution:sm:e1", Name: "e1",
@@ -149,115 +165,121 @@ const branchyDef = `{"StartAt":"P","States":{
 	"M":{"Type":"Map","ItemsPath":"$[1].items","MaxConcurrency":1,"ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Pass","End":true}}},"End":true}}}`
 
 func crashAtEveryEvent(t *testing.T, def string) {
-	m, err := Parse([]byte(def))
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
-	ref := &recorder{}
-	want := m.Run(context.Background(), testExec(clock), Options{Clock: clock, Invoker: &countingInvoker{fail: 1}, Record: ref.record})
-	if want.Status != StatusSucceeded {
-		t.Fatalf("reference run: %+v", want)
-	}
-	for k := 2; k <= len(ref.events); k++ {
+	inBubble(t, func(t *testing.T) { // exact virtual time: see inBubble
+		m, err := Parse([]byte(def))
+		if err != nil {
+			t.Fatal(err)
+		}
 		clock := NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
-		rec := &recorder{crash: func(ev Event) bool { return ev.ID == int64(k) }}
-		inv := &countingInvoker{fail: 1}
-		opts := Options{Clock: clock, Invoker: inv, Record: rec.record}
-		res := m.Run(context.Background(), testExec(clock), opts)
-		if res.Status != "" {
-			t.Fatalf("crash at event %d: run ended %+v, want interrupted", k, res)
+		ref := &recorder{}
+		want := m.Run(context.Background(), testExec(clock), Options{Clock: clock, Invoker: &countingInvoker{fail: 1}, Record: ref.record})
+		if want.Status != StatusSucceeded {
+			t.Fatalf("reference run: %+v", want)
 		}
-		rec.restart()
-		res = m.Resume(context.Background(), testExec(clock), rec.cp, opts)
-		if res.Status != StatusSucceeded || string(res.Output) != string(want.Output) {
-			t.Fatalf("crash at event %d: resumed result %+v, want output %s", k, res, want.Output)
-		}
-		terminal := 0
-		for i, ev := range rec.events {
-			if ev.ID != int64(i+1) {
-				t.Fatalf("crash at event %d: event %d has id %d: history has a gap or repeat", k, i, ev.ID)
+		for k := 2; k <= len(ref.events); k++ {
+			clock := NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+			rec := &recorder{crash: func(ev Event) bool { return ev.ID == int64(k) }}
+			inv := &countingInvoker{fail: 1}
+			opts := Options{Clock: clock, Invoker: inv, Record: rec.record}
+			res := m.Run(context.Background(), testExec(clock), opts)
+			if res.Status != "" {
+				t.Fatalf("crash at event %d: run ended %+v, want interrupted", k, res)
 			}
-			if strings.HasPrefix(ev.Type, "Execution") && ev.Type != "ExecutionStarted" {
-				terminal++
+			rec.restart()
+			res = m.Resume(context.Background(), testExec(clock), rec.cp, opts)
+			if res.Status != StatusSucceeded || string(res.Output) != string(want.Output) {
+				t.Fatalf("crash at event %d: resumed result %+v, want output %s", k, res, want.Output)
+			}
+			terminal := 0
+			for i, ev := range rec.events {
+				if ev.ID != int64(i+1) {
+					t.Fatalf("crash at event %d: event %d has id %d: history has a gap or repeat", k, i, ev.ID)
+				}
+				if strings.HasPrefix(ev.Type, "Execution") && ev.Type != "ExecutionStarted" {
+					terminal++
+				}
+			}
+			if terminal != 1 {
+				t.Fatalf("crash at event %d: %d terminal events, want exactly 1", k, terminal)
 			}
 		}
-		if terminal != 1 {
-			t.Fatalf("crash at event %d: %d terminal events, want exactly 1", k, terminal)
-		}
-	}
+	})
 }
 
 func TestResumeKeepsWaitDeadline(t *testing.T) {
-	m, err := Parse([]byte(durableDef))
-	if err != nil {
-		t.Fatal(err)
-	}
-	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	clock := NewVirtualClock(start)
-	rec := &recorder{crash: func(ev Event) bool { return ev.Type == "WaitStateExited" }}
-	opts := Options{Clock: clock, Invoker: &countingInvoker{}, Record: rec.record}
-	ctx, cancel := context.WithCancel(context.Background())
-	var entered time.Time
-	opts.Record = func(ev Event, cp Checkpoint) error {
-		if ev.Type == "WaitStateEntered" {
-			entered = ev.Timestamp
-			// The process dies while the Wait is pending.
-			defer cancel()
+	inBubble(t, func(t *testing.T) { // exact virtual time: see inBubble
+		m, err := Parse([]byte(durableDef))
+		if err != nil {
+			t.Fatal(err)
 		}
-		return rec.record(ev, cp)
-	}
-	if res := m.Run(ctx, testExec(clock), opts); res.Status != "" {
-		t.Fatalf("run ended %+v, want interrupted", res)
-	}
-	// 30 s pass while the engine is down.
-	clock.Advance(30 * time.Second)
-	opts.Record = rec.record
-	rec.crash = nil
-	res := m.Resume(context.Background(), testExec(clock), rec.cp, opts)
-	if res.Status != StatusSucceeded {
-		t.Fatalf("resume: %+v", res)
-	}
-	var exited time.Time
-	for _, ev := range rec.events {
-		if ev.Type == "WaitStateExited" {
-			exited = ev.Timestamp
+		start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+		clock := NewVirtualClock(start)
+		rec := &recorder{crash: func(ev Event) bool { return ev.Type == "WaitStateExited" }}
+		opts := Options{Clock: clock, Invoker: &countingInvoker{}, Record: rec.record}
+		ctx, cancel := context.WithCancel(context.Background())
+		var entered time.Time
+		opts.Record = func(ev Event, cp Checkpoint) error {
+			if ev.Type == "WaitStateEntered" {
+				entered = ev.Timestamp
+				// The process dies while the Wait is pending.
+				defer cancel()
+			}
+			return rec.record(ev, cp)
 		}
-	}
-	if got := exited.Sub(entered); got != 100*time.Second {
-		t.Fatalf("wait lasted %v across the restart, want the original 100s deadline", got)
-	}
+		if res := m.Run(ctx, testExec(clock), opts); res.Status != "" {
+			t.Fatalf("run ended %+v, want interrupted", res)
+		}
+		// 30 s pass while the engine is down.
+		clock.Advance(30 * time.Second)
+		opts.Record = rec.record
+		rec.crash = nil
+		res := m.Resume(context.Background(), testExec(clock), rec.cp, opts)
+		if res.Status != StatusSucceeded {
+			t.Fatalf("resume: %+v", res)
+		}
+		var exited time.Time
+		for _, ev := range rec.events {
+			if ev.Type == "WaitStateExited" {
+				exited = ev.Timestamp
+			}
+		}
+		if got := exited.Sub(entered); got != 100*time.Second {
+			t.Fatalf("wait lasted %v across the restart, want the original 100s deadline", got)
+		}
+	})
 }
 
 func TestResumeRerunsInFlightTask(t *testing.T) {
-	m, err := Parse([]byte(durableDef))
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
-	inv := &countingInvoker{}
-	rec := &recorder{crash: func(ev Event) bool { return ev.Type == "LambdaFunctionSucceeded" }}
-	opts := Options{Clock: clock, Invoker: inv, Record: rec.record}
-	if res := m.Run(context.Background(), testExec(clock), opts); res.Status != "" {
-		t.Fatalf("run ended %+v, want interrupted", res)
-	}
-	rec.restart()
-	res := m.Resume(context.Background(), testExec(clock), rec.cp, opts)
-	if res.Status != StatusSucceeded {
-		t.Fatalf("resume: %+v", res)
-	}
-	if n := inv.calls.Load(); n != 2 {
-		t.Fatalf("function ran %d times, want 2 (the in-flight call is re-run)", n)
-	}
-	var types []string
-	for _, ev := range rec.events {
-		types = append(types, ev.Type)
-	}
-	got := strings.Join(types, ",")
-	want := "ExecutionStarted,TaskStateEntered,LambdaFunctionScheduled,LambdaFunctionStarted,LambdaFunctionScheduled,LambdaFunctionStarted,LambdaFunctionSucceeded,TaskStateExited"
-	if !strings.HasPrefix(got, want) {
-		t.Fatalf("history %s, want it to start %s", got, want)
-	}
+	inBubble(t, func(t *testing.T) { // exact virtual time: see inBubble
+		m, err := Parse([]byte(durableDef))
+		if err != nil {
+			t.Fatal(err)
+		}
+		clock := NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+		inv := &countingInvoker{}
+		rec := &recorder{crash: func(ev Event) bool { return ev.Type == "LambdaFunctionSucceeded" }}
+		opts := Options{Clock: clock, Invoker: inv, Record: rec.record}
+		if res := m.Run(context.Background(), testExec(clock), opts); res.Status != "" {
+			t.Fatalf("run ended %+v, want interrupted", res)
+		}
+		rec.restart()
+		res := m.Resume(context.Background(), testExec(clock), rec.cp, opts)
+		if res.Status != StatusSucceeded {
+			t.Fatalf("resume: %+v", res)
+		}
+		if n := inv.calls.Load(); n != 2 {
+			t.Fatalf("function ran %d times, want 2 (the in-flight call is re-run)", n)
+		}
+		var types []string
+		for _, ev := range rec.events {
+			types = append(types, ev.Type)
+		}
+		got := strings.Join(types, ",")
+		want := "ExecutionStarted,TaskStateEntered,LambdaFunctionScheduled,LambdaFunctionStarted,LambdaFunctionScheduled,LambdaFunctionStarted,LambdaFunctionSucceeded,TaskStateExited"
+		if !strings.HasPrefix(got, want) {
+			t.Fatalf("history %s, want it to start %s", got, want)
+		}
+	})
 }
 
 func TestStopExecutionRecordsAbort(t *testing.T) {

@@ -188,28 +188,31 @@ func runCase(t *testing.T, c *confCase) (problems []string) {
 	if err != nil {
 		return []string{fmt.Sprintf("Parse: %v", err)}
 	}
-	clock := NewVirtualClock(time.Date(2024, 2, 7, 13, 50, 16, 0, time.UTC))
-	var mu sync.Mutex
-	var events []Event
-	opts := Options{
-		Clock:   clock,
-		Invoker: &fakeInvoker{fns: c.Lambdas, clock: clock},
-		Record: func(ev Event, _ Checkpoint) error {
-			mu.Lock()
-			events = append(events, ev)
-			mu.Unlock()
-			return nil
-		},
-	}
-	exec := Execution{
-		ARN: c.ExecCtx.ExecutionArn, Name: c.ExecCtx.ExecutionName,
-		StateMachineARN: c.ExecCtx.StateMachineArn, StateMachineName: c.ExecCtx.StateMachineName,
-		RoleARN: c.ExecCtx.RoleArn, StartTime: clock.Now(), Input: c.Input,
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	res := m.Run(ctx, exec, opts)
-	return compareCase(c, res, events)
+	inBubble(t, func(t *testing.T) { // exact virtual time: see inBubble
+		clock := NewVirtualClock(time.Date(2024, 2, 7, 13, 50, 16, 0, time.UTC))
+		var mu sync.Mutex
+		var events []Event
+		opts := Options{
+			Clock:   clock,
+			Invoker: &fakeInvoker{fns: c.Lambdas, clock: clock},
+			Record: func(ev Event, _ Checkpoint) error {
+				mu.Lock()
+				events = append(events, ev)
+				mu.Unlock()
+				return nil
+			},
+		}
+		exec := Execution{
+			ARN: c.ExecCtx.ExecutionArn, Name: c.ExecCtx.ExecutionName,
+			StateMachineARN: c.ExecCtx.StateMachineArn, StateMachineName: c.ExecCtx.StateMachineName,
+			RoleARN: c.ExecCtx.RoleArn, StartTime: clock.Now(), Input: c.Input,
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		res := m.Run(ctx, exec, opts)
+		problems = compareCase(c, res, events)
+	})
+	return problems
 }
 
 type normEvent struct {

@@ -55,14 +55,21 @@ func loadThumbnail(t *testing.T) *Machine {
 	return m
 }
 
-func runThumbnail(t *testing.T, inv *scriptedInvoker) (Result, []Event) {
+// runThumbnail runs the workflow on a VirtualClock inside a synctest bubble
+// (see inBubble): the workflow's 600 s execution timeout is pending
+// throughout, and outside a bubble a run stalled for a few milliseconds by a
+// loaded machine let the clock jump to it (TIMED_OUT) or to a task's timeout.
+func runThumbnail(t *testing.T, inv *scriptedInvoker) (res Result, evs []Event) {
 	m := loadThumbnail(t)
-	clock := NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
-	rec := &recorder{}
-	exec := testExec(clock)
-	exec.Input = json.RawMessage(`{"uploadId":"u1","bucket":"b","key":"originals/u1","size":1234,"contentType":"image/png","eTag":"e1","versionId":""}`)
-	res := m.Run(context.Background(), exec, Options{Clock: clock, Invoker: inv, Record: rec.record})
-	return res, rec.events
+	inBubble(t, func(t *testing.T) {
+		clock := NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+		rec := &recorder{}
+		exec := testExec(clock)
+		exec.Input = json.RawMessage(`{"uploadId":"u1","bucket":"b","key":"originals/u1","size":1234,"contentType":"image/png","eTag":"e1","versionId":""}`)
+		res = m.Run(context.Background(), exec, Options{Clock: clock, Invoker: inv, Record: rec.record})
+		evs = rec.events
+	})
+	return res, evs
 }
 
 // history renders events as "Type(id<-prev)" so a failing test shows the
@@ -166,34 +173,36 @@ func TestThumbnailConvertTimeoutIsRetried(t *testing.T) {
 	// A convert attempt that outlives TimeoutSeconds ends as States.Timeout,
 	// which the workflow retries.
 	m := loadThumbnail(t)
-	clock := NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
-	var mu sync.Mutex
-	calls := 0
-	inv := invokerFunc(func(ctx context.Context, fn string, payload []byte) ([]byte, error) {
-		if fn == statusARN {
-			return []byte(`{}`), nil
-		}
-		mu.Lock()
-		calls++
-		n := calls
-		mu.Unlock()
-		if n == 1 {
-			if err := clock.Sleep(ctx, time.Minute); err != nil {
-				return nil, err
+	inBubble(t, func(t *testing.T) { // see runThumbnail
+		clock := NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+		var mu sync.Mutex
+		calls := 0
+		inv := invokerFunc(func(ctx context.Context, fn string, payload []byte) ([]byte, error) {
+			if fn == statusARN {
+				return []byte(`{}`), nil
 			}
+			mu.Lock()
+			calls++
+			n := calls
+			mu.Unlock()
+			if n == 1 {
+				if err := clock.Sleep(ctx, time.Minute); err != nil {
+					return nil, err
+				}
+			}
+			return []byte(`{"renditions":[]}`), nil
+		})
+		rec := &recorder{}
+		exec := testExec(clock)
+		exec.Input = json.RawMessage(`{"uploadId":"u1","bucket":"b","key":"k","size":1,"contentType":"image/png","eTag":"e1","versionId":""}`)
+		res := m.Run(context.Background(), exec, Options{Clock: clock, Invoker: inv, Record: rec.record})
+		if res.Status != StatusSucceeded {
+			t.Fatalf("result %+v", res)
 		}
-		return []byte(`{"renditions":[]}`), nil
+		if !strings.Contains(history(rec.events), "LambdaFunctionTimedOut LambdaFunctionScheduled") {
+			t.Fatalf("history %s: want a timed-out attempt followed by a retry", history(rec.events))
+		}
 	})
-	rec := &recorder{}
-	exec := testExec(clock)
-	exec.Input = json.RawMessage(`{"uploadId":"u1","bucket":"b","key":"k","size":1,"contentType":"image/png","eTag":"e1","versionId":""}`)
-	res := m.Run(context.Background(), exec, Options{Clock: clock, Invoker: inv, Record: rec.record})
-	if res.Status != StatusSucceeded {
-		t.Fatalf("result %+v", res)
-	}
-	if !strings.Contains(history(rec.events), "LambdaFunctionTimedOut LambdaFunctionScheduled") {
-		t.Fatalf("history %s: want a timed-out attempt followed by a retry", history(rec.events))
-	}
 }
 
 type invokerFunc func(ctx context.Context, fn string, payload []byte) ([]byte, error)
