@@ -360,12 +360,31 @@ func (s *Service) record(e *execution, ev asl.Event, cp asl.Checkpoint) error {
 
 var errKilled = errors.New("sfn: service killed")
 
+// isExecutionEnd reports whether a history event type ends the execution.
+func isExecutionEnd(typ string) bool {
+	switch typ {
+	case "ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted":
+		return true
+	}
+	return false
+}
+
 // finish records how e ended and tells the observers, once.
 func (s *Service) finish(e *execution, res asl.Result) {
 	if s.killed.Load() {
 		return
 	}
+	// The execution stopped when its terminal history event was recorded:
+	// StopDate is that event's timestamp, as in Step Functions, not the
+	// (later, on a loaded machine or a fast clock noticeably later) moment
+	// finish runs. An interpreter that records no terminal event falls
+	// back to now.
 	stop := s.opts.Clock.Now()
+	e.mu.Lock()
+	if n := len(e.events); n > 0 && isExecutionEnd(e.events[n-1].Type) {
+		stop = e.events[n-1].Timestamp
+	}
+	e.mu.Unlock()
 	end := &endRecord{Status: res.Status, Output: res.Output, Error: res.Error, Cause: res.Cause, Stop: stop}
 	if err := e.log.append(logRecord{End: end}, true); err != nil {
 		s.log.Error("recording execution end", "execution", e.ARN, "err", err)
