@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"thumbflow/local/asl"
@@ -23,72 +24,77 @@ func (e *CorruptImage) Error() string { return "the file is not an image we can 
 // runThumbnail runs statemachine/thumbnail.asl.json with the real
 // interpreter and a convert function that fails as failures says, and
 // returns the execution's end and event types.
-func runThumbnail(t *testing.T, failures ...error) (ExecutionSummary, []asl.Event) {
+func runThumbnail(t *testing.T, failures ...error) (sum ExecutionSummary, evs []asl.Event) {
 	t.Helper()
-	reg := lambda.NewRegistry("us-east-1", "000000000000")
-	var statuses []string
-	var mu sync.Mutex
-	reg.Register("status", func(in struct {
-		State string `json:"state"`
-	}) (struct{}, error) {
-		mu.Lock()
-		statuses = append(statuses, in.State)
-		mu.Unlock()
-		return struct{}{}, nil
-	}, lambda.FunctionOptions{Timeout: 10 * time.Second})
-	calls := 0
-	reg.Register("convert", func(in map[string]any) (map[string]any, error) {
-		calls++
-		if calls <= len(failures) {
-			return nil, failures[calls-1]
-		}
-		return map[string]any{"renditions": []string{"thumb.webp"}}, nil
-	}, lambda.FunctionOptions{Timeout: 30 * time.Second})
+	// In a synctest bubble the VirtualClock's quiet windows pass only while
+	// every goroutine is blocked, so a run stalled by a loaded machine cannot
+	// see time jump to the workflow's execution or task timeouts.
+	synctest.Test(t, func(t *testing.T) {
+		t.Cleanup(func() { time.Sleep(time.Hour) }) // lets the clock's advancer see it has no sleepers and exit
+		reg := lambda.NewRegistry("us-east-1", "000000000000")
+		var statuses []string
+		var mu sync.Mutex
+		reg.Register("status", func(in struct {
+			State string `json:"state"`
+		}) (struct{}, error) {
+			mu.Lock()
+			statuses = append(statuses, in.State)
+			mu.Unlock()
+			return struct{}{}, nil
+		}, lambda.FunctionOptions{Timeout: 10 * time.Second})
+		calls := 0
+		reg.Register("convert", func(in map[string]any) (map[string]any, error) {
+			calls++
+			if calls <= len(failures) {
+				return nil, failures[calls-1]
+			}
+			return map[string]any{"renditions": []string{"thumb.webp"}}, nil
+		}, lambda.FunctionOptions{Timeout: 30 * time.Second})
 
-	clock := asl.NewVirtualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	clock.Quiesce = 20 * time.Millisecond // generous: other packages compile alongside
-	s, err := New(Options{Invoker: reg, Clock: clock, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	ended := make(chan ExecutionSummary, 1)
-	s.OnExecutionEnd(func(sum ExecutionSummary) { ended <- sum })
-	arns, err := s.LoadDir("../../statemachine", role, map[string]string{
-		"StatusFunctionArn":  "arn:aws:lambda:us-east-1:000000000000:function:status",
-		"ConvertFunctionArn": "arn:aws:lambda:us-east-1:000000000000:function:convert",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	input := `{"uploadId":"u1","bucket":"b","key":"originals/u1","size":10,"contentType":"image/png","eTag":"e1","versionId":""}`
-	ex, err := s.StartExecution(StartExecutionInput{StateMachineARN: arns["thumbnail"], Name: "u1", Input: &input})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum ExecutionSummary
-	select {
-	case sum = <-ended:
-	case <-time.After(20 * time.Second):
-		t.Fatal("execution did not end")
-	}
-	h, err := s.GetExecutionHistory(GetExecutionHistoryInput{ExecutionARN: ex.ExecutionARN, MaxResults: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, ev := range h.Events {
-		if ev.ID != int64(i+1) {
-			t.Errorf("event %d (%s) has id %d", i, ev.Type, ev.ID)
+		clock := asl.NewVirtualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+		s, err := New(Options{Invoker: reg, Clock: clock, Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	wantStatus := []string{"converting", "succeeded"}
-	if sum.Status != asl.StatusSucceeded {
-		wantStatus[1] = "failed"
-	}
-	if strings.Join(statuses, ",") != strings.Join(wantStatus, ",") {
-		t.Errorf("status updates %v, want %v", statuses, wantStatus)
-	}
-	return sum, h.Events
+		defer s.Close()
+		ended := make(chan ExecutionSummary, 1)
+		s.OnExecutionEnd(func(sum ExecutionSummary) { ended <- sum })
+		arns, err := s.LoadDir("../../statemachine", role, map[string]string{
+			"StatusFunctionArn":  "arn:aws:lambda:us-east-1:000000000000:function:status",
+			"ConvertFunctionArn": "arn:aws:lambda:us-east-1:000000000000:function:convert",
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		input := `{"uploadId":"u1","bucket":"b","key":"originals/u1","size":10,"contentType":"image/png","eTag":"e1","versionId":""}`
+		ex, err := s.StartExecution(StartExecutionInput{StateMachineARN: arns["thumbnail"], Name: "u1", Input: &input})
+		if err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case sum = <-ended:
+		case <-time.After(20 * time.Second):
+			t.Fatal("execution did not end")
+		}
+		h, err := s.GetExecutionHistory(GetExecutionHistoryInput{ExecutionARN: ex.ExecutionARN, MaxResults: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, ev := range h.Events {
+			if ev.ID != int64(i+1) {
+				t.Errorf("event %d (%s) has id %d", i, ev.Type, ev.ID)
+			}
+		}
+		wantStatus := []string{"converting", "succeeded"}
+		if sum.Status != asl.StatusSucceeded {
+			wantStatus[1] = "failed"
+		}
+		if strings.Join(statuses, ",") != strings.Join(wantStatus, ",") {
+			t.Errorf("status updates %v, want %v", statuses, wantStatus)
+		}
+		evs = h.Events
+	})
+	return sum, evs
 }
 
 func eventTypes(evs []asl.Event) string {
