@@ -20,7 +20,12 @@ import (
 // terminal status with no execution left running.
 func TestReliabilityKillAndRestart(t *testing.T) {
 	dir := t.TempDir()
-	r := newRig(t, func(cfg *Config) { cfg.DataDir = dir })
+	// Real time: the 20 conversions queue for a pool of two, before the
+	// kill and again after the restart, and queueing counts against the
+	// Convert task's 25 s timeout, which the rig's fast clock would shrink
+	// to 1.25 s: on a loaded machine the last in the queue timed out and
+	// were retried (attempt 2).
+	r := newRig(t, func(cfg *Config) { cfg.DataDir = dir; cfg.Clock = nil })
 	// Conversions before the kill take until the kill: every execution
 	// is in flight, in Convert, when the process dies.
 	wrapConvert(t, r.c, func(ctx context.Context, in pipeline.ConvertInput, _ convertFunc) (pipeline.ConvertOutput, error) {
