@@ -598,30 +598,8 @@ func (c *checker) state(name string, o map[string]any, inMap bool) *state {
 	}
 
 	if typ == "Task" || typ == "Parallel" || typ == "Map" {
-		if list, ok := o["Retry"].([]any); ok {
-			for i, r := range list {
-				rt, err := compileRetrier(r)
-				if err != nil {
-					c.add(name, "Retry[%d]: %v", i, err)
-					continue
-				}
-				s.retry = append(s.retry, rt)
-			}
-		} else if _, ok := o["Retry"]; ok {
-			c.add(name, "Retry must be an array")
-		}
-		if list, ok := o["Catch"].([]any); ok {
-			for i, r := range list {
-				ct, err := compileCatcher(r)
-				if err != nil {
-					c.add(name, "Catch[%d]: %v", i, err)
-					continue
-				}
-				s.catch = append(s.catch, ct)
-			}
-		} else if _, ok := o["Catch"]; ok {
-			c.add(name, "Catch must be an array")
-		}
+		s.retry = compileList(c, name, o, "Retry", compileRetrier)
+		s.catch = compileList(c, name, o, "Catch", compileCatcher)
 		checkALLLast(c, name, "Retry", func() [][]string {
 			var r [][]string
 			for _, x := range s.retry {
@@ -672,6 +650,31 @@ func stringList(v any) ([]string, error) {
 		out[i] = s
 	}
 	return out, nil
+}
+
+// compileList compiles the array field of state name with compileOne,
+// reporting each bad element (and a field that is not an array) and
+// keeping the good ones.
+func compileList[T any](c *checker, name string, o map[string]any, field string, compileOne func(any) (T, error)) []T {
+	v, present := o[field]
+	if !present {
+		return nil
+	}
+	list, ok := v.([]any)
+	if !ok {
+		c.add(name, "%s must be an array", field)
+		return nil
+	}
+	var out []T
+	for i, e := range list {
+		x, err := compileOne(e)
+		if err != nil {
+			c.add(name, "%s[%d]: %v", field, i, err)
+			continue
+		}
+		out = append(out, x)
+	}
+	return out
 }
 
 func compileRetrier(v any) (*retrier, error) {
