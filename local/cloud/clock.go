@@ -3,6 +3,8 @@ package cloud
 import (
 	"context"
 	"time"
+
+	"thumbflow/local/asl"
 )
 
 // FastClock makes the state machine's waits (Wait states, retry back-off,
@@ -26,15 +28,5 @@ func (c *FastClock) Now() time.Time { return time.Now() }
 
 // Sleep waits d of this clock's time.
 func (c *FastClock) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(time.Duration(float64(d) / c.Factor))
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return asl.SystemClock{}.Sleep(ctx, time.Duration(float64(d)/c.Factor))
 }
