@@ -43,7 +43,7 @@ func Described(d *sfn.DescribeExecutionOutput, now time.Time) Execution {
 }
 
 func newExecution(arn, name, status string, start, stop *time.Time, now time.Time) Execution {
-	e := Execution{ExecutionARN: arn, Name: name, UploadID: UploadID(name), Status: status, StartDate: aws.ToTime(start).UTC()}
+	e := Execution{ExecutionARN: arn, Name: name, UploadID: uploadID(name), Status: status, StartDate: aws.ToTime(start).UTC()}
 	end := now
 	if stop != nil {
 		s := stop.UTC()
@@ -53,13 +53,8 @@ func newExecution(arn, name, status string, start, stop *time.Time, now time.Tim
 	return e
 }
 
-// UploadID recovers the upload id from an execution name
-// ("<uploadId>-<etag>"), or "" for an execution no upload started.
-func UploadID(executionName string) string {
-	id, _, _ := strings.Cut(executionName, "-")
-	if !upload.ValidID(id) {
-		return ""
-	}
+func uploadID(executionName string) string {
+	id, _ := upload.IDFromExecutionName(executionName)
 	return id
 }
 

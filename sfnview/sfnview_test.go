@@ -13,21 +13,6 @@ import (
 
 const id = "0123456789abcdef0123456789abcdef"
 
-func TestUploadID(t *testing.T) {
-	for name, want := range map[string]string{
-		id + "-etag":               id,
-		id + "-etag-more":          id,
-		id:                         id,
-		"manual-run":               "",
-		strings.ToUpper(id) + "-x": "",
-		"":                         "",
-	} {
-		if got := UploadID(name); got != want {
-			t.Errorf("UploadID(%q) = %q, want %q", name, got, want)
-		}
-	}
-}
-
 // TestEventErrorCoversEveryFailureEvent sets, one at a time, every details
 // field of a history event that has an Error and a Cause, so an event type
 // the SDK reports failures with cannot be missed (as

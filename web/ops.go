@@ -189,8 +189,7 @@ func (o *ops) execution(w http.ResponseWriter, r *http.Request) {
 	// Only this state machine's executions: the route must not become a
 	// way to read anything the server's credentials can.
 	machine := o.cfg.StateMachineARN
-	prefix := strings.Replace(machine, ":stateMachine:", ":execution:", 1) + ":"
-	if !strings.HasPrefix(arn, prefix) || len(arn) == len(prefix) {
+	if _, err := upload.ExecutionOf(machine, arn); err != nil {
 		writeOpsError(w, http.StatusBadRequest, "arn must be an execution of "+machine)
 		return
 	}

@@ -98,7 +98,7 @@ func (c *opsClients) executionOfUpload(ctx context.Context, o opsFlags, id strin
 			return "", fmt.Errorf("listing executions of %s: %w", machine, lerr)
 		}
 		for _, e := range page.Executions {
-			if strings.HasPrefix(aws.ToString(e.Name), id+"-") {
+			if got, ok := upload.IDFromExecutionName(aws.ToString(e.Name)); ok && got == id {
 				return aws.ToString(e.ExecutionArn), nil
 			}
 		}

@@ -132,19 +132,6 @@ func TestStartIgnoresObjectsItDidNotGrant(t *testing.T) {
 	}
 }
 
-func TestExecutionNameIsValidForStepFunctions(t *testing.T) {
-	id := upload.NewID()
-	for _, etag := range []string{`"d41d8cd98f00b204e9800998ecf8427e"`, "d41d8cd98f00b204e9800998ecf8427e-12", strings.Repeat("x", 100)} {
-		n := ExecutionName(id, "", etag)
-		if len(n) > 80 || strings.Trim(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != "" {
-			t.Errorf("ExecutionName(%q) = %q: not a valid execution name", etag, n)
-		}
-	}
-	if ExecutionName(id, "v1", "e") == ExecutionName(id, "v2", "e") {
-		t.Error("different versions must name different executions")
-	}
-}
-
 // invokeAsRuntime runs h through the in-process Lambda runtime, so errors
 // arrive with the errorType the state machine's rules will see.
 func invokeAsRuntime(t *testing.T, handler any, payload any) ([]byte, *asl.FunctionError) {

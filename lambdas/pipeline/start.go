@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"regexp"
-	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -99,8 +97,11 @@ func (h *Start) startOne(ctx context.Context, rec events.S3EventRecord) error {
 		ETag:        rec.S3.Object.ETag,
 		VersionID:   rec.S3.Object.VersionID,
 	}
-	name := ExecutionName(id, job.VersionID, job.ETag)
-	arn := strings.Replace(h.StateMachineARN, ":stateMachine:", ":execution:", 1) + ":" + name
+	name := upload.ExecutionName(id, job.VersionID, job.ETag)
+	arn, err := upload.ExecutionARN(h.StateMachineARN, name)
+	if err != nil {
+		return fmt.Errorf("upload %s: %w", id, err)
+	}
 	cur, err := h.Publisher.Publish(ctx, upload.Update{UploadID: id, State: upload.StateUploaded, ExecutionARN: arn}, "", "")
 	if err != nil {
 		return fmt.Errorf("upload %s: record uploaded: %w", id, err)
@@ -133,24 +134,6 @@ func (h *Start) startOne(ctx context.Context, rec events.S3EventRecord) error {
 	}
 	log.Info("execution started", "executionArn", aws.ToString(out.ExecutionArn), "size", job.Size, "contentType", job.ContentType)
 	return nil
-}
-
-var nameUnsafe = regexp.MustCompile(`[^A-Za-z0-9_-]`)
-
-// ExecutionName derives the execution name from the object, so that a
-// duplicated event names the same execution and Step Functions refuses a
-// second one. The version id identifies the object where the bucket is
-// versioned; otherwise the ETag does.
-func ExecutionName(id, versionID, eTag string) string {
-	v := versionID
-	if v == "" {
-		v = eTag
-	}
-	name := id + "-" + nameUnsafe.ReplaceAllString(v, "")
-	if len(name) > 80 { // Step Functions' limit
-		name = name[:80]
-	}
-	return name
 }
 
 func logger(l *slog.Logger) *slog.Logger {

@@ -1,0 +1,107 @@
+package upload
+
+import (
+	"fmt"
+	"strings"
+)
+
+// The execution that converts an upload is named from the upload and the
+// object version it converts. This file is the one definition of that
+// rule: the start handler names executions with it, and the operator tools
+// and the local cloud read upload ids back with it. A second copy (a
+// prefix match here, an ARN string edit there) would drift silently.
+
+// maxExecutionName is Step Functions' limit on an execution name.
+const maxExecutionName = 80
+
+// ExecutionName derives the execution name from the object, so that a
+// duplicated S3 event names the same execution and Step Functions refuses
+// a second one. The version id identifies the object where the bucket is
+// versioned; otherwise the ETag does. Characters Step Functions does not
+// allow in names are dropped, and the name is cut to its limit; the
+// upload id always survives whole, so IDFromExecutionName recovers it.
+func ExecutionName(id, versionID, eTag string) string {
+	v := versionID
+	if v == "" {
+		v = eTag
+	}
+	var b strings.Builder
+	b.Grow(len(id) + 1 + len(v))
+	b.WriteString(id)
+	b.WriteByte('-')
+	for i := 0; i < len(v) && b.Len() < maxExecutionName; i++ {
+		if c := v[i]; nameSafe(c) {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+func nameSafe(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_'
+}
+
+// IDFromExecutionName recovers the upload id from a name ExecutionName
+// gave. It reports false for an execution that no upload started (one made
+// by hand, or by another workflow), whose name must not be mistaken for an
+// upload.
+func IDFromExecutionName(name string) (string, bool) {
+	id, _, _ := strings.Cut(name, "-")
+	if !ValidID(id) {
+		return "", false
+	}
+	return id, true
+}
+
+// ExecutionARN is the ARN Step Functions gives the execution named name of
+// the state machine stateMachineARN
+// (arn:PARTITION:states:REGION:ACCOUNT:stateMachine:MACHINE becomes
+// arn:PARTITION:states:REGION:ACCOUNT:execution:MACHINE:NAME).
+func ExecutionARN(stateMachineARN, name string) (string, error) {
+	prefix, machine, err := splitMachineARN(stateMachineARN)
+	if err != nil {
+		return "", err
+	}
+	if name == "" || strings.Contains(name, ":") {
+		return "", fmt.Errorf("execution name %q is not valid", name)
+	}
+	return prefix + ":execution:" + machine + ":" + name, nil
+}
+
+// ExecutionOf splits an execution ARN of the state machine stateMachineARN
+// into the execution's name. It reports an error for an ARN of any other
+// state machine, so that a caller holding wide credentials (the operator
+// page) cannot be steered to another workflow's executions.
+func ExecutionOf(stateMachineARN, executionARN string) (name string, err error) {
+	prefix, machine, err := splitMachineARN(stateMachineARN)
+	if err != nil {
+		return "", err
+	}
+	want := prefix + ":execution:" + machine + ":"
+	name, ok := strings.CutPrefix(executionARN, want)
+	if !ok || name == "" || strings.Contains(name, ":") {
+		return "", fmt.Errorf("%q is not an execution of %s", executionARN, stateMachineARN)
+	}
+	return name, nil
+}
+
+// IDFromExecutionARN recovers the upload id from an execution ARN of any
+// state machine, or reports false.
+func IDFromExecutionARN(executionARN string) (string, bool) {
+	parts := strings.Split(executionARN, ":")
+	// arn, partition, states, region, account, execution, machine, name
+	if len(parts) != 8 || parts[0] != "arn" || parts[2] != "states" || parts[5] != "execution" {
+		return "", false
+	}
+	return IDFromExecutionName(parts[7])
+}
+
+// splitMachineARN returns "arn:PARTITION:states:REGION:ACCOUNT" and the
+// machine's name.
+func splitMachineARN(arn string) (prefix, machine string, err error) {
+	parts := strings.Split(arn, ":")
+	if len(parts) != 7 || parts[0] != "arn" || parts[2] != "states" || parts[5] != "stateMachine" || parts[6] == "" {
+		return "", "", fmt.Errorf("%q is not a state machine ARN", arn)
+	}
+	return strings.Join(parts[:5], ":"), parts[6], nil
+}
