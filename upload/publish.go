@@ -65,15 +65,20 @@ type Publisher struct {
 }
 
 // Publish applies u. A failed push never fails Publish: a gone browser
-// must not fail the execution, and the record remains the truth.
-func (p *Publisher) Publish(ctx context.Context, u Update, sfnError, sfnCause string) (Record, error) {
+// must not fail the execution, and the record remains the truth. A failed
+// update that carries only its TaskError gets the user's message from it.
+func (p *Publisher) Publish(ctx context.Context, u Update) (Record, error) {
 	if err := checkID(u.UploadID); err != nil {
 		return Record{}, err
 	}
 	if !u.State.Valid() {
 		return Record{}, fmt.Errorf("upload %s: %q is not a status state", u.UploadID, u.State)
 	}
-	log := p.logger().With("uploadId", u.UploadID)
+	if u.State == StateFailed && u.Error == nil && u.TaskError != nil {
+		f := DescribeError(u.TaskError.Error, u.TaskError.Cause)
+		u.Error = &f
+	}
+	log := logger(p.Log).With("uploadId", u.UploadID)
 	now := p.now()
 	var cur Record
 	next, changed, err := p.Store.UpdateStatus(ctx, u.UploadID, func(r Record) (Record, bool) {
@@ -93,7 +98,10 @@ func (p *Publisher) Publish(ctx context.Context, u Update, sfnError, sfnCause st
 		return next, nil
 	}
 	if next.State == StateFailed {
-		f := FailureRecord{Record: next, StepFunctionsError: sfnError, StepFunctionsCause: sfnCause}
+		f := FailureRecord{Record: next}
+		if u.TaskError != nil {
+			f.StepFunctionsError, f.StepFunctionsCause = u.TaskError.Error, u.TaskError.Cause
+		}
 		if err := p.Store.PutFailure(ctx, f); err != nil {
 			return Record{}, fmt.Errorf("write failure record of upload %s: %w", u.UploadID, err)
 		}
@@ -132,9 +140,10 @@ func (p *Publisher) now() time.Time {
 	return time.Now().UTC()
 }
 
-func (p *Publisher) logger() *slog.Logger {
-	if p.Log != nil {
-		return p.Log
+// logger is l, or the default logger for a service built without one.
+func logger(l *slog.Logger) *slog.Logger {
+	if l != nil {
+		return l
 	}
 	return slog.Default()
 }

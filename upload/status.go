@@ -84,6 +84,9 @@ type Update struct {
 	Error        *Failure    `json:"error,omitempty"`
 	Renditions   []Rendition `json:"renditions,omitempty"`
 	ExecutionARN string      `json:"executionArn,omitempty"`
+	// TaskError is the Step Functions error and cause of a failure, for
+	// the operator's failure record; never shown to the user.
+	TaskError *TaskError `json:"-"`
 }
 
 // Apply returns the record after u, and whether anything changed. Updates

@@ -1,6 +1,7 @@
 package upload
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -157,6 +158,34 @@ func TestHumanBytes(t *testing.T) {
 	for n, want := range map[int64]string{512: "512 bytes", 2048: "2 KB", 25 << 20: "25 MB", 32715571: "31.2 MB"} {
 		if got := HumanBytes(n); got != want {
 			t.Errorf("HumanBytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+// TestKinds pins the split between user rejections, which are only
+// counted, and system failures, which page (docs/decisions.md).
+func TestKinds(t *testing.T) {
+	user := []string{"EmptyFile", "FileTooLarge", "UnsupportedFormat", "CorruptImage", "ImageTooLarge", "ContentTypeMismatch"}
+	system := []string{"Timeout", "InternalError", "InvalidTaskInput", "AccessDenied", "States.Timeout", "TransientError", ""}
+	for _, c := range user {
+		if KindOf(c) != KindUser {
+			t.Errorf("KindOf(%q) = %s, want user", c, KindOf(c))
+		}
+	}
+	for _, c := range system {
+		if KindOf(c) != KindSystem {
+			t.Errorf("KindOf(%q) = %s, want system", c, KindOf(c))
+		}
+	}
+	permanent := PermanentCodes()
+	for _, c := range append(user, CodeInvalidTaskInput) {
+		if !slices.Contains(permanent, c) {
+			t.Errorf("PermanentCodes() lacks %s: the workflow could retry it", c)
+		}
+	}
+	for _, c := range []string{"Timeout", "InternalError", "TransientError"} {
+		if slices.Contains(permanent, c) {
+			t.Errorf("PermanentCodes() has %s, which is worth a retry", c)
 		}
 	}
 }

@@ -213,7 +213,7 @@ func TestSubscribeAfterFinishGetsFinalStatus(t *testing.T) {
 		{UploadID: g.UploadID, State: upload.StateConverting},
 		{UploadID: g.UploadID, State: upload.StateSucceeded, Renditions: []upload.Rendition{{Name: "thumb", Width: 320, Height: 240, ContentType: "image/jpeg", Bytes: 999, Key: upload.RenditionKey(g.UploadID, "thumb")}}},
 	} {
-		if _, err := f.pub.Publish(ctx, u, "", ""); err != nil {
+		if _, err := f.pub.Publish(ctx, u); err != nil {
 			t.Fatal(err)
 		}
 	}

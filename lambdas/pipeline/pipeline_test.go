@@ -24,6 +24,7 @@ import (
 	"thumbflow/thumbnail"
 	"thumbflow/upload"
 	"thumbflow/upload/s3store"
+	"thumbflow/upload/sfnexec"
 	"thumbflow/upload/wspush"
 )
 
@@ -52,6 +53,25 @@ func newWorld(t *testing.T, openConns ...string) *world {
 	w.store = &s3store.Store{Client: w.s3, Bucket: recordsBucket}
 	w.pub = &upload.Publisher{Store: w.store, Pusher: &wspush.Pusher{Client: w.conns.Client}}
 	return w
+}
+
+// start and convert wire the handlers as lambdas/wiring does, on the
+// world's fakes.
+func (w *world) start() *Start {
+	return &Start{Starter: &upload.Starter{
+		Types:      &s3store.Originals{Client: w.s3},
+		Executions: &sfnexec.Executions{Client: w.sfn.Client, Machine: machineARN},
+		Publisher:  w.pub,
+	}}
+}
+
+func (w *world) convert() *Convert {
+	return &Convert{Converter: &upload.Converter{
+		Originals:  &s3store.Originals{Client: w.s3},
+		Renditions: &s3store.Renditions{Client: w.s3, Bucket: outputBucket},
+		Spec:       thumbnail.DefaultSpec(),
+		Publisher:  w.pub,
+	}}
 }
 
 func (w *world) put(t *testing.T, key, contentType string, data []byte) {
@@ -93,7 +113,7 @@ func TestStartDuplicateEventStartsOneExecution(t *testing.T) {
 	id := upload.NewID()
 	data := jpegBytes(t, 64, 48)
 	w.put(t, upload.OriginalKey(id), "image/jpeg", data)
-	h := &Start{SFN: w.sfn.Client, S3: w.s3, Publisher: w.pub, StateMachineARN: machineARN}
+	h := w.start()
 
 	ev := createdEvent(upload.OriginalKey(id), int64(len(data)), "0123abcd")
 	for i := 0; i < 3; i++ {
@@ -105,11 +125,11 @@ func TestStartDuplicateEventStartsOneExecution(t *testing.T) {
 	if len(execs) != 1 {
 		t.Fatalf("executions = %d, want exactly 1 for a thrice-delivered event", len(execs))
 	}
-	var job Job
+	var job upload.Job
 	if err := json.Unmarshal([]byte(execs[0].Input), &job); err != nil {
 		t.Fatal(err)
 	}
-	want := Job{UploadID: id, Bucket: uploadsBucket, Key: upload.OriginalKey(id), Size: int64(len(data)), ContentType: "image/jpeg", ETag: "0123abcd"}
+	want := upload.Job{UploadID: id, Bucket: uploadsBucket, Key: upload.OriginalKey(id), Size: int64(len(data)), ContentType: "image/jpeg", ETag: "0123abcd"}
 	if job != want {
 		t.Errorf("input = %+v, want %+v", job, want)
 	}
@@ -121,7 +141,7 @@ func TestStartDuplicateEventStartsOneExecution(t *testing.T) {
 
 func TestStartIgnoresObjectsItDidNotGrant(t *testing.T) {
 	w := newWorld(t)
-	h := &Start{SFN: w.sfn.Client, S3: w.s3, Publisher: w.pub, StateMachineARN: machineARN}
+	h := w.start()
 	for _, key := range []string{"other/x.jpg", "uploads/../status/x", "uploads/not-an-id", "uploads/" + upload.NewID() + "/extra"} {
 		if err := h.Handle(context.Background(), createdEvent(key, 1, "e")); err != nil {
 			t.Errorf("%s: %v", key, err)
@@ -154,9 +174,40 @@ func invokeAsRuntime(t *testing.T, handler any, payload any) ([]byte, *asl.Funct
 
 func convertInput(id, contentType string, size int, retry int) ConvertInput {
 	return ConvertInput{
-		Job:          Job{UploadID: id, Bucket: uploadsBucket, Key: upload.OriginalKey(id), Size: int64(size), ContentType: contentType},
+		Job:          upload.Job{UploadID: id, Bucket: uploadsBucket, Key: upload.OriginalKey(id), Size: int64(size), ContentType: contentType},
 		RetryCount:   retry,
 		ExecutionARN: "arn:aws:states:us-east-1:000000000000:execution:thumbnail:" + id,
+	}
+}
+
+// TestConvertRefusesHandMadeInput: an input the start function never
+// builds (here one pointing at another upload's object) is a system
+// failure of its own, not the user's corrupt image, and is never retried.
+func TestConvertRefusesHandMadeInput(t *testing.T) {
+	w := newWorld(t)
+	victim := upload.NewID()
+	data := jpegBytes(t, 64, 48)
+	w.put(t, upload.OriginalKey(victim), "image/jpeg", data)
+	for name, in := range map[string]ConvertInput{
+		"another upload's key": func() ConvertInput {
+			in := convertInput(upload.NewID(), "image/jpeg", len(data), 0)
+			in.Key = upload.OriginalKey(victim)
+			return in
+		}(),
+		"invalid upload id": func() ConvertInput {
+			in := convertInput(victim, "image/jpeg", len(data), 0)
+			in.UploadID = "../" + victim
+			return in
+		}(),
+	} {
+		_, fe := invokeAsRuntime(t, w.convert().Handle, in)
+		if fe == nil || fe.Type != upload.CodeInvalidTaskInput {
+			t.Fatalf("%s: error = %+v, want %s", name, fe, upload.CodeInvalidTaskInput)
+		}
+		f := upload.DescribeError(fe.Type, string(fe.Payload))
+		if f.Code != upload.CodeInvalidTaskInput || strings.Contains(f.Message, victim) || upload.KindOf(f.Code) != upload.KindSystem {
+			t.Errorf("%s: user is told %+v (kind %s); want InvalidTaskInput, the generic message, a system failure", name, f, upload.KindOf(f.Code))
+		}
 	}
 }
 
@@ -165,7 +216,7 @@ func TestConvertWritesRenditionsToOutputBucket(t *testing.T) {
 	id := upload.NewID()
 	data := jpegBytes(t, 640, 480)
 	w.put(t, upload.OriginalKey(id), "image/jpeg", data)
-	h := &Convert{S3: w.s3, OutputBucket: outputBucket, Spec: thumbnail.DefaultSpec(), Publisher: w.pub}
+	h := w.convert()
 
 	out, fe := invokeAsRuntime(t, h.Handle, convertInput(id, "image/jpeg", len(data), 0))
 	if fe != nil {
@@ -198,7 +249,7 @@ func TestConvertWritesRenditionsToOutputBucket(t *testing.T) {
 
 func TestConvertErrorsCarryStepFunctionsNames(t *testing.T) {
 	w := newWorld(t)
-	h := &Convert{S3: w.s3, OutputBucket: outputBucket, Spec: thumbnail.DefaultSpec(), Publisher: w.pub}
+	h := w.convert()
 	var pngBuf bytes.Buffer
 	png.Encode(&pngBuf, image.NewGray(image.Rect(0, 0, 4, 4)))
 
@@ -247,10 +298,10 @@ func TestConvertRetryIsVisibleToSubscribers(t *testing.T) {
 	if err := w.store.Subscribe(ctx, id, "conn-A"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.pub.Publish(ctx, upload.Update{UploadID: id, State: upload.StateConverting}, "", ""); err != nil {
+	if _, err := w.pub.Publish(ctx, upload.Update{UploadID: id, State: upload.StateConverting}); err != nil {
 		t.Fatal(err)
 	}
-	h := &Convert{S3: w.s3, OutputBucket: outputBucket, Spec: thumbnail.DefaultSpec(), Publisher: w.pub}
+	h := w.convert()
 	if _, fe := invokeAsRuntime(t, h.Handle, convertInput(id, "image/jpeg", len(data), 1)); fe != nil {
 		t.Fatal(fe)
 	}
@@ -297,7 +348,7 @@ func TestStatusFailureKeepsUserMessageAndOperatorCopy(t *testing.T) {
 	id := upload.NewID()
 	h := &Status{Publisher: w.pub}
 	cause := `{"errorMessage":"The file is not a valid image: it does not start like any image format.","errorType":"CorruptImage"}`
-	rec, err := h.Handle(ctx, StatusInput{UploadID: id, State: upload.StateFailed, Error: &StepFunctionsError{Error: "CorruptImage", Cause: cause}})
+	rec, err := h.Handle(ctx, StatusInput{UploadID: id, State: upload.StateFailed, Error: &upload.TaskError{Error: "CorruptImage", Cause: cause}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +370,7 @@ func TestStatusInternalErrorsDoNotLeakDetails(t *testing.T) {
 	w := newWorld(t)
 	h := &Status{Publisher: w.pub}
 	rec, err := h.Handle(context.Background(), StatusInput{UploadID: upload.NewID(), State: upload.StateFailed,
-		Error: &StepFunctionsError{Error: "TransientError", Cause: `{"errorMessage":"thumbnail: get s3://uploads/x: dial tcp 10.0.0.1:443: i/o timeout"}`}})
+		Error: &upload.TaskError{Error: "TransientError", Cause: `{"errorMessage":"thumbnail: get s3://uploads/x: dial tcp 10.0.0.1:443: i/o timeout"}`}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +383,7 @@ func TestStartReplayedGrantStartsNoSecondExecution(t *testing.T) {
 	w := newWorld(t)
 	id := upload.NewID()
 	w.put(t, upload.OriginalKey(id), "image/jpeg", jpegBytes(t, 8, 8))
-	h := &Start{SFN: w.sfn.Client, S3: w.s3, Publisher: w.pub, StateMachineARN: machineARN}
+	h := w.start()
 	ctx := context.Background()
 	if err := h.Handle(ctx, createdEvent(upload.OriginalKey(id), 10, "first")); err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"thumbflow/thumbnail"
 	"thumbflow/upload"
 	"thumbflow/upload/s3store"
+	"thumbflow/upload/sfnexec"
 	"thumbflow/websocket"
 )
 
@@ -23,31 +24,32 @@ import (
 func Start(env *Env, cfg aws.Config, log *slog.Logger) *pipeline.Start {
 	s3c := S3(cfg)
 	return &pipeline.Start{
-		SFN:             sfn.NewFromConfig(cfg),
-		S3:              s3c,
-		Publisher:       Publisher(s3c, Connections(cfg, env.Require("CONNECTIONS_ENDPOINT")), env.Require("RECORDS_BUCKET"), log),
-		StateMachineARN: env.Require("STATE_MACHINE_ARN"),
-		Log:             log,
+		Starter: &upload.Starter{
+			Types:      &s3store.Originals{Client: s3c},
+			Executions: &sfnexec.Executions{Client: sfn.NewFromConfig(cfg), Machine: env.Require("STATE_MACHINE_ARN")},
+			Publisher:  Publisher(s3c, Connections(cfg, env.Require("CONNECTIONS_ENDPOINT")), env.Require("RECORDS_BUCKET"), log),
+			Log:        log,
+		},
+		Log: log,
 	}
 }
 
 // Convert builds the convert function's handler.
 func Convert(env *Env, cfg aws.Config, log *slog.Logger) *pipeline.Convert {
 	s3c := S3(cfg)
-	return &pipeline.Convert{
-		S3:           s3c,
-		OutputBucket: env.Require("OUTPUT_BUCKET"),
-		Spec:         thumbnail.DefaultSpec(),
-		Publisher:    Publisher(s3c, Connections(cfg, env.Require("CONNECTIONS_ENDPOINT")), env.Require("RECORDS_BUCKET"), log),
-		Log:          log,
-	}
+	return &pipeline.Convert{Converter: &upload.Converter{
+		Originals:  &s3store.Originals{Client: s3c},
+		Renditions: &s3store.Renditions{Client: s3c, Bucket: env.Require("OUTPUT_BUCKET")},
+		Spec:       thumbnail.DefaultSpec(),
+		Publisher:  Publisher(s3c, Connections(cfg, env.Require("CONNECTIONS_ENDPOINT")), env.Require("RECORDS_BUCKET"), log),
+		Log:        log,
+	}}
 }
 
 // Status builds the status function's handler.
 func Status(env *Env, cfg aws.Config, log *slog.Logger) *pipeline.Status {
 	return &pipeline.Status{
 		Publisher: Publisher(S3(cfg), Connections(cfg, env.Require("CONNECTIONS_ENDPOINT")), env.Require("RECORDS_BUCKET"), log),
-		Log:       log,
 	}
 }
 

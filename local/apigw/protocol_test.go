@@ -111,7 +111,7 @@ func TestProtocolTwoTabsSeeTheSameStatusSequence(t *testing.T) {
 		{UploadID: g.UploadID, State: upload.StateSucceeded, Attempt: 2},
 	}
 	for _, u := range updates {
-		if _, err := p.pub.Publish(ctx, u, "", ""); err != nil {
+		if _, err := p.pub.Publish(ctx, u); err != nil {
 			t.Fatalf("publish %s: %v", u.State, err)
 		}
 	}

@@ -302,7 +302,7 @@ func TestReliabilityReplayedGrant(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var job pipeline.Job
+	var job upload.Job
 	if err := json.Unmarshal([]byte(aws.ToString(desc.Input)), &job); err != nil || job.VersionID != v1 {
 		t.Errorf("execution input names version %q (%v), want the first object's %q", job.VersionID, err, v1)
 	}

@@ -1,0 +1,113 @@
+package upload
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"thumbflow/thumbnail"
+)
+
+// Codes the pipeline adds to the converter's own (thumbnail.Codes).
+// docs/protocol.md lists them all; they are part of the protocol and never
+// change meaning.
+const (
+	// CodeContentTypeMismatch: the declared type and the bytes disagree.
+	CodeContentTypeMismatch = "ContentTypeMismatch"
+	// CodeTimeout: conversion kept exceeding its time limit.
+	CodeTimeout = "Timeout"
+	// CodeInvalidTaskInput: a step was handed input the start function
+	// never builds (a hand-made execution, or a bug). Retrying cannot help,
+	// and the file is not to blame.
+	CodeInvalidTaskInput = "InvalidTaskInput"
+	// CodeInternal: anything else; the user can only try again later, and
+	// the operator has the details in the failure record.
+	CodeInternal = "InternalError"
+)
+
+// Kind says who can act on a failure, which decides who hears of it: a
+// user rejection is the user's to fix and is only counted, a system
+// failure is ours and pages the operator.
+type Kind string
+
+const (
+	KindUser   Kind = "user"
+	KindSystem Kind = "system"
+)
+
+// userCodes are the failures caused by the file the user sent. Their
+// messages were written for the user by the code that raised them.
+var userCodes = append(thumbnail.Codes(), CodeContentTypeMismatch)
+
+// KindOf returns the kind of a failure code. Every code that is not a
+// user rejection is a system failure, so a new or unknown code pages
+// rather than hides.
+func KindOf(code string) Kind {
+	if slices.Contains(userCodes, code) {
+		return KindUser
+	}
+	return KindSystem
+}
+
+// PermanentCodes lists the codes that are never worth a retry, for the
+// ASL test that checks the Retry rules against them: every user rejection
+// (the same bytes fail the same way) and a malformed task input.
+func PermanentCodes() []string {
+	return append(slices.Clone(userCodes), CodeInvalidTaskInput)
+}
+
+const (
+	internalMessage = "We could not convert this image because of a problem on our side. The original is kept; please try again later."
+	timeoutMessage  = "Converting this image took too long, even after retrying. Try a smaller image, or try again later."
+)
+
+// TaskError is a Step Functions error name and cause, as a Catch hands
+// them over. Operators read it in the failure record; users never see it.
+type TaskError struct {
+	Error string `json:"Error"`
+	Cause string `json:"Cause"`
+}
+
+// DescribeError turns a Step Functions error name and cause (as a Catch
+// hands them over) into what the user is told. Only messages written for
+// users pass through; anything else becomes a generic message, so that no
+// stack trace or internal detail reaches a browser.
+func DescribeError(name, cause string) Failure {
+	if KindOf(name) == KindUser {
+		var payload struct {
+			ErrorMessage string `json:"errorMessage"`
+		}
+		if json.Unmarshal([]byte(cause), &payload) == nil && payload.ErrorMessage != "" {
+			return Failure{Code: name, Message: payload.ErrorMessage}
+		}
+		return Failure{Code: name, Message: strings.TrimSpace(cause)}
+	}
+	switch name {
+	case "States.Timeout", "Sandbox.Timedout":
+		return Failure{Code: CodeTimeout, Message: timeoutMessage}
+	case CodeInvalidTaskInput:
+		return Failure{Code: CodeInvalidTaskInput, Message: internalMessage}
+	}
+	return Failure{Code: CodeInternal, Message: internalMessage}
+}
+
+// ContentTypeMismatch is a user rejection: the browser declared one type
+// and sent another. Its Go type name is the Step Functions error name
+// (aws-lambda-go reports it as errorType), so the state machine's rules
+// can name it.
+type ContentTypeMismatch struct {
+	Declared, Found string
+}
+
+func (e *ContentTypeMismatch) Error() string {
+	return fmt.Sprintf("The file was sent as %s but is a %s image. Upload it again and let the browser declare its real type.", e.Declared, e.Found)
+}
+
+// InvalidTaskInput reports a task input that the start function never
+// builds. Named as its code, like ContentTypeMismatch.
+type InvalidTaskInput struct {
+	Reason string
+}
+
+func (e *InvalidTaskInput) Error() string { return "invalid task input: " + e.Reason }

@@ -1,0 +1,122 @@
+package upload
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"thumbflow/thumbnail"
+)
+
+// Originals opens stored originals. Size is the stored length, so an
+// oversized original is refused before its bytes are read.
+type Originals interface {
+	OpenOriginal(ctx context.Context, obj Object) (body io.ReadCloser, size int64, err error)
+}
+
+// RenditionWriter stores one rendition under key.
+type RenditionWriter interface {
+	PutRendition(ctx context.Context, key, contentType string, data []byte) error
+}
+
+// StatusPublisher records and pushes a status change (Publisher).
+type StatusPublisher interface {
+	Publish(ctx context.Context, u Update) (Record, error)
+}
+
+// Converter turns one upload's original into its renditions. Its errors
+// are typed for the state machine: thumbnail's permanent errors,
+// *ContentTypeMismatch and *InvalidTaskInput go straight to the failure
+// path, *thumbnail.TransientError is retried.
+type Converter struct {
+	Originals  Originals
+	Renditions RenditionWriter
+	Spec       thumbnail.Spec
+	Publisher  StatusPublisher
+	Log        *slog.Logger
+}
+
+// Attempt is one try at converting a job, as the workflow makes it.
+type Attempt struct {
+	Job
+	// Number counts from 1; a number above 1 is a retry, announced to
+	// the user as "retrying (attempt n)".
+	Number       int
+	ExecutionARN string
+}
+
+// Convert reads the original with the size limit, checks its type against
+// the one the grant declared, converts it and writes the renditions.
+func (c *Converter) Convert(ctx context.Context, a Attempt) ([]Rendition, error) {
+	log := logger(c.Log).With("uploadId", a.UploadID)
+	if err := a.check(); err != nil {
+		// Only the start function builds this input; anything else is a
+		// bug or a hand-made execution, and retrying cannot help.
+		log.Error("conversion refused", "code", CodeInvalidTaskInput, "error", err)
+		return nil, err
+	}
+	if a.Number > 1 {
+		// Make the retry visible; a failure to tell must not stop the work.
+		u := Update{UploadID: a.UploadID, State: StateRetrying, Attempt: a.Number, ExecutionARN: a.ExecutionARN}
+		if _, err := c.Publisher.Publish(ctx, u); err != nil {
+			log.Warn("could not publish retrying status", "attempt", a.Number, "error", err)
+		}
+	}
+	data, err := c.read(ctx, a.Object())
+	if err != nil {
+		return nil, err
+	}
+	if found, ok := thumbnail.Detect(data); ok && a.ContentType != "" && thumbnail.ContentType(found) != a.ContentType {
+		err := &ContentTypeMismatch{Declared: a.ContentType, Found: thumbnail.ContentType(found)}
+		log.Info("conversion refused", "code", CodeContentTypeMismatch, "declared", a.ContentType, "found", err.Found)
+		return nil, err
+	}
+	start := time.Now()
+	res, err := thumbnail.Convert(ctx, data, c.Spec)
+	if err != nil {
+		// The user reads err's message; the decoder's detail is for us.
+		log.Info("conversion failed", "code", thumbnail.Code(err), "error", err, "detail", errors.Unwrap(err), "attempt", a.Number)
+		return nil, err
+	}
+	out := make([]Rendition, 0, len(res.Renditions))
+	for _, r := range res.Renditions {
+		key := RenditionKey(a.UploadID, r.Name)
+		if err := c.Renditions.PutRendition(ctx, key, r.ContentType, r.Data); err != nil {
+			return nil, &thumbnail.TransientError{Op: "write rendition " + r.Name, Err: err}
+		}
+		out = append(out, Rendition{
+			Name: r.Name, Width: r.Width, Height: r.Height, ContentType: r.ContentType, Bytes: int64(len(r.Data)), Key: key,
+		})
+	}
+	log.Info("converted", "format", res.Format, "width", res.Width, "height", res.Height,
+		"renditions", len(out), "ms", time.Since(start).Milliseconds())
+	return out, nil
+}
+
+// read fetches the original, reading at most one byte past the limit so
+// an oversized object is refused without being held in memory.
+func (c *Converter) read(ctx context.Context, obj Object) ([]byte, error) {
+	limit := c.Spec.Limits.MaxBytes
+	if limit <= 0 {
+		limit = thumbnail.DefaultMaxBytes
+	}
+	body, size, err := c.Originals.OpenOriginal(ctx, obj)
+	if err != nil {
+		return nil, &thumbnail.TransientError{Op: fmt.Sprintf("get s3://%s/%s", obj.Bucket, obj.Key), Err: err}
+	}
+	defer body.Close()
+	if size > limit {
+		return nil, &thumbnail.FileTooLarge{Size: size, Limit: limit}
+	}
+	data, err := io.ReadAll(io.LimitReader(body, limit+1))
+	if err != nil {
+		return nil, &thumbnail.TransientError{Op: "read original", Err: err}
+	}
+	if int64(len(data)) > limit {
+		return nil, &thumbnail.FileTooLarge{Size: max(size, int64(len(data))), Limit: limit}
+	}
+	return data, nil
+}
