@@ -1,9 +1,19 @@
 // Package s3 is the local S3 endpoint of `thumbflow dev`: gofakes3 behind a
-// layer that makes it refuse what S3 refuses. Every request is SigV4
-// verified, browser POST uploads are checked against their signed policy,
-// CORS is per bucket, and object-created events are delivered at least once
-// from a durable outbox. Operations it cannot honour answer 501 instead of
-// faking success.
+// layer that makes it refuse what S3 refuses, so a signing, policy or CORS
+// bug shows up on the laptop and not in production.
+//
+// It provides a Server (an http.Handler for path-style S3 requests) with
+// its setup calls: CreateBucket with CORS rules (BrowserUploadCORS for the
+// web client), SetVersioning, Notify for object-created events (delivered
+// at least once from a durable outbox, like a Lambda subscription) and
+// InjectFaults for reliability tests.
+//
+// Every request is SigV4 verified by an Authenticator (a *sigv4.Verifier),
+// browser POST uploads are checked against their signed policy, checksums
+// are verified, and the conditional and range headers gofakes3 ignores are
+// applied here. Operations it cannot honour answer 501 instead of faking
+// success. Failures are answered with S3's XML error body; errors from
+// sigv4 are translated where this package calls it.
 package s3
 
 import (
