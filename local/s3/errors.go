@@ -26,6 +26,11 @@ func (e *s3Error) Error() string { return e.code + ": " + e.message }
 var (
 	errInternal     = &s3Error{http.StatusInternalServerError, "InternalError", "We encountered an internal error. Please try again."}
 	errNoSuchBucket = &s3Error{http.StatusNotFound, "NoSuchBucket", "The specified bucket does not exist"}
+	// The refusals of Options.Access.
+	errForeignHost = &s3Error{http.StatusForbidden, "AccessDenied",
+		"Access Denied: the local cloud serves only loopback hosts (127.0.0.1, [::1], localhost); thumbflow dev -public serves others"}
+	errForeignOrigin = &s3Error{http.StatusForbidden, "AccessDenied",
+		"Access Denied: the local cloud accepts browser uploads only from its own web client"}
 )
 
 // fromSigV4 translates a sigv4 verification failure into the S3 error with

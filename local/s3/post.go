@@ -60,6 +60,13 @@ func policyDenied(reason string) *s3Error {
 // postObject handles a browser-based upload (HTML form POST), verifying the
 // signed policy before a byte of the file is stored.
 func (s *Server) postObject(w http.ResponseWriter, r *http.Request, bucket string) {
+	if !s.opts.Access.OriginAllowed(r.Header.Get("Origin")) {
+		// Browsers submit a form to any origin without asking CORS, so
+		// the policy alone would let any page the developer visits
+		// upload with a policy it signed itself.
+		s.writeError(w, r, errForeignOrigin)
+		return
+	}
 	if ok, _ := s.store.BucketExists(bucket); !ok {
 		s.writeError(w, r, errNoSuchBucket)
 		return

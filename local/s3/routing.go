@@ -28,6 +28,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, errInternal)
 		}
 	}()
+	if !s.opts.Access.HostAllowed(r.Host) {
+		s.writeError(w, r, errForeignHost)
+		return
+	}
 	if st := s.takeFault(); st != 0 {
 		s.writeError(w, r, faultError(st))
 		return

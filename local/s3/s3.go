@@ -52,6 +52,10 @@ type Options struct {
 	CORS map[string][]CORSRule
 	// Logger receives delivery failures and request errors. Default slog.Default().
 	Logger *slog.Logger
+	// Access restricts the Hosts requests may name and the origins browser
+	// form POSTs may come from, so web pages the developer visits cannot
+	// use the local S3. Nil serves every request (tests of this package).
+	Access *sigv4.Access
 	// RetryMin and RetryMax bound the exponential backoff between event
 	// delivery attempts. Defaults 100ms and 30s.
 	RetryMin, RetryMax time.Duration
