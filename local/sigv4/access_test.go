@@ -50,12 +50,12 @@ func TestAccessServesOnlyLoopbackHostsUnlessPublic(t *testing.T) {
 func TestAccessAdmitsOnlyTheWebClientsOrigins(t *testing.T) {
 	a := &Access{Origins: []string{"http://127.0.0.1:8080", "http://localhost:8080"}}
 	for origin, want := range map[string]bool{
-		"":                         true, // the CLI and SDKs send no Origin
-		"http://127.0.0.1:8080":    true,
-		"http://localhost:8080":    true,
-		"http://127.0.0.1:9999":    false, // another local server's page
-		"https://attacker.example": false,
-		"null":                     false, // sandboxed frames and file:// pages
+		"":                                       true, // the CLI and SDKs send no Origin
+		"http://127.0.0.1:8080":                  true,
+		"http://localhost:8080":                  true,
+		"http://127.0.0.1:9999":                  false, // another local server's page
+		"https://attacker.example":               false,
+		"null":                                   false, // sandboxed frames and file:// pages
 		"http://127.0.0.1:8080.attacker.example": false,
 	} {
 		if got := a.OriginAllowed(origin); got != want {
