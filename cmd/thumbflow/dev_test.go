@@ -11,6 +11,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 // syncBuffer lets the test read what the command prints while it runs.
@@ -31,13 +35,29 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-var webURL = regexp.MustCompile(`Web client\s+(http://\S+)`)
+var (
+	webURL     = regexp.MustCompile(`Web client\s+(http://\S+)`)
+	exportLine = regexp.MustCompile(`export AWS_ENDPOINT_URL=(\S+) AWS_ACCESS_KEY_ID=(\S+) AWS_SECRET_ACCESS_KEY=(\S+) AWS_REGION=(\S+)`)
+)
+
+// listBuckets calls S3 the way a shell with the printed export line does.
+func listBuckets(endpoint, key, secret, region string) error {
+	client := s3.New(s3.Options{
+		Region:       region,
+		Credentials:  credentials.NewStaticCredentialsProvider(key, secret, ""),
+		BaseEndpoint: aws.String(endpoint),
+		UsePathStyle: true,
+	})
+	_, err := client.ListBuckets(context.Background(), &s3.ListBucketsInput{})
+	return err
+}
 
 func TestDevStartsServesAndStopsGracefully(t *testing.T) {
 	data := t.TempDir()
 	var out syncBuffer
 	stdout = &out
 	t.Cleanup(func() { stdout = os.Stdout })
+	var printed []string // the credentials of each round
 	for round := 1; round <= 2; round++ {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan int)
@@ -54,10 +74,26 @@ func TestDevStartsServesAndStopsGracefully(t *testing.T) {
 			cancel()
 			t.Fatalf("round %d: no web URL printed:\n%s", round, out.String())
 		}
-		for _, want := range []string{"AWS_ENDPOINT_URL=http://127.0.0.1:", "AWS_ACCESS_KEY_ID=test", "WebSocket API  ws://127.0.0.1:"} {
+		for _, want := range []string{"AWS_ENDPOINT_URL=http://127.0.0.1:", "WebSocket API  ws://127.0.0.1:"} {
 			if !bytes.Contains([]byte(out.String()), []byte(want)) {
 				t.Errorf("startup output lacks %q", want)
 			}
+		}
+		exports := exportLine.FindAllStringSubmatch(out.String(), -1)
+		if len(exports) != round {
+			cancel()
+			t.Fatalf("round %d: no export line printed:\n%s", round, out.String())
+		}
+		e := exports[round-1]
+		if e[2] == "test" || e[3] == "test" || len(e[3]) < 32 {
+			t.Errorf("round %d: printed credentials %s / %s are not generated ones", round, e[2], e[3])
+		}
+		printed = append(printed, e[2]+" "+e[3])
+		if err := listBuckets(e[1], e[2], e[3], e[4]); err != nil {
+			t.Errorf("round %d: the SDK with the printed export line: %v", round, err)
+		}
+		if err := listBuckets(e[1], "test", "test", e[4]); err == nil {
+			t.Errorf("round %d: the well-known test/test credentials are accepted", round)
 		}
 		resp, err := http.Get(url + "/config.json")
 		if err != nil {
@@ -81,5 +117,11 @@ func TestDevStartsServesAndStopsGracefully(t *testing.T) {
 	}
 	if fi, err := os.Stat(filepath.Join(data, "token.key")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("token key not kept privately in the data directory: %v %v", fi, err)
+	}
+	if fi, err := os.Stat(filepath.Join(data, "credentials.json")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("credentials not kept privately in the data directory: %v %v", fi, err)
+	}
+	if printed[0] != printed[1] {
+		t.Errorf("a restart on the same data directory changed the credentials: %q, then %q", printed[0], printed[1])
 	}
 }
