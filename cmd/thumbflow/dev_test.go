@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -52,6 +54,33 @@ func listBuckets(endpoint, key, secret, region string) error {
 	return err
 }
 
+// awsCLI runs the aws CLI, when it is installed, with only the variables
+// of the printed export line; ok is false without it.
+func awsCLI(t *testing.T, export []string, args ...string) (out string, ok bool) {
+	t.Helper()
+	path, err := exec.LookPath("aws")
+	if err != nil {
+		return "", false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, args...)
+	none := filepath.Join(t.TempDir(), "none")
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, "AWS_ENDPOINT_URL="+export[1], "AWS_ACCESS_KEY_ID="+export[2],
+		"AWS_SECRET_ACCESS_KEY="+export[3], "AWS_REGION="+export[4],
+		"AWS_CONFIG_FILE="+none, "AWS_SHARED_CREDENTIALS_FILE="+none)
+	b, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Errorf("aws %v with the printed export line: %v\n%s", args, err, b)
+	}
+	return string(b), true
+}
+
 func TestDevStartsServesAndStopsGracefully(t *testing.T) {
 	data := t.TempDir()
 	var out syncBuffer
@@ -94,6 +123,13 @@ func TestDevStartsServesAndStopsGracefully(t *testing.T) {
 		}
 		if err := listBuckets(e[1], "test", "test", e[4]); err == nil {
 			t.Errorf("round %d: the well-known test/test credentials are accepted", round)
+		}
+		if round == 1 {
+			if out, ok := awsCLI(t, e, "s3", "ls"); !ok {
+				t.Log("no aws CLI installed: the export line was checked with the SDK only")
+			} else if !strings.Contains(out, "thumbflow-records") {
+				t.Errorf("aws s3 ls with the printed export line lists no thumbflow-records:\n%s", out)
+			}
 		}
 		resp, err := http.Get(url + "/config.json")
 		if err != nil {
