@@ -99,7 +99,7 @@ func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, bucket, key 
 	}
 	etag := gofakes3.FormatETag(obj.Hash)
 	if err := s.objectCreated(r, bucket, key, "ObjectCreated:Copy", int64(len(data)), etag, string(res.VersionID)); err != nil {
-		s.log.Error("recording object-created event", "bucket", bucket, "key", key, "err", err)
+		s.log.Error("recording object-created event", "bucket", bucket, "key", key, "error", err)
 		s.writeError(w, r, errInternal)
 		return
 	}
