@@ -32,8 +32,9 @@ func runDev(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.Addr, "addr", envOr("THUMBFLOW_ADDR", "127.0.0.1:4566"), "the AWS endpoint: S3, Step Functions, @connections and the WebSocket API (env THUMBFLOW_ADDR)")
 	fs.StringVar(&cfg.WebAddr, "web", envOr("THUMBFLOW_WEB", "127.0.0.1:8080"), "the web client (env THUMBFLOW_WEB)")
 	fs.StringVar(&cfg.DataDir, "data", envOr("THUMBFLOW_DATA", ".thumbflow"), "where objects, executions and the token key persist (env THUMBFLOW_DATA)")
-	fs.StringVar(&cfg.AccessKeyID, "access-key", envOr("THUMBFLOW_ACCESS_KEY", "test"), "access key id requests must be signed with (env THUMBFLOW_ACCESS_KEY)")
-	fs.StringVar(&cfg.SecretAccessKey, "secret-key", envOr("THUMBFLOW_SECRET_KEY", "test"), "secret access key (env THUMBFLOW_SECRET_KEY)")
+	fs.StringVar(&cfg.AccessKeyID, "access-key", envOr("THUMBFLOW_ACCESS_KEY", ""), "access key id requests must be signed with; default generated once per data directory (env THUMBFLOW_ACCESS_KEY)")
+	fs.StringVar(&cfg.SecretAccessKey, "secret-key", envOr("THUMBFLOW_SECRET_KEY", ""), "secret access key; default generated with the access key (env THUMBFLOW_SECRET_KEY)")
+	fs.BoolVar(&cfg.Public, "public", envOr("THUMBFLOW_PUBLIC", "") == "true", "also serve hosts that are not loopback and the web client at any address, for testing from another device on the LAN (env THUMBFLOW_PUBLIC=true)")
 	fs.StringVar(&cfg.Region, "region", envOr("THUMBFLOW_REGION", "us-east-1"), "region (env THUMBFLOW_REGION)")
 	fs.StringVar(&cfg.StateMachines, "statemachines", envOr("THUMBFLOW_STATEMACHINES", "statemachine"), "directory of *.asl.json definitions (env THUMBFLOW_STATEMACHINES)")
 	fs.StringVar(&cfg.AlertWebhook, "alert-webhook", envOr("THUMBFLOW_ALERT_WEBHOOK", ""), "POST an EventBridge-shaped alert here for every execution that ends FAILED, TIMED_OUT or ABORTED (env THUMBFLOW_ALERT_WEBHOOK)")
@@ -64,7 +65,7 @@ func runDev(ctx context.Context, args []string) error {
   Data directory %s (delete it to start afresh)
   Press Ctrl+C to stop.
 `, time.Since(began).Round(time.Millisecond), c.WebURL, opsURL(c.WebURL), c.WebSocketURL, c.Endpoint,
-		c.Endpoint, cfg.AccessKeyID, cfg.SecretAccessKey, cfg.Region, cfg.DataDir)
+		c.Endpoint, c.AccessKeyID, c.SecretAccessKey, cfg.Region, cfg.DataDir)
 
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "\nthumbflow dev: stopping; running executions resume at the next start")

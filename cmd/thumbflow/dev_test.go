@@ -6,11 +6,17 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 // syncBuffer lets the test read what the command prints while it runs.
@@ -31,13 +37,56 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-var webURL = regexp.MustCompile(`Web client\s+(http://\S+)`)
+var (
+	webURL     = regexp.MustCompile(`Web client\s+(http://\S+)`)
+	exportLine = regexp.MustCompile(`export AWS_ENDPOINT_URL=(\S+) AWS_ACCESS_KEY_ID=(\S+) AWS_SECRET_ACCESS_KEY=(\S+) AWS_REGION=(\S+)`)
+)
+
+// listBuckets calls S3 the way a shell with the printed export line does.
+func listBuckets(endpoint, key, secret, region string) error {
+	client := s3.New(s3.Options{
+		Region:       region,
+		Credentials:  credentials.NewStaticCredentialsProvider(key, secret, ""),
+		BaseEndpoint: aws.String(endpoint),
+		UsePathStyle: true,
+	})
+	_, err := client.ListBuckets(context.Background(), &s3.ListBucketsInput{})
+	return err
+}
+
+// awsCLI runs the aws CLI, when it is installed, with only the variables
+// of the printed export line; ok is false without it.
+func awsCLI(t *testing.T, export []string, args ...string) (out string, ok bool) {
+	t.Helper()
+	path, err := exec.LookPath("aws")
+	if err != nil {
+		return "", false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, args...)
+	none := filepath.Join(t.TempDir(), "none")
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, "AWS_ENDPOINT_URL="+export[1], "AWS_ACCESS_KEY_ID="+export[2],
+		"AWS_SECRET_ACCESS_KEY="+export[3], "AWS_REGION="+export[4],
+		"AWS_CONFIG_FILE="+none, "AWS_SHARED_CREDENTIALS_FILE="+none)
+	b, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Errorf("aws %v with the printed export line: %v\n%s", args, err, b)
+	}
+	return string(b), true
+}
 
 func TestDevStartsServesAndStopsGracefully(t *testing.T) {
 	data := t.TempDir()
 	var out syncBuffer
 	stdout = &out
 	t.Cleanup(func() { stdout = os.Stdout })
+	var printed []string // the credentials of each round
 	for round := 1; round <= 2; round++ {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan int)
@@ -54,9 +103,32 @@ func TestDevStartsServesAndStopsGracefully(t *testing.T) {
 			cancel()
 			t.Fatalf("round %d: no web URL printed:\n%s", round, out.String())
 		}
-		for _, want := range []string{"AWS_ENDPOINT_URL=http://127.0.0.1:", "AWS_ACCESS_KEY_ID=test", "WebSocket API  ws://127.0.0.1:"} {
+		for _, want := range []string{"AWS_ENDPOINT_URL=http://127.0.0.1:", "WebSocket API  ws://127.0.0.1:"} {
 			if !bytes.Contains([]byte(out.String()), []byte(want)) {
 				t.Errorf("startup output lacks %q", want)
+			}
+		}
+		exports := exportLine.FindAllStringSubmatch(out.String(), -1)
+		if len(exports) != round {
+			cancel()
+			t.Fatalf("round %d: no export line printed:\n%s", round, out.String())
+		}
+		e := exports[round-1]
+		if e[2] == "test" || e[3] == "test" || len(e[3]) < 32 {
+			t.Errorf("round %d: printed credentials %s / %s are not generated ones", round, e[2], e[3])
+		}
+		printed = append(printed, e[2]+" "+e[3])
+		if err := listBuckets(e[1], e[2], e[3], e[4]); err != nil {
+			t.Errorf("round %d: the SDK with the printed export line: %v", round, err)
+		}
+		if err := listBuckets(e[1], "test", "test", e[4]); err == nil {
+			t.Errorf("round %d: the well-known test/test credentials are accepted", round)
+		}
+		if round == 1 {
+			if out, ok := awsCLI(t, e, "s3", "ls"); !ok {
+				t.Log("no aws CLI installed: the export line was checked with the SDK only")
+			} else if !strings.Contains(out, "thumbflow-records") {
+				t.Errorf("aws s3 ls with the printed export line lists no thumbflow-records:\n%s", out)
 			}
 		}
 		resp, err := http.Get(url + "/config.json")
@@ -81,5 +153,11 @@ func TestDevStartsServesAndStopsGracefully(t *testing.T) {
 	}
 	if fi, err := os.Stat(filepath.Join(data, "token.key")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("token key not kept privately in the data directory: %v %v", fi, err)
+	}
+	if fi, err := os.Stat(filepath.Join(data, "credentials.json")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("credentials not kept privately in the data directory: %v %v", fi, err)
+	}
+	if printed[0] != printed[1] {
+		t.Errorf("a restart on the same data directory changed the credentials: %q, then %q", printed[0], printed[1])
 	}
 }

@@ -32,7 +32,7 @@ func opsEnv(t *testing.T, c *cloud.Cloud) {
 	t.Helper()
 	empty := filepath.Join(t.TempDir(), "none")
 	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL": c.Endpoint, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+		"AWS_ENDPOINT_URL": c.Endpoint, "AWS_ACCESS_KEY_ID": c.AccessKeyID, "AWS_SECRET_ACCESS_KEY": c.SecretAccessKey,
 		"AWS_REGION": "us-east-1", "AWS_CONFIG_FILE": empty, "AWS_SHARED_CREDENTIALS_FILE": empty,
 		"AWS_PROFILE": "", "AWS_SESSION_TOKEN": "", "AWS_EC2_METADATA_DISABLED": "true",
 		"THUMBFLOW_STATE_MACHINE_ARN": "", "THUMBFLOW_RECORDS_BUCKET": "",

@@ -34,6 +34,16 @@ type Verifier interface {
 	Verify(r *http.Request, service string) error
 }
 
+// Access decides which Host and Origin a WebSocket upgrade may carry; it
+// is satisfied by *sigv4.Access. API Gateway itself accepts any Origin, but
+// the local gateway listens on the developer's machine, where any page the
+// developer visits could open a socket to it: browsers do not ask CORS
+// before a WebSocket upgrade. A nil Access admits every upgrade.
+type Access interface {
+	HostAllowed(host string) bool
+	OriginAllowed(origin string) bool
+}
+
 // Limits are API Gateway's quotas for WebSocket APIs. Tests shrink them so
 // that a timeout can be observed in milliseconds instead of minutes.
 type Limits struct {
@@ -103,8 +113,10 @@ type Options struct {
 	Routes []string
 	// Verifier checks SigV4 signatures on the management API.
 	Verifier Verifier
-	Limits   Limits
-	Logger   *slog.Logger
+	// Access restricts the Host and Origin of upgrades.
+	Access Access
+	Limits Limits
+	Logger *slog.Logger
 }
 
 // Route keys API Gateway predefines.
@@ -131,6 +143,7 @@ type Gateway struct {
 	handler  RouteHandler
 	routes   map[string]bool
 	verifier Verifier
+	access   Access
 	limits   Limits
 	log      *slog.Logger
 
@@ -149,6 +162,7 @@ func New(opts Options) *Gateway {
 		handler:  opts.Handler,
 		routes:   make(map[string]bool),
 		verifier: opts.Verifier,
+		access:   opts.Access,
 		limits:   opts.Limits.withDefaults(),
 		log:      opts.Logger,
 		conns:    make(map[string]*conn),
@@ -226,6 +240,10 @@ func (c *conn) drop() {
 // to a WebSocket and serves it until it closes. A non-2xx $connect response
 // refuses the upgrade with that status, as API Gateway does.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if g.access != nil && !g.access.HostAllowed(r.Host) {
+		writeJSONError(w, http.StatusForbidden, "", "Forbidden: the local cloud serves only loopback hosts (127.0.0.1, [::1], localhost); thumbflow dev -public serves others")
+		return
+	}
 	if !isUpgrade(r) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUpgradeRequired)
@@ -237,6 +255,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.mu.Unlock()
 	if down {
 		http.Error(w, `{"message":"Service Unavailable"}`, http.StatusServiceUnavailable)
+		return
+	}
+	if g.access != nil && !g.access.OriginAllowed(r.Header.Get("Origin")) {
+		g.log.Warn("websocket upgrade from a foreign origin refused", "origin", r.Header.Get("Origin"))
+		writeJSONError(w, http.StatusForbidden, "", "Forbidden: the local cloud accepts WebSocket connections only from its own web client")
 		return
 	}
 
@@ -275,8 +298,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	accept := &websocket.AcceptOptions{
-		// API Gateway accepts any origin; the page and the socket are on
-		// different ports locally.
+		// The page and the socket are on different ports locally, so the
+		// library's same-host check would refuse the web client; the
+		// Origin was checked against Access above.
 		InsecureSkipVerify: true,
 		OnPingReceived: func(context.Context, []byte) bool {
 			c.touch()

@@ -27,7 +27,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	sfnapi "github.com/aws/aws-sdk-go-v2/service/sfn"
 
@@ -55,8 +54,12 @@ type Config struct {
 	WebAddr string
 	// DataDir persists everything; empty keeps it in memory (tests).
 	DataDir string
-	// Credentials every request must be signed with.
+	// Credentials every request must be signed with; empty generates a
+	// pair per data directory (Cloud.AccessKeyID has the ones in use).
 	AccessKeyID, SecretAccessKey, Region string
+	// Public serves requests naming any Host, not only loopback ones, and
+	// the web client at any address, for testing from another device.
+	Public bool
 	// Stage of the WebSocket API ("prod").
 	Stage string
 	// StateMachines is the directory of *.asl.json definitions.
@@ -110,6 +113,9 @@ type Cloud struct {
 	Endpoint, WebSocketURL, WebURL string
 	// StateMachineARN is the thumbnail workflow's.
 	StateMachineARN string
+	// AccessKeyID and SecretAccessKey are the credentials requests must
+	// be signed with: Config's, or the generated ones.
+	AccessKeyID, SecretAccessKey string
 
 	awsLn, webLn net.Listener
 	awsSrv       *http.Server
@@ -118,12 +124,6 @@ type Cloud struct {
 }
 
 func (c *Config) defaults() {
-	if c.AccessKeyID == "" {
-		c.AccessKeyID = "test"
-	}
-	if c.SecretAccessKey == "" {
-		c.SecretAccessKey = "test"
-	}
 	if c.Region == "" {
 		c.Region = "us-east-1"
 	}
@@ -146,9 +146,11 @@ func (c *Config) defaults() {
 func Start(cfg Config) (c *Cloud, err error) {
 	cfg.defaults()
 	c = &Cloud{cfg: cfg, log: cfg.Logger}
+	// A failed start stops what it started; c itself is nil by then.
+	started := c
 	defer func() {
 		if err != nil {
-			c.Close()
+			started.Close()
 		}
 	}()
 	if cfg.DataDir != "" {
@@ -156,6 +158,11 @@ func Start(cfg Config) (c *Cloud, err error) {
 			return nil, fmt.Errorf("data directory: %w", err)
 		}
 	}
+	creds, err := c.credentials()
+	if err != nil {
+		return nil, err
+	}
+	c.AccessKeyID, c.SecretAccessKey = creds.AccessKeyID, creds.SecretAccessKey
 	if c.awsLn, err = net.Listen("tcp", cfg.Addr); err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
@@ -166,8 +173,8 @@ func Start(cfg Config) (c *Cloud, err error) {
 	c.WebSocketURL = "ws://" + c.awsLn.Addr().String() + "/" + cfg.Stage
 	c.WebURL = "http://" + c.webLn.Addr().String()
 
-	verifier := sigv4.NewVerifier(cfg.AccessKeyID, cfg.SecretAccessKey, cfg.Region)
-	if c.S3, err = locals3.New(locals3.Options{Dir: c.sub("s3"), Auth: verifier, Region: cfg.Region, Logger: c.log.With("service", "s3")}); err != nil {
+	verifier := sigv4.NewVerifier(c.AccessKeyID, c.SecretAccessKey, cfg.Region)
+	if c.S3, err = locals3.New(locals3.Options{Dir: c.sub("s3"), Auth: verifier, Access: c.access(), Region: cfg.Region, Logger: c.log.With("service", "s3")}); err != nil {
 		return nil, fmt.Errorf("local S3: %w", err)
 	}
 	if err := c.createBuckets(); err != nil {
@@ -198,6 +205,7 @@ func Start(cfg Config) (c *Cloud, err error) {
 		Handler:  c.routeHandler,
 		Routes:   websocket.Actions,
 		Verifier: verifier,
+		Access:   c.access(),
 		Limits:   cfg.WebSocketLimits,
 		Logger:   c.log.With("service", "websocket"),
 	})
@@ -278,7 +286,7 @@ func (c *Cloud) webOrigins() []string {
 }
 
 func (c *Cloud) createBuckets() error {
-	origins := c.webOrigins()
+	origins := c.corsOrigins()
 	buckets := map[string]locals3.CORSRule{
 		UploadsBucket: {AllowedOrigins: origins, AllowedMethods: []string{"POST"}, AllowedHeaders: []string{"*"}, ExposeHeaders: []string{"ETag"}, MaxAgeSeconds: 3000},
 		OutputBucket:  {AllowedOrigins: origins, AllowedMethods: []string{"GET", "HEAD"}, AllowedHeaders: []string{"*"}, ExposeHeaders: []string{"ETag", "Content-Length", "Content-Type"}, MaxAgeSeconds: 3000},
@@ -298,13 +306,10 @@ func (c *Cloud) createBuckets() error {
 }
 
 // awsConfig is what a Lambda's role and region give it on AWS: here, the
-// local credentials and the local endpoint.
+// local endpoint and, until functions have roles of their own, the
+// developer's credentials.
 func (c *Cloud) awsConfig() aws.Config {
-	return aws.Config{
-		Region:       c.cfg.Region,
-		Credentials:  credentials.NewStaticCredentialsProvider(c.cfg.AccessKeyID, c.cfg.SecretAccessKey, ""),
-		BaseEndpoint: aws.String(c.Endpoint),
-	}
+	return c.AWSConfig()
 }
 
 // registerFunctions builds the handlers with the Lambda mains'
@@ -399,12 +404,15 @@ func (c *Cloud) routeHandler(ctx context.Context, req events.APIGatewayWebsocket
 // the @connections API by path, WebSocket upgrades at /{stage}, and
 // everything else to S3 (whose bucket names cannot contain '@').
 func (c *Cloud) endpoint() http.Handler {
-	mgmt := c.Gateway.ManagementHandler()
+	// S3 and the WebSocket upgrade check the Host themselves, to answer
+	// in their own error format.
+	states := loopbackOnly(c.access(), c.SFN)
+	mgmt := loopbackOnly(c.access(), c.Gateway.ManagementHandler())
 	stagePath := "/" + c.cfg.Stage
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AWSStepFunctions."):
-			c.SFN.ServeHTTP(w, r)
+			states.ServeHTTP(w, r)
 		case strings.HasPrefix(r.URL.Path, "/@connections/") || strings.HasPrefix(r.URL.Path, stagePath+"/@connections/"):
 			mgmt.ServeHTTP(w, r)
 		case (r.URL.Path == stagePath || r.URL.Path == stagePath+"/") && strings.EqualFold(r.Header.Get("Upgrade"), "websocket"):

@@ -21,8 +21,8 @@ import (
 func TestStandardConfigurationReachesEveryService(t *testing.T) {
 	c := startCloud(t)
 	t.Setenv("AWS_ENDPOINT_URL", c.Endpoint)
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_ACCESS_KEY_ID", c.AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", c.SecretAccessKey)
 	t.Setenv("AWS_REGION", "us-east-1")
 	t.Setenv("AWS_PROFILE", "")
 	t.Setenv("AWS_CONFIG_FILE", "/nonexistent")
@@ -91,7 +91,7 @@ func TestStandardConfigurationReachesEveryService(t *testing.T) {
 	// A wrong secret is refused by every service.
 	bad := cfg.Copy()
 	bad.Credentials = aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-		return aws.Credentials{AccessKeyID: "test", SecretAccessKey: "wrong"}, nil
+		return aws.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: "wrong"}, nil
 	})
 	if _, err := s3.NewFromConfig(bad, func(o *s3.Options) { o.UsePathStyle = true }).ListBuckets(ctx, &s3.ListBucketsInput{}); err == nil {
 		t.Error("S3 accepted a wrong secret")

@@ -93,7 +93,7 @@ func (r *rig) start() {
 	}
 	r.c = c
 	r.t.Cleanup(func() { c.Close() })
-	cfg := cloudtest.AWSConfig(c.Endpoint)
+	cfg := c.AWSConfig()
 	r.s3 = s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
 	r.sfn = sfn.NewFromConfig(cfg)
 }

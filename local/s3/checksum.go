@@ -32,7 +32,7 @@ var checksumAlgorithms = map[string]func() hash.Hash{
 // default (as headers, or as aws-chunked trailers that sigv4 moved into the
 // headers) against the body, as S3 does. It returns the verified values,
 // keyed "Checksum-<Alg>", so they can be stored and returned on GET.
-func verifyChecksums(r *http.Request) (map[string]string, error) {
+func verifyChecksums(r *http.Request) (map[string]string, *s3Error) {
 	var found map[string]string
 	for alg := range checksumAlgorithms {
 		if v := r.Header.Get("X-Amz-Checksum-" + alg); v != "" {
@@ -51,7 +51,10 @@ func verifyChecksums(r *http.Request) (map[string]string, error) {
 		body, err = sigv4.ReadAllSized(r.Body, r.ContentLength)
 		r.Body.Close()
 		if err != nil {
-			return nil, fmt.Errorf("reading body: %w", err)
+			if e, ok := fromSigV4(err).(*s3Error); ok {
+				return nil, e
+			}
+			return nil, &s3Error{http.StatusBadRequest, "IncompleteBody", "reading body: " + err.Error()}
 		}
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
@@ -61,13 +64,13 @@ func verifyChecksums(r *http.Request) (map[string]string, error) {
 		want, err := base64.StdEncoding.DecodeString(claimed)
 		h := checksumAlgorithms[alg]()
 		if err != nil || len(want) != h.Size() {
-			return nil, &sigv4.Error{Status: http.StatusBadRequest, Code: "InvalidRequest",
-				Message: fmt.Sprintf("Value for x-amz-checksum-%s header is invalid.", strings.ToLower(alg))}
+			return nil, &s3Error{http.StatusBadRequest, "InvalidRequest",
+				fmt.Sprintf("Value for x-amz-checksum-%s header is invalid.", strings.ToLower(alg))}
 		}
 		h.Write(body)
 		if !bytes.Equal(h.Sum(nil), want) {
-			return nil, &sigv4.Error{Status: http.StatusBadRequest, Code: "BadDigest",
-				Message: fmt.Sprintf("The %s you specified did not match the calculated checksum.", strings.ToUpper(alg))}
+			return nil, &s3Error{http.StatusBadRequest, "BadDigest",
+				fmt.Sprintf("The %s you specified did not match the calculated checksum.", strings.ToUpper(alg))}
 		}
 		out["Checksum-"+alg] = claimed
 	}

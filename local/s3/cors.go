@@ -158,11 +158,11 @@ func (s *Server) preflight(w http.ResponseWriter, r *http.Request, bucket string
 	origin := r.Header.Get("Origin")
 	method := r.Header.Get("Access-Control-Request-Method")
 	if origin == "" {
-		s.writeError(w, r, http.StatusBadRequest, "BadRequest", "Insufficient information. Origin request header needed.")
+		s.writeError(w, r, &s3Error{http.StatusBadRequest, "BadRequest", "Insufficient information. Origin request header needed."})
 		return
 	}
 	if method == "" {
-		s.writeError(w, r, http.StatusBadRequest, "BadRequest", "Invalid Access-Control-Request-Method: null")
+		s.writeError(w, r, &s3Error{http.StatusBadRequest, "BadRequest", "Invalid Access-Control-Request-Method: null"})
 		return
 	}
 	var headers []string
@@ -176,7 +176,7 @@ func (s *Server) preflight(w http.ResponseWriter, r *http.Request, bucket string
 	h := w.Header()
 	h.Set("Vary", "Origin, Access-Control-Request-Headers, Access-Control-Request-Method")
 	if bucket == "" {
-		s.writeError(w, r, http.StatusForbidden, "CORSResponse", "CORS is not enabled for this bucket.")
+		s.writeError(w, r, &s3Error{http.StatusForbidden, "CORSResponse", "CORS is not enabled for this bucket."})
 		return
 	}
 	rule, ok := s.match(bucket, origin, method, headers)
@@ -185,10 +185,10 @@ func (s *Server) preflight(w http.ResponseWriter, r *http.Request, bucket string
 		_, configured := s.cors[bucket]
 		s.corsMu.RUnlock()
 		if !configured {
-			s.writeError(w, r, http.StatusForbidden, "CORSResponse", "CORS is not enabled for this bucket.")
+			s.writeError(w, r, &s3Error{http.StatusForbidden, "CORSResponse", "CORS is not enabled for this bucket."})
 			return
 		}
-		s.writeError(w, r, http.StatusForbidden, "CORSResponse", "This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.")
+		s.writeError(w, r, &s3Error{http.StatusForbidden, "CORSResponse", "This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec."})
 		return
 	}
 	allow, creds := rule.allowOrigin(origin)

@@ -93,7 +93,7 @@ func newOutbox(dir string, retryMin, retryMax time.Duration, log *slog.Logger) (
 		}
 		var e entry
 		if err := json.Unmarshal(b, &e); err != nil {
-			log.Warn("skipping unreadable outbox entry", "file", f.Name(), "err", err)
+			log.Warn("skipping unreadable outbox entry", "file", f.Name(), "error", err)
 			continue
 		}
 		o.pending[e.ID] = &e
@@ -186,7 +186,7 @@ func (o *outbox) deliver(sub *subscription, e *entry) {
 			if err == nil {
 				if o.dir != "" {
 					if rerr := os.Remove(o.path(e)); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
-						o.log.Error("removing delivered outbox entry", "id", e.ID, "err", rerr)
+						o.log.Error("removing delivered outbox entry", "id", e.ID, "error", rerr)
 					}
 				}
 				return
@@ -194,7 +194,7 @@ func (o *outbox) deliver(sub *subscription, e *entry) {
 			if o.ctx.Err() != nil {
 				return
 			}
-			o.log.Warn("s3 event delivery failed; retrying", "subscription", sub.id, "id", e.ID, "attempt", attempt, "retry_in", wait, "err", err)
+			o.log.Warn("s3 event delivery failed; retrying", "subscription", sub.id, "id", e.ID, "attempt", attempt, "retry_in", wait, "error", err)
 			select {
 			case <-o.ctx.Done():
 				return
@@ -261,4 +261,20 @@ func (s *Server) newEvent(r *http.Request, bucket, key, name string, size int64,
 		},
 	}
 	return bucket, key, events.S3Event{Records: []events.S3EventRecord{rec}}
+}
+
+// objectCreated records an event for every matching subscription. version
+// is the new object's version id, empty where the bucket is not versioned.
+func (s *Server) objectCreated(r *http.Request, bucket, key, name string, size int64, etag, version string) error {
+	return s.events.record(s.newEvent(r, bucket, key, name, size, etag, version))
+}
+
+func (s *Server) nextSequencer() string {
+	for {
+		prev := s.seq.Load()
+		next := max(prev+1, s.opts.Now().UnixNano())
+		if s.seq.CompareAndSwap(prev, next) {
+			return fmt.Sprintf("%016X", next)
+		}
+	}
 }

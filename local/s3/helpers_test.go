@@ -22,6 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
+
+	"thumbflow/local/sigv4"
 )
 
 const webOrigin = "http://127.0.0.1:8080"
@@ -57,6 +59,8 @@ type envOpts struct {
 	dir  string
 	tls  bool
 	skew time.Duration // initial server clock offset
+	// access restricts Hosts and Origins, as `thumbflow dev` does.
+	access *sigv4.Access
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
@@ -68,6 +72,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 		Now:      func() time.Time { return time.Now().Add(time.Duration(skew.Load()) * time.Second) },
 		RetryMin: 5 * time.Millisecond,
 		RetryMax: 20 * time.Millisecond,
+		Access:   o.access,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -50,22 +50,25 @@ type policyDoc struct {
 	Conditions []json.RawMessage `json:"conditions"`
 }
 
-type postError struct {
-	status        int
-	code, message string
-}
+// errMalformedPOST answers a body that is not the multipart form S3 expects.
+var errMalformedPOST = &s3Error{http.StatusBadRequest, "MalformedPOSTRequest", "The body of your POST request is not well-formed multipart/form-data."}
 
-func (e *postError) Error() string { return e.code + ": " + e.message }
-
-func policyDenied(reason string) *postError {
-	return &postError{http.StatusForbidden, "AccessDenied", "Invalid according to Policy: " + reason}
+func policyDenied(reason string) *s3Error {
+	return &s3Error{http.StatusForbidden, "AccessDenied", "Invalid according to Policy: " + reason}
 }
 
 // postObject handles a browser-based upload (HTML form POST), verifying the
 // signed policy before a byte of the file is stored.
 func (s *Server) postObject(w http.ResponseWriter, r *http.Request, bucket string) {
+	if !s.opts.Access.OriginAllowed(r.Header.Get("Origin")) {
+		// Browsers submit a form to any origin without asking CORS, so
+		// the policy alone would let any page the developer visits
+		// upload with a policy it signed itself.
+		s.writeError(w, r, errForeignOrigin)
+		return
+	}
 	if ok, _ := s.store.BucketExists(bucket); !ok {
-		s.writeError(w, r, http.StatusNotFound, "NoSuchBucket", "The specified bucket does not exist")
+		s.writeError(w, r, errNoSuchBucket)
 		return
 	}
 	fields, file, filename, err := s.readForm(r)
@@ -80,16 +83,11 @@ func (s *Server) postObject(w http.ResponseWriter, r *http.Request, bucket strin
 		data, err = readFile(file, fields["\x00max"], fields["\x00min"])
 	}
 	if err != nil {
-		var pe *postError
-		var se *sigv4.Error
-		switch {
-		case errors.As(err, &pe):
-			s.writeError(w, r, pe.status, pe.code, pe.message)
-		case errors.As(err, &se):
-			s.writeError(w, r, se.Status, se.Code, se.Message)
-		default:
-			s.writeError(w, r, http.StatusBadRequest, "MalformedPOSTRequest", "The body of your POST request is not well-formed multipart/form-data.")
+		var e *s3Error
+		if !errors.As(err, &e) {
+			e = errMalformedPOST
 		}
+		s.writeError(w, r, e)
 		return
 	}
 	key := strings.ReplaceAll(fields["key"], "${filename}", filename)
@@ -118,8 +116,8 @@ func (s *Server) postObject(w http.ResponseWriter, r *http.Request, bucket strin
 	obj.Contents.Close()
 	etag := gofakes3.FormatETag(obj.Hash)
 	if err := s.objectCreated(r, bucket, key, "ObjectCreated:Post", int64(len(data)), etag, string(res.VersionID)); err != nil {
-		s.log.Error("recording object-created event", "bucket", bucket, "key", key, "err", err)
-		s.writeError(w, r, http.StatusInternalServerError, "InternalError", "We encountered an internal error. Please try again.")
+		s.log.Error("recording object-created event", "bucket", bucket, "key", key, "error", err)
+		s.writeError(w, r, errInternal)
 		return
 	}
 
@@ -167,7 +165,7 @@ func (s *Server) postObject(w http.ResponseWriter, r *http.Request, bucket strin
 func (s *Server) readForm(r *http.Request) (map[string]string, io.Reader, string, error) {
 	_, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || params["boundary"] == "" {
-		return nil, nil, "", &postError{http.StatusBadRequest, "MalformedPOSTRequest", "The body of your POST request is not well-formed multipart/form-data."}
+		return nil, nil, "", errMalformedPOST
 	}
 	mr := multipart.NewReader(r.Body, params["boundary"])
 	fields := map[string]string{}
@@ -175,7 +173,7 @@ func (s *Server) readForm(r *http.Request) (map[string]string, io.Reader, string
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
-			return nil, nil, "", &postError{http.StatusBadRequest, "InvalidArgument", "POST requires exactly one file upload per request."}
+			return nil, nil, "", &s3Error{http.StatusBadRequest, "InvalidArgument", "POST requires exactly one file upload per request."}
 		}
 		if err != nil {
 			return nil, nil, "", err
@@ -183,7 +181,7 @@ func (s *Server) readForm(r *http.Request) (map[string]string, io.Reader, string
 		name := strings.ToLower(part.FormName())
 		if name == "file" {
 			if _, ok := fields["key"]; !ok {
-				return nil, nil, "", &postError{http.StatusBadRequest, "InvalidArgument", "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields."}
+				return nil, nil, "", &s3Error{http.StatusBadRequest, "InvalidArgument", "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields."}
 			}
 			return fields, part, part.FileName(), nil
 		}
@@ -193,10 +191,10 @@ func (s *Server) readForm(r *http.Request) (map[string]string, io.Reader, string
 		}
 		total += len(b)
 		if total > maxFormFields {
-			return nil, nil, "", &postError{http.StatusBadRequest, "MaxPostPreDataLengthExceeded", "Your POST request fields preceding the upload file were too large."}
+			return nil, nil, "", &s3Error{http.StatusBadRequest, "MaxPostPreDataLengthExceeded", "Your POST request fields preceding the upload file were too large."}
 		}
 		if _, dup := fields[name]; dup {
-			return nil, nil, "", &postError{http.StatusBadRequest, "InvalidArgument", fmt.Sprintf("Field %q is specified more than once.", name)}
+			return nil, nil, "", &s3Error{http.StatusBadRequest, "InvalidArgument", fmt.Sprintf("Field %q is specified more than once.", name)}
 		}
 		fields[name] = string(b)
 	}
@@ -207,7 +205,7 @@ func (s *Server) readForm(r *http.Request) (map[string]string, io.Reader, string
 // names, which no form field can have.
 func (s *Server) checkPolicy(bucket string, fields map[string]string, filename string) error {
 	if fields["policy"] == "" || fields["x-amz-signature"] == "" {
-		return &postError{http.StatusForbidden, "AccessDenied", "Access Denied"}
+		return &s3Error{http.StatusForbidden, "AccessDenied", "Access Denied"}
 	}
 	if _, err := s.auth.VerifyPolicy(sigv4.PolicySignature{
 		Algorithm:  fields["x-amz-algorithm"],
@@ -216,19 +214,19 @@ func (s *Server) checkPolicy(bucket string, fields map[string]string, filename s
 		Policy:     fields["policy"],
 		Signature:  fields["x-amz-signature"],
 	}); err != nil {
-		return err
+		return fromSigV4(err)
 	}
 	raw, err := base64.StdEncoding.DecodeString(fields["policy"])
 	if err != nil {
-		return &postError{http.StatusBadRequest, "InvalidPolicyDocument", "Invalid Policy: Invalid 'Policy' encoding."}
+		return &s3Error{http.StatusBadRequest, "InvalidPolicyDocument", "Invalid Policy: Invalid 'Policy' encoding."}
 	}
 	var doc policyDoc
 	if err := json.Unmarshal(raw, &doc); err != nil {
-		return &postError{http.StatusBadRequest, "InvalidPolicyDocument", "Invalid Policy: Invalid JSON."}
+		return &s3Error{http.StatusBadRequest, "InvalidPolicyDocument", "Invalid Policy: Invalid JSON."}
 	}
 	exp, err := time.Parse(time.RFC3339, doc.Expiration)
 	if err != nil {
-		return &postError{http.StatusBadRequest, "InvalidPolicyDocument", "Invalid Policy: Invalid 'expiration' value: '" + doc.Expiration + "'"}
+		return &s3Error{http.StatusBadRequest, "InvalidPolicyDocument", "Invalid Policy: Invalid 'expiration' value: '" + doc.Expiration + "'"}
 	}
 	if !s.opts.Now().Before(exp) {
 		return policyDenied("Policy expired.")
@@ -249,13 +247,13 @@ func (s *Server) checkPolicy(bucket string, fields map[string]string, filename s
 		var obj map[string]any
 		if json.Unmarshal(c, &obj) == nil {
 			if len(obj) != 1 {
-				return &postError{http.StatusBadRequest, "InvalidPolicyDocument", "Invalid Policy: Invalid Simple-Condition: Simple-Conditions must have exactly one property specified."}
+				return &s3Error{http.StatusBadRequest, "InvalidPolicyDocument", "Invalid Policy: Invalid Simple-Condition: Simple-Conditions must have exactly one property specified."}
 			}
 			for k, v := range obj {
 				name := strings.ToLower(k)
 				want, ok := v.(string)
 				if !ok {
-					return &postError{http.StatusBadRequest, "InvalidPolicyDocument", "Invalid Policy: Invalid Simple-Condition: value must be a string."}
+					return &s3Error{http.StatusBadRequest, "InvalidPolicyDocument", "Invalid Policy: Invalid Simple-Condition: value must be a string."}
 				}
 				covered[name] = true
 				if values(name) != want {
@@ -266,7 +264,7 @@ func (s *Server) checkPolicy(bucket string, fields map[string]string, filename s
 		}
 		var arr []any
 		if err := json.Unmarshal(c, &arr); err != nil || len(arr) != 3 {
-			return &postError{http.StatusBadRequest, "InvalidPolicyDocument", "Invalid Policy: Invalid Condition: " + string(c)}
+			return &s3Error{http.StatusBadRequest, "InvalidPolicyDocument", "Invalid Policy: Invalid Condition: " + string(c)}
 		}
 		op, _ := arr[0].(string)
 		switch strings.ToLower(op) {
@@ -274,14 +272,14 @@ func (s *Server) checkPolicy(bucket string, fields map[string]string, filename s
 			lo, ok1 := arr[1].(float64)
 			hi, ok2 := arr[2].(float64)
 			if !ok1 || !ok2 || lo < 0 || hi < lo {
-				return &postError{http.StatusBadRequest, "InvalidPolicyDocument", "Invalid Policy: Invalid content-length-range: " + string(c)}
+				return &s3Error{http.StatusBadRequest, "InvalidPolicyDocument", "Invalid Policy: Invalid content-length-range: " + string(c)}
 			}
 			minSize, maxSize = max(minSize, int64(lo)), min(maxSize, int64(hi))
 		case "eq", "starts-with":
 			field, ok1 := arr[1].(string)
 			want, ok2 := arr[2].(string)
 			if !ok1 || !ok2 || !strings.HasPrefix(field, "$") {
-				return &postError{http.StatusBadRequest, "InvalidPolicyDocument", "Invalid Policy: Invalid Condition: " + string(c)}
+				return &s3Error{http.StatusBadRequest, "InvalidPolicyDocument", "Invalid Policy: Invalid Condition: " + string(c)}
 			}
 			name := strings.ToLower(field[1:])
 			covered[name] = true
@@ -296,7 +294,7 @@ func (s *Server) checkPolicy(bucket string, fields map[string]string, filename s
 				return policyDenied(fmt.Sprintf("Policy Condition failed: [%q, %q, %q]", op, field, want))
 			}
 		default:
-			return &postError{http.StatusBadRequest, "InvalidPolicyDocument", "Invalid Policy: Invalid Condition: unknown operator " + strconv.Quote(op)}
+			return &s3Error{http.StatusBadRequest, "InvalidPolicyDocument", "Invalid Policy: Invalid Condition: unknown operator " + strconv.Quote(op)}
 		}
 	}
 	var extra []string
@@ -323,10 +321,10 @@ func readFile(file io.Reader, maxStr, minStr string) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(data)) > maxSize {
-		return nil, &postError{http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size"}
+		return nil, &s3Error{http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size"}
 	}
 	if int64(len(data)) < minSize {
-		return nil, &postError{http.StatusBadRequest, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size"}
+		return nil, &s3Error{http.StatusBadRequest, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size"}
 	}
 	return data, nil
 }
@@ -341,10 +339,10 @@ func unsupportedFields(fields map[string]string) error {
 			strings.HasPrefix(name, "x-amz-object-lock-"),
 			name == "x-amz-server-side-encryption" && v != "AES256",
 			name == "x-amz-storage-class" && v != "STANDARD":
-			return &postError{http.StatusNotImplemented, "NotImplemented",
+			return &s3Error{http.StatusNotImplemented, "NotImplemented",
 				"A form field you provided implies functionality that is not implemented by the local S3: " + name}
 		case name == "acl" && v != "private" && v != "bucket-owner-full-control":
-			return &postError{http.StatusBadRequest, "AccessControlListNotSupported", "The bucket does not allow ACLs"}
+			return &s3Error{http.StatusBadRequest, "AccessControlListNotSupported", "The bucket does not allow ACLs"}
 		}
 	}
 	return nil

@@ -20,126 +20,180 @@ const maxChunkHeader = 4096
 // The SDK has no server-side decoder, so the chain is checked by hand from
 // the S3 streaming-signature specification.
 func decodeChunked(r *http.Request, sig *signature, key []byte, mode string) error {
-	signed := mode != StreamingUnsignedTrailer
-	withTrailer := mode != StreamingPayload
-	scope := sig.cred.Scope()
-	prev := sig.sig
+	var src io.Reader = http.NoBody
+	if r.Body != nil {
+		src = r.Body
+	}
+	d := &chunkDecoder{
+		br:     bufio.NewReaderSize(src, 64<<10),
+		signed: mode != StreamingUnsignedTrailer,
+		sig:    sig,
+		key:    key,
+		scope:  sig.cred.Scope(),
+		prev:   sig.sig,
+	}
+	payload, err := d.readChunks(decodedLength(r))
+	if err != nil {
+		return err
+	}
+	if mode != StreamingPayload {
+		if err := d.readTrailers(r); err != nil {
+			return err
+		}
+	}
+	if r.Body != nil {
+		r.Body.Close()
+	}
+	if claimed := r.Header.Get("X-Amz-Decoded-Content-Length"); claimed != "" {
+		if n, err := strconv.ParseInt(claimed, 10, 64); err != nil || n != int64(len(payload)) {
+			return incompleteChunked("x-amz-decoded-content-length does not match the decoded payload")
+		}
+	}
+	replaceChunkedBody(r, payload)
+	return nil
+}
 
+// chunkDecoder reads one aws-chunked body, carrying the signature chain:
+// each chunk's signature signs the one before it, starting from the
+// request's own signature, and the trailer signature ends the chain.
+type chunkDecoder struct {
+	br     *bufio.Reader
+	signed bool
+	sig    *signature
+	key    []byte
+	scope  string
+	prev   string
+}
+
+// decodedLength is the payload size the client declared, as a hint for
+// the buffer; 0 when it is missing or implausible.
+func decodedLength(r *http.Request) int {
+	n, err := strconv.ParseInt(r.Header.Get("X-Amz-Decoded-Content-Length"), 10, 64)
+	if err != nil || n <= 0 || n >= 1<<30 {
+		return 0
+	}
+	return int(n)
+}
+
+func incompleteChunked(msg string) error {
+	return newError(http.StatusBadRequest, "IncompleteBody", "aws-chunked body: %s", msg)
+}
+
+func chunkSignatureMismatch() error {
+	return newError(http.StatusForbidden, "SignatureDoesNotMatch",
+		"The request signature we calculated does not match the signature you provided. Check your key and signing method.")
+}
+
+// readChunks reads chunks up to and including the final empty one and
+// returns their concatenated data.
+func (d *chunkDecoder) readChunks(sizeHint int) ([]byte, error) {
+	var payload bytes.Buffer
+	payload.Grow(sizeHint)
+	for {
+		line, err := readLine(d.br)
+		if err != nil {
+			return nil, incompleteChunked("missing chunk header")
+		}
+		sizeStr, ext, _ := strings.Cut(line, ";")
+		size, err := strconv.ParseInt(strings.TrimSpace(sizeStr), 16, 64)
+		if err != nil || size < 0 {
+			return nil, incompleteChunked("bad chunk size " + strconv.Quote(sizeStr))
+		}
+		start := payload.Len()
+		if _, err := io.CopyN(&payload, d.br, size); err != nil {
+			return nil, incompleteChunked("chunk shorter than its declared size")
+		}
+		if d.signed {
+			if err := d.verifyChunk(ext, payload.Bytes()[start:]); err != nil {
+				return nil, err
+			}
+		}
+		if size == 0 {
+			return payload.Bytes(), nil
+		}
+		if crlf, err := readLine(d.br); err != nil || crlf != "" {
+			return nil, incompleteChunked("chunk data not followed by CRLF")
+		}
+	}
+}
+
+// verifyChunk checks the chunk-signature extension of a chunk holding data
+// and advances the chain.
+func (d *chunkDecoder) verifyChunk(ext string, data []byte) error {
+	got, ok := strings.CutPrefix(ext, "chunk-signature=")
+	if !ok {
+		return newError(http.StatusBadRequest, "InvalidRequest", "aws-chunked chunk is missing its chunk-signature")
+	}
+	sts := "AWS4-HMAC-SHA256-PAYLOAD\n" + d.sig.amzDate + "\n" + d.scope + "\n" + d.prev + "\n" +
+		emptySHA256 + "\n" + sha256Hex(data)
+	want := hex.EncodeToString(hmacSHA256(d.key, sts))
+	if subtle.ConstantTimeCompare([]byte(want), []byte(got)) != 1 {
+		return chunkSignatureMismatch()
+	}
+	d.prev = want
+	return nil
+}
+
+// readTrailers moves the trailers after the last chunk into r.Header,
+// accepting exactly the ones X-Amz-Trailer declared, and in signed modes
+// verifies the trailer signature that ends the chain.
+func (d *chunkDecoder) readTrailers(r *http.Request) error {
 	declared := map[string]bool{}
 	for _, t := range strings.Split(r.Header.Get("X-Amz-Trailer"), ",") {
 		if t = strings.ToLower(strings.TrimSpace(t)); t != "" {
 			declared[t] = true
 		}
 	}
-
-	var src io.Reader = http.NoBody
-	if r.Body != nil {
-		src = r.Body
-	}
-	br := bufio.NewReaderSize(src, 64<<10)
-	incomplete := func(msg string) error {
-		return newError(http.StatusBadRequest, "IncompleteBody", "aws-chunked body: %s", msg)
-	}
-	sigMismatch := func() error {
-		return newError(http.StatusForbidden, "SignatureDoesNotMatch",
-			"The request signature we calculated does not match the signature you provided. Check your key and signing method.")
-	}
-
-	var payload bytes.Buffer
-	if n, err := strconv.ParseInt(r.Header.Get("X-Amz-Decoded-Content-Length"), 10, 64); err == nil && n > 0 && n < 1<<30 {
-		payload.Grow(int(n))
-	}
-	for {
-		line, err := readLine(br)
-		if err != nil {
-			return incomplete("missing chunk header")
-		}
-		sizeStr, ext, _ := strings.Cut(line, ";")
-		size, err := strconv.ParseInt(strings.TrimSpace(sizeStr), 16, 64)
-		if err != nil || size < 0 {
-			return incomplete("bad chunk size " + strconv.Quote(sizeStr))
-		}
-		start := payload.Len()
-		if _, err := io.CopyN(&payload, br, size); err != nil {
-			return incomplete("chunk shorter than its declared size")
-		}
-		if signed {
-			got, ok := strings.CutPrefix(ext, "chunk-signature=")
-			if !ok {
-				return newError(http.StatusBadRequest, "InvalidRequest", "aws-chunked chunk is missing its chunk-signature")
-			}
-			sts := "AWS4-HMAC-SHA256-PAYLOAD\n" + sig.amzDate + "\n" + scope + "\n" + prev + "\n" +
-				emptySHA256 + "\n" + sha256Hex(payload.Bytes()[start:])
-			want := hex.EncodeToString(hmacSHA256(key, sts))
-			if subtle.ConstantTimeCompare([]byte(want), []byte(got)) != 1 {
-				return sigMismatch()
-			}
-			prev = want
-		}
-		if size == 0 {
-			break
-		}
-		if crlf, err := readLine(br); err != nil || crlf != "" {
-			return incomplete("chunk data not followed by CRLF")
-		}
-	}
-
 	var trailerLines strings.Builder
 	trailerSig := ""
-	if withTrailer {
-		for {
-			line, err := readLine(br)
-			if err != nil {
-				if err == io.EOF && line == "" {
-					break
-				}
-				return incomplete("truncated trailer")
-			}
-			if line == "" {
+	for {
+		line, err := readLine(d.br)
+		if err != nil {
+			if err == io.EOF && line == "" {
 				break
 			}
-			name, val, ok := strings.Cut(line, ":")
-			if !ok {
-				return incomplete("malformed trailer " + strconv.Quote(line))
-			}
-			name = strings.ToLower(strings.TrimSpace(name))
-			val = strings.TrimSpace(val)
-			if name == "x-amz-trailer-signature" {
-				trailerSig = val
-				continue
-			}
-			if !declared[name] {
-				return newError(http.StatusBadRequest, "MalformedTrailerError",
-					"The request contained trailing data that was not well-formed or did not conform to our published schema: undeclared trailer %q", name)
-			}
-			delete(declared, name)
-			trailerLines.WriteString(name + ":" + val + "\n")
-			r.Header.Set(name, val)
+			return incompleteChunked("truncated trailer")
 		}
-		if len(declared) > 0 {
+		if line == "" {
+			break
+		}
+		name, val, ok := strings.Cut(line, ":")
+		if !ok {
+			return incompleteChunked("malformed trailer " + strconv.Quote(line))
+		}
+		name = strings.ToLower(strings.TrimSpace(name))
+		val = strings.TrimSpace(val)
+		if name == "x-amz-trailer-signature" {
+			trailerSig = val
+			continue
+		}
+		if !declared[name] {
 			return newError(http.StatusBadRequest, "MalformedTrailerError",
-				"The request contained trailing data that was not well-formed or did not conform to our published schema: a declared trailer is missing")
+				"The request contained trailing data that was not well-formed or did not conform to our published schema: undeclared trailer %q", name)
 		}
-		if signed {
-			sts := "AWS4-HMAC-SHA256-TRAILER\n" + sig.amzDate + "\n" + scope + "\n" + prev + "\n" +
-				sha256Hex([]byte(trailerLines.String()))
-			want := hex.EncodeToString(hmacSHA256(key, sts))
-			if subtle.ConstantTimeCompare([]byte(want), []byte(trailerSig)) != 1 {
-				return sigMismatch()
-			}
-		}
+		delete(declared, name)
+		trailerLines.WriteString(name + ":" + val + "\n")
+		r.Header.Set(name, val)
 	}
-	if r.Body != nil {
-		r.Body.Close()
+	if len(declared) > 0 {
+		return newError(http.StatusBadRequest, "MalformedTrailerError",
+			"The request contained trailing data that was not well-formed or did not conform to our published schema: a declared trailer is missing")
 	}
+	if !d.signed {
+		return nil
+	}
+	sts := "AWS4-HMAC-SHA256-TRAILER\n" + d.sig.amzDate + "\n" + d.scope + "\n" + d.prev + "\n" +
+		sha256Hex([]byte(trailerLines.String()))
+	want := hex.EncodeToString(hmacSHA256(d.key, sts))
+	if subtle.ConstantTimeCompare([]byte(want), []byte(trailerSig)) != 1 {
+		return chunkSignatureMismatch()
+	}
+	return nil
+}
 
-	if d := r.Header.Get("X-Amz-Decoded-Content-Length"); d != "" {
-		if n, err := strconv.ParseInt(d, 10, 64); err != nil || n != int64(payload.Len()) {
-			return incomplete("x-amz-decoded-content-length does not match the decoded payload")
-		}
-	}
-
-	data := payload.Bytes()
+// replaceChunkedBody makes r look as if the payload had been sent plainly,
+// so the handler behind never sees the aws-chunked framing.
+func replaceChunkedBody(r *http.Request, data []byte) {
 	r.Body = io.NopCloser(bytes.NewReader(data))
 	r.ContentLength = int64(len(data))
 	r.Header.Set("Content-Length", strconv.Itoa(len(data)))
@@ -157,7 +211,6 @@ func decodeChunked(r *http.Request, sig *signature, key []byte, mode string) err
 	} else {
 		r.Header.Set("Content-Encoding", strings.Join(enc, ","))
 	}
-	return nil
 }
 
 // readLine reads one CRLF- or LF-terminated line without its terminator.

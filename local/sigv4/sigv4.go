@@ -2,6 +2,13 @@
 // local cloud, so that a forged, tampered or expired request fails on the
 // laptop exactly as it would fail on AWS.
 //
+// It provides a Verifier (header-signed and presigned requests, payload
+// hashes and aws-chunked bodies, which it replaces by the verified payload;
+// and the signature of an S3 POST policy), SignPolicy for the signing side
+// of a POST policy, and an Error carrying the AWS code and HTTP status,
+// which each service renders in its own body format. ReadAllSized and
+// ReadAllLimit read bodies into memory with the limits the services share.
+//
 // Signatures are recomputed with aws-sdk-go-v2's own signer wherever the
 // signer can be reused (header-signed and presigned requests), so the local
 // cloud and the SDK can never disagree on canonicalisation. Only the parts
