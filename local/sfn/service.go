@@ -204,7 +204,7 @@ func newService(opts Options, parse func([]byte) (program, error)) (*Service, er
 	for _, e := range resume {
 		prog, err := s.parse([]byte(e.Definition))
 		if err != nil {
-			s.log.Error("cannot resume execution: definition no longer parses", "execution", e.ARN, "err", err)
+			s.log.Error("cannot resume execution: definition no longer parses", "execution", e.ARN, "error", err)
 			s.finish(e, asl.Result{Status: asl.StatusFailed, Error: "States.Runtime", Cause: "definition no longer valid: " + err.Error()})
 			continue
 		}
@@ -275,7 +275,7 @@ func (s *Service) notify(e *execution, observers []func(ExecutionSummary)) {
 	e.notified = true
 	e.mu.Unlock()
 	if err := e.log.append(logRecord{Notified: true}, false); err != nil {
-		s.log.Error("recording notification", "execution", e.ARN, "err", err)
+		s.log.Error("recording notification", "execution", e.ARN, "error", err)
 	}
 }
 
@@ -346,7 +346,7 @@ func (s *Service) record(e *execution, ev asl.Event, cp asl.Checkpoint) error {
 		return errKilled
 	}
 	if err := e.log.append(logRecord{Event: &ev, Checkpoint: cp}, false); err != nil {
-		s.log.Error("recording history event", "execution", e.ARN, "event", ev.ID, "err", err)
+		s.log.Error("recording history event", "execution", e.ARN, "event", ev.ID, "error", err)
 		return err
 	}
 	e.mu.Lock()
@@ -387,7 +387,7 @@ func (s *Service) finish(e *execution, res asl.Result) {
 	e.mu.Unlock()
 	end := &endRecord{Status: res.Status, Output: res.Output, Error: res.Error, Cause: res.Cause, Stop: stop}
 	if err := e.log.append(logRecord{End: end}, true); err != nil {
-		s.log.Error("recording execution end", "execution", e.ARN, "err", err)
+		s.log.Error("recording execution end", "execution", e.ARN, "error", err)
 	}
 	e.mu.Lock()
 	e.status, e.output, e.errName, e.cause, e.stop = res.Status, res.Output, res.Error, res.Cause, stop
