@@ -37,9 +37,20 @@ type Clock interface {
 // A function's own failure is returned as *FunctionError, exactly as the
 // Lambda runtime reports it. Any other error is a service-level failure; a
 // *ServiceError names the Step Functions error for it (for example
-// "Lambda.ResourceNotFoundException").
+// "Lambda.ResourceNotFoundException"). An Invoker that does not import this
+// package (local/lambda) returns errors that implement NamedError instead.
+// Any other error fails the task with Lambda.Unknown.
 type Invoker interface {
 	Invoke(ctx context.Context, function string, payload []byte) ([]byte, error)
+}
+
+// NamedError is an Invoker's error that names itself as Step Functions
+// reports a failed task: the error that Retry and Catch match, and the
+// cause. The interface is defined here, where it is consumed, so that a
+// Lambda runtime can report failures without depending on the interpreter.
+type NamedError interface {
+	error
+	StatesError() (name, cause string)
 }
 
 // FunctionError is a function's error as the runtime reports it:
