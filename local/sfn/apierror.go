@@ -55,10 +55,16 @@ func authErr(err error) *Error {
 	return e
 }
 
+// serviceErr reports a failure of the service itself, such as a write to
+// the data directory, as the API's ServiceException.
+func serviceErr(err error) *Error {
+	return &Error{Code: "ServiceException", Message: err.Error(), Status: http.StatusInternalServerError}
+}
+
 func writeErr(w http.ResponseWriter, err error) {
 	e, ok := err.(*Error)
 	if !ok {
-		e = &Error{Code: "ServiceException", Message: err.Error(), Status: http.StatusInternalServerError}
+		e = serviceErr(err)
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	w.Header().Set("X-Amzn-ErrorType", e.Code)

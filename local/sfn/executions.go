@@ -71,7 +71,7 @@ func (s *Service) StartExecution(in StartExecutionInput) (StartExecutionOutput, 
 		s.mu.Lock()
 		delete(s.executions, arn)
 		s.mu.Unlock()
-		return StartExecutionOutput{}, &Error{Code: "ServiceException", Message: err.Error(), Status: http.StatusInternalServerError}
+		return StartExecutionOutput{}, serviceErr(err)
 	}
 	e.log = l
 	s.launch(e, false)
@@ -79,16 +79,7 @@ func (s *Service) StartExecution(in StartExecutionInput) (StartExecutionOutput, 
 }
 
 func (s *Service) execution(arn string) (*execution, error) {
-	if err := checkARN(arn, "execution", 8); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	e, ok := s.executions[arn]
-	s.mu.Unlock()
-	if !ok {
-		return nil, apiErr("ExecutionDoesNotExist", "Execution Does Not Exist: '%s'", arn)
-	}
-	return e, nil
+	return lookup(s, s.executions, arn, "execution", 8, "ExecutionDoesNotExist", "Execution Does Not Exist: '%s'")
 }
 
 // DescribeExecution reports an execution's status, input and result.
@@ -97,23 +88,31 @@ func (s *Service) DescribeExecution(arn string) (DescribeExecutionOutput, error)
 	if err != nil {
 		return DescribeExecutionOutput{}, err
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	sum := e.summary()
 	out := DescribeExecutionOutput{
-		ExecutionARN: e.ARN, StateMachineARN: e.StateMachineARN, Name: e.Name, Status: e.status,
-		StartDate: epoch(e.Start), Input: string(e.Input), InputDetails: map[string]bool{"included": true},
-		Error: e.errName, Cause: e.cause, RedriveStatus: "NOT_REDRIVABLE",
+		ExecutionListItem: listItem(sum),
+		Input:             string(sum.Input),
+		InputDetails:      map[string]bool{"included": true},
+		Error:             sum.Error,
+		Cause:             sum.Cause,
+		RedriveStatus:     "NOT_REDRIVABLE",
 	}
-	if e.status != asl.StatusRunning {
-		stop := epoch(e.stop)
-		out.StopDate = &stop
-	}
-	if e.status == asl.StatusSucceeded {
-		o := string(e.output)
+	if sum.Status == asl.StatusSucceeded {
+		o := string(sum.Output)
 		out.Output = &o
 		out.OutputDetails = map[string]bool{"included": true}
 	}
 	return out, nil
+}
+
+// listItem is how ListExecutions lists an execution.
+func listItem(sum ExecutionSummary) ExecutionListItem {
+	item := ExecutionListItem{ExecutionARN: sum.ExecutionARN, StateMachineARN: sum.StateMachineARN, Name: sum.Name, Status: sum.Status, StartDate: epoch(sum.StartDate)}
+	if sum.Status != asl.StatusRunning {
+		stop := epoch(sum.StopDate)
+		item.StopDate = &stop
+	}
+	return item
 }
 
 var statuses = map[string]bool{
@@ -178,12 +177,7 @@ func (s *Service) ListExecutions(in ListExecutionsInput) (ListExecutionsOutput, 
 			out.NextToken = encodeToken("ex:"+in.StateMachineARN, key(rows[i-1]))
 			break
 		}
-		item := ExecutionListItem{ExecutionARN: sum.ExecutionARN, StateMachineARN: sum.StateMachineARN, Name: sum.Name, Status: sum.Status, StartDate: epoch(sum.StartDate)}
-		if sum.Status != asl.StatusRunning {
-			stop := epoch(sum.StopDate)
-			item.StopDate = &stop
-		}
-		out.Executions = append(out.Executions, item)
+		out.Executions = append(out.Executions, listItem(sum))
 	}
 	return out, nil
 }

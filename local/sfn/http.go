@@ -75,68 +75,44 @@ func decode[T any](body []byte) (T, error) {
 	return v, nil
 }
 
+// operation adapts an API method to the request body it takes.
+func operation[In, Out any](call func(*Service, In) (Out, error)) func(*Service, []byte) (any, error) {
+	return func(s *Service, body []byte) (any, error) {
+		in, err := decode[In](body)
+		if err != nil {
+			return nil, err
+		}
+		return call(s, in)
+	}
+}
+
+// Requests that name a resource by one ARN, or page without a filter.
+type (
+	stateMachineRef struct {
+		ARN string `json:"stateMachineArn"`
+	}
+	executionRef struct {
+		ARN string `json:"executionArn"`
+	}
+	pageRequest struct {
+		MaxResults int    `json:"maxResults"`
+		NextToken  string `json:"nextToken"`
+	}
+)
+
 var operations = map[string]func(*Service, []byte) (any, error){
-	"CreateStateMachine": func(s *Service, b []byte) (any, error) {
-		in, err := decode[CreateStateMachineInput](b)
-		if err != nil {
-			return nil, err
-		}
-		return s.CreateStateMachine(in)
-	},
-	"DescribeStateMachine": func(s *Service, b []byte) (any, error) {
-		in, err := decode[struct {
-			ARN string `json:"stateMachineArn"`
-		}](b)
-		if err != nil {
-			return nil, err
-		}
+	"CreateStateMachine": operation((*Service).CreateStateMachine),
+	"DescribeStateMachine": operation(func(s *Service, in stateMachineRef) (DescribeStateMachineOutput, error) {
 		return s.DescribeStateMachine(in.ARN)
-	},
-	"ListStateMachines": func(s *Service, b []byte) (any, error) {
-		in, err := decode[struct {
-			MaxResults int    `json:"maxResults"`
-			NextToken  string `json:"nextToken"`
-		}](b)
-		if err != nil {
-			return nil, err
-		}
+	}),
+	"ListStateMachines": operation(func(s *Service, in pageRequest) (ListStateMachinesOutput, error) {
 		return s.ListStateMachines(in.MaxResults, in.NextToken)
-	},
-	"StartExecution": func(s *Service, b []byte) (any, error) {
-		in, err := decode[StartExecutionInput](b)
-		if err != nil {
-			return nil, err
-		}
-		return s.StartExecution(in)
-	},
-	"DescribeExecution": func(s *Service, b []byte) (any, error) {
-		in, err := decode[struct {
-			ARN string `json:"executionArn"`
-		}](b)
-		if err != nil {
-			return nil, err
-		}
+	}),
+	"StartExecution": operation((*Service).StartExecution),
+	"DescribeExecution": operation(func(s *Service, in executionRef) (DescribeExecutionOutput, error) {
 		return s.DescribeExecution(in.ARN)
-	},
-	"ListExecutions": func(s *Service, b []byte) (any, error) {
-		in, err := decode[ListExecutionsInput](b)
-		if err != nil {
-			return nil, err
-		}
-		return s.ListExecutions(in)
-	},
-	"GetExecutionHistory": func(s *Service, b []byte) (any, error) {
-		in, err := decode[GetExecutionHistoryInput](b)
-		if err != nil {
-			return nil, err
-		}
-		return s.GetExecutionHistory(in)
-	},
-	"StopExecution": func(s *Service, b []byte) (any, error) {
-		in, err := decode[StopExecutionInput](b)
-		if err != nil {
-			return nil, err
-		}
-		return s.StopExecution(in)
-	},
+	}),
+	"ListExecutions":      operation((*Service).ListExecutions),
+	"GetExecutionHistory": operation((*Service).GetExecutionHistory),
+	"StopExecution":       operation((*Service).StopExecution),
 }

@@ -2,7 +2,6 @@ package sfn
 
 import (
 	"fmt"
-	"net/http"
 	"sort"
 	"strings"
 )
@@ -64,7 +63,7 @@ func (s *Service) putStateMachine(in CreateStateMachineInput, replace bool) (*st
 		} else {
 			delete(s.machines, arn)
 		}
-		return nil, &Error{Code: "ServiceException", Message: err.Error(), Status: http.StatusInternalServerError}
+		return nil, serviceErr(err)
 	}
 	return m, nil
 }
@@ -80,16 +79,23 @@ func (s *Service) machineList() []*stateMachine {
 }
 
 func (s *Service) machine(arn string) (*stateMachine, error) {
-	if err := checkARN(arn, "stateMachine", 7); err != nil {
+	return lookup(s, s.machines, arn, "stateMachine", 7, "StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'")
+}
+
+// lookup finds the resource that arn names in byARN, which s.mu guards,
+// once arn has the shape of a kind ARN of parts parts. An unknown ARN is
+// the API error code, with its message from format and the ARN.
+func lookup[T any](s *Service, byARN map[string]*T, arn, kind string, parts int, code, format string) (*T, error) {
+	if err := checkARN(arn, kind, parts); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
-	m, ok := s.machines[arn]
+	v, ok := byARN[arn]
 	s.mu.Unlock()
 	if !ok {
-		return nil, apiErr("StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'", arn)
+		return nil, apiErr(code, format, arn)
 	}
-	return m, nil
+	return v, nil
 }
 
 // DescribeStateMachine returns a machine's definition and settings.

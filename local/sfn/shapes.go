@@ -57,21 +57,18 @@ type (
 		ExecutionARN string `json:"executionArn"`
 		StartDate    epoch  `json:"startDate"`
 	}
+	// DescribeExecutionOutput begins with the members of a listed
+	// execution, in the same order.
 	DescribeExecutionOutput struct {
-		ExecutionARN    string          `json:"executionArn"`
-		StateMachineARN string          `json:"stateMachineArn"`
-		Name            string          `json:"name"`
-		Status          string          `json:"status"`
-		StartDate       epoch           `json:"startDate"`
-		StopDate        *epoch          `json:"stopDate,omitempty"`
-		Input           string          `json:"input"`
-		InputDetails    map[string]bool `json:"inputDetails"`
-		Output          *string         `json:"output,omitempty"`
-		OutputDetails   map[string]bool `json:"outputDetails,omitempty"`
-		Error           string          `json:"error,omitempty"`
-		Cause           string          `json:"cause,omitempty"`
-		RedriveCount    int             `json:"redriveCount"`
-		RedriveStatus   string          `json:"redriveStatus"`
+		ExecutionListItem
+		Input         string          `json:"input"`
+		InputDetails  map[string]bool `json:"inputDetails"`
+		Output        *string         `json:"output,omitempty"`
+		OutputDetails map[string]bool `json:"outputDetails,omitempty"`
+		Error         string          `json:"error,omitempty"`
+		Cause         string          `json:"cause,omitempty"`
+		RedriveCount  int             `json:"redriveCount"`
+		RedriveStatus string          `json:"redriveStatus"`
 	}
 	ExecutionListItem struct {
 		ExecutionARN    string `json:"executionArn"`
