@@ -429,11 +429,7 @@ func TestKillMidExecutionFinishesEveryExecutionExactlyOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	ended := map[string]int{}
-	s2.OnExecutionEnd(func(sum ExecutionSummary) {
-		mu.Lock()
-		ended[sum.Name]++
-		mu.Unlock()
+	ended := countEnds(s2, &mu, func(sum ExecutionSummary) string { return sum.Name }, func(sum ExecutionSummary) {
 		if sum.Status != asl.StatusSucceeded || string(sum.Output) != `{"stage":2}` {
 			t.Errorf("%s ended %s with %s", sum.Name, sum.Status, sum.Output)
 		}
@@ -606,4 +602,17 @@ func TestRawProtocolErrors(t *testing.T) {
 			t.Errorf("%s %s: %d %+v, want 400 %s with a message", c.target, c.body, resp.StatusCode, body, c.code)
 		}
 	}
+}
+
+// countEnds counts under mu how often each execution ends on s, by key,
+// and hands each summary to check.
+func countEnds(s *Service, mu *sync.Mutex, key func(ExecutionSummary) string, check func(ExecutionSummary)) map[string]int {
+	ended := map[string]int{}
+	s.OnExecutionEnd(func(sum ExecutionSummary) {
+		mu.Lock()
+		ended[key(sum)]++
+		mu.Unlock()
+		check(sum)
+	})
+	return ended
 }

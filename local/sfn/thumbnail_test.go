@@ -250,11 +250,7 @@ func TestKillWithRealInterpreter(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	ended := map[string]int{}
-	s2.OnExecutionEnd(func(sum ExecutionSummary) {
-		mu.Lock()
-		ended[sum.ExecutionARN]++
-		mu.Unlock()
+	ended := countEnds(s2, &mu, func(sum ExecutionSummary) string { return sum.ExecutionARN }, func(sum ExecutionSummary) {
 		if sum.Status != asl.StatusSucceeded {
 			t.Errorf("%s ended %s %s %s", sum.Name, sum.Status, sum.Error, sum.Cause)
 		}
