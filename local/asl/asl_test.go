@@ -10,6 +10,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"thumbflow/internal/clocktest"
 )
 
 func TestParseRefusesJSONata(t *testing.T) {
@@ -170,14 +172,14 @@ func crashAtEveryEvent(t *testing.T, def string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		clock := NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+		clock := clocktest.NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 		ref := &recorder{}
 		want := m.Run(context.Background(), testExec(clock), Options{Clock: clock, Invoker: &countingInvoker{fail: 1}, Record: ref.record})
 		if want.Status != StatusSucceeded {
 			t.Fatalf("reference run: %+v", want)
 		}
 		for k := 2; k <= len(ref.events); k++ {
-			clock := NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+			clock := clocktest.NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 			rec := &recorder{crash: func(ev Event) bool { return ev.ID == int64(k) }}
 			inv := &countingInvoker{fail: 1}
 			opts := Options{Clock: clock, Invoker: inv, Record: rec.record}
@@ -213,7 +215,7 @@ func TestResumeKeepsWaitDeadline(t *testing.T) {
 			t.Fatal(err)
 		}
 		start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-		clock := NewVirtualClock(start)
+		clock := clocktest.NewVirtualClock(start)
 		rec := &recorder{crash: func(ev Event) bool { return ev.Type == "WaitStateExited" }}
 		opts := Options{Clock: clock, Invoker: &countingInvoker{}, Record: rec.record}
 		ctx, cancel := context.WithCancel(context.Background())
@@ -255,7 +257,7 @@ func TestResumeRerunsInFlightTask(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		clock := NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+		clock := clocktest.NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 		inv := &countingInvoker{}
 		rec := &recorder{crash: func(ev Event) bool { return ev.Type == "LambdaFunctionSucceeded" }}
 		opts := Options{Clock: clock, Invoker: inv, Record: rec.record}
@@ -287,7 +289,7 @@ func TestStopExecutionRecordsAbort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+	clock := clocktest.NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	clock.Quiesce = time.Hour // never jump: the wait stays pending
 	ctx, cancel := context.WithCancelCause(context.Background())
 	rec := &recorder{}
@@ -312,7 +314,7 @@ func TestExecutionTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+	clock := clocktest.NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	rec := &recorder{}
 	res := m.Run(context.Background(), testExec(clock), Options{Clock: clock, Record: rec.record})
 	if res.Status != StatusTimedOut || res.Error != "States.Timeout" {

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"thumbflow/internal/clocktest"
 )
 
 // conformanceDir finds the recorded AWS behaviour the interpreter is held to.
@@ -189,7 +191,7 @@ func runCase(t *testing.T, c *confCase) (problems []string) {
 		return []string{fmt.Sprintf("Parse: %v", err)}
 	}
 	inBubble(t, func(t *testing.T) { // exact virtual time: see inBubble
-		clock := NewVirtualClock(time.Date(2024, 2, 7, 13, 50, 16, 0, time.UTC))
+		clock := clocktest.NewVirtualClock(time.Date(2024, 2, 7, 13, 50, 16, 0, time.UTC))
 		var mu sync.Mutex
 		var events []Event
 		opts := Options{

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/ohler55/ojg/oj"
+
+	"thumbflow/local/clock"
 )
 
 // maxPayload is Step Functions' 256 KiB limit on state input and output.
@@ -140,7 +142,7 @@ func (m *Machine) Resume(ctx context.Context, exec Execution, from Checkpoint, o
 
 func newRunner(m *Machine, exec Execution, opts Options) *runner {
 	if opts.Clock == nil {
-		opts.Clock = SystemClock{}
+		opts.Clock = clock.System{}
 	}
 	if exec.StartTime.IsZero() {
 		exec.StartTime = opts.Clock.Now()

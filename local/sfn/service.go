@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"thumbflow/local/asl"
+	"thumbflow/local/clock"
 )
 
 // Verifier checks a request's SigV4 signature. It is satisfied by the local
@@ -36,7 +37,7 @@ type Options struct {
 	// Invoker runs the Lambda functions that Task states call.
 	Invoker asl.Invoker
 	// Clock drives Wait states, retries, timeouts and timestamps; nil is the
-	// wall clock.
+	// wall clock, clock.System.
 	Clock asl.Clock
 	// Verifier checks request signatures; nil accepts unsigned requests,
 	// which only in-process tests should rely on.
@@ -162,7 +163,7 @@ func newService(opts Options, parse func([]byte) (program, error)) (*Service, er
 		opts.AccountID = "000000000000"
 	}
 	if opts.Clock == nil {
-		opts.Clock = wallClock{}
+		opts.Clock = clock.System{}
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -414,19 +415,4 @@ type noFunctions struct{}
 
 func (noFunctions) Invoke(_ context.Context, function string, _ []byte) ([]byte, error) {
 	return nil, &asl.ServiceError{Name: "Lambda.ResourceNotFoundException", Cause: "Function not found: " + function + " (no functions are registered with the local cloud)"}
-}
-
-type wallClock struct{}
-
-func (wallClock) Now() time.Time { return time.Now().UTC() }
-
-func (wallClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"thumbflow/internal/clocktest"
 	"thumbflow/local/asl"
 	"thumbflow/local/lambda"
 )
@@ -51,7 +52,7 @@ func runThumbnail(t *testing.T, failures ...error) (sum ExecutionSummary, evs []
 			return map[string]any{"renditions": []string{"thumb.webp"}}, nil
 		}, lambda.FunctionOptions{Timeout: 30 * time.Second})
 
-		clock := asl.NewVirtualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+		clock := clocktest.NewVirtualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 		s, err := New(Options{Invoker: reg, Clock: clock, Logger: quiet})
 		if err != nil {
 			t.Fatal(err)
