@@ -167,6 +167,19 @@ func newRunner(m *Machine, exec Execution, opts Options) *runner {
 	return r
 }
 
+// errorDetails are the details of an event that ends an execution with an
+// error: AWS leaves out an empty error or cause.
+func errorDetails(name, cause string) map[string]any {
+	d := map[string]any{}
+	if name != "" {
+		d["error"] = name
+	}
+	if cause != "" {
+		d["cause"] = cause
+	}
+	return d
+}
+
 func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
 func truncated() map[string]any { return map[string]any{"truncated": false} }
@@ -195,14 +208,7 @@ func (r *runner) finish(ctx context.Context, t *thread, out any, f *failure, err
 		var ab *Abort
 		switch {
 		case errors.As(cause, &ab):
-			d := map[string]any{}
-			if ab.Name != "" {
-				d["error"] = ab.Name
-			}
-			if ab.Cause != "" {
-				d["cause"] = ab.Cause
-			}
-			if _, err := t.emitForce("ExecutionAborted", d, nil); err != nil {
+			if _, err := t.emitForce("ExecutionAborted", errorDetails(ab.Name, ab.Cause), nil); err != nil {
 				return Result{}
 			}
 			return Result{Status: StatusAborted, Error: ab.Name, Cause: ab.Cause}
@@ -215,14 +221,7 @@ func (r *runner) finish(ctx context.Context, t *thread, out any, f *failure, err
 		return Result{}
 	}
 	if f != nil {
-		d := map[string]any{}
-		if f.Error != "" {
-			d["error"] = f.Error
-		}
-		if f.Cause != "" {
-			d["cause"] = f.Cause
-		}
-		if _, err := t.emit("ExecutionFailed", d, nil); err != nil {
+		if _, err := t.emit("ExecutionFailed", errorDetails(f.Error, f.Cause), nil); err != nil {
 			return Result{}
 		}
 		return Result{Status: StatusFailed, Error: f.Error, Cause: f.Cause}

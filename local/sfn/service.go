@@ -2,7 +2,13 @@
 // the sfn SDK client and `aws stepfunctions` talk to, and the engine that
 // runs executions with the ASL interpreter and keeps their histories in the
 // data directory, so that a killed `thumbflow dev` picks its executions up
-// where they stopped.
+// where they stopped. Its time is the wall clock (local/clock) unless
+// Options.Clock says otherwise.
+//
+// service.go is the engine (executions, resumption, observers) and store.go
+// its data directory; the API is in http.go (routing), machines.go,
+// executions.go and history.go (the operations), shapes.go (request and
+// response members), names.go (names, ARNs, page tokens) and apierror.go.
 package sfn
 
 import (
