@@ -4,7 +4,10 @@
 // service would report them: a Registry of handlers with their timeout and
 // reserved concurrency, whose failures are a *FunctionError or a
 // *ServiceError. Both name themselves as Step Functions names them
-// (asl.NamedError), so this package does not depend on the interpreter.
+// (asl.NamedError), so this package does not depend on the interpreter. At
+// its timeout an invocation is reported as Sandbox.Timedout and its
+// handler's context is cancelled; its concurrency slot is free once the
+// handler returns.
 package lambda
 
 import (
@@ -223,7 +226,10 @@ type outcome struct {
 
 // invoke runs the handler and calls release once the handler goroutine has
 // returned, which may be after invoke has reported a timeout or the
-// caller's cancellation.
+// caller's cancellation. The handler's context ends at the function's
+// timeout, as Lambda stops a function there, so a handler that watches it
+// returns and frees its slot; one that ignores it keeps the slot until it
+// returns.
 func (f *function) invoke(ctx context.Context, reqID string, payload []byte, fault Fault, release func()) ([]byte, error) {
 	timeout := f.opts.Timeout
 	fctx, cancel := context.WithTimeout(ctx, timeout)
