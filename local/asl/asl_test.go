@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -345,5 +346,39 @@ func TestEventJSONRoundTrip(t *testing.T) {
 	}
 	if back.ID != 3 || back.PreviousEventID != 2 || back.DetailsField != ev.DetailsField || !back.Timestamp.Equal(ev.Timestamp) || back.Details["name"] != "T" {
 		t.Fatalf("round trip: got %+v, want %+v", back, ev)
+	}
+}
+
+// namedErr is an invoker's error from outside this package, as local/lambda
+// returns them: it names itself through NamedError.
+type namedErr struct{ name, cause string }
+
+func (e namedErr) Error() string                     { return e.name }
+func (e namedErr) StatesError() (name, cause string) { return e.name, e.cause }
+
+// An error that implements NamedError fails the task with its own name and
+// cause, which Retry and Catch match and the history records, for both
+// kinds of Lambda resource.
+func TestNamedInvokerErrorsKeepTheirNameAndCause(t *testing.T) {
+	const cause = `{"errorMessage":"Rate Exceeded.","errorType":"TooManyRequests"}`
+	inv := invokerFunc(func(context.Context, string, []byte) ([]byte, error) {
+		return nil, fmt.Errorf("invoking: %w", namedErr{"Lambda.TooManyRequestsException", cause})
+	})
+	for _, resource := range []string{
+		`"Resource":"arn:aws:lambda:us-east-1:111111111111:function:f"`,
+		`"Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"f"}`,
+	} {
+		def := `{"StartAt":"T","States":{"T":{"Type":"Task",` + resource + `,"End":true,
+			"Catch":[{"ErrorEquals":["Lambda.TooManyRequestsException"],"Next":"Caught"}]},
+			"Caught":{"Type":"Fail","ErrorPath":"$.Error","CausePath":"$.Cause"}}}`
+		m, err := Parse([]byte(def))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rec recorder
+		res := m.Run(context.Background(), Execution{ARN: "arn:aws:states:us-east-1:111111111111:execution:sm:e"}, Options{Invoker: inv, Record: rec.record})
+		if res.Status != StatusFailed || res.Error != "Lambda.TooManyRequestsException" || res.Cause != cause {
+			t.Errorf("%s: result %+v, want the named error caught with its cause", resource, res)
+		}
 	}
 }

@@ -616,3 +616,11 @@ func countEnds(s *Service, mu *sync.Mutex, key func(ExecutionSummary) string, ch
 	})
 	return ended
 }
+
+// The local Lambda runtime's errors reach the interpreter as what they are:
+// local/lambda does not import asl, so this is where the two are checked
+// to fit.
+var (
+	_ asl.NamedError = (*lambda.FunctionError)(nil)
+	_ asl.NamedError = (*lambda.ServiceError)(nil)
+)
