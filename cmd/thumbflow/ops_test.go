@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"thumbflow/internal/clocktest"
 	"thumbflow/local/cloud"
 	"thumbflow/local/cloud/cloudtest"
 	"thumbflow/local/lambda"
@@ -130,7 +131,7 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 	data := t.TempDir()
 	start := func() *cloud.Cloud {
 		c, err := cloud.Start(cloud.Config{Addr: "127.0.0.1:0", WebAddr: "127.0.0.1:0", StateMachines: "../../statemachine",
-			DataDir: data, Clock: cloud.NewFastClock(20), AlertWebhook: hookSrv.URL})
+			DataDir: data, Clock: clocktest.NewFastClock(20), AlertWebhook: hookSrv.URL})
 		if err != nil {
 			t.Fatal(err)
 		}

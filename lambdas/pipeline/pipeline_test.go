@@ -19,7 +19,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"thumbflow/internal/awsfake"
-	"thumbflow/local/asl"
 	"thumbflow/local/lambda"
 	"thumbflow/thumbnail"
 	"thumbflow/upload"
@@ -154,7 +153,7 @@ func TestStartIgnoresObjectsItDidNotGrant(t *testing.T) {
 
 // invokeAsRuntime runs h through the in-process Lambda runtime, so errors
 // arrive with the errorType the state machine's rules will see.
-func invokeAsRuntime(t *testing.T, handler any, payload any) ([]byte, *asl.FunctionError) {
+func invokeAsRuntime(t *testing.T, handler any, payload any) ([]byte, *lambda.FunctionError) {
 	t.Helper()
 	reg := lambda.NewRegistry("us-east-1", "000000000000")
 	if err := reg.Register("fn", handler, lambda.FunctionOptions{Timeout: 30 * time.Second}); err != nil {
@@ -165,7 +164,7 @@ func invokeAsRuntime(t *testing.T, handler any, payload any) ([]byte, *asl.Funct
 	if err == nil {
 		return out, nil
 	}
-	var fe *asl.FunctionError
+	var fe *lambda.FunctionError
 	if !errors.As(err, &fe) {
 		t.Fatalf("invoke: %v (not a function error)", err)
 	}

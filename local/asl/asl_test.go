@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"thumbflow/internal/clocktest"
 )
 
 func TestParseRefusesJSONata(t *testing.T) {
@@ -170,14 +173,14 @@ func crashAtEveryEvent(t *testing.T, def string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		clock := NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+		clock := clocktest.NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 		ref := &recorder{}
 		want := m.Run(context.Background(), testExec(clock), Options{Clock: clock, Invoker: &countingInvoker{fail: 1}, Record: ref.record})
 		if want.Status != StatusSucceeded {
 			t.Fatalf("reference run: %+v", want)
 		}
 		for k := 2; k <= len(ref.events); k++ {
-			clock := NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+			clock := clocktest.NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 			rec := &recorder{crash: func(ev Event) bool { return ev.ID == int64(k) }}
 			inv := &countingInvoker{fail: 1}
 			opts := Options{Clock: clock, Invoker: inv, Record: rec.record}
@@ -213,7 +216,7 @@ func TestResumeKeepsWaitDeadline(t *testing.T) {
 			t.Fatal(err)
 		}
 		start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-		clock := NewVirtualClock(start)
+		clock := clocktest.NewVirtualClock(start)
 		rec := &recorder{crash: func(ev Event) bool { return ev.Type == "WaitStateExited" }}
 		opts := Options{Clock: clock, Invoker: &countingInvoker{}, Record: rec.record}
 		ctx, cancel := context.WithCancel(context.Background())
@@ -255,7 +258,7 @@ func TestResumeRerunsInFlightTask(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		clock := NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+		clock := clocktest.NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 		inv := &countingInvoker{}
 		rec := &recorder{crash: func(ev Event) bool { return ev.Type == "LambdaFunctionSucceeded" }}
 		opts := Options{Clock: clock, Invoker: inv, Record: rec.record}
@@ -287,7 +290,7 @@ func TestStopExecutionRecordsAbort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+	clock := clocktest.NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	clock.Quiesce = time.Hour // never jump: the wait stays pending
 	ctx, cancel := context.WithCancelCause(context.Background())
 	rec := &recorder{}
@@ -312,7 +315,7 @@ func TestExecutionTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+	clock := clocktest.NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	rec := &recorder{}
 	res := m.Run(context.Background(), testExec(clock), Options{Clock: clock, Record: rec.record})
 	if res.Status != StatusTimedOut || res.Error != "States.Timeout" {
@@ -343,5 +346,39 @@ func TestEventJSONRoundTrip(t *testing.T) {
 	}
 	if back.ID != 3 || back.PreviousEventID != 2 || back.DetailsField != ev.DetailsField || !back.Timestamp.Equal(ev.Timestamp) || back.Details["name"] != "T" {
 		t.Fatalf("round trip: got %+v, want %+v", back, ev)
+	}
+}
+
+// namedErr is an invoker's error from outside this package, as local/lambda
+// returns them: it names itself through NamedError.
+type namedErr struct{ name, cause string }
+
+func (e namedErr) Error() string                     { return e.name }
+func (e namedErr) StatesError() (name, cause string) { return e.name, e.cause }
+
+// An error that implements NamedError fails the task with its own name and
+// cause, which Retry and Catch match and the history records, for both
+// kinds of Lambda resource.
+func TestNamedInvokerErrorsKeepTheirNameAndCause(t *testing.T) {
+	const cause = `{"errorMessage":"Rate Exceeded.","errorType":"TooManyRequests"}`
+	inv := invokerFunc(func(context.Context, string, []byte) ([]byte, error) {
+		return nil, fmt.Errorf("invoking: %w", namedErr{"Lambda.TooManyRequestsException", cause})
+	})
+	for _, resource := range []string{
+		`"Resource":"arn:aws:lambda:us-east-1:111111111111:function:f"`,
+		`"Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"f"}`,
+	} {
+		def := `{"StartAt":"T","States":{"T":{"Type":"Task",` + resource + `,"End":true,
+			"Catch":[{"ErrorEquals":["Lambda.TooManyRequestsException"],"Next":"Caught"}]},
+			"Caught":{"Type":"Fail","ErrorPath":"$.Error","CausePath":"$.Cause"}}}`
+		m, err := Parse([]byte(def))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rec recorder
+		res := m.Run(context.Background(), Execution{ARN: "arn:aws:states:us-east-1:111111111111:execution:sm:e"}, Options{Invoker: inv, Record: rec.record})
+		if res.Status != StatusFailed || res.Error != "Lambda.TooManyRequestsException" || res.Cause != cause {
+			t.Errorf("%s: result %+v, want the named error caught with its cause", resource, res)
+		}
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"thumbflow/local/clock"
 )
 
 // BenchmarkThumbnailExecution measures the interpreter's own cost for one
@@ -26,7 +28,7 @@ func BenchmarkThumbnailExecution(b *testing.B) {
 	inv := &scriptedInvoker{}
 	exec := Execution{ARN: "arn:aws:states:us-east-1:1:execution:sm:e", StartTime: time.Now(),
 		Input: json.RawMessage(`{"uploadId":"u1","bucket":"b","key":"originals/u1","size":1234,"contentType":"image/png","eTag":"e1","versionId":""}`)}
-	opts := Options{Clock: SystemClock{}, Invoker: inv, Record: func(Event, Checkpoint) error { return nil }}
+	opts := Options{Clock: clock.System{}, Invoker: inv, Record: func(Event, Checkpoint) error { return nil }}
 	b.ReportAllocs()
 	for b.Loop() {
 		inv.convertIn = inv.convertIn[:0]

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"thumbflow/internal/clocktest"
 )
 
 func TestChoiceOperators(t *testing.T) {
@@ -64,7 +66,7 @@ func TestChoiceOperators(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			clock := NewVirtualClock(time.Now())
+			clock := clocktest.NewVirtualClock(time.Now())
 			exec := testExec(clock)
 			exec.Input = json.RawMessage(input)
 			res := m.Run(context.Background(), exec, Options{Clock: clock})
@@ -84,7 +86,7 @@ func TestChoiceWithoutMatchFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := NewVirtualClock(time.Now())
+	clock := clocktest.NewVirtualClock(time.Now())
 	exec := testExec(clock)
 	exec.Input = json.RawMessage(`{"n":2}`)
 	res := m.Run(context.Background(), exec, Options{Clock: clock})

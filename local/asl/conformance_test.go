@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"thumbflow/internal/clocktest"
 )
 
 // conformanceDir finds the recorded AWS behaviour the interpreter is held to.
@@ -189,7 +191,7 @@ func runCase(t *testing.T, c *confCase) (problems []string) {
 		return []string{fmt.Sprintf("Parse: %v", err)}
 	}
 	inBubble(t, func(t *testing.T) { // exact virtual time: see inBubble
-		clock := NewVirtualClock(time.Date(2024, 2, 7, 13, 50, 16, 0, time.UTC))
+		clock := clocktest.NewVirtualClock(time.Date(2024, 2, 7, 13, 50, 16, 0, time.UTC))
 		var mu sync.Mutex
 		var events []Event
 		opts := Options{
@@ -442,26 +444,15 @@ var isoRe = regexp.MustCompile(`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+
 
 var ignoredKeys = map[string]bool{"redriveCount": true, "redriveStatus": true, "RedriveCount": true, "RedriveStatus": true, "SdkHttpMetadata": true, "SdkResponseMetadata": true}
 
-func stripIgnored(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, y := range x {
-			if ignoredKeys[k] {
-				delete(x, k)
-				continue
-			}
-			x[k] = stripIgnored(y)
-		}
-	case []any:
-		for i, y := range x {
-			x[i] = stripIgnored(y)
-		}
-	}
-	return v
-}
+// stripIgnored drops the ignored keys at any depth.
+func stripIgnored(v any) any { return normalise(v, false) }
 
 // normValue applies README rules 2.2 and 2.3 plus the ignore list.
-func normValue(v any) any {
+func normValue(v any) any { return normalise(v, true) }
+
+// normalise drops the ignored keys and, with dates, replaces timestamps
+// and dates as rules 2.2 and 2.3 say.
+func normalise(v any, dates bool) any {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, y := range x {
@@ -469,20 +460,22 @@ func normValue(v any) any {
 				delete(x, k)
 				continue
 			}
-			if strings.Contains(strings.ToLower(k), "timestamp") {
+			if dates && strings.Contains(strings.ToLower(k), "timestamp") {
 				if s, ok := y.(string); !ok || !isoRe.MatchString(s) || isoRe.FindStringIndex(s)[0] != 0 {
 					x[k] = "timestamp"
 					continue
 				}
 			}
-			x[k] = normValue(y)
+			x[k] = normalise(y, dates)
 		}
 	case []any:
 		for i, y := range x {
-			x[i] = normValue(y)
+			x[i] = normalise(y, dates)
 		}
 	case string:
-		return isoRe.ReplaceAllString(x, "date")
+		if dates {
+			return isoRe.ReplaceAllString(x, "date")
+		}
 	}
 	return v
 }

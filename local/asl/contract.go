@@ -3,17 +3,26 @@
 // deploys behaves the same on a laptop: same retries, catches, errors and
 // execution history.
 //
-// The interpreter's entry points (implemented beside this file):
+// The interpreter's entry points:
 //
 //	func Parse(definition []byte) (*Machine, error)   // *ValidationError lists problems by state name
 //	func (m *Machine) Run(ctx context.Context, exec Execution, opts Options) Result
 //	func (m *Machine) Resume(ctx context.Context, exec Execution, from Checkpoint, opts Options) Result
 //
-// Run and Resume block until the execution ends or ctx is cancelled.
+// Run and Resume block until the execution ends or ctx is cancelled. Time
+// comes from Options.Clock, by default the wall clock (local/clock); tests
+// inject internal/clocktest's clocks. Tasks call Options.Invoker, whose
+// errors name the Step Functions error they stand for: *FunctionError,
+// *ServiceError, or any NamedError (local/lambda's errors are).
 //
 // This file is the contract between the interpreter and its callers (the
 // local Step Functions API in local/sfn). Its exported names are relied on;
 // extend them, but do not change their meaning without updating local/sfn.
+// The rest is laid out by what it does: parse.go, check.go, compile.go and
+// definition.go validate and compile a definition; run.go is an
+// execution's lifecycle and history.go its events; dataflow.go applies
+// paths and templates; states.go runs Pass, Succeed, Fail, Choice and Wait;
+// retry.go applies Retry and Catch to task.go, parallel.go and map.go.
 package asl
 
 import (
@@ -37,9 +46,20 @@ type Clock interface {
 // A function's own failure is returned as *FunctionError, exactly as the
 // Lambda runtime reports it. Any other error is a service-level failure; a
 // *ServiceError names the Step Functions error for it (for example
-// "Lambda.ResourceNotFoundException").
+// "Lambda.ResourceNotFoundException"). An Invoker that does not import this
+// package (local/lambda) returns errors that implement NamedError instead.
+// Any other error fails the task with Lambda.Unknown.
 type Invoker interface {
 	Invoke(ctx context.Context, function string, payload []byte) ([]byte, error)
+}
+
+// NamedError is an Invoker's error that names itself as Step Functions
+// reports a failed task: the error that Retry and Catch match, and the
+// cause. The interface is defined here, where it is consumed, so that a
+// Lambda runtime can report failures without depending on the interpreter.
+type NamedError interface {
+	error
+	StatesError() (name, cause string)
 }
 
 // FunctionError is a function's error as the runtime reports it:

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"testing"
 	"time"
+
+	"thumbflow/internal/clocktest"
 )
 
 // FuzzParseAndRun checks that no definition or input, however malformed,
@@ -20,7 +22,7 @@ func FuzzParseAndRun(f *testing.F) {
 		if err != nil || !json.Valid(input) {
 			return
 		}
-		clock := NewVirtualClock(time.Unix(0, 0))
+		clock := clocktest.NewVirtualClock(time.Unix(0, 0))
 		clock.Advance(0)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()

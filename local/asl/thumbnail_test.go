@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"thumbflow/internal/clocktest"
 )
 
 const (
@@ -62,7 +64,7 @@ func loadThumbnail(t *testing.T) *Machine {
 func runThumbnail(t *testing.T, inv *scriptedInvoker) (res Result, evs []Event) {
 	m := loadThumbnail(t)
 	inBubble(t, func(t *testing.T) {
-		clock := NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+		clock := clocktest.NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 		rec := &recorder{}
 		exec := testExec(clock)
 		exec.Input = json.RawMessage(`{"uploadId":"u1","bucket":"b","key":"originals/u1","size":1234,"contentType":"image/png","eTag":"e1","versionId":""}`)
@@ -174,7 +176,7 @@ func TestThumbnailConvertTimeoutIsRetried(t *testing.T) {
 	// which the workflow retries.
 	m := loadThumbnail(t)
 	inBubble(t, func(t *testing.T) { // see runThumbnail
-		clock := NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+		clock := clocktest.NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 		var mu sync.Mutex
 		calls := 0
 		inv := invokerFunc(func(ctx context.Context, fn string, payload []byte) ([]byte, error) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"thumbflow/internal/clocktest"
 	"thumbflow/local/lambda"
 	"thumbflow/web/webtest"
 )
@@ -116,7 +117,7 @@ func TestBrowserTextFileNamedJPEGFailsWithReason(t *testing.T) {
 func TestBrowserReloadMidConversionSeesFinalStatus(t *testing.T) {
 	// The first attempt hangs until the task's 25 s timeout (5 s here), so
 	// the page is reloaded while the conversion is still under way.
-	c := startCloud(t, func(cfg *Config) { cfg.Clock = NewFastClock(5) })
+	c := startCloud(t, func(cfg *Config) { cfg.Clock = clocktest.NewFastClock(5) })
 	if err := c.Lambdas.InjectFault(ConvertFunction, lambda.FaultTimeout); err != nil {
 		t.Fatal(err)
 	}

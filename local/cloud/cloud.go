@@ -68,7 +68,7 @@ type Config struct {
 	// template.yaml); tests shorten it.
 	ConvertTimeout time.Duration
 	// Clock drives the state machine's waits, back-off and timeouts; nil
-	// is real time. Tests pass a FastClock.
+	// is real time (clock.System). Tests pass a clocktest.FastClock.
 	Clock asl.Clock
 	// WebSocketLimits override API Gateway's limits (tests shorten them).
 	WebSocketLimits apigw.Limits

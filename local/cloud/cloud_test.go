@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"thumbflow/internal/clocktest"
 	"thumbflow/local/cloud/cloudtest"
 	"thumbflow/local/lambda"
 	"thumbflow/thumbnail/testimage"
@@ -102,7 +103,7 @@ func TestCorruptUploadFailsWithReason(t *testing.T) {
 }
 
 func TestRetriedConversionIsVisibleAndSucceeds(t *testing.T) {
-	c := startCloud(t, func(cfg *Config) { cfg.Clock = NewFastClock(20) })
+	c := startCloud(t, func(cfg *Config) { cfg.Clock = clocktest.NewFastClock(20) })
 	// The first attempt hangs past the task's 25 s TimeoutSeconds, which
 	// the state machine retries as States.Timeout.
 	if err := c.Lambdas.InjectFault(ConvertFunction, lambda.FaultTimeout); err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"thumbflow/internal/clocktest"
 	"thumbflow/local/cloud/cloudtest"
 	"thumbflow/upload"
 )
@@ -69,7 +70,7 @@ func newRig(t testing.TB, mod ...func(*Config)) *rig {
 	r := &rig{t: t, ctx: ctx, log: &logBuffer{}}
 	r.cfg = Config{
 		Addr: "127.0.0.1:0", WebAddr: "127.0.0.1:0", StateMachines: "../../statemachine",
-		Clock:  NewFastClock(20),
+		Clock:  clocktest.NewFastClock(20),
 		Logger: slog.New(slog.NewJSONHandler(r.log, nil)),
 	}
 	for _, m := range mod {

@@ -29,6 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"thumbflow/internal/clocktest"
 	"thumbflow/lambdas/pipeline"
 	"thumbflow/lambdas/wiring"
 	"thumbflow/local/cloud/cloudtest"
@@ -447,7 +448,7 @@ func TestReliabilityS3Faults(t *testing.T) {
 	// The SDK backs off in real time (up to 2 s, then 4 s, jittered), so
 	// the state machine's clock runs only twice as fast here: the task's
 	// 25 s timeout must stay longer than the SDK's retries, as on AWS.
-	slower := func(cfg *Config) { cfg.Clock = NewFastClock(2) }
+	slower := func(cfg *Config) { cfg.Clock = clocktest.NewFastClock(2) }
 	t.Run("503 twice is absorbed by SDK retries", func(t *testing.T) {
 		r := newRig(t, slower)
 		faultyConvert(t, r.c, func(in pipeline.ConvertInput) {

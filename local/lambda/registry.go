@@ -1,7 +1,13 @@
 // Package lambda runs Lambda functions in-process for the local cloud, so
 // that a Step Functions execution on a laptop calls the same Go handlers that
 // are deployed to AWS and sees their results and errors exactly as the Lambda
-// service would report them.
+// service would report them: a Registry of handlers with their timeout and
+// reserved concurrency, whose failures are a *FunctionError or a
+// *ServiceError. Both name themselves as Step Functions names them
+// (asl.NamedError), so this package does not depend on the interpreter. At
+// its timeout an invocation is reported as Sandbox.Timedout and its
+// handler's context is cancelled; its concurrency slot is free once the
+// handler returns.
 package lambda
 
 import (
@@ -18,8 +24,6 @@ import (
 	awslambda "github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambda/messages"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-
-	"thumbflow/local/asl"
 )
 
 // MaxPayload is the Lambda service's limit on a synchronous invocation's
@@ -148,15 +152,15 @@ func (r *Registry) InjectFault(ref string, f Fault) error {
 }
 
 // Invoke runs the function synchronously (RequestResponse), as the Step
-// Functions Lambda integrations do. A function's own failure is an
-// *asl.FunctionError carrying the runtime's error payload; a failure of the
-// service (unknown function, throttling, oversized result) is an
-// *asl.ServiceError named as Step Functions names it.
+// Functions Lambda integrations do. A function's own failure is a
+// *FunctionError carrying the runtime's error payload; a failure of the
+// service (unknown function, throttling, oversized result) is a
+// *ServiceError named as Step Functions names it.
 func (r *Registry) Invoke(ctx context.Context, ref string, payload []byte) ([]byte, error) {
 	reqID := requestID()
 	name, _, err := parseRef(ref)
 	if err != nil {
-		return nil, &asl.ServiceError{
+		return nil, &ServiceError{
 			Name:  "Lambda.AWSLambdaException",
 			Cause: fmt.Sprintf("%s (Service: AWSLambda; Status Code: 400; Error Code: ValidationException; Request ID: %s; Proxy: null)", err, reqID),
 		}
@@ -165,7 +169,7 @@ func (r *Registry) Invoke(ctx context.Context, ref string, payload []byte) ([]by
 	fn, ok := r.funcs[name]
 	if !ok {
 		r.mu.Unlock()
-		return nil, &asl.ServiceError{
+		return nil, &ServiceError{
 			Name: "Lambda.ResourceNotFoundException",
 			Cause: fmt.Sprintf("Function not found: %s (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; Request ID: %s; Proxy: null)",
 				r.qualifiedARN(ref), reqID),
@@ -181,7 +185,7 @@ func (r *Registry) Invoke(ctx context.Context, ref string, payload []byte) ([]by
 		r.mu.Lock()
 	} else if fn.opts.Concurrency > 0 && fn.running >= fn.opts.Concurrency {
 		r.mu.Unlock()
-		return nil, &asl.ServiceError{
+		return nil, &ServiceError{
 			Name:  "Lambda.TooManyRequestsException",
 			Cause: fmt.Sprintf("Rate Exceeded. (Service: AWSLambda; Status Code: 429; Error Code: TooManyRequestsException; Request ID: %s; Proxy: null)", reqID),
 		}
@@ -207,7 +211,7 @@ func (r *Registry) Invoke(ctx context.Context, ref string, payload []byte) ([]by
 
 	if !json.Valid(payload) {
 		release()
-		return nil, &asl.ServiceError{
+		return nil, &ServiceError{
 			Name:  "Lambda.InvalidRequestContentException",
 			Cause: fmt.Sprintf("Could not parse request body into json (Service: AWSLambda; Status Code: 400; Error Code: InvalidRequestContentException; Request ID: %s; Proxy: null)", reqID),
 		}
@@ -222,7 +226,10 @@ type outcome struct {
 
 // invoke runs the handler and calls release once the handler goroutine has
 // returned, which may be after invoke has reported a timeout or the
-// caller's cancellation.
+// caller's cancellation. The handler's context ends at the function's
+// timeout, as Lambda stops a function there, so a handler that watches it
+// returns and frees its slot; one that ignores it keeps the slot until it
+// returns.
 func (f *function) invoke(ctx context.Context, reqID string, payload []byte, fault Fault, release func()) ([]byte, error) {
 	timeout := f.opts.Timeout
 	fctx, cancel := context.WithTimeout(ctx, timeout)
@@ -316,14 +323,6 @@ func functionError(err error) error {
 		return newFunctionError(ive.Type, ive.Message)
 	}
 	return newFunctionError(errorType(err), err.Error())
-}
-
-func newFunctionError(typ, msg string) *asl.FunctionError {
-	payload, _ := json.Marshal(struct {
-		Message string `json:"errorMessage"`
-		Type    string `json:"errorType"`
-	}{msg, typ})
-	return &asl.FunctionError{Type: typ, Message: msg, Payload: payload}
 }
 
 func errorType(v any) string {

@@ -6,13 +6,12 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-
-	"thumbflow/local/asl"
 )
 
 type CorruptImage struct{ Key string }
@@ -66,7 +65,7 @@ func TestInvokeResolvesEveryReferenceForm(t *testing.T) {
 func TestUnknownFunctionIsResourceNotFound(t *testing.T) {
 	r := newTestRegistry(t)
 	_, err := r.Invoke(context.Background(), "arn:aws:lambda:eu-west-1:111111111111:function:nope", []byte(`{}`))
-	var se *asl.ServiceError
+	var se *ServiceError
 	if !errors.As(err, &se) || se.Name != "Lambda.ResourceNotFoundException" {
 		t.Fatalf("got %v, want Lambda.ResourceNotFoundException", err)
 	}
@@ -102,9 +101,9 @@ func TestFunctionErrorsAreReportedAsTheGoRuntimeDoes(t *testing.T) {
 	}
 	for _, c := range cases {
 		_, err := r.Invoke(context.Background(), c.fn, []byte(c.payload))
-		var fe *asl.FunctionError
+		var fe *FunctionError
 		if !errors.As(err, &fe) {
-			t.Fatalf("%s: got %v, want *asl.FunctionError", c.fn, err)
+			t.Fatalf("%s: got %v, want *FunctionError", c.fn, err)
 		}
 		if fe.Type != c.typ || (c.msg != "" && fe.Message != c.msg) {
 			t.Errorf("%s: got %s / %q, want %s / %q", c.fn, fe.Type, fe.Message, c.typ, c.msg)
@@ -133,7 +132,7 @@ func TestFunctionTimeout(t *testing.T) {
 	}, FunctionOptions{Timeout: 20 * time.Millisecond})
 	for _, fn := range []string{"slow", "polite"} {
 		_, err := r.Invoke(context.Background(), fn, []byte(`{}`))
-		var fe *asl.FunctionError
+		var fe *FunctionError
 		if !errors.As(err, &fe) || fe.Type != "Sandbox.Timedout" || !strings.HasSuffix(fe.Message, "Task timed out after 0.02 seconds") {
 			t.Errorf("%s: got %v, want Sandbox.Timedout", fn, err)
 		}
@@ -171,7 +170,7 @@ func TestConcurrencyLimitThrottles(t *testing.T) {
 	}()
 	<-entered
 	_, err := r.Invoke(context.Background(), "one", []byte(`{}`))
-	var se *asl.ServiceError
+	var se *ServiceError
 	if !errors.As(err, &se) || se.Name != "Lambda.TooManyRequestsException" {
 		t.Fatalf("second concurrent invocation: got %v, want Lambda.TooManyRequestsException", err)
 	}
@@ -191,7 +190,7 @@ func TestInjectedFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.InjectFault("echo", FaultTimeout)
-	var fe *asl.FunctionError
+	var fe *FunctionError
 	if _, err := r.Invoke(context.Background(), "echo", []byte(`{}`)); !errors.As(err, &fe) || fe.Type != "string" {
 		t.Errorf("first: got %v, want a panic", err)
 	}
@@ -291,7 +290,7 @@ func TestTimedOutHandlerHoldsItsSlotUntilItReturns(t *testing.T) {
 
 		start := time.Now()
 		_, err := r.Invoke(context.Background(), "stuck", []byte(`{}`))
-		var fe *asl.FunctionError
+		var fe *FunctionError
 		if !errors.As(err, &fe) || fe.Type != "Sandbox.Timedout" {
 			t.Fatalf("queue=%v: first invocation: %v, want Sandbox.Timedout", queue, err)
 		}
@@ -302,7 +301,7 @@ func TestTimedOutHandlerHoldsItsSlotUntilItReturns(t *testing.T) {
 
 		if !queue {
 			_, err = r.Invoke(context.Background(), "stuck", []byte(`{}`))
-			var se *asl.ServiceError
+			var se *ServiceError
 			if !errors.As(err, &se) || se.Name != "Lambda.TooManyRequestsException" {
 				t.Errorf("invocation beside a timed-out handler that is still running: %v, want throttling", err)
 			}
@@ -332,5 +331,57 @@ func TestTimedOutHandlerHoldsItsSlotUntilItReturns(t *testing.T) {
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
+	}
+}
+
+// At its timeout Lambda stops the function: locally, the handler's context
+// is cancelled, so a handler that watches it returns and gives its
+// concurrency slot back.
+func TestTimedOutHandlerIsCancelledAndFreesItsSlot(t *testing.T) {
+	for _, queue := range []bool{false, true} {
+		r := NewRegistry("", "")
+		cancelled := make(chan error, 1)
+		var calls atomic.Int32
+		r.Register("watcher", func(ctx context.Context) error {
+			if calls.Add(1) > 1 {
+				return nil
+			}
+			<-ctx.Done()
+			cancelled <- ctx.Err()
+			return ctx.Err()
+		}, FunctionOptions{Concurrency: 1, Queue: queue, Timeout: 20 * time.Millisecond})
+
+		_, err := r.Invoke(context.Background(), "watcher", []byte(`{}`))
+		var fe *FunctionError
+		if !errors.As(err, &fe) || fe.Type != "Sandbox.Timedout" {
+			t.Fatalf("queue=%v: got %v, want Sandbox.Timedout", queue, err)
+		}
+		select {
+		case err := <-cancelled:
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("queue=%v: the handler's context ended with %v, want its deadline", queue, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("queue=%v: the handler's context was not cancelled at the timeout", queue)
+		}
+		waitForSlot(t, r, "watcher")
+	}
+}
+
+// waitForSlot invokes fn until an invocation succeeds, which needs a free
+// concurrency slot, failing the test if none comes back within a generous
+// bound that only a hang exceeds.
+func waitForSlot(t *testing.T, r *Registry, fn string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := r.Invoke(context.Background(), fn, []byte(`{}`))
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the slot of %s was not freed once its handler returned: %v", fn, err)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

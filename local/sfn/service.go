@@ -2,7 +2,13 @@
 // the sfn SDK client and `aws stepfunctions` talk to, and the engine that
 // runs executions with the ASL interpreter and keeps their histories in the
 // data directory, so that a killed `thumbflow dev` picks its executions up
-// where they stopped.
+// where they stopped. Its time is the wall clock (local/clock) unless
+// Options.Clock says otherwise.
+//
+// service.go is the engine (executions, resumption, observers) and store.go
+// its data directory; the API is in http.go (routing), machines.go,
+// executions.go and history.go (the operations), shapes.go (request and
+// response members), names.go (names, ARNs, page tokens) and apierror.go.
 package sfn
 
 import (
@@ -19,6 +25,7 @@ import (
 	"time"
 
 	"thumbflow/local/asl"
+	"thumbflow/local/clock"
 )
 
 // Verifier checks a request's SigV4 signature. It is satisfied by the local
@@ -36,7 +43,7 @@ type Options struct {
 	// Invoker runs the Lambda functions that Task states call.
 	Invoker asl.Invoker
 	// Clock drives Wait states, retries, timeouts and timestamps; nil is the
-	// wall clock.
+	// wall clock, clock.System.
 	Clock asl.Clock
 	// Verifier checks request signatures; nil accepts unsigned requests,
 	// which only in-process tests should rely on.
@@ -162,7 +169,7 @@ func newService(opts Options, parse func([]byte) (program, error)) (*Service, er
 		opts.AccountID = "000000000000"
 	}
 	if opts.Clock == nil {
-		opts.Clock = wallClock{}
+		opts.Clock = clock.System{}
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -204,7 +211,7 @@ func newService(opts Options, parse func([]byte) (program, error)) (*Service, er
 	for _, e := range resume {
 		prog, err := s.parse([]byte(e.Definition))
 		if err != nil {
-			s.log.Error("cannot resume execution: definition no longer parses", "execution", e.ARN, "err", err)
+			s.log.Error("cannot resume execution: definition no longer parses", "execution", e.ARN, "error", err)
 			s.finish(e, asl.Result{Status: asl.StatusFailed, Error: "States.Runtime", Cause: "definition no longer valid: " + err.Error()})
 			continue
 		}
@@ -275,7 +282,7 @@ func (s *Service) notify(e *execution, observers []func(ExecutionSummary)) {
 	e.notified = true
 	e.mu.Unlock()
 	if err := e.log.append(logRecord{Notified: true}, false); err != nil {
-		s.log.Error("recording notification", "execution", e.ARN, "err", err)
+		s.log.Error("recording notification", "execution", e.ARN, "error", err)
 	}
 }
 
@@ -346,7 +353,7 @@ func (s *Service) record(e *execution, ev asl.Event, cp asl.Checkpoint) error {
 		return errKilled
 	}
 	if err := e.log.append(logRecord{Event: &ev, Checkpoint: cp}, false); err != nil {
-		s.log.Error("recording history event", "execution", e.ARN, "event", ev.ID, "err", err)
+		s.log.Error("recording history event", "execution", e.ARN, "event", ev.ID, "error", err)
 		return err
 	}
 	e.mu.Lock()
@@ -387,7 +394,7 @@ func (s *Service) finish(e *execution, res asl.Result) {
 	e.mu.Unlock()
 	end := &endRecord{Status: res.Status, Output: res.Output, Error: res.Error, Cause: res.Cause, Stop: stop}
 	if err := e.log.append(logRecord{End: end}, true); err != nil {
-		s.log.Error("recording execution end", "execution", e.ARN, "err", err)
+		s.log.Error("recording execution end", "execution", e.ARN, "error", err)
 	}
 	e.mu.Lock()
 	e.status, e.output, e.errName, e.cause, e.stop = res.Status, res.Output, res.Error, res.Cause, stop
@@ -414,19 +421,4 @@ type noFunctions struct{}
 
 func (noFunctions) Invoke(_ context.Context, function string, _ []byte) ([]byte, error) {
 	return nil, &asl.ServiceError{Name: "Lambda.ResourceNotFoundException", Cause: "Function not found: " + function + " (no functions are registered with the local cloud)"}
-}
-
-type wallClock struct{}
-
-func (wallClock) Now() time.Time { return time.Now().UTC() }
-
-func (wallClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
 }

@@ -429,11 +429,7 @@ func TestKillMidExecutionFinishesEveryExecutionExactlyOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	ended := map[string]int{}
-	s2.OnExecutionEnd(func(sum ExecutionSummary) {
-		mu.Lock()
-		ended[sum.Name]++
-		mu.Unlock()
+	ended := countEnds(s2, &mu, func(sum ExecutionSummary) string { return sum.Name }, func(sum ExecutionSummary) {
 		if sum.Status != asl.StatusSucceeded || string(sum.Output) != `{"stage":2}` {
 			t.Errorf("%s ended %s with %s", sum.Name, sum.Status, sum.Output)
 		}
@@ -607,3 +603,24 @@ func TestRawProtocolErrors(t *testing.T) {
 		}
 	}
 }
+
+// countEnds counts under mu how often each execution ends on s, by key,
+// and hands each summary to check.
+func countEnds(s *Service, mu *sync.Mutex, key func(ExecutionSummary) string, check func(ExecutionSummary)) map[string]int {
+	ended := map[string]int{}
+	s.OnExecutionEnd(func(sum ExecutionSummary) {
+		mu.Lock()
+		ended[key(sum)]++
+		mu.Unlock()
+		check(sum)
+	})
+	return ended
+}
+
+// The local Lambda runtime's errors reach the interpreter as what they are:
+// local/lambda does not import asl, so this is where the two are checked
+// to fit.
+var (
+	_ asl.NamedError = (*lambda.FunctionError)(nil)
+	_ asl.NamedError = (*lambda.ServiceError)(nil)
+)

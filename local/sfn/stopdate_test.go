@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"thumbflow/local/asl"
+	"thumbflow/local/clock"
 )
 
 // tickingClock moves a millisecond forward every time it is read, as a
@@ -24,7 +25,7 @@ func (c *tickingClock) Now() time.Time {
 }
 
 func (c *tickingClock) Sleep(ctx context.Context, d time.Duration) error {
-	return asl.SystemClock{}.Sleep(ctx, d)
+	return clock.System{}.Sleep(ctx, d)
 }
 
 // An execution's StopDate is the timestamp of its terminal history event,

@@ -9,6 +9,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"thumbflow/internal/clocktest"
 	"thumbflow/local/asl"
 	"thumbflow/local/lambda"
 )
@@ -51,7 +52,7 @@ func runThumbnail(t *testing.T, failures ...error) (sum ExecutionSummary, evs []
 			return map[string]any{"renditions": []string{"thumb.webp"}}, nil
 		}, lambda.FunctionOptions{Timeout: 30 * time.Second})
 
-		clock := asl.NewVirtualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+		clock := clocktest.NewVirtualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 		s, err := New(Options{Invoker: reg, Clock: clock, Logger: quiet})
 		if err != nil {
 			t.Fatal(err)
@@ -250,11 +251,7 @@ func TestKillWithRealInterpreter(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	ended := map[string]int{}
-	s2.OnExecutionEnd(func(sum ExecutionSummary) {
-		mu.Lock()
-		ended[sum.ExecutionARN]++
-		mu.Unlock()
+	ended := countEnds(s2, &mu, func(sum ExecutionSummary) string { return sum.ExecutionARN }, func(sum ExecutionSummary) {
 		if sum.Status != asl.StatusSucceeded {
 			t.Errorf("%s ended %s %s %s", sum.Name, sum.Status, sum.Error, sum.Cause)
 		}

@@ -1,4 +1,13 @@
-package asl
+// Package clocktest holds the clocks that tests inject into the local
+// cloud's engines in place of the production clock (local/clock): a
+// VirtualClock that jumps to the next deadline once nothing else happens,
+// for in-process tests, and a FastClock that runs waits faster than real
+// time, for tests whose handlers do real I/O. testing/synctest suits
+// in-process tests only: it cannot advance time while goroutines wait on
+// real sockets.
+//
+// It is test support: production code does not import it.
+package clocktest
 
 import (
 	"context"
@@ -6,27 +15,6 @@ import (
 	"sync"
 	"time"
 )
-
-// SystemClock is wall-clock time, for real runs.
-type SystemClock struct{}
-
-// Now returns the current time.
-func (SystemClock) Now() time.Time { return time.Now() }
-
-// Sleep waits d of real time or until ctx is done.
-func (SystemClock) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
 
 // VirtualClock lets tests run waits, back-off and timeouts without waiting
 // real time. Time stands still while sleepers keep arriving; once none has
@@ -36,7 +24,7 @@ func (SystemClock) Sleep(ctx context.Context, d time.Duration) error {
 // as they would in real time. It is a heuristic: a goroutine that computes
 // for longer than the quiet period before it sleeps can see time jump past
 // the deadline it was about to set; raise Quiesce on a heavily loaded
-// machine, or use testing/synctest with SystemClock where exactness matters.
+// machine, or use testing/synctest with clock.System where exactness matters.
 type VirtualClock struct {
 	mu      sync.Mutex
 	now     time.Time

@@ -1,10 +1,10 @@
-package cloud
+package clocktest
 
 import (
 	"context"
 	"time"
 
-	"thumbflow/local/asl"
+	"thumbflow/local/clock"
 )
 
 // FastClock makes the state machine's waits (Wait states, retry back-off,
@@ -24,9 +24,9 @@ func NewFastClock(factor float64) *FastClock {
 }
 
 // Now is the wall clock.
-func (c *FastClock) Now() time.Time { return time.Now() }
+func (c *FastClock) Now() time.Time { return clock.System{}.Now() }
 
 // Sleep waits d of this clock's time.
 func (c *FastClock) Sleep(ctx context.Context, d time.Duration) error {
-	return asl.SystemClock{}.Sleep(ctx, time.Duration(float64(d)/c.Factor))
+	return clock.System{}.Sleep(ctx, time.Duration(float64(d)/c.Factor))
 }

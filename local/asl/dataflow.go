@@ -1,0 +1,106 @@
+package asl
+
+// applyInput applies InputPath.
+func (sr *stateRun) applyInput(input any) (any, *failure) {
+	ip := sr.s.inputPath
+	switch {
+	case !ip.set:
+		return input, nil
+	case ip.null:
+		return map[string]any{}, nil
+	}
+	sc := sr.scope(input)
+	v, ok := ip.p.get(sc)
+	if !ok {
+		return nil, sr.runtime("%s", ip.p.notFound(sc))
+	}
+	return v, nil
+}
+
+func (sr *stateRun) applyOutput(v any) (any, *failure) {
+	op := sr.s.outputPath
+	switch {
+	case !op.set:
+		return v, nil
+	case op.null:
+		return map[string]any{}, nil
+	}
+	sc := sr.scope(v)
+	out, ok := op.p.get(sc)
+	if !ok {
+		return nil, sr.runtime("%s", op.p.notFound(sc))
+	}
+	return out, nil
+}
+
+func applyResultPath(rp optPath, raw, result any) (any, error) {
+	switch {
+	case !rp.set:
+		return result, nil
+	case rp.null:
+		return raw, nil
+	}
+	return setPath(rp.p, raw, result)
+}
+
+func (sr *stateRun) evalTmpl(t *tmpl, input any) (any, *failure) {
+	return sr.evalTmplScope(t, sr.scope(input))
+}
+
+func (sr *stateRun) evalTmplScope(t *tmpl, sc scope) (any, *failure) {
+	switch t.kind {
+	case tLit:
+		return deepCopy(t.lit), nil
+	case tObj:
+		m := make(map[string]any, len(t.fields))
+		for _, f := range t.fields {
+			v, fl := sr.evalTmplScope(f.t, sc)
+			if fl != nil {
+				return nil, fl
+			}
+			m[f.key] = v
+		}
+		return m, nil
+	case tArr:
+		a := make([]any, len(t.items))
+		for i, it := range t.items {
+			v, fl := sr.evalTmplScope(it, sc)
+			if fl != nil {
+				return nil, fl
+			}
+			a[i] = v
+		}
+		return a, nil
+	case tPath:
+		v, ok := t.path.get(sc)
+		if !ok {
+			in := sc.input
+			if t.path.ctx {
+				in = sc.ctx
+			}
+			return nil, sr.runtime("The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'", t.path.src, t.field, jsonText(in))
+		}
+		return deepCopy(v), nil
+	case tCall:
+		v, err := t.call.eval(sc)
+		if err != nil {
+			return nil, &failure{Error: "States.IntrinsicFailure", Cause: err.Error()}
+		}
+		return v, nil
+	}
+	return nil, nil
+}
+
+// assign evaluates Assign against the state's result; the values are
+// applied only when the state exits, as on AWS.
+func (sr *stateRun) assignFrom(t *tmpl, result any) (map[string]any, *failure) {
+	if t == nil {
+		return nil, nil
+	}
+	v, f := sr.evalTmpl(t, result)
+	if f != nil {
+		return nil, f
+	}
+	m, _ := v.(map[string]any)
+	return m, nil
+}
