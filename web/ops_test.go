@@ -13,8 +13,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"thumbflow/client"
 	"thumbflow/local/cloud"
-	"thumbflow/local/cloud/cloudtest"
 	"thumbflow/thumbnail/testimage"
 	"thumbflow/upload"
 	"thumbflow/web"
@@ -218,7 +218,7 @@ func uploadOne(t *testing.T, c *cloud.Cloud, name string, data []byte, want uplo
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cl, err := cloudtest.Dial(ctx, c.WebSocketURL)
+	cl, err := client.Dial(ctx, c.WebSocketURL)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"thumbflow/client"
 	"thumbflow/local/cloud"
-	"thumbflow/local/cloud/cloudtest"
 	"thumbflow/local/lambda"
 	"thumbflow/sfnview"
 	"thumbflow/thumbnail/testimage"
@@ -371,11 +371,11 @@ func find(t *testing.T, v historyView, state, event string) sfnview.Step {
 
 // dial connects a protocol client to the WebSocket API at url for the
 // rest of the test.
-func dial(t *testing.T, url string) *cloudtest.Client {
+func dial(t *testing.T, url string) *client.Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	cl, err := cloudtest.Dial(ctx, url)
+	cl, err := client.Dial(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,7 +385,7 @@ func dial(t *testing.T, url string) *cloudtest.Client {
 
 // uploadOn uploads data as a JPEG through a fresh grant on cl, as the
 // upload page does, and returns the upload id once it has ended in want.
-func uploadOn(t *testing.T, cl *cloudtest.Client, name string, data []byte, want upload.State) string {
+func uploadOn(t *testing.T, cl *client.Client, name string, data []byte, want upload.State) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

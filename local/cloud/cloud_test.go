@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"thumbflow/local/cloud/cloudtest"
+	"thumbflow/client"
 	"thumbflow/local/lambda"
 	"thumbflow/thumbnail/testimage"
 	"thumbflow/upload"
@@ -31,9 +31,9 @@ func startCloud(t testing.TB, mod ...func(*Config)) *Cloud {
 
 // dial connects a protocol client to the WebSocket API at url for the
 // rest of the test.
-func dial(t testing.TB, ctx context.Context, url string) *cloudtest.Client {
+func dial(t testing.TB, ctx context.Context, url string) *client.Client {
 	t.Helper()
-	cl, err := cloudtest.Dial(ctx, url)
+	cl, err := client.Dial(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func photo(w, h int) []byte {
 // returns the grant, the states the upload went through up to its first
 // terminal record ("retrying(2)" for a retry) and that record. A message
 // that is neither an answer nor a status fails the test.
-func uploadStates(t testing.TB, cl *cloudtest.Client, name string, data []byte) (upload.Grant, []string, upload.Record) {
+func uploadStates(t testing.TB, cl *client.Client, name string, data []byte) (upload.Grant, []string, upload.Record) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()
@@ -68,7 +68,7 @@ func uploadStates(t testing.TB, cl *cloudtest.Client, name string, data []byte) 
 	if u := cl.Unsolicited(); len(u) > 0 {
 		t.Fatalf("unexpected messages %+v", u)
 	}
-	return g, cloudtest.States(msgs), rec
+	return g, client.States(msgs), rec
 }
 
 func TestUploadToThumbnailOverTheRealProtocol(t *testing.T) {

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"thumbflow/client"
 	"thumbflow/lambdas/pipeline"
-	"thumbflow/local/cloud/cloudtest"
 	"thumbflow/local/sfn"
 	"thumbflow/thumbnail/testimage"
 	"thumbflow/upload"
@@ -33,7 +33,7 @@ func TestReliabilityKillAndRestart(t *testing.T) {
 		return pipeline.ConvertOutput{}, ctx.Err()
 	})
 	const n = 20
-	clients := []*cloudtest.Client{r.dial(), r.dial()}
+	clients := []*client.Client{r.dial(), r.dial()}
 	var grants []upload.Grant
 	var sizes []int
 	for i := range n {

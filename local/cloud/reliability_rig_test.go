@@ -18,7 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
-	"thumbflow/local/cloud/cloudtest"
+	"thumbflow/client"
 	"thumbflow/upload"
 )
 
@@ -93,24 +93,24 @@ func (r *rig) start() {
 	}
 	r.c = c
 	r.t.Cleanup(func() { c.Close() })
-	cfg := cloudtest.AWSConfig(c.Endpoint)
+	cfg := client.AWSConfig(c.Endpoint)
 	r.s3 = s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
 	r.sfn = sfn.NewFromConfig(cfg)
 }
 
-func (r *rig) dial() *cloudtest.Client {
+func (r *rig) dial() *client.Client {
 	r.t.Helper()
 	return dial(r.t, r.ctx, r.c.WebSocketURL)
 }
 
 // upload asks for a grant for data and posts it; both must succeed.
-func (r *rig) upload(cl *cloudtest.Client, name, contentType string, data []byte) upload.Grant {
+func (r *rig) upload(cl *client.Client, name, contentType string, data []byte) upload.Grant {
 	r.t.Helper()
 	g, err := cl.Grant(r.ctx, name, contentType, int64(len(data)))
 	if err != nil {
 		r.t.Fatalf("grant for %q: %v", name, err)
 	}
-	if err := cloudtest.Post(r.ctx, nil, g, name, data); err != nil {
+	if err := client.Post(r.ctx, nil, g, name, data); err != nil {
 		r.t.Fatalf("upload %q: %v", name, err)
 	}
 	return g
@@ -263,12 +263,12 @@ type outcome struct {
 // with the right state, code and attempt; one execution, ended, whose
 // history shows every attempt; the original kept; the stored record and,
 // for a failure, the operator's failure record agreeing.
-func (r *rig) expect(cl *cloudtest.Client, g upload.Grant, size int, want outcome) upload.Record {
+func (r *rig) expect(cl *client.Client, g upload.Grant, size int, want outcome) upload.Record {
 	r.t.Helper()
 	id := g.UploadID
 	m, err := cl.WaitTerminal(r.ctx, id)
 	if err != nil {
-		r.t.Fatalf("upload %s: %v (saw %v)", id, err, cloudtest.States(cl.Statuses(id)))
+		r.t.Fatalf("upload %s: %v (saw %v)", id, err, client.States(cl.Statuses(id)))
 	}
 	rec := *m.Status
 	got := outcome{state: rec.State, attempt: rec.Attempt}
@@ -293,14 +293,14 @@ func (r *rig) expect(cl *cloudtest.Client, g upload.Grant, size int, want outcom
 			id, h.scheduled, h.errors, want.runs, want.errors)
 	}
 	msgs := cl.Statuses(id)
-	if ts := cloudtest.Terminals(msgs); len(ts) != 1 {
+	if ts := client.Terminals(msgs); len(ts) != 1 {
 		r.t.Errorf("upload %s: %d distinct terminal records, want 1: %+v", id, len(ts), ts)
 	}
-	if c := cloudtest.Conflicts(msgs); len(c) > 0 {
+	if c := client.Conflicts(msgs); len(c) > 0 {
 		r.t.Errorf("upload %s: conflicting records: %v", id, c)
 	}
 	if want.states != "" {
-		if s := strings.Join(cloudtest.States(cloudtest.Distinct(msgs)), ","); s != want.states {
+		if s := strings.Join(client.States(client.Distinct(msgs)), ","); s != want.states {
 			r.t.Errorf("upload %s: states %s, want %s", id, s, want.states)
 		}
 	}
@@ -324,7 +324,7 @@ func (r *rig) expect(cl *cloudtest.Client, g upload.Grant, size int, want outcom
 
 // refusedByS3 checks that nothing of an upload exists: no original, no
 // execution, no status record, and a subscriber is told "waiting".
-func (r *rig) refusedByS3(cl *cloudtest.Client, g upload.Grant) {
+func (r *rig) refusedByS3(cl *client.Client, g upload.Grant) {
 	r.t.Helper()
 	id := g.UploadID
 	if _, ok := r.object(UploadsBucket, upload.OriginalKey(id)); ok {
@@ -346,8 +346,8 @@ func (r *rig) refusedByS3(cl *cloudtest.Client, g upload.Grant) {
 // postRefused posts body with g and wants S3 to refuse it with code.
 func (r *rig) postRefused(g upload.Grant, body []byte, status int, code, msgPart string) {
 	r.t.Helper()
-	err := cloudtest.Post(r.ctx, nil, g, "photo.jpg", body)
-	var se *cloudtest.S3Error
+	err := client.Post(r.ctx, nil, g, "photo.jpg", body)
+	var se *client.S3Error
 	if !errors.As(err, &se) || se.Status != status || se.Code != code || !strings.Contains(se.Message, msgPart) {
 		r.t.Fatalf("POST answered %v, want %d %s (%q)", err, status, code, msgPart)
 	}
