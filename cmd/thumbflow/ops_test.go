@@ -16,7 +16,7 @@ import (
 	"thumbflow/client"
 	"thumbflow/local/cloud"
 	"thumbflow/local/lambda"
-	"thumbflow/sfnview"
+	"thumbflow/ops"
 	"thumbflow/thumbnail/testimage"
 	"thumbflow/upload"
 )
@@ -111,7 +111,7 @@ func runUploads(t *testing.T, c *cloud.Cloud) uploads {
 	u.retried = uploadOn(t, cl, "slow.jpg", photo(32, 32), upload.StateSucceeded)
 	// The record is terminal a moment before the execution is.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		var running []sfnview.Execution
+		var running []ops.Execution
 		cliJSON(t, &running, "executions", "-status", "RUNNING")
 		if len(running) == 0 {
 			break
@@ -142,7 +142,7 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 	u := runUploads(t, c)
 
 	t.Run("executions", func(t *testing.T) {
-		var rows []sfnview.Execution
+		var rows []ops.Execution
 		cliJSON(t, &rows, "executions")
 		got := map[string]string{}
 		for _, r := range rows {
@@ -184,7 +184,7 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 	})
 
 	t.Run("history of a success", func(t *testing.T) {
-		var v historyView
+		var v ops.History
 		cliJSON(t, &v, "history", u.ok)
 		if v.Status != "SUCCEEDED" || v.Attempts != 1 || v.UploadID != u.ok || v.Error != "" {
 			t.Errorf("history = %+v", v)
@@ -204,7 +204,7 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 	})
 
 	t.Run("history of a permanent failure", func(t *testing.T) {
-		var v historyView
+		var v ops.History
 		cliJSON(t, &v, "history", u.corrupt)
 		if v.Status != "FAILED" || v.Error != "CorruptImage" || v.Attempts != 1 {
 			t.Errorf("history = %+v", v)
@@ -224,9 +224,9 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 	})
 
 	t.Run("history of a retried success", func(t *testing.T) {
-		var rows []sfnview.Execution
+		var rows []ops.Execution
 		cliJSON(t, &rows, "executions", "-limit", "1")
-		var v historyView
+		var v ops.History
 		// By ARN this time, and two events per page.
 		cliJSON(t, &v, "history", "-page-size", "2", rows[0].ExecutionARN)
 		if v.Status != "SUCCEEDED" || v.Attempts != 2 || v.UploadID != u.retried {
@@ -240,7 +240,7 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 		if ok.Attempt != 2 {
 			t.Errorf("succeeded step %+v, want attempt 2", ok)
 		}
-		var whole historyView
+		var whole ops.History
 		cliJSON(t, &whole, "history", rows[0].ExecutionARN)
 		if len(whole.Timeline) != len(v.Timeline) || len(v.Timeline) < 10 {
 			t.Errorf("paged history has %d events, unpaged %d", len(v.Timeline), len(whole.Timeline))
@@ -313,7 +313,7 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 		c.Close()
 		c = start()
 		opsEnv(t, c)
-		var rows []sfnview.Execution
+		var rows []ops.Execution
 		cliJSON(t, &rows, "executions")
 		if len(rows) != 3 {
 			t.Errorf("after restart: %d executions", len(rows))
@@ -344,7 +344,7 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 }
 
 // assertPath checks the states entered, in order.
-func assertPath(t *testing.T, v historyView, want []string) {
+func assertPath(t *testing.T, v ops.History, want []string) {
 	t.Helper()
 	var got []string
 	for _, s := range v.Timeline {
@@ -358,7 +358,7 @@ func assertPath(t *testing.T, v historyView, want []string) {
 }
 
 // find returns the last step of type event in state.
-func find(t *testing.T, v historyView, state, event string) sfnview.Step {
+func find(t *testing.T, v ops.History, state, event string) ops.Step {
 	t.Helper()
 	for i := len(v.Timeline) - 1; i >= 0; i-- {
 		if s := v.Timeline[i]; s.State == state && s.Event == event {
@@ -366,7 +366,7 @@ func find(t *testing.T, v historyView, state, event string) sfnview.Step {
 		}
 	}
 	t.Fatalf("no %s in state %s", event, state)
-	return sfnview.Step{}
+	return ops.Step{}
 }
 
 // dial connects a protocol client to the WebSocket API at url for the

@@ -47,7 +47,10 @@ func TestReliabilityKillAndRestart(t *testing.T) {
 	converting := func() int {
 		c := 0
 		for _, name := range r.running() {
-			arn := strings.Replace(r.c.StateMachineARN, ":stateMachine:", ":execution:", 1) + ":" + name
+			arn, err := upload.ExecutionARN(r.c.StateMachineARN, name)
+			if err != nil {
+				t.Fatal(err)
+			}
 			h, err := r.c.SFN.GetExecutionHistory(sfn.GetExecutionHistoryInput{ExecutionARN: arn, MaxResults: 1000})
 			if err != nil {
 				t.Fatal(err)

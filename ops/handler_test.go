@@ -1,4 +1,4 @@
-package web_test
+package ops_test
 
 import (
 	"context"
@@ -15,9 +15,9 @@ import (
 
 	"thumbflow/client"
 	"thumbflow/local/cloud"
+	"thumbflow/ops"
 	"thumbflow/thumbnail/testimage"
 	"thumbflow/upload"
-	"thumbflow/web"
 	"thumbflow/web/webtest"
 )
 
@@ -238,7 +238,7 @@ func uploadOne(t *testing.T, c *cloud.Cloud, name string, data []byte, want uplo
 // web listener may be bound to 0.0.0.0) and a foreign Host header (DNS
 // rebinding reaches the listener from 127.0.0.1 under an attacker's name).
 func TestOpsOnlyServesThisMachine(t *testing.T) {
-	h := web.Ops(web.OpsConfig{StateMachineARN: "arn:aws:states:us-east-1:000000000000:stateMachine:thumbnail"})
+	h := ops.Handler(ops.Config{StateMachineARN: "arn:aws:states:us-east-1:000000000000:stateMachine:thumbnail"})
 	serve := func(path, remote, host string) *httptest.ResponseRecorder {
 		t.Helper()
 		r := httptest.NewRequest(http.MethodGet, path, nil)

@@ -1,4 +1,4 @@
-package sfnview
+package ops
 
 import (
 	"reflect"
