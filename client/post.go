@@ -9,9 +9,6 @@ import (
 	"mime/multipart"
 	"net/http"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-
 	"thumbflow/upload"
 )
 
@@ -67,17 +64,6 @@ func Post(ctx context.Context, hc *http.Client, g upload.Grant, filename string,
 	}
 	xml.Unmarshal(b, &x)
 	return &S3Error{Status: resp.StatusCode, Code: x.Code, Message: x.Message}
-}
-
-// AWSConfig is an SDK configuration for the local cloud at endpoint,
-// signed with the local credentials (test/test unless the cloud was
-// started with others).
-func AWSConfig(endpoint string) aws.Config {
-	return aws.Config{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-		BaseEndpoint: aws.String(endpoint),
-	}
 }
 
 // Upload sends data as the upload page does: a fresh grant on c, the

@@ -8,34 +8,17 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sync"
 	"testing"
 	"time"
+
+	"thumbflow/internal/logtest"
 )
-
-// syncBuffer lets the test read what the command prints while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 var webURL = regexp.MustCompile(`Web client\s+(http://\S+)`)
 
 func TestDevStartsServesAndStopsGracefully(t *testing.T) {
 	data := t.TempDir()
-	var out syncBuffer
+	var out logtest.Buffer
 	stdout = &out
 	t.Cleanup(func() { stdout = os.Stdout })
 	for round := 1; round <= 2; round++ {

@@ -13,11 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"thumbflow/client"
+	"thumbflow/internal/cloudtest"
+	"thumbflow/internal/uploadtest"
 	"thumbflow/local/cloud"
 	"thumbflow/local/lambda"
 	"thumbflow/ops"
-	"thumbflow/thumbnail/testimage"
 	"thumbflow/upload"
 )
 
@@ -101,14 +101,14 @@ type uploads struct {
 func runUploads(t *testing.T, c *cloud.Cloud) uploads {
 	t.Helper()
 	var u uploads
-	cl := dial(t, c.WebSocketURL)
-	u.ok = uploadOn(t, cl, "ok.jpg", photo(64, 48), upload.StateSucceeded)
-	u.corrupt = uploadOn(t, cl, "corrupt.jpg", []byte("plain text, not a JPEG\n"), upload.StateFailed)
+	cl := uploadtest.Dial(t, context.Background(), c.WebSocketURL)
+	u.ok = uploadtest.Upload(t, cl, "ok.jpg", uploadtest.Photo(64, 48), upload.StateSucceeded)
+	u.corrupt = uploadtest.Upload(t, cl, "corrupt.jpg", []byte("plain text, not a JPEG\n"), upload.StateFailed)
 	// The next conversion hangs past the task's 25 s timeout: retried.
 	if err := c.Lambdas.InjectFault(cloud.ConvertFunction, lambda.FaultTimeout); err != nil {
 		t.Fatal(err)
 	}
-	u.retried = uploadOn(t, cl, "slow.jpg", photo(32, 32), upload.StateSucceeded)
+	u.retried = uploadtest.Upload(t, cl, "slow.jpg", uploadtest.Photo(32, 32), upload.StateSucceeded)
 	// The record is terminal a moment before the execution is.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		var running []ops.Execution
@@ -129,12 +129,9 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 	defer hookSrv.Close()
 	data := t.TempDir()
 	start := func() *cloud.Cloud {
-		c, err := cloud.Start(cloud.Config{Addr: "127.0.0.1:0", WebAddr: "127.0.0.1:0", StateMachines: "../../statemachine",
-			DataDir: data, Clock: cloud.NewFastClock(20), AlertWebhook: hookSrv.URL})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
+		return cloudtest.Start(t, func(cfg *cloud.Config) {
+			cfg.DataDir, cfg.Clock, cfg.AlertWebhook = data, cloud.NewFastClock(20), hookSrv.URL
+		})
 	}
 	c := start()
 	defer func() { c.Close() }()
@@ -325,7 +322,7 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 		// A repeat would have been raised at start-up, before this upload
 		// began, and be delivered first; so once this one has arrived and
 		// nothing is pending, every call there was to be made was made.
-		again := uploadOn(t, dial(t, c.WebSocketURL), "corrupt-again.jpg", []byte("still not a JPEG\n"), upload.StateFailed)
+		again := uploadtest.Upload(t, uploadtest.Dial(t, context.Background(), c.WebSocketURL), "corrupt-again.jpg", []byte("still not a JPEG\n"), upload.StateFailed)
 		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 			if _, got = hook.state(); len(got) >= 2 && c.Alerter.Pending() == 0 {
 				break
@@ -368,35 +365,3 @@ func find(t *testing.T, v ops.History, state, event string) ops.Step {
 	t.Fatalf("no %s in state %s", event, state)
 	return ops.Step{}
 }
-
-// dial connects a protocol client to the WebSocket API at url for the
-// rest of the test.
-func dial(t *testing.T, url string) *client.Client {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	cl, err := client.Dial(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cl.CloseNow() })
-	return cl
-}
-
-// uploadOn uploads data as a JPEG through a fresh grant on cl, as the
-// upload page does, and returns the upload id once it has ended in want.
-func uploadOn(t *testing.T, cl *client.Client, name string, data []byte, want upload.State) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	g, rec, err := cl.Upload(ctx, name, "image/jpeg", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rec.State != want {
-		t.Fatalf("upload %s ended %s (%+v), want %s", name, rec.State, rec.Error, want)
-	}
-	return g.UploadID
-}
-
-func photo(w, h int) []byte { return testimage.JPEG(testimage.Photo(w, h, 1), 90) }

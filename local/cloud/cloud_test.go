@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"thumbflow/client"
+	"thumbflow/internal/uploadtest"
 	"thumbflow/local/lambda"
-	"thumbflow/thumbnail/testimage"
 	"thumbflow/upload"
 )
 
@@ -29,22 +29,13 @@ func startCloud(t testing.TB, mod ...func(*Config)) *Cloud {
 	return c
 }
 
-// dial connects a protocol client to the WebSocket API at url for the
-// rest of the test.
-func dial(t testing.TB, ctx context.Context, url string) *client.Client {
-	t.Helper()
-	cl, err := client.Dial(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cl.CloseNow() })
-	return cl
-}
-
-// photo is a w×h JPEG that compresses like a photograph.
-func photo(w, h int) []byte {
-	return testimage.JPEG(testimage.Photo(w, h, 1), 90)
-}
+// dial connects a protocol client for the rest of the test, and photo is
+// a JPEG that compresses like a photograph: the helpers every test that
+// uploads shares.
+var (
+	dial  = uploadtest.Dial
+	photo = uploadtest.Photo
+)
 
 // uploadStates uploads data as a JPEG through a fresh grant on cl and
 // returns the grant, the states the upload went through up to its first

@@ -1,14 +1,12 @@
 package cloud
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +17,8 @@ import (
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"thumbflow/client"
+	"thumbflow/internal/logtest"
+	"thumbflow/internal/uploadtest"
 	"thumbflow/upload"
 )
 
@@ -31,33 +31,9 @@ type rig struct {
 	cfg Config
 	s3  *s3.Client
 	sfn *sfn.Client
-	log *logBuffer
-}
-
-// logBuffer keeps the cloud's JSON log and shows its tail only when a
-// test fails, so a passing suite stays readable.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) tail(n int) string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	lines := strings.Split(strings.TrimSpace(l.b.String()), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
-}
-
-func (l *logBuffer) count(substr string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Count(l.b.String(), substr)
+	// log keeps the cloud's JSON log; its tail is shown only when a
+	// test fails, so a passing suite stays readable.
+	log *logtest.Buffer
 }
 
 // newRig starts a local cloud whose state machine runs 20 times faster
@@ -66,7 +42,7 @@ func newRig(t testing.TB, mod ...func(*Config)) *rig {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	t.Cleanup(cancel)
-	r := &rig{t: t, ctx: ctx, log: &logBuffer{}}
+	r := &rig{t: t, ctx: ctx, log: &logtest.Buffer{}}
 	r.cfg = Config{
 		Addr: "127.0.0.1:0", WebAddr: "127.0.0.1:0", StateMachines: "../../statemachine",
 		Clock:  NewFastClock(20),
@@ -77,7 +53,7 @@ func newRig(t testing.TB, mod ...func(*Config)) *rig {
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("last lines of the cloud's log:\n%s", r.log.tail(60))
+			t.Logf("last lines of the cloud's log:\n%s", r.log.Tail(60))
 		}
 	})
 	r.start()
@@ -93,7 +69,7 @@ func (r *rig) start() {
 	}
 	r.c = c
 	r.t.Cleanup(func() { c.Close() })
-	cfg := client.AWSConfig(c.Endpoint)
+	cfg := uploadtest.AWSConfig(c.Endpoint)
 	r.s3 = s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
 	r.sfn = sfn.NewFromConfig(cfg)
 }

@@ -12,10 +12,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"hash/crc32"
 	"image"
-	"image/color/palette"
-	"image/gif"
 	"image/png"
 	"io"
 	"net/http"
@@ -41,29 +38,12 @@ func smallPhoto(seed uint64) []byte {
 	return testimage.JPEG(testimage.Photo(320, 240, seed), 85)
 }
 
-// pngHeader is a valid PNG whose header claims w×h: a decompression bomb
-// the converter must refuse from the header alone.
-func pngHeader(w, h uint32) []byte {
-	var small bytes.Buffer
-	png.Encode(&small, image.NewNRGBA(image.Rect(0, 0, 1, 1)))
-	img := small.Bytes()
-	var b bytes.Buffer
-	b.Write(img[:16])
-	ihdr := []byte{byte(w >> 24), byte(w >> 16), byte(w >> 8), byte(w), byte(h >> 24), byte(h >> 16), byte(h >> 8), byte(h), 8, 6, 0, 0, 0}
-	b.Write(ihdr)
-	crc := crc32.ChecksumIEEE(append([]byte("IHDR"), ihdr...))
-	b.Write([]byte{byte(crc >> 24), byte(crc >> 16), byte(crc >> 8), byte(crc)})
-	b.Write(img[33:])
-	return b.Bytes()
-}
-
-func gifHeader(w, h uint16) []byte {
-	var buf bytes.Buffer
-	gif.Encode(&buf, image.NewPaletted(image.Rect(0, 0, 2, 2), palette.Plan9[:4]), nil)
-	b := buf.Bytes()
-	b[6], b[7], b[8], b[9] = byte(w), byte(w>>8), byte(h), byte(h>>8)
-	return b
-}
+// pngHeader and gifHeader are images whose headers claim w×h: bombs the
+// converter must refuse from the header alone.
+var (
+	pngHeader = testimage.PNGHeader
+	gifHeader = testimage.GIFHeader
+)
 
 // TestReliabilityConverterCorpus uploads the converter's bad-input corpus
 // (thumbnail/convert_test.go), each file under the type a browser would
@@ -511,7 +491,7 @@ func TestReliabilityS3Faults(t *testing.T) {
 			t.Fatal(err)
 		}
 		r.expect(cl, g, len(data), outcome{state: upload.StateSucceeded, attempt: 1, runs: 1, states: "uploaded,converting,succeeded"})
-		if n := r.log.count(`"msg":"s3 event delivery failed; retrying"`); n < 1 {
+		if n := r.log.Count(`"msg":"s3 event delivery failed; retrying"`); n < 1 {
 			t.Errorf("no event redelivery logged; want the start function's failure to be retried")
 		}
 	})
