@@ -262,7 +262,7 @@ func (a *Alerter) load() error {
 		}
 		var p pending
 		if err := json.Unmarshal(b, &p); err != nil || p.Key == "" {
-			a.log.Error("dropping unreadable pending alert", "file", n.Name(), "err", err)
+			a.log.Error("dropping unreadable pending alert", "file", n.Name(), "error", err)
 			continue
 		}
 		if a.seen[p.Key] {
@@ -303,20 +303,20 @@ func (a *Alerter) Observe(s sfn.ExecutionSummary) {
 	a.seen[key] = true
 	if a.opts.Webhook == "" {
 		if err := a.mark("delivered", key, nil); err != nil {
-			a.log.Error("recording alert", "executionArn", s.ExecutionARN, "err", err)
+			a.log.Error("recording alert", "executionArn", s.ExecutionARN, "error", err)
 		}
 		return
 	}
 	body, err := json.Marshal(ev)
 	if err != nil {
-		a.log.Error("encoding alert", "executionArn", s.ExecutionARN, "err", err)
+		a.log.Error("encoding alert", "executionArn", s.ExecutionARN, "error", err)
 		return
 	}
 	p := &pending{Key: key, Event: body, Due: a.opts.Now()}
 	if err := a.save(p); err != nil {
 		// Still deliver it from memory: losing it on a restart is
 		// better than not sending it at all.
-		a.log.Error("writing alert to the outbox", "executionArn", s.ExecutionARN, "err", err)
+		a.log.Error("writing alert to the outbox", "executionArn", s.ExecutionARN, "error", err)
 	}
 	a.pending[key] = p
 	select {
@@ -438,22 +438,22 @@ func (a *Alerter) attempt(p *pending) {
 	case err == nil:
 		delete(a.pending, p.Key)
 		if err := a.mark("delivered", p.Key, nil); err != nil {
-			a.log.Error("recording delivered alert", "key", p.Key, "err", err)
+			a.log.Error("recording delivered alert", "key", p.Key, "error", err)
 		}
 		a.log.Info("alert delivered", "key", p.Key, "attempts", p.Attempts)
 	case errors.As(err, &perm) || p.Attempts >= a.opts.MaxAttempts:
 		delete(a.pending, p.Key)
 		if err := a.mark("undeliverable", p.Key, p.Event); err != nil {
-			a.log.Error("recording undeliverable alert", "key", p.Key, "err", err)
+			a.log.Error("recording undeliverable alert", "key", p.Key, "error", err)
 		}
-		a.log.Error("alert undeliverable; giving up", "key", p.Key, "attempts", p.Attempts, "err", err)
+		a.log.Error("alert undeliverable; giving up", "key", p.Key, "attempts", p.Attempts, "error", err)
 	default:
 		p.LastErr = err.Error()
 		p.Due = time.Now().Add(a.opts.Backoff(p.Attempts))
 		if err := a.save(p); err != nil {
-			a.log.Error("updating pending alert", "key", p.Key, "err", err)
+			a.log.Error("updating pending alert", "key", p.Key, "error", err)
 		}
-		a.log.Warn("alert delivery failed; will retry", "key", p.Key, "attempts", p.Attempts, "retryAt", p.Due, "err", err)
+		a.log.Warn("alert delivery failed; will retry", "key", p.Key, "attempts", p.Attempts, "retryAt", p.Due, "error", err)
 	}
 }
 
