@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"hash/crc32"
 	"image"
 	"image/color"
 	"image/color/palette"
@@ -332,31 +331,11 @@ func TestShrinkYCbCrMatchesGeneric(t *testing.T) {
 	}
 }
 
-func pngHeader(w, h uint32) []byte {
-	var b bytes.Buffer
-	img := encodePNGSmall()
-	b.Write(img[:16])
-	ihdr := []byte{byte(w >> 24), byte(w >> 16), byte(w >> 8), byte(w), byte(h >> 24), byte(h >> 16), byte(h >> 8), byte(h), 8, 6, 0, 0, 0}
-	b.Write(ihdr)
-	crc := crc32IEEE(append([]byte("IHDR"), ihdr...))
-	b.Write([]byte{byte(crc >> 24), byte(crc >> 16), byte(crc >> 8), byte(crc)})
-	b.Write(img[33:]) // the tiny image's IDAT and IEND
-	return b.Bytes()
-}
-
-func encodePNGSmall() []byte {
-	var buf bytes.Buffer
-	png.Encode(&buf, image.NewNRGBA(image.Rect(0, 0, 1, 1)))
-	return buf.Bytes()
-}
-
-func gifHeader(w, h uint16) []byte {
-	var buf bytes.Buffer
-	gif.Encode(&buf, image.NewPaletted(image.Rect(0, 0, 2, 2), palette.Plan9[:4]), nil)
-	b := buf.Bytes()
-	b[6], b[7], b[8], b[9] = byte(w), byte(w>>8), byte(h), byte(h>>8)
-	return b
-}
+// pngHeader and gifHeader are images whose headers claim w×h.
+var (
+	pngHeader = testimage.PNGHeader
+	gifHeader = testimage.GIFHeader
+)
 
 // corpus is the bad (and awkward) input the converter must survive; it is
 // also the fuzz seed corpus.
@@ -524,8 +503,6 @@ func FuzzConvert(f *testing.F) {
 		}
 	})
 }
-
-func crc32IEEE(b []byte) uint32 { return crc32.ChecksumIEEE(b) }
 
 // Large JPEGs with small renditions are decoded at 1/8 scale; every JPEG
 // variant must come out the same way there too.

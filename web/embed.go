@@ -1,8 +1,12 @@
-// Package web is the browser client: a static page, written only from
-// docs/protocol.md, that uploads images and watches their conversion live.
+// Package web is the browser client's files and their embedding: the
+// upload page (index.html, style.css, js/), written only from
+// docs/protocol.md, that uploads images and watches their conversion live,
+// and the operator page (ops.html, js/ops*.js), which reads the JSON that
+// package ops serves. It holds no AWS code: Handler serves the files and
+// the page's config.json, nothing else.
 //
-// The page is plain HTML, CSS and ES modules embedded in the binary, so
-// `thumbflow dev` serves it without a build step and a deployed stack can
+// The pages are plain HTML, CSS and ES modules embedded in the binary, so
+// `thumbflow dev` serves them without a build step and a deployed stack can
 // copy the same files next to a config.json of its own.
 package web
 

@@ -19,8 +19,8 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"thumbflow/internal/browsertest"
 	"thumbflow/web"
-	"thumbflow/web/webtest"
 )
 
 var testTypes = []string{"image/jpeg", "image/png", "image/gif", "image/bmp", "image/tiff", "image/webp"}
@@ -115,7 +115,7 @@ type pageEnv struct {
 
 func openPage(t *testing.T, cfg func(*web.Config)) *pageEnv {
 	t.Helper()
-	ctx := webtest.NewBrowser(t)
+	ctx := browsertest.NewBrowser(t)
 	cloud := newFakeCloud(t)
 	c := testConfig(cloud.wsURL())
 	if cfg != nil {

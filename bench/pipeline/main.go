@@ -26,8 +26,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"thumbflow/client"
 	"thumbflow/local/cloud"
-	"thumbflow/local/cloud/cloudtest"
 	"thumbflow/thumbnail"
 	"thumbflow/thumbnail/testimage"
 	"thumbflow/upload"
@@ -137,13 +137,13 @@ type latency struct {
 
 // upload runs one upload on cl and returns when S3 answered the POST and
 // when the succeeded message arrived.
-func (b *bench) upload(cl *cloudtest.Client, data []byte) (posted, answered, done time.Time, err error) {
+func (b *bench) upload(cl *client.Client, data []byte) (posted, answered, done time.Time, err error) {
 	g, err := cl.Grant(b.ctx, "bench.jpg", "image/jpeg", int64(len(data)))
 	if err != nil {
 		return
 	}
 	posted = time.Now()
-	if err = cloudtest.Post(b.ctx, nil, g, "bench.jpg", data); err != nil {
+	if err = client.Post(b.ctx, nil, g, "bench.jpg", data); err != nil {
 		return
 	}
 	answered = time.Now()
@@ -160,7 +160,7 @@ func (b *bench) upload(cl *cloudtest.Client, data []byte) (posted, answered, don
 
 func (b *bench) latency(name string, data []byte, n int) (latency, error) {
 	l := latency{image: name, bytes: len(data)}
-	cl, err := cloudtest.Dial(b.ctx, b.c.WebSocketURL)
+	cl, err := client.Dial(b.ctx, b.c.WebSocketURL)
 	if err != nil {
 		return l, err
 	}
@@ -219,9 +219,9 @@ func (b *bench) throughput(name string, data []byte, n, cpus int) (throughput, e
 
 	// The pipeline: 8 browsers uploading at once.
 	const clients = 8
-	var cls []*cloudtest.Client
+	var cls []*client.Client
 	for range clients {
-		cl, err := cloudtest.Dial(b.ctx, b.c.WebSocketURL)
+		cl, err := client.Dial(b.ctx, b.c.WebSocketURL)
 		if err != nil {
 			return t, err
 		}

@@ -10,32 +10,15 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"thumbflow/internal/logtest"
 )
-
-// syncBuffer lets the test read what the command prints while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 var (
 	webURL     = regexp.MustCompile(`Web client\s+(http://\S+)`)
@@ -83,7 +66,7 @@ func awsCLI(t *testing.T, export []string, args ...string) (out string, ok bool)
 
 func TestDevStartsServesAndStopsGracefully(t *testing.T) {
 	data := t.TempDir()
-	var out syncBuffer
+	var out logtest.Buffer
 	stdout = &out
 	t.Cleanup(func() { stdout = os.Stdout })
 	var printed []string // the credentials of each round

@@ -8,11 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
-	"thumbflow/sfnview"
+	"thumbflow/ops"
 )
 
 func init() {
@@ -38,7 +36,7 @@ func runExecutions(ctx context.Context, args []string) error {
 		return errUsage
 	}
 	filter := types.ExecutionStatus(strings.ToUpper(*status))
-	if filter != "" && !slices.Contains(statusNames, filter) {
+	if filter != "" && !slices.Contains(ops.Statuses, filter) {
 		fmt.Fprintf(stderr, "thumbflow executions: -status %q: want RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED\n", *status)
 		return errUsage
 	}
@@ -51,15 +49,15 @@ func runExecutions(ctx context.Context, args []string) error {
 		fmt.Fprintln(stderr, "thumbflow executions: -limit must not be negative")
 		return errUsage
 	}
-	c, err := newOpsClients(ctx)
+	c, err := newOpsClients(ctx, o)
 	if err != nil {
 		return err
 	}
-	machine, err := c.stateMachineARN(ctx, o.stateMachine)
+	machine, err := c.stateMachineARN(ctx)
 	if err != nil {
 		return err
 	}
-	rows, err := c.listExecutions(ctx, machine, filter, since, *limit, o.maxResults())
+	rows, err := c.Executions(ctx, ops.Query{StateMachineARN: machine, Status: filter, Since: since, Limit: *limit})
 	if err != nil {
 		return err
 	}
@@ -80,38 +78,4 @@ func runExecutions(ctx context.Context, args []string) error {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", clock(r.StartDate), r.Status, span(time.Duration(r.DurationMs)*time.Millisecond), upload, r.Name)
 	}
 	return w.Flush()
-}
-
-// listExecutions pages through the machine's executions, newest first,
-// until limit rows (0: no limit) or one that started before since.
-func (c *opsClients) listExecutions(ctx context.Context, machine string, filter types.ExecutionStatus, since time.Duration, limit int, pageSize int32) ([]sfnview.Execution, error) {
-	in := &sfn.ListExecutionsInput{StateMachineArn: aws.String(machine), StatusFilter: filter}
-	if pageSize > 0 {
-		in.MaxResults = pageSize
-	}
-	var cutoff time.Time
-	if since > 0 {
-		cutoff = time.Now().Add(-since)
-	}
-	rows := []sfnview.Execution{}
-	p := sfn.NewListExecutionsPaginator(c.sfn, in)
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("listing executions of %s: %w", machine, err)
-		}
-		for _, e := range page.Executions {
-			start := aws.ToTime(e.StartDate)
-			if !cutoff.IsZero() && start.Before(cutoff) {
-				// Newest first: every later one is older still.
-				return rows, nil
-			}
-			r := sfnview.Listed(e, time.Now())
-			rows = append(rows, r)
-			if limit > 0 && len(rows) == limit {
-				return rows, nil
-			}
-		}
-	}
-	return rows, nil
 }

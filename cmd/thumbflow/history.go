@@ -3,34 +3,17 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
-	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
-
-	"thumbflow/sfnview"
+	"thumbflow/ops"
 	"thumbflow/upload"
-	"thumbflow/upload/s3store"
 )
 
 func init() {
 	commands["history"] = command{summary: "show one execution as a timeline: states, attempts, errors and durations", run: runHistory}
-}
-
-// historyView is what `history -json` prints: the execution, its error,
-// how many conversion attempts it made and its timeline.
-type historyView struct {
-	sfnview.Execution
-	Error string `json:"error,omitempty"`
-	Cause string `json:"cause,omitempty"`
-	// Attempts is the number of conversion attempts made.
-	Attempts int            `json:"attempts"`
-	Timeline []sfnview.Step `json:"timeline"`
 }
 
 func runHistory(ctx context.Context, args []string) error {
@@ -53,17 +36,17 @@ func runHistory(ctx context.Context, args []string) error {
 		fmt.Fprintf(stderr, "thumbflow history: %q is neither an upload id (32 hex characters) nor an execution ARN\n", arg)
 		return errUsage
 	}
-	c, err := newOpsClients(ctx)
+	c, err := newOpsClients(ctx, o)
 	if err != nil {
 		return err
 	}
 	arn := arg
 	if !strings.HasPrefix(arg, "arn:") {
-		if arn, err = c.executionOfUpload(ctx, o, arg); err != nil {
+		if arn, err = c.ExecutionOfUpload(ctx, arg, c.stateMachineARN); err != nil {
 			return err
 		}
 	}
-	v, err := c.history(ctx, arn, o.maxResults())
+	v, err := c.History(ctx, arn)
 	if err != nil {
 		return err
 	}
@@ -74,66 +57,7 @@ func runHistory(ctx context.Context, args []string) error {
 	return nil
 }
 
-// executionOfUpload finds the execution that converted an upload: the one
-// its status record names, or else the newest whose name starts with the
-// id (the record may be missing if the execution failed before writing it).
-func (c *opsClients) executionOfUpload(ctx context.Context, o opsFlags, id string) (string, error) {
-	store := &s3store.Store{Client: c.s3, Bucket: o.recordsBucket}
-	rec, ok, err := store.GetStatus(ctx, id)
-	if err == nil && ok && rec.ExecutionARN != "" {
-		return rec.ExecutionARN, nil
-	}
-	machine, merr := c.stateMachineARN(ctx, o.stateMachine)
-	if merr != nil {
-		return "", errors.Join(merr, err)
-	}
-	in := &sfn.ListExecutionsInput{StateMachineArn: aws.String(machine)}
-	if n := o.maxResults(); n > 0 {
-		in.MaxResults = n
-	}
-	p := sfn.NewListExecutionsPaginator(c.sfn, in)
-	for p.HasMorePages() {
-		page, lerr := p.NextPage(ctx)
-		if lerr != nil {
-			return "", fmt.Errorf("listing executions of %s: %w", machine, lerr)
-		}
-		for _, e := range page.Executions {
-			if got, ok := upload.IDFromExecutionName(aws.ToString(e.Name)); ok && got == id {
-				return aws.ToString(e.ExecutionArn), nil
-			}
-		}
-	}
-	if err != nil {
-		return "", fmt.Errorf("no execution found for upload %s (reading its status record: %w)", id, err)
-	}
-	return "", fmt.Errorf("no execution found for upload %s", id)
-}
-
-// history describes the execution and reads every page of its events.
-func (c *opsClients) history(ctx context.Context, arn string, pageSize int32) (historyView, error) {
-	d, err := c.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
-	if err != nil {
-		return historyView{}, fmt.Errorf("describing %s: %w", arn, err)
-	}
-	v := historyView{Execution: sfnview.Described(d, time.Now()), Error: aws.ToString(d.Error), Cause: aws.ToString(d.Cause)}
-	in := &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn), IncludeExecutionData: aws.Bool(false)}
-	if pageSize > 0 {
-		in.MaxResults = pageSize
-	}
-	var events []types.HistoryEvent
-	p := sfn.NewGetExecutionHistoryPaginator(c.sfn, in)
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return historyView{}, fmt.Errorf("reading the history of %s: %w", arn, err)
-		}
-		events = append(events, page.Events...)
-	}
-	v.Timeline, v.Attempts = sfnview.Timeline(events, v.StartDate)
-	return v, nil
-}
-
-func printHistory(v historyView) {
+func printHistory(v ops.History) {
 	fmt.Fprintf(stdout, "execution  %s\n", v.ExecutionARN)
 	if v.UploadID != "" {
 		fmt.Fprintf(stdout, "upload     %s\n", v.UploadID)

@@ -7,21 +7,21 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
-	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"thumbflow/ops"
 )
 
 // The operator commands (executions, history, failures) share this file:
-// how they find the stack and the clients they use. They read only what
-// the AWS console would show, through the same SDK clients, so they work
-// unchanged against AWS and against `thumbflow dev` (AWS_ENDPOINT_URL).
+// their flags, the clients they read with and how they print. What they
+// read, and what it means, is package ops, which the /ops page shares;
+// through the SDK's default configuration they work unchanged against AWS
+// and against `thumbflow dev` (AWS_ENDPOINT_URL).
 
 // opsFlags are the flags every operator command takes.
 type opsFlags struct {
@@ -38,16 +38,18 @@ func (o *opsFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.pageSize, "page-size", 0, "results per API request (0: the service's default); every page is read")
 }
 
-// opsClients are the SDK clients an operator command uses.
+// opsClients are what an operator command reads with: package ops over
+// the SDK's clients, and the flags that name the stack's resources.
 type opsClients struct {
-	sfn *sfn.Client
-	s3  *s3.Client
+	*ops.Reader
+	flags opsFlags
+	sfn   *sfn.Client
 }
 
 // newOpsClients loads the SDK's default configuration: credentials from the
 // usual chain and, when set, AWS_ENDPOINT_URL, which is how the same
 // commands reach `thumbflow dev`.
-func newOpsClients(ctx context.Context) (*opsClients, error) {
+func newOpsClients(ctx context.Context, o opsFlags) (*opsClients, error) {
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("loading AWS configuration: %w", err)
@@ -56,46 +58,29 @@ func newOpsClients(ctx context.Context) (*opsClients, error) {
 		return nil, errors.New("no AWS region configured: set AWS_REGION (us-east-1 for thumbflow dev)")
 	}
 	custom := cfg.BaseEndpoint != nil
+	sfnClient := sfn.NewFromConfig(cfg)
+	s3Client := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		// A custom endpoint (thumbflow dev, LocalStack) has no
+		// per-bucket host names.
+		o.UsePathStyle = custom
+		// Records are small JSON objects written without
+		// checksums; saying so on every read is noise.
+		o.DisableLogOutputChecksumValidationSkipped = true
+	})
 	return &opsClients{
-		sfn: sfn.NewFromConfig(cfg),
-		s3: s3.NewFromConfig(cfg, func(o *s3.Options) {
-			// A custom endpoint (thumbflow dev, LocalStack) has no
-			// per-bucket host names.
-			o.UsePathStyle = custom
-			// Records are small JSON objects written without
-			// checksums; saying so on every read is noise.
-			o.DisableLogOutputChecksumValidationSkipped = true
-		}),
+		Reader: &ops.Reader{StepFunctions: sfnClient, Records: s3Client, RecordsBucket: o.recordsBucket, PageSize: o.maxResults()},
+		flags:  o,
+		sfn:    sfnClient,
 	}, nil
 }
 
-// stateMachineARN is the flag's value, or the one state machine that SAM
-// or the local cloud named for the thumbnail workflow.
-func (c *opsClients) stateMachineARN(ctx context.Context, flagValue string) (string, error) {
-	if flagValue != "" {
-		return flagValue, nil
+// stateMachineARN is the -state-machine flag's value, or the one state
+// machine that SAM or the local cloud named for the thumbnail workflow.
+func (c *opsClients) stateMachineARN(ctx context.Context) (string, error) {
+	if c.flags.stateMachine != "" {
+		return c.flags.stateMachine, nil
 	}
-	var found []string
-	p := sfn.NewListStateMachinesPaginator(c.sfn, &sfn.ListStateMachinesInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return "", fmt.Errorf("listing state machines: %w", err)
-		}
-		for _, m := range page.StateMachines {
-			name := aws.ToString(m.Name)
-			if name == "thumbnail" || strings.HasPrefix(name, "ThumbnailStateMachine") {
-				found = append(found, aws.ToString(m.StateMachineArn))
-			}
-		}
-	}
-	switch len(found) {
-	case 0:
-		return "", errors.New("no state machine named thumbnail or ThumbnailStateMachine-*: pass -state-machine ARN (the stack output StateMachineArn)")
-	case 1:
-		return found[0], nil
-	}
-	return "", fmt.Errorf("several thumbnail state machines (%s): pass -state-machine ARN", strings.Join(found, ", "))
+	return ops.FindStateMachine(ctx, c.sfn)
 }
 
 // maxResults is the page size to ask for; 0 lets the service choose.
@@ -147,10 +132,4 @@ func parseSince(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("-since %q: want a duration such as 24h or 90m", s)
 	}
 	return d, nil
-}
-
-// statusNames are the execution statuses -status accepts.
-var statusNames = []types.ExecutionStatus{
-	types.ExecutionStatusRunning, types.ExecutionStatusSucceeded, types.ExecutionStatusFailed,
-	types.ExecutionStatusTimedOut, types.ExecutionStatusAborted,
 }

@@ -14,11 +14,11 @@ import (
 	"time"
 
 	"thumbflow/internal/clocktest"
+	"thumbflow/internal/cloudtest"
+	"thumbflow/internal/uploadtest"
 	"thumbflow/local/cloud"
-	"thumbflow/local/cloud/cloudtest"
 	"thumbflow/local/lambda"
-	"thumbflow/sfnview"
-	"thumbflow/thumbnail/testimage"
+	"thumbflow/ops"
 	"thumbflow/upload"
 )
 
@@ -102,17 +102,17 @@ type uploads struct {
 func runUploads(t *testing.T, c *cloud.Cloud) uploads {
 	t.Helper()
 	var u uploads
-	cl := dial(t, c.WebSocketURL)
-	u.ok = uploadOn(t, cl, "ok.jpg", photo(64, 48), upload.StateSucceeded)
-	u.corrupt = uploadOn(t, cl, "corrupt.jpg", []byte("plain text, not a JPEG\n"), upload.StateFailed)
+	cl := uploadtest.Dial(t, context.Background(), c.WebSocketURL)
+	u.ok = uploadtest.Upload(t, cl, "ok.jpg", uploadtest.Photo(64, 48), upload.StateSucceeded)
+	u.corrupt = uploadtest.Upload(t, cl, "corrupt.jpg", []byte("plain text, not a JPEG\n"), upload.StateFailed)
 	// The next conversion hangs past the task's 25 s timeout: retried.
 	if err := c.Lambdas.InjectFault(cloud.ConvertFunction, lambda.FaultTimeout); err != nil {
 		t.Fatal(err)
 	}
-	u.retried = uploadOn(t, cl, "slow.jpg", photo(32, 32), upload.StateSucceeded)
+	u.retried = uploadtest.Upload(t, cl, "slow.jpg", uploadtest.Photo(32, 32), upload.StateSucceeded)
 	// The record is terminal a moment before the execution is.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		var running []sfnview.Execution
+		var running []ops.Execution
 		cliJSON(t, &running, "executions", "-status", "RUNNING")
 		if len(running) == 0 {
 			break
@@ -130,12 +130,9 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 	defer hookSrv.Close()
 	data := t.TempDir()
 	start := func() *cloud.Cloud {
-		c, err := cloud.Start(cloud.Config{Addr: "127.0.0.1:0", WebAddr: "127.0.0.1:0", StateMachines: "../../statemachine",
-			DataDir: data, Clock: clocktest.NewFastClock(20), AlertWebhook: hookSrv.URL})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
+		return cloudtest.Start(t, func(cfg *cloud.Config) {
+			cfg.DataDir, cfg.Clock, cfg.AlertWebhook = data, clocktest.NewFastClock(20), hookSrv.URL
+		})
 	}
 	c := start()
 	defer func() { c.Close() }()
@@ -143,7 +140,7 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 	u := runUploads(t, c)
 
 	t.Run("executions", func(t *testing.T) {
-		var rows []sfnview.Execution
+		var rows []ops.Execution
 		cliJSON(t, &rows, "executions")
 		got := map[string]string{}
 		for _, r := range rows {
@@ -185,7 +182,7 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 	})
 
 	t.Run("history of a success", func(t *testing.T) {
-		var v historyView
+		var v ops.History
 		cliJSON(t, &v, "history", u.ok)
 		if v.Status != "SUCCEEDED" || v.Attempts != 1 || v.UploadID != u.ok || v.Error != "" {
 			t.Errorf("history = %+v", v)
@@ -205,7 +202,7 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 	})
 
 	t.Run("history of a permanent failure", func(t *testing.T) {
-		var v historyView
+		var v ops.History
 		cliJSON(t, &v, "history", u.corrupt)
 		if v.Status != "FAILED" || v.Error != "CorruptImage" || v.Attempts != 1 {
 			t.Errorf("history = %+v", v)
@@ -225,9 +222,9 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 	})
 
 	t.Run("history of a retried success", func(t *testing.T) {
-		var rows []sfnview.Execution
+		var rows []ops.Execution
 		cliJSON(t, &rows, "executions", "-limit", "1")
-		var v historyView
+		var v ops.History
 		// By ARN this time, and two events per page.
 		cliJSON(t, &v, "history", "-page-size", "2", rows[0].ExecutionARN)
 		if v.Status != "SUCCEEDED" || v.Attempts != 2 || v.UploadID != u.retried {
@@ -241,7 +238,7 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 		if ok.Attempt != 2 {
 			t.Errorf("succeeded step %+v, want attempt 2", ok)
 		}
-		var whole historyView
+		var whole ops.History
 		cliJSON(t, &whole, "history", rows[0].ExecutionARN)
 		if len(whole.Timeline) != len(v.Timeline) || len(v.Timeline) < 10 {
 			t.Errorf("paged history has %d events, unpaged %d", len(v.Timeline), len(whole.Timeline))
@@ -314,7 +311,7 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 		c.Close()
 		c = start()
 		opsEnv(t, c)
-		var rows []sfnview.Execution
+		var rows []ops.Execution
 		cliJSON(t, &rows, "executions")
 		if len(rows) != 3 {
 			t.Errorf("after restart: %d executions", len(rows))
@@ -326,7 +323,7 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 		// A repeat would have been raised at start-up, before this upload
 		// began, and be delivered first; so once this one has arrived and
 		// nothing is pending, every call there was to be made was made.
-		again := uploadOn(t, dial(t, c.WebSocketURL), "corrupt-again.jpg", []byte("still not a JPEG\n"), upload.StateFailed)
+		again := uploadtest.Upload(t, uploadtest.Dial(t, context.Background(), c.WebSocketURL), "corrupt-again.jpg", []byte("still not a JPEG\n"), upload.StateFailed)
 		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 			if _, got = hook.state(); len(got) >= 2 && c.Alerter.Pending() == 0 {
 				break
@@ -345,7 +342,7 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 }
 
 // assertPath checks the states entered, in order.
-func assertPath(t *testing.T, v historyView, want []string) {
+func assertPath(t *testing.T, v ops.History, want []string) {
 	t.Helper()
 	var got []string
 	for _, s := range v.Timeline {
@@ -359,7 +356,7 @@ func assertPath(t *testing.T, v historyView, want []string) {
 }
 
 // find returns the last step of type event in state.
-func find(t *testing.T, v historyView, state, event string) sfnview.Step {
+func find(t *testing.T, v ops.History, state, event string) ops.Step {
 	t.Helper()
 	for i := len(v.Timeline) - 1; i >= 0; i-- {
 		if s := v.Timeline[i]; s.State == state && s.Event == event {
@@ -367,37 +364,5 @@ func find(t *testing.T, v historyView, state, event string) sfnview.Step {
 		}
 	}
 	t.Fatalf("no %s in state %s", event, state)
-	return sfnview.Step{}
+	return ops.Step{}
 }
-
-// dial connects a protocol client to the WebSocket API at url for the
-// rest of the test.
-func dial(t *testing.T, url string) *cloudtest.Client {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	cl, err := cloudtest.Dial(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cl.CloseNow() })
-	return cl
-}
-
-// uploadOn uploads data as a JPEG through a fresh grant on cl, as the
-// upload page does, and returns the upload id once it has ended in want.
-func uploadOn(t *testing.T, cl *cloudtest.Client, name string, data []byte, want upload.State) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	g, rec, err := cl.Upload(ctx, name, "image/jpeg", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rec.State != want {
-		t.Fatalf("upload %s ended %s (%+v), want %s", name, rec.State, rec.Error, want)
-	}
-	return g.UploadID
-}
-
-func photo(w, h int) []byte { return testimage.JPEG(testimage.Photo(w, h, 1), 90) }

@@ -15,8 +15,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"gopkg.in/yaml.v3"
 
+	"thumbflow/internal/templatetest"
 	"thumbflow/lambdas/pipeline"
 	"thumbflow/thumbnail"
 	"thumbflow/upload"
@@ -43,38 +43,9 @@ type resource struct {
 
 func loadTemplate(t *testing.T) template {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(repoRoot, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		t.Fatalf("template.yaml: %v", err)
-	}
-	stripTags(&doc)
 	var tpl template
-	if err := doc.Decode(&tpl); err != nil {
-		t.Fatalf("template.yaml: %v", err)
-	}
+	templatetest.Decode(t, filepath.Join(repoRoot, "template.yaml"), nil, &tpl)
 	return tpl
-}
-
-// stripTags turns "!Sub x" into "x" and "!GetAtt A.B" into "A.B", which is
-// all the checks below need.
-func stripTags(n *yaml.Node) {
-	if strings.HasPrefix(n.Tag, "!") {
-		switch n.Kind {
-		case yaml.ScalarNode:
-			n.Tag = "!!str"
-		case yaml.SequenceNode:
-			n.Tag = "!!seq"
-		case yaml.MappingNode:
-			n.Tag = "!!map"
-		}
-	}
-	for _, c := range n.Content {
-		stripTags(c)
-	}
 }
 
 // functions maps each function in the template to the constructor its
@@ -413,23 +384,12 @@ func TestStateMachineMatchesTemplate(t *testing.T) {
 // publishes for the browser in step with what the server enforces, so the
 // page refuses exactly what the pipeline would.
 func TestWebConfigOutputMatchesTheServerLimits(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join(repoRoot, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var doc struct {
 		Outputs map[string]struct {
 			Value string `yaml:"Value"`
 		} `yaml:"Outputs"`
 	}
-	var node yaml.Node
-	if err := yaml.Unmarshal(raw, &node); err != nil {
-		t.Fatal(err)
-	}
-	stripTags(&node)
-	if err := node.Decode(&doc); err != nil {
-		t.Fatal(err)
-	}
+	templatetest.Decode(t, filepath.Join(repoRoot, "template.yaml"), nil, &doc)
 	var got web.Config
 	if err := json.Unmarshal([]byte(doc.Outputs["WebConfig"].Value), &got); err != nil {
 		t.Fatalf("WebConfig output is not JSON: %v", err)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"thumbflow/internal/logtest"
 	"thumbflow/local/sfn"
 )
 
@@ -258,13 +259,13 @@ func TestRestartResumesPendingAndNeverRepeats(t *testing.T) {
 }
 
 func TestWithoutWebhookOnlyLogs(t *testing.T) {
-	var logs syncBuf
+	var logs logtest.Buffer
 	a := start(t, Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	a.Observe(summary("bad-7", "FAILED"))
 	a.Observe(summary("ok-7", "SUCCEEDED"))
 	a.Observe(summary("bad-7", "FAILED"))
 	var alerts []map[string]any
-	for _, line := range logs.lines() {
+	for _, line := range logs.Lines() {
 		var m map[string]any
 		if err := json.Unmarshal([]byte(line), &m); err != nil {
 			t.Fatalf("log line %q is not JSON: %v", line, err)
@@ -280,32 +281,6 @@ func TestWithoutWebhookOnlyLogs(t *testing.T) {
 	if m["level"] != "ERROR" || m["status"] != "FAILED" || m["uploadId"] != "bad-7" || m["error"] != "CorruptImage" || m["detail-type"] != DetailType {
 		t.Errorf("alert log line = %v", m)
 	}
-}
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  []byte
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.b = append(s.b, p...)
-	return len(p), nil
-}
-
-func (s *syncBuf) lines() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []string
-	start := 0
-	for i, c := range s.b {
-		if c == '\n' {
-			out = append(out, string(s.b[start:i]))
-			start = i + 1
-		}
-	}
-	return out
 }
 
 func TestBadWebhookURLIsRefusedAtStart(t *testing.T) {

@@ -3,12 +3,10 @@ package alert
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"reflect"
-	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"thumbflow/internal/templatetest"
 )
 
 // ruleEventPattern reads template.yaml's ExecutionFailedRule pattern, with
@@ -16,24 +14,13 @@ import (
 // state machine is its ARN.
 func ruleEventPattern(t *testing.T, stateMachineARN string) map[string]any {
 	t.Helper()
-	raw, err := os.ReadFile("../../template.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		t.Fatalf("template.yaml: %v", err)
-	}
-	resolveRefs(&doc, map[string]string{"ThumbnailStateMachine": stateMachineARN})
 	var tpl struct {
 		Resources map[string]struct {
 			Type       string         `yaml:"Type"`
 			Properties map[string]any `yaml:"Properties"`
 		} `yaml:"Resources"`
 	}
-	if err := doc.Decode(&tpl); err != nil {
-		t.Fatalf("template.yaml: %v", err)
-	}
+	templatetest.Decode(t, "../../template.yaml", map[string]string{"ThumbnailStateMachine": stateMachineARN}, &tpl)
 	rule, ok := tpl.Resources["ExecutionFailedRule"]
 	if !ok || rule.Type != "AWS::Events::Rule" {
 		t.Fatalf("template.yaml has no AWS::Events::Rule ExecutionFailedRule")
@@ -48,22 +35,6 @@ func ruleEventPattern(t *testing.T, stateMachineARN string) map[string]any {
 		t.Fatalf("EventPattern %s: %v", b, err)
 	}
 	return p
-}
-
-// resolveRefs replaces "!Ref Name" scalars by refs[Name] and drops every
-// other CloudFormation tag.
-func resolveRefs(n *yaml.Node, refs map[string]string) {
-	if n.Tag == "!Ref" && n.Kind == yaml.ScalarNode {
-		if v, ok := refs[n.Value]; ok {
-			n.Value = v
-		}
-	}
-	if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
-		n.Tag = map[yaml.Kind]string{yaml.ScalarNode: "!!str", yaml.SequenceNode: "!!seq", yaml.MappingNode: "!!map"}[n.Kind]
-	}
-	for _, c := range n.Content {
-		resolveRefs(c, refs)
-	}
 }
 
 // matches implements the part of EventBridge's pattern language the
@@ -173,15 +144,6 @@ func TestTemplateRuleMatchesLocalAlerts(t *testing.T) {
 // raises an alarm for each status the local alerter alerts on, on this
 // state machine's metric.
 func TestTemplateAlarmsCoverEveryAlertingStatus(t *testing.T) {
-	raw, err := os.ReadFile("../../template.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	resolveRefs(&doc, map[string]string{"ThumbnailStateMachine": "MACHINE", "AlertTopic": "TOPIC"})
 	var tpl struct {
 		Resources map[string]struct {
 			Type       string `yaml:"Type"`
@@ -197,9 +159,7 @@ func TestTemplateAlarmsCoverEveryAlertingStatus(t *testing.T) {
 			} `yaml:"Properties"`
 		} `yaml:"Resources"`
 	}
-	if err := doc.Decode(&tpl); err != nil {
-		t.Fatal(err)
-	}
+	templatetest.Decode(t, "../../template.yaml", map[string]string{"ThumbnailStateMachine": "MACHINE", "AlertTopic": "TOPIC"}, &tpl)
 	metric := map[string]string{"FAILED": "ExecutionsFailed", "TIMED_OUT": "ExecutionsTimedOut", "ABORTED": "ExecutionsAborted"}
 	for status := range alerting {
 		found := false

@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/chromedp/chromedp"
 
-	"thumbflow/web/webtest"
+	"thumbflow/internal/browsertest"
 )
 
 // attempt is what a page tries against the local cloud: a form POST into
@@ -95,7 +95,7 @@ func TestBrowserOtherOriginsCannotReachTheLocalCloud(t *testing.T) {
 	}))
 	t.Cleanup(other.Close)
 
-	browser := webtest.NewBrowser(t)
+	browser := browsertest.NewBrowser(t)
 	run := func(pageURL string, cfg aws.Config, key string) attempt {
 		t.Helper()
 		postURL, fields, getURL := grants(t, cfg, key)

@@ -10,9 +10,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"thumbflow/internal/browsertest"
 	"thumbflow/internal/clocktest"
 	"thumbflow/local/lambda"
-	"thumbflow/web/webtest"
 )
 
 // page drives the real page that `thumbflow dev` serves, in Chromium.
@@ -24,7 +24,7 @@ type page struct {
 
 func openPage(t *testing.T, c *Cloud) *page {
 	t.Helper()
-	p := &page{t: t, ctx: webtest.NewBrowser(t), dir: t.TempDir()}
+	p := &page{t: t, ctx: browsertest.NewBrowser(t), dir: t.TempDir()}
 	p.run(chromedp.Navigate(c.WebURL))
 	p.waitFor(`document.documentElement.dataset.ready === "true"`)
 	return p

@@ -38,6 +38,7 @@ import (
 	locals3 "thumbflow/local/s3"
 	"thumbflow/local/sfn"
 	"thumbflow/local/sigv4"
+	"thumbflow/ops"
 	"thumbflow/thumbnail"
 	"thumbflow/upload"
 	"thumbflow/web"
@@ -248,12 +249,12 @@ func Start(cfg Config) (c *Cloud, err error) {
 	// The operator page reads Step Functions and the records through
 	// this server, which holds the local credentials; the page holds none.
 	records := s3.NewFromConfig(c.awsConfig(), func(o *s3.Options) { o.UsePathStyle = true })
-	ops := web.Ops(web.OpsConfig{
+	opsPage := ops.Handler(ops.Config{
 		StepFunctions: sfnapi.NewFromConfig(c.awsConfig()), Records: records, Presigner: s3.NewPresignClient(records),
 		StateMachineARN: c.StateMachineARN, RecordsBucket: RecordsBucket, OutputBucket: OutputBucket, Logger: c.log.With("service", "ops"),
 	})
-	site.Handle("/ops", ops)
-	site.Handle("/ops/", ops)
+	site.Handle("/ops", opsPage)
+	site.Handle("/ops/", opsPage)
 	c.webSrv = &http.Server{Handler: site, ReadHeaderTimeout: 10 * time.Second}
 	go c.awsSrv.Serve(c.awsLn)
 	go c.webSrv.Serve(c.webLn)

@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"thumbflow/client"
 	"thumbflow/internal/clocktest"
-	"thumbflow/local/cloud/cloudtest"
+	"thumbflow/internal/uploadtest"
 	"thumbflow/local/lambda"
-	"thumbflow/thumbnail/testimage"
 	"thumbflow/upload"
 )
 
@@ -30,28 +30,19 @@ func startCloud(t testing.TB, mod ...func(*Config)) *Cloud {
 	return c
 }
 
-// dial connects a protocol client to the WebSocket API at url for the
-// rest of the test.
-func dial(t testing.TB, ctx context.Context, url string) *cloudtest.Client {
-	t.Helper()
-	cl, err := cloudtest.Dial(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cl.CloseNow() })
-	return cl
-}
-
-// photo is a w×h JPEG that compresses like a photograph.
-func photo(w, h int) []byte {
-	return testimage.JPEG(testimage.Photo(w, h, 1), 90)
-}
+// dial connects a protocol client for the rest of the test, and photo is
+// a JPEG that compresses like a photograph: the helpers every test that
+// uploads shares.
+var (
+	dial  = uploadtest.Dial
+	photo = uploadtest.Photo
+)
 
 // uploadStates uploads data as a JPEG through a fresh grant on cl and
 // returns the grant, the states the upload went through up to its first
 // terminal record ("retrying(2)" for a retry) and that record. A message
 // that is neither an answer nor a status fails the test.
-func uploadStates(t testing.TB, cl *cloudtest.Client, name string, data []byte) (upload.Grant, []string, upload.Record) {
+func uploadStates(t testing.TB, cl *client.Client, name string, data []byte) (upload.Grant, []string, upload.Record) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()
@@ -69,7 +60,7 @@ func uploadStates(t testing.TB, cl *cloudtest.Client, name string, data []byte) 
 	if u := cl.Unsolicited(); len(u) > 0 {
 		t.Fatalf("unexpected messages %+v", u)
 	}
-	return g, cloudtest.States(msgs), rec
+	return g, client.States(msgs), rec
 }
 
 func TestUploadToThumbnailOverTheRealProtocol(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
-	"thumbflow/local/cloud/cloudtest"
+	"thumbflow/client"
 	"thumbflow/thumbnail/testimage"
 	"thumbflow/upload"
 )
@@ -69,7 +69,7 @@ func TestLoad300UploadsFrom50Clients(t *testing.T) {
 	mem := watchMemory()
 	start := time.Now()
 	type result struct {
-		cl     *cloudtest.Client
+		cl     *client.Client
 		grants []upload.Grant
 	}
 	results := make([]result, clients)
@@ -78,7 +78,7 @@ func TestLoad300UploadsFrom50Clients(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cl, err := cloudtest.Dial(r.ctx, r.c.WebSocketURL)
+			cl, err := client.Dial(r.ctx, r.c.WebSocketURL)
 			if err != nil {
 				t.Error(err)
 				return
@@ -94,7 +94,7 @@ func TestLoad300UploadsFrom50Clients(t *testing.T) {
 					data := images[(c+u)%len(images)]
 					g, err := cl.Grant(r.ctx, "load.jpg", "image/jpeg", int64(len(data)))
 					if err == nil {
-						err = cloudtest.Post(r.ctx, nil, g, "load.jpg", data)
+						err = client.Post(r.ctx, nil, g, "load.jpg", data)
 					}
 					if err != nil {
 						t.Errorf("client %d upload %d: %v", c, u, err)
@@ -125,14 +125,14 @@ func TestLoad300UploadsFrom50Clients(t *testing.T) {
 		for _, g := range res.grants {
 			total++
 			msgs := res.cl.Statuses(g.UploadID)
-			ts := cloudtest.Terminals(msgs)
+			ts := client.Terminals(msgs)
 			if len(ts) != 1 || ts[0].State != upload.StateSucceeded || ts[0].Attempt != 1 {
 				t.Errorf("client %d upload %s: terminal records %+v, want one succeeded at attempt 1", c, g.UploadID, ts)
 			}
-			if s := strings.Join(cloudtest.States(cloudtest.Distinct(msgs)), ","); s != "uploaded,converting,succeeded" {
+			if s := strings.Join(client.States(client.Distinct(msgs)), ","); s != "uploaded,converting,succeeded" {
 				t.Errorf("client %d upload %s: states %s", c, g.UploadID, s)
 			}
-			if cf := cloudtest.Conflicts(msgs); len(cf) > 0 {
+			if cf := client.Conflicts(msgs); len(cf) > 0 {
 				t.Errorf("client %d upload %s: %v", c, g.UploadID, cf)
 			}
 			// A client hears only about its own uploads.

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"thumbflow/client"
 	"thumbflow/lambdas/pipeline"
-	"thumbflow/local/cloud/cloudtest"
 	"thumbflow/local/sfn"
 	"thumbflow/thumbnail/testimage"
 	"thumbflow/upload"
@@ -33,7 +33,7 @@ func TestReliabilityKillAndRestart(t *testing.T) {
 		return pipeline.ConvertOutput{}, ctx.Err()
 	})
 	const n = 20
-	clients := []*cloudtest.Client{r.dial(), r.dial()}
+	clients := []*client.Client{r.dial(), r.dial()}
 	var grants []upload.Grant
 	var sizes []int
 	for i := range n {
@@ -47,7 +47,10 @@ func TestReliabilityKillAndRestart(t *testing.T) {
 	converting := func() int {
 		c := 0
 		for _, name := range r.running() {
-			arn := strings.Replace(r.c.StateMachineARN, ":stateMachine:", ":execution:", 1) + ":" + name
+			arn, err := upload.ExecutionARN(r.c.StateMachineARN, name)
+			if err != nil {
+				t.Fatal(err)
+			}
 			h, err := r.c.SFN.GetExecutionHistory(sfn.GetExecutionHistoryInput{ExecutionARN: arn, MaxResults: 1000})
 			if err != nil {
 				t.Fatal(err)

@@ -1,14 +1,12 @@
 package cloud
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,8 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"thumbflow/client"
 	"thumbflow/internal/clocktest"
-	"thumbflow/local/cloud/cloudtest"
+	"thumbflow/internal/logtest"
 	"thumbflow/upload"
 )
 
@@ -32,33 +31,9 @@ type rig struct {
 	cfg Config
 	s3  *s3.Client
 	sfn *sfn.Client
-	log *logBuffer
-}
-
-// logBuffer keeps the cloud's JSON log and shows its tail only when a
-// test fails, so a passing suite stays readable.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) tail(n int) string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	lines := strings.Split(strings.TrimSpace(l.b.String()), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
-}
-
-func (l *logBuffer) count(substr string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Count(l.b.String(), substr)
+	// log keeps the cloud's JSON log; its tail is shown only when a
+	// test fails, so a passing suite stays readable.
+	log *logtest.Buffer
 }
 
 // newRig starts a local cloud whose state machine runs 20 times faster
@@ -67,7 +42,7 @@ func newRig(t testing.TB, mod ...func(*Config)) *rig {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	t.Cleanup(cancel)
-	r := &rig{t: t, ctx: ctx, log: &logBuffer{}}
+	r := &rig{t: t, ctx: ctx, log: &logtest.Buffer{}}
 	r.cfg = Config{
 		Addr: "127.0.0.1:0", WebAddr: "127.0.0.1:0", StateMachines: "../../statemachine",
 		Clock:  clocktest.NewFastClock(20),
@@ -78,7 +53,7 @@ func newRig(t testing.TB, mod ...func(*Config)) *rig {
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("last lines of the cloud's log:\n%s", r.log.tail(60))
+			t.Logf("last lines of the cloud's log:\n%s", r.log.Tail(60))
 		}
 	})
 	r.start()
@@ -99,19 +74,19 @@ func (r *rig) start() {
 	r.sfn = sfn.NewFromConfig(cfg)
 }
 
-func (r *rig) dial() *cloudtest.Client {
+func (r *rig) dial() *client.Client {
 	r.t.Helper()
 	return dial(r.t, r.ctx, r.c.WebSocketURL)
 }
 
 // upload asks for a grant for data and posts it; both must succeed.
-func (r *rig) upload(cl *cloudtest.Client, name, contentType string, data []byte) upload.Grant {
+func (r *rig) upload(cl *client.Client, name, contentType string, data []byte) upload.Grant {
 	r.t.Helper()
 	g, err := cl.Grant(r.ctx, name, contentType, int64(len(data)))
 	if err != nil {
 		r.t.Fatalf("grant for %q: %v", name, err)
 	}
-	if err := cloudtest.Post(r.ctx, nil, g, name, data); err != nil {
+	if err := client.Post(r.ctx, nil, g, name, data); err != nil {
 		r.t.Fatalf("upload %q: %v", name, err)
 	}
 	return g
@@ -264,12 +239,12 @@ type outcome struct {
 // with the right state, code and attempt; one execution, ended, whose
 // history shows every attempt; the original kept; the stored record and,
 // for a failure, the operator's failure record agreeing.
-func (r *rig) expect(cl *cloudtest.Client, g upload.Grant, size int, want outcome) upload.Record {
+func (r *rig) expect(cl *client.Client, g upload.Grant, size int, want outcome) upload.Record {
 	r.t.Helper()
 	id := g.UploadID
 	m, err := cl.WaitTerminal(r.ctx, id)
 	if err != nil {
-		r.t.Fatalf("upload %s: %v (saw %v)", id, err, cloudtest.States(cl.Statuses(id)))
+		r.t.Fatalf("upload %s: %v (saw %v)", id, err, client.States(cl.Statuses(id)))
 	}
 	rec := *m.Status
 	got := outcome{state: rec.State, attempt: rec.Attempt}
@@ -294,14 +269,14 @@ func (r *rig) expect(cl *cloudtest.Client, g upload.Grant, size int, want outcom
 			id, h.scheduled, h.errors, want.runs, want.errors)
 	}
 	msgs := cl.Statuses(id)
-	if ts := cloudtest.Terminals(msgs); len(ts) != 1 {
+	if ts := client.Terminals(msgs); len(ts) != 1 {
 		r.t.Errorf("upload %s: %d distinct terminal records, want 1: %+v", id, len(ts), ts)
 	}
-	if c := cloudtest.Conflicts(msgs); len(c) > 0 {
+	if c := client.Conflicts(msgs); len(c) > 0 {
 		r.t.Errorf("upload %s: conflicting records: %v", id, c)
 	}
 	if want.states != "" {
-		if s := strings.Join(cloudtest.States(cloudtest.Distinct(msgs)), ","); s != want.states {
+		if s := strings.Join(client.States(client.Distinct(msgs)), ","); s != want.states {
 			r.t.Errorf("upload %s: states %s, want %s", id, s, want.states)
 		}
 	}
@@ -325,7 +300,7 @@ func (r *rig) expect(cl *cloudtest.Client, g upload.Grant, size int, want outcom
 
 // refusedByS3 checks that nothing of an upload exists: no original, no
 // execution, no status record, and a subscriber is told "waiting".
-func (r *rig) refusedByS3(cl *cloudtest.Client, g upload.Grant) {
+func (r *rig) refusedByS3(cl *client.Client, g upload.Grant) {
 	r.t.Helper()
 	id := g.UploadID
 	if _, ok := r.object(UploadsBucket, upload.OriginalKey(id)); ok {
@@ -347,8 +322,8 @@ func (r *rig) refusedByS3(cl *cloudtest.Client, g upload.Grant) {
 // postRefused posts body with g and wants S3 to refuse it with code.
 func (r *rig) postRefused(g upload.Grant, body []byte, status int, code, msgPart string) {
 	r.t.Helper()
-	err := cloudtest.Post(r.ctx, nil, g, "photo.jpg", body)
-	var se *cloudtest.S3Error
+	err := client.Post(r.ctx, nil, g, "photo.jpg", body)
+	var se *client.S3Error
 	if !errors.As(err, &se) || se.Status != status || se.Code != code || !strings.Contains(se.Message, msgPart) {
 		r.t.Fatalf("POST answered %v, want %d %s (%q)", err, status, code, msgPart)
 	}

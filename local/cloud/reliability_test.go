@@ -12,10 +12,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"hash/crc32"
 	"image"
-	"image/color/palette"
-	"image/gif"
 	"image/png"
 	"io"
 	"net/http"
@@ -29,10 +26,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"thumbflow/client"
 	"thumbflow/internal/clocktest"
 	"thumbflow/lambdas/pipeline"
 	"thumbflow/lambdas/wiring"
-	"thumbflow/local/cloud/cloudtest"
 	"thumbflow/local/lambda"
 	"thumbflow/thumbnail/testimage"
 	"thumbflow/upload"
@@ -42,29 +39,12 @@ func smallPhoto(seed uint64) []byte {
 	return testimage.JPEG(testimage.Photo(320, 240, seed), 85)
 }
 
-// pngHeader is a valid PNG whose header claims w×h: a decompression bomb
-// the converter must refuse from the header alone.
-func pngHeader(w, h uint32) []byte {
-	var small bytes.Buffer
-	png.Encode(&small, image.NewNRGBA(image.Rect(0, 0, 1, 1)))
-	img := small.Bytes()
-	var b bytes.Buffer
-	b.Write(img[:16])
-	ihdr := []byte{byte(w >> 24), byte(w >> 16), byte(w >> 8), byte(w), byte(h >> 24), byte(h >> 16), byte(h >> 8), byte(h), 8, 6, 0, 0, 0}
-	b.Write(ihdr)
-	crc := crc32.ChecksumIEEE(append([]byte("IHDR"), ihdr...))
-	b.Write([]byte{byte(crc >> 24), byte(crc >> 16), byte(crc >> 8), byte(crc)})
-	b.Write(img[33:])
-	return b.Bytes()
-}
-
-func gifHeader(w, h uint16) []byte {
-	var buf bytes.Buffer
-	gif.Encode(&buf, image.NewPaletted(image.Rect(0, 0, 2, 2), palette.Plan9[:4]), nil)
-	b := buf.Bytes()
-	b[6], b[7], b[8], b[9] = byte(w), byte(w>>8), byte(h), byte(h>>8)
-	return b
-}
+// pngHeader and gifHeader are images whose headers claim w×h: bombs the
+// converter must refuse from the header alone.
+var (
+	pngHeader = testimage.PNGHeader
+	gifHeader = testimage.GIFHeader
+)
 
 // TestReliabilityConverterCorpus uploads the converter's bad-input corpus
 // (thumbnail/convert_test.go), each file under the type a browser would
@@ -119,7 +99,7 @@ func TestReliabilityConverterCorpus(t *testing.T) {
 
 	// An empty file never gets a grant: the user hears it before uploading.
 	_, err := cl.Grant(r.ctx, "empty.jpg", "image/jpeg", 0)
-	var pe *cloudtest.ProtocolError
+	var pe *client.ProtocolError
 	if !errors.As(err, &pe) || pe.Code != "EmptyFile" {
 		t.Errorf("grant for an empty file: %v, want EmptyFile", err)
 	}
@@ -167,7 +147,7 @@ func TestReliabilityDisplayOnlyNames(t *testing.T) {
 	}
 	// A name over 255 bytes is refused before anything is stored.
 	_, err = cl.Grant(r.ctx, strings.Repeat("x", 252)+".jpg", "image/jpeg", int64(len(data)))
-	var pe *cloudtest.ProtocolError
+	var pe *client.ProtocolError
 	if !errors.As(err, &pe) || pe.Code != "InvalidRequest" {
 		t.Errorf("256-byte name: %v, want InvalidRequest", err)
 	}
@@ -278,7 +258,7 @@ func TestReliabilityReplayedGrant(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev1 := <-seen
-	if err := cloudtest.Post(r.ctx, nil, g, "twice.jpg", second); err != nil {
+	if err := client.Post(r.ctx, nil, g, "twice.jpg", second); err != nil {
 		t.Fatalf("replayed POST before expiry: %v (S3 accepts it: the policy still holds)", err)
 	}
 	ev2 := <-seen
@@ -350,10 +330,10 @@ func TestReliabilityReplayedGrant(t *testing.T) {
 	if !r.stored(RecordsBucket, upload.StatusKey(g.UploadID), &stored) || stored.Version != rec.Version || stored.State != upload.StateSucceeded {
 		t.Errorf("record after replay %+v, want version %d succeeded unchanged", stored, rec.Version)
 	}
-	if ts := cloudtest.Terminals(cl.Statuses(g.UploadID)); len(ts) != 1 {
+	if ts := client.Terminals(cl.Statuses(g.UploadID)); len(ts) != 1 {
 		t.Errorf("%d terminal records, want 1", len(ts))
 	}
-	if s := strings.Join(cloudtest.States(cl.Statuses(g.UploadID)), ","); s != "uploaded,converting,succeeded" {
+	if s := strings.Join(client.States(cl.Statuses(g.UploadID)), ","); s != "uploaded,converting,succeeded" {
 		t.Errorf("states after replay %s, want nothing new", s)
 	}
 }
@@ -485,8 +465,8 @@ func TestReliabilityS3Faults(t *testing.T) {
 		// The POST itself takes the first fault... and is answered 503,
 		// which a browser shows; the client retries the same grant.
 		r.c.S3.InjectFaults(1, http.StatusServiceUnavailable)
-		err = cloudtest.Post(r.ctx, nil, g, "event.jpg", data)
-		var se *cloudtest.S3Error
+		err = client.Post(r.ctx, nil, g, "event.jpg", data)
+		var se *client.S3Error
 		if !errors.As(err, &se) || se.Status != http.StatusServiceUnavailable || se.Code != "SlowDown" {
 			t.Fatalf("POST during a fault: %v, want 503 SlowDown", err)
 		}
@@ -508,11 +488,11 @@ func TestReliabilityS3Faults(t *testing.T) {
 		if err := r.c.Lambdas.Register(r.c.functionARN(StartFunction), handler, lambda.FunctionOptions{Timeout: 10 * time.Second}); err != nil {
 			t.Fatal(err)
 		}
-		if err := cloudtest.Post(r.ctx, nil, g, "event.jpg", data); err != nil {
+		if err := client.Post(r.ctx, nil, g, "event.jpg", data); err != nil {
 			t.Fatal(err)
 		}
 		r.expect(cl, g, len(data), outcome{state: upload.StateSucceeded, attempt: 1, runs: 1, states: "uploaded,converting,succeeded"})
-		if n := r.log.count(`"msg":"s3 event delivery failed; retrying"`); n < 1 {
+		if n := r.log.Count(`"msg":"s3 event delivery failed; retrying"`); n < 1 {
 			t.Errorf("no event redelivery logged; want the start function's failure to be retried")
 		}
 	})
@@ -609,7 +589,7 @@ func TestReliabilitySocketDropMidExecution(t *testing.T) {
 	if cl.Closed() == nil {
 		t.Fatal("the client did not notice the dropped socket")
 	}
-	if got := strings.Join(cloudtest.States(cl.Statuses(g.UploadID)), ","); got != "uploaded,converting" {
+	if got := strings.Join(client.States(cl.Statuses(g.UploadID)), ","); got != "uploaded,converting" {
 		t.Fatalf("before the drop the client saw %s", got)
 	}
 
@@ -618,7 +598,7 @@ func TestReliabilitySocketDropMidExecution(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.expect(again, g, len(data), outcome{state: upload.StateSucceeded, attempt: 2, runs: 2, errors: []string{"States.Timeout"}})
-	if s := cloudtest.States(again.Statuses(g.UploadID)); s[len(s)-1] != "succeeded" {
+	if s := client.States(again.Statuses(g.UploadID)); s[len(s)-1] != "succeeded" {
 		t.Errorf("reconnected client saw %v", s)
 	}
 }
@@ -661,10 +641,10 @@ func TestReliabilityDuplicateS3Events(t *testing.T) {
 			t.Errorf("upload %d: %d executions, want 1", i, len(execs))
 		}
 		msgs := cl.Statuses(g.UploadID)
-		if s := strings.Join(cloudtest.States(cloudtest.Distinct(msgs)), ","); s != "uploaded,converting,succeeded" {
+		if s := strings.Join(client.States(client.Distinct(msgs)), ","); s != "uploaded,converting,succeeded" {
 			t.Errorf("upload %d: states %s after duplicates", i, s)
 		}
-		if ts := cloudtest.Terminals(msgs); len(ts) != 1 {
+		if ts := client.Terminals(msgs); len(ts) != 1 {
 			t.Errorf("upload %d: %d terminal records after duplicates, want 1", i, len(ts))
 		}
 	}

@@ -1,7 +1,9 @@
 // Package testimage generates the images the converter's tests and
-// benchmarks run on, including the JPEG variants the standard library cannot
-// write (progressive, CMYK, YCCK) and EXIF orientations, so that no binary
-// fixture has to be trusted or kept in the repository.
+// benchmarks run on, and the local cloud's end-to-end tests upload,
+// including the JPEG variants the standard library cannot write
+// (progressive, CMYK, YCCK), EXIF orientations and headers that claim
+// huge sizes, so that no binary fixture has to be trusted or kept in the
+// repository.
 package testimage
 
 import (

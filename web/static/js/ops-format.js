@@ -1,6 +1,6 @@
 // Formatting for the operator page. The timeline itself (the state and
 // attempt of each event, and what each event ends) is built on the server
-// by package sfnview, the same code as `thumbflow history`; the page only
+// by package ops, the same code as `thumbflow history`; the page only
 // shows it.
 
 // readableCause shows a Lambda error's errorMessage rather than its JSON.

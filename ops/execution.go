@@ -1,10 +1,16 @@
-// Package sfnview is how the operator tools (the thumbflow executions and
-// history commands, and the /ops page) present Step Functions executions:
-// one execution as a row, the upload it converted, the error and cause a
-// history event carries, and a history as a timeline of states, attempts
-// and durations. Both tools use it, so the CLI and the page cannot drift
-// apart on what an event means.
-package sfnview
+// Package ops is what operators use to see what the pipeline did: the
+// executions of the thumbnail workflow, each one's history as a timeline
+// of states, attempts and durations, and the failure records the workflow
+// writes. The thumbflow commands (executions, history, failures) print it
+// and the /ops page's HTTP handler serves it, so the terminal and the page
+// cannot drift apart on what an event means.
+//
+// It reads only what the AWS console would show, through SDK clients
+// narrowed to the calls it makes, so it works unchanged against AWS and
+// against `thumbflow dev`. An execution's upload is recovered with
+// upload.IDFromExecutionName, the one definition of how executions are
+// named.
+package ops
 
 import (
 	"strings"

@@ -1,8 +1,17 @@
-// Package cloudtest drives a running local cloud the way a browser does:
-// a WebSocket client of docs/protocol.md and the presigned POST. The
-// reliability tests and the pipeline benchmark share it, so both measure
-// the product through its real protocol rather than through shortcuts.
-package cloudtest
+// Package client is a client of thumbflow's upload protocol
+// (docs/protocol.md), for programs that upload the way the web page does:
+// it asks for a grant over the WebSocket API, POSTs the file to the
+// presigned form, subscribes with the grant's token and follows the status
+// records pushed back. It speaks only the documented protocol, with no
+// access to the servers' insides, so the same client works against
+// `thumbflow dev` and a deployed stack; and because it keeps every message
+// it receives, a caller can also check the protocol's promises (one
+// terminal record per upload, versions that never disagree).
+//
+// The end-to-end tests, the pipeline benchmark and the commands that
+// upload use it, so they all measure the product through its real
+// protocol rather than through shortcuts.
+package client
 
 import (
 	"context"
@@ -135,7 +144,9 @@ func (c *Client) Closed() error {
 	return c.err
 }
 
-// SendRaw writes one text frame as is, for malformed-message tests.
+// SendRaw writes one text frame as is: a message of an action this client
+// has no method for, or a frame that is not a message at all, to see how
+// the server answers it.
 func (c *Client) SendRaw(ctx context.Context, frame []byte) error {
 	return c.conn.Write(ctx, websocket.MessageText, frame)
 }

@@ -1,7 +1,8 @@
-// Package webtest starts a headless Chromium for tests that drive the real
-// page, so the web package's own tests and end-to-end tests of
-// `thumbflow dev` share one way of getting a browser.
-package webtest
+// Package browsertest is test support that starts a headless Chromium for
+// tests that drive the real pages, so the web client's tests, the /ops
+// page's and the end-to-end tests of the local cloud share one way of
+// getting a browser.
+package browsertest
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package web_test
+package ops_test
 
 import (
 	"context"
@@ -13,12 +13,12 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"thumbflow/internal/browsertest"
+	"thumbflow/internal/cloudtest"
+	"thumbflow/internal/uploadtest"
 	"thumbflow/local/cloud"
-	"thumbflow/local/cloud/cloudtest"
-	"thumbflow/thumbnail/testimage"
+	"thumbflow/ops"
 	"thumbflow/upload"
-	"thumbflow/web"
-	"thumbflow/web/webtest"
 )
 
 // The operator page is tested against a real in-process local cloud that
@@ -26,13 +26,9 @@ import (
 
 func startOpsCloud(t *testing.T) (*cloud.Cloud, string, string) {
 	t.Helper()
-	c, err := cloud.Start(cloud.Config{Addr: "127.0.0.1:0", WebAddr: "127.0.0.1:0", StateMachines: "../statemachine"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	ok := uploadOne(t, c, "fine.jpg", testimage.JPEG(testimage.Photo(80, 60, 1), 90), upload.StateSucceeded)
-	bad := uploadOne(t, c, "broken.jpg", []byte("definitely not a JPEG\n"), upload.StateFailed)
+	c := cloudtest.Start(t)
+	ok := uploadtest.Upload(t, uploadtest.Dial(t, context.Background(), c.WebSocketURL), "fine.jpg", uploadtest.Photo(80, 60), upload.StateSucceeded)
+	bad := uploadtest.Upload(t, uploadtest.Dial(t, context.Background(), c.WebSocketURL), "broken.jpg", []byte("definitely not a JPEG\n"), upload.StateFailed)
 	// The record is terminal a moment before the execution is.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		resp, err := http.Get(c.WebURL + "/ops/api/executions?status=RUNNING")
@@ -150,7 +146,7 @@ func TestOpsAPI(t *testing.T) {
 
 func TestOpsPageShowsTheFailedUploadsError(t *testing.T) {
 	c, _, bad := startOpsCloud(t)
-	ctx := webtest.NewBrowser(t)
+	ctx := browsertest.NewBrowser(t)
 	run := func(actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
@@ -211,34 +207,12 @@ func TestOpsPageShowsTheFailedUploadsError(t *testing.T) {
 	}
 }
 
-// uploadOne sends data over the WebSocket protocol and a presigned POST,
-// as the upload page does, on a socket of its own, and returns the upload
-// id once it has ended in want.
-func uploadOne(t *testing.T, c *cloud.Cloud, name string, data []byte, want upload.State) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cl, err := cloudtest.Dial(ctx, c.WebSocketURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.CloseNow()
-	g, rec, err := cl.Upload(ctx, name, "image/jpeg", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rec.State != want {
-		t.Fatalf("upload %s ended %s (%+v), want %s", name, rec.State, rec.Error, want)
-	}
-	return g.UploadID
-}
-
 // TestOpsOnlyServesThisMachine: the page and its API answer a loopback
 // peer that names a loopback host, and refuse a peer on the network (the
 // web listener may be bound to 0.0.0.0) and a foreign Host header (DNS
 // rebinding reaches the listener from 127.0.0.1 under an attacker's name).
 func TestOpsOnlyServesThisMachine(t *testing.T) {
-	h := web.Ops(web.OpsConfig{StateMachineARN: "arn:aws:states:us-east-1:000000000000:stateMachine:thumbnail"})
+	h := ops.Handler(ops.Config{StateMachineARN: "arn:aws:states:us-east-1:000000000000:stateMachine:thumbnail"})
 	serve := func(path, remote, host string) *httptest.ResponseRecorder {
 		t.Helper()
 		r := httptest.NewRequest(http.MethodGet, path, nil)
