@@ -498,6 +498,19 @@ func (l *loader) propLine(r *Resource, prop string) int {
 	return l.propLineIn(e.props, prop, r.Line)
 }
 
+// elemLine is the line of the i-th element of a list property of r (or
+// of the property, if it is not a list).
+func (l *loader) elemLine(r *Resource, prop string, i int) int {
+	e := l.entries[r.LogicalID]
+	if e == nil || e.props == nil {
+		return r.Line
+	}
+	if n := l.propLineValue(e.props, prop); n != nil && n.Kind == yaml.SequenceNode && i < len(n.Content) {
+		return n.Content[i].Line
+	}
+	return l.propLine(r, prop)
+}
+
 func (l *loader) propLineIn(n *yaml.Node, prop string, line int) int {
 	for _, part := range strings.Split(prop, ".") {
 		if n.Kind != yaml.MappingNode {

@@ -118,13 +118,13 @@ func (l *loader) policies(r *Resource, v any) []Policy {
 	if v == nil {
 		return nil
 	}
-	line := l.propLine(r, "Policies")
 	list, ok := v.([]any)
 	if !ok {
 		list = []any{v}
 	}
 	var out []Policy
-	for _, p := range list {
+	for i, p := range list {
+		line := l.elemLine(r, "Policies", i)
 		switch x := p.(type) {
 		case string:
 			out = append(out, Policy{ManagedPolicy: x})
