@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -235,7 +236,7 @@ func (l *loader) parameter(k *yaml.Node, d *paramDecl) {
 		values = []string{v}
 	}
 	for _, x := range values {
-		if len(d.AllowedValues) > 0 && !contains(d.AllowedValues, x) {
+		if len(d.AllowedValues) > 0 && !slices.Contains(d.AllowedValues, x) {
 			fail(fmt.Sprintf("is not one of AllowedValues %v", d.AllowedValues))
 		}
 		if d.AllowedPattern != "" {
@@ -426,7 +427,7 @@ func (l *loader) resourceAttributes(e *entry, r *Resource, path string) {
 	l.decode(n, &a, path)
 	r.DependsOn, r.DeletionPolicy, r.UpdateReplacePolicy, r.Metadata = a.DependsOn, a.DeletionPolicy, a.UpdateReplacePolicy, a.Metadata
 	for _, p := range []string{r.DeletionPolicy, r.UpdateReplacePolicy} {
-		if p != "" && !contains([]string{"Delete", "Retain", "RetainExceptOnCreate", "Snapshot"}, p) {
+		if p != "" && !slices.Contains([]string{"Delete", "Retain", "RetainExceptOnCreate", "Snapshot"}, p) {
 			l.problemf(e.line, "%s: policy %q: want Delete, Retain, RetainExceptOnCreate or Snapshot", e.id, p)
 		}
 	}
@@ -556,7 +557,7 @@ func (l *loader) checkCycles() {
 		for _, d := range sortedKeys(l.entries[id].deps) {
 			switch state[d] {
 			case active:
-				i := indexOf(stack, d)
+				i := slices.Index(stack, d)
 				cycle := append(append([]string{}, stack[i:]...), d)
 				l.problemf(l.entries[d].line, "circular dependency, which CloudFormation refuses: %s", strings.Join(cycle, " → "))
 				return true
@@ -628,22 +629,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func indexOf(list []string, s string) int {
-	for i, x := range list {
-		if x == s {
-			return i
-		}
-	}
-	return -1
 }

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -160,7 +161,7 @@ func (l *loader) policyTemplate(r *Resource, line int, name string, params any) 
 		}
 	}
 	for p := range m {
-		if !contains(want, p) {
+		if !slices.Contains(want, p) {
 			l.problemf(line, "%s: policy template %s has no parameter %s", r.LogicalID, name, p)
 		}
 	}
