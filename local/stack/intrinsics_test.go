@@ -3,6 +3,7 @@ package stack
 import (
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 // Intrinsics on a small template: its outputs show what each resolves to.
@@ -226,5 +227,32 @@ func TestDefinitionUriNeedsFiles(t *testing.T) {
 	}
 	if d := st.StateMachine("M").Definition; !strings.Contains(d, `"Result":"us-east-1"`) {
 		t.Errorf("definition %s", d)
+	}
+}
+
+func TestSAMGeneratedResourcesAreNotAddressable(t *testing.T) {
+	text := "Resources:\n  StartFunction:\n    Type: AWS::Serverless::Function\n    Properties:\n      Environment:\n        Variables:\n          ROLE: !GetAtt StartFunctionRole.Arn\n"
+	_, err := Load([]byte(text), Options{})
+	if err == nil || !strings.Contains(err.Error(), "template.yaml:7:") || !strings.Contains(err.Error(), "SAM generates it from StartFunction") {
+		t.Errorf("got %v", err)
+	}
+}
+
+// LoadFS reads DefinitionUri relative to the template, wherever it is.
+func TestLoadFSTemplateInADirectory(t *testing.T) {
+	fsys := fstest.MapFS{
+		"infra/stack.yaml":   {Data: []byte("Resources:\n  FlowStateMachine:\n    Type: AWS::Serverless::StateMachine\n    Properties:\n      DefinitionUri: sm/flow.json\n      DefinitionSubstitutions: {Who: !Ref AWS::StackName}\n")},
+		"infra/sm/flow.json": {Data: []byte(`{"StartAt":"A","States":{"A":{"Type":"Pass","Result":"${Who}","End":true}}}`)},
+	}
+	st, err := LoadFS(fsys, "infra/stack.yaml", Options{StackName: "demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm := st.StateMachine("FlowStateMachine")
+	if sm.Name != "flow" || !strings.Contains(sm.Definition, `"Result":"demo"`) {
+		t.Errorf("%s %s", sm.Name, sm.Definition)
+	}
+	if _, err := LoadFS(fsys, "infra/missing.yaml", Options{}); err == nil {
+		t.Error("a missing template loads")
 	}
 }

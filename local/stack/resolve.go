@@ -317,8 +317,21 @@ func (l *loader) ref(name string, line int, path string) (any, bool) {
 		l.depend(name, path)
 		return id.ref, true
 	}
-	l.problemf(line, "%s: Ref %s: no parameter, pseudo-parameter or resource is named %s", path, name, name)
+	l.problemf(line, "%s: Ref %s: no parameter, pseudo-parameter or resource is named %s%s", path, name, name, l.generatedHint(name))
 	return nil, false
+}
+
+// generatedHint explains a reference to a resource SAM generates on AWS
+// (StartFunctionRole, ...), which the template itself does not declare.
+func (l *loader) generatedHint(name string) string {
+	for _, suffix := range []string{"Role", "Alias", "Version", "LogGroup"} {
+		if base, ok := strings.CutSuffix(name, suffix); ok {
+			if e := l.entries[base]; e != nil && strings.HasPrefix(e.typ, "AWS::Serverless::") {
+				return " (SAM generates it from " + base + " on AWS; locally only declared resources can be referred to)"
+			}
+		}
+	}
+	return ""
 }
 
 func (l *loader) pseudo(name string, line int, path string) (any, bool) {
@@ -377,7 +390,7 @@ func (l *loader) getAtt(arg *yaml.Node, line int, path string) (any, bool) {
 func (l *loader) attr(res, attr string, line int, path string) (any, bool) {
 	e := l.entries[res]
 	if e == nil {
-		l.problemf(line, "%s: Fn::GetAtt %s.%s: no resource is named %s", path, res, attr, res)
+		l.problemf(line, "%s: Fn::GetAtt %s.%s: no resource is named %s%s", path, res, attr, res, l.generatedHint(res))
 		return nil, false
 	}
 	id, ok := l.identity(e, line, path)

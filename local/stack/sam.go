@@ -281,6 +281,14 @@ func (l *loader) notifications(b *Bucket, arns map[string]*Resource) {
 	if nc == nil {
 		return
 	}
+	// The generic properties show what SAM's translator hands
+	// CloudFormation: the declared configuration and the S3 events.
+	if raw, err := json.Marshal(nc); err == nil {
+		var generic map[string]any
+		if json.Unmarshal(raw, &generic) == nil {
+			b.Properties["NotificationConfiguration"] = generic
+		}
+	}
 	lists := []struct {
 		target string
 		list   []NotificationTarget

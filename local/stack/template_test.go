@@ -122,6 +122,9 @@ func TestStartFunctionS3Notification(t *testing.T) {
 	}
 	// SAM's translator writes the event into the bucket's configuration,
 	// which GetBucketNotificationConfiguration returns.
+	if _, ok := st.Bucket("UploadsBucket").Properties["NotificationConfiguration"]; !ok {
+		t.Error("the generic properties lack the notification configuration")
+	}
 	lc := st.Bucket("UploadsBucket").Props.NotificationConfiguration.LambdaConfigurations
 	if len(lc) != 1 || lc[0].Function != start.ARN || lc[0].Filter.S3Key.Rules[0] != (FilterRule{"prefix", "uploads/"}) {
 		t.Errorf("notification configuration %+v", lc)
