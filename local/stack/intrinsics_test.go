@@ -169,11 +169,16 @@ func TestParameterConstraints(t *testing.T) {
 	}
 }
 
-func TestConditionCycle(t *testing.T) {
+func TestConditionErrors(t *testing.T) {
 	text := "Conditions:\n  A: !Condition B\n  B: !Not [!Condition A]\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n"
 	_, err := Load([]byte(text), Options{})
 	if err == nil || !strings.Contains(err.Error(), "refers to itself") {
 		t.Errorf("want a cycle, got %v", err)
+	}
+	text = "Conditions:\n  A: !Equals [!Ref Q, x]\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n"
+	_, err = Load([]byte(text), Options{})
+	if err == nil || !strings.Contains(err.Error(), "template.yaml:2: Conditions.A: Ref Q: a condition cannot refer to a resource") {
+		t.Errorf("got %v", err)
 	}
 }
 

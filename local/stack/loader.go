@@ -118,15 +118,15 @@ func (l *loader) load(template []byte) *Stack {
 		l.st.Description = d.Value
 	}
 	l.parameters(top["Parameters"])
-	if c := top["Conditions"]; c != nil {
-		l.pairs(c, "Conditions", func(k, v *yaml.Node) { l.condNodes[k.Value] = v })
-		l.pairs(c, "Conditions", func(k, v *yaml.Node) { l.st.Conditions[k.Value] = l.condition(k.Value, k.Line) })
-	}
 	if top["Resources"] == nil {
 		l.problemf(1, "the template has no Resources")
 		return nil
 	}
 	l.index(top["Resources"], l.globalFunction(top["Globals"]))
+	if c := top["Conditions"]; c != nil {
+		l.pairs(c, "Conditions", func(k, v *yaml.Node) { l.condNodes[k.Value] = v })
+		l.pairs(c, "Conditions", func(k, v *yaml.Node) { l.st.Conditions[k.Value] = l.condition(k.Value, k.Line) })
+	}
 	l.buildAll()
 	l.link()
 	l.checkCycles()

@@ -310,6 +310,10 @@ func (l *loader) ref(name string, line int, path string) (any, bool) {
 		return l.pseudo(name, line, path)
 	}
 	if e := l.entries[name]; e != nil {
+		if l.inConditions {
+			l.problemf(line, "%s: Ref %s: a condition cannot refer to a resource, as in CloudFormation", path, name)
+			return nil, false
+		}
 		id, ok := l.identity(e, line, path)
 		if !ok {
 			return nil, false
