@@ -101,6 +101,7 @@ func (l *loader) load(template []byte) *Stack {
 		return nil
 	}
 	top := map[string]*yaml.Node{}
+	topLine := map[string]int{}
 	root := doc.Content[0]
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
@@ -110,14 +111,14 @@ func (l *loader) load(template []byte) *Stack {
 		case top[k.Value] != nil:
 			l.problemf(k.Line, "section %s appears twice", k.Value)
 		default:
-			top[k.Value] = v
+			top[k.Value], topLine[k.Value] = v, k.Line
 		}
 	}
 	l.transform(top["Transform"])
 	if d := top["Description"]; d != nil {
 		l.st.Description = d.Value
 	}
-	l.parameters(top["Parameters"])
+	l.parameters(top["Parameters"], topLine["Parameters"])
 	if top["Resources"] == nil {
 		l.problemf(1, "the template has no Resources")
 		return nil
@@ -183,7 +184,9 @@ type paramDecl struct {
 
 var paramTypes = map[string]bool{"String": true, "Number": true, "CommaDelimitedList": true, "List<Number>": true}
 
-func (l *loader) parameters(n *yaml.Node) {
+// parameters sets every parameter's value; line is the section's, for
+// overrides of parameters it does not declare.
+func (l *loader) parameters(n *yaml.Node, line int) {
 	declared := map[string]bool{}
 	if n != nil {
 		l.pairs(n, "Parameters", func(k, v *yaml.Node) {
@@ -197,11 +200,7 @@ func (l *loader) parameters(n *yaml.Node) {
 	}
 	for _, name := range sortedKeys(l.opts.Parameters) {
 		if !declared[name] {
-			line := 1
-			if n != nil {
-				line = n.Line - 1
-			}
-			l.problemf(line, "parameter %s is given a value but the template declares no such parameter", name)
+			l.problemf(max(line, 1), "parameter %s is given a value but the template declares no such parameter", name)
 		}
 	}
 }
