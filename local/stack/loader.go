@@ -35,18 +35,16 @@ type loader struct {
 
 // entry is one resource of the template, before and while it is resolved.
 type entry struct {
-	id, typ    string
-	line       int        // the logical id's line
-	props      *yaml.Node // Properties (with Globals merged), or nil
-	attrs      *yaml.Node // the resource's own mapping
-	kind       *kind      // nil: unsupported type
-	condition  string
-	included   bool
-	ident      *identity
-	busy       bool
-	deps       map[string]bool
-	res        *Resource
-	typeReport bool
+	id, typ   string
+	line      int        // the logical id's line
+	props     *yaml.Node // Properties (with Globals merged), or nil
+	attrs     *yaml.Node // the resource's own mapping
+	kind      *kind      // nil: unsupported type
+	condition string
+	included  bool
+	ident     *identity
+	busy      bool
+	deps      map[string]bool
 }
 
 func newLoader(opts Options) *loader {
@@ -401,7 +399,6 @@ func (l *loader) buildOne(e *entry) {
 	for k, v := range id.attrs {
 		r.Attrs[k] = v
 	}
-	e.res = r
 	r.Typed = e.kind.build(l, r, props.Interface(), id)
 	l.st.Resources = append(l.st.Resources, r)
 	l.st.byID[e.id] = r
