@@ -375,21 +375,22 @@ func (l *loader) buildOne(e *entry) {
 	r := &Resource{LogicalID: e.id, Type: e.typ, Line: e.line, Condition: e.condition, Attrs: map[string]string{}}
 	l.resourceAttributes(e, r, path)
 	props := reflect.New(e.kind.props)
-	if e.props != nil {
-		v, ok := l.value(e.props, shapeOf(e.kind.props), path+".Properties")
-		if m, isMap := v.(map[string]any); ok && isMap {
-			r.Properties = m
-		}
-		b, err := json.Marshal(r.Properties)
-		if err == nil {
-			err = json.Unmarshal(b, props.Interface())
-		}
-		if err != nil {
-			l.problemf(e.props.Line, "%s.Properties: %v", path, err)
-		}
+	node := e.props
+	if node == nil { // no Properties: still checked for required ones
+		node = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: e.line}
 	}
-	if r.Properties == nil {
+	v, ok := l.value(node, shapeOf(e.kind.props), path+".Properties")
+	if m, isMap := v.(map[string]any); ok && isMap {
+		r.Properties = m
+	} else {
 		r.Properties = map[string]any{}
+	}
+	b, err := json.Marshal(r.Properties)
+	if err == nil {
+		err = json.Unmarshal(b, props.Interface())
+	}
+	if err != nil {
+		l.problemf(node.Line, "%s.Properties: %v", path, err)
 	}
 	id, ok := l.identity(e, e.line, path)
 	if !ok {

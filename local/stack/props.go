@@ -32,7 +32,8 @@ func (l *StringList) UnmarshalJSON(b []byte) error {
 
 // Tag is CloudFormation's {Key, Value} tag.
 type Tag struct {
-	Key, Value string
+	Key   string `stack:"required"`
+	Value string `stack:"required"`
 }
 
 // ---------------------------------------------------------------- S3
@@ -60,8 +61,8 @@ type CorsConfiguration struct {
 // CorsRule is one CORS rule, as S3 stores it.
 type CorsRule struct {
 	Id             string
-	AllowedOrigins []string
-	AllowedMethods []string
+	AllowedOrigins []string `stack:"required"`
+	AllowedMethods []string `stack:"required"`
 	AllowedHeaders []string
 	ExposedHeaders []string
 	MaxAge         int
@@ -76,7 +77,7 @@ type LifecycleConfiguration struct {
 // with a sweep.
 type LifecycleRule struct {
 	Id                                string
-	Status                            string
+	Status                            string `stack:"required"`
 	Prefix                            string
 	ExpirationInDays                  int
 	NoncurrentVersionExpirationInDays int
@@ -114,7 +115,7 @@ type NotificationConfiguration struct {
 // NotificationTarget is one Lambda, Queue or Topic configuration: exactly
 // one of Function, Queue and Topic is set, as its list says.
 type NotificationTarget struct {
-	Event    string
+	Event    string              `stack:"required"`
 	Filter   *NotificationFilter `json:",omitempty"`
 	Function string              `json:",omitempty"`
 	Queue    string              `json:",omitempty"`
@@ -130,7 +131,8 @@ type NotificationFilter struct {
 
 // FilterRule is {Name: prefix|suffix, Value}.
 type FilterRule struct {
-	Name, Value string
+	Name  string `stack:"required"`
+	Value string `stack:"required"`
 }
 
 // ---------------------------------------------------------------- Lambda
@@ -159,14 +161,14 @@ type FunctionProps struct {
 // FunctionEvent is an entry of a function's Events; S3 is the only type
 // the local cloud supports.
 type FunctionEvent struct {
-	Type       string
+	Type       string `stack:"required"`
 	Properties S3EventProps
 }
 
 // S3EventProps are an S3 event source's properties.
 type S3EventProps struct {
-	Bucket string
-	Events StringList
+	Bucket string     `stack:"required"`
+	Events StringList `stack:"required"`
 	Filter *NotificationFilter
 }
 
@@ -183,15 +185,15 @@ type EventInvokeConfig struct {
 
 // Destination is where an asynchronous invocation's record goes.
 type Destination struct {
-	Type        string // SQS, SNS, Lambda or EventBridge
+	Type        string `stack:"required"` // SQS, SNS, Lambda or EventBridge
 	Destination string // ARN
 }
 
 // PermissionProps are AWS::Lambda::Permission's properties.
 type PermissionProps struct {
-	Action        string
-	FunctionName  string
-	Principal     string
+	Action        string `stack:"required"`
+	FunctionName  string `stack:"required"`
+	Principal     string `stack:"required"`
 	SourceArn     string
 	SourceAccount string
 }
@@ -223,15 +225,15 @@ type StateMachineProps struct {
 type APIProps struct {
 	Name                     string
 	Description              string
-	ProtocolType             string
+	ProtocolType             string `stack:"required"`
 	RouteSelectionExpression string
 	Tags                     map[string]string
 }
 
 // IntegrationProps are AWS::ApiGatewayV2::Integration's properties.
 type IntegrationProps struct {
-	ApiId             string
-	IntegrationType   string
+	ApiId             string `stack:"required"`
+	IntegrationType   string `stack:"required"`
 	IntegrationUri    string
 	IntegrationMethod string
 	Description       string
@@ -240,8 +242,8 @@ type IntegrationProps struct {
 
 // RouteProps are AWS::ApiGatewayV2::Route's properties.
 type RouteProps struct {
-	ApiId                            string
-	RouteKey                         string
+	ApiId                            string `stack:"required"`
+	RouteKey                         string `stack:"required"`
 	Target                           string
 	RouteResponseSelectionExpression string
 	AuthorizationType                string
@@ -250,15 +252,15 @@ type RouteProps struct {
 
 // RouteResponseProps are AWS::ApiGatewayV2::RouteResponse's properties.
 type RouteResponseProps struct {
-	ApiId            string
-	RouteId          string
-	RouteResponseKey string
+	ApiId            string `stack:"required"`
+	RouteId          string `stack:"required"`
+	RouteResponseKey string `stack:"required"`
 }
 
 // StageProps are AWS::ApiGatewayV2::Stage's properties.
 type StageProps struct {
-	ApiId                string
-	StageName            string
+	ApiId                string `stack:"required"`
+	StageName            string `stack:"required"`
 	Description          string
 	AutoDeploy           bool
 	DefaultRouteSettings *struct {
@@ -316,8 +318,8 @@ type TopicProps struct {
 
 // SubscriptionProps are AWS::SNS::Subscription's properties.
 type SubscriptionProps struct {
-	TopicArn           string
-	Protocol           string
+	TopicArn           string `stack:"required"`
+	Protocol           string `stack:"required"`
 	Endpoint           string
 	FilterPolicy       any
 	FilterPolicyScope  string
@@ -326,8 +328,8 @@ type SubscriptionProps struct {
 
 // TopicPolicyProps are AWS::SNS::TopicPolicy's properties.
 type TopicPolicyProps struct {
-	Topics         []string
-	PolicyDocument map[string]any
+	Topics         []string       `stack:"required"`
+	PolicyDocument map[string]any `stack:"required"`
 }
 
 // RuleProps are AWS::Events::Rule's properties.
@@ -342,8 +344,8 @@ type RuleProps struct {
 
 // RuleTarget is one target of a rule.
 type RuleTarget struct {
-	Id          string
-	Arn         string
+	Id          string `stack:"required"`
+	Arn         string `stack:"required"`
 	RoleArn     string
 	Input       string
 	InputPath   string
@@ -366,10 +368,10 @@ type AlarmProps struct {
 	ExtendedStatistic       string
 	Unit                    string
 	Period                  int
-	EvaluationPeriods       int
+	EvaluationPeriods       int `stack:"required"`
 	DatapointsToAlarm       int
 	Threshold               float64
-	ComparisonOperator      string
+	ComparisonOperator      string `stack:"required"`
 	TreatMissingData        string
 	AlarmActions            []string
 	OKActions               []string

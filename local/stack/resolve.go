@@ -109,6 +109,9 @@ func (l *loader) mapping(n *yaml.Node, s *shape, path string) (any, bool) {
 			out[k.Value] = cv
 		}
 	}
+	if s.kind == kObject {
+		l.checkRequired(s, out, n.Line, path)
+	}
 	return out, true
 }
 

@@ -19,6 +19,9 @@ type shape struct {
 	kind   shapeKind
 	elem   *shape            // kList, kMap
 	fields map[string]*shape // kObject
+	// required are the kObject fields CloudFormation requires, tagged
+	// `stack:"required"` in the Props structs.
+	required []string
 }
 
 type shapeKind int
@@ -85,6 +88,9 @@ func buildShape(t reflect.Type) *shape {
 				name = f.Name
 			}
 			s.fields[name] = shapeOf(f.Type)
+			if f.Tag.Get("stack") == "required" {
+				s.required = append(s.required, name)
+			}
 		}
 		return s
 	}
@@ -201,6 +207,7 @@ func (l *loader) conform(v any, s *shape, line int, path string) (any, bool) {
 				out[k] = cv
 			}
 		}
+		l.checkRequired(s, out, line, path)
 		return out, true
 	}
 	return bad()
@@ -218,6 +225,15 @@ func (l *loader) conformList(v any, elem *shape, line int, path string, bad func
 		}
 	}
 	return out, true
+}
+
+// checkRequired reports the required properties an object lacks.
+func (l *loader) checkRequired(s *shape, m map[string]any, line int, path string) {
+	for _, r := range s.required {
+		if _, ok := m[r]; !ok {
+			l.problemf(line, "%s: property %s is required", path, r)
+		}
+	}
 }
 
 func (l *loader) unknownProperty(line int, path, key string, s *shape) {
