@@ -217,7 +217,8 @@ func (l *loader) checkInvokeConfig(r *Resource, c *EventInvokeConfig) {
 	if c.DestinationConfig == nil {
 		return
 	}
-	for name, d := range map[string]*Destination{"OnSuccess": c.DestinationConfig.OnSuccess, "OnFailure": c.DestinationConfig.OnFailure} {
+	for i, d := range []*Destination{c.DestinationConfig.OnSuccess, c.DestinationConfig.OnFailure} {
+		name := []string{"OnSuccess", "OnFailure"}[i]
 		if d == nil {
 			continue
 		}

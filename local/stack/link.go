@@ -88,7 +88,11 @@ func (l *loader) destinations(f *Function, arns map[string]*Resource) {
 		}
 		r := arns[d.Destination]
 		if r == nil || (want[d.Type] != "" && r.Type != want[d.Type]) {
-			l.problemf(l.propLine(f.Resource, "EventInvokeConfig.DestinationConfig"), "%s: destination %s is not a %s of this template", f.LogicalID, d.Destination, d.Type)
+			what := want[d.Type]
+			if what == "" {
+				what = "resource"
+			}
+			l.problemf(l.propLine(f.Resource, "EventInvokeConfig.DestinationConfig"), "%s: destination %s is not an %s of this template", f.LogicalID, d.Destination, what)
 		}
 	}
 }

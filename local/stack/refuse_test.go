@@ -194,7 +194,7 @@ func TestRefuseOtherMistakes(t *testing.T) {
       RouteResponseSelectionExpression: $default
       Target: integrations/nope`, "integrations/nope", []string{`Target "integrations/nope"`}},
 		{"duplicate route key", "      RouteKey: subscribe", "      RouteKey: upload # again", "# again", []string{"route key upload is declared twice"}},
-		{"destination outside the stack", "            Destination: !GetAtt StartFailuresQueue.Arn", "            Destination: arn:aws:sqs:us-east-1:000000000000:elsewhere", "DestinationConfig:", []string{"destination arn:aws:sqs:us-east-1:000000000000:elsewhere is not a SQS of this template"}},
+		{"destination outside the stack", "            Destination: !GetAtt StartFailuresQueue.Arn", "            Destination: arn:aws:sqs:us-east-1:000000000000:elsewhere", "DestinationConfig:", []string{"destination arn:aws:sqs:us-east-1:000000000000:elsewhere is not an AWS::SQS::Queue of this template"}},
 		{"resource attribute", "    Type: AWS::SNS::Topic\n", "    Type: AWS::SNS::Topic\n    UpdatePolicy: {}\n", "UpdatePolicy", []string{"resource attribute UpdatePolicy is not supported"}},
 		{"required property", "      ApiId: !Ref WebSocketApi\n      RouteKey: $disconnect\n", "      ApiId: !Ref WebSocketApi # no key\n", "# no key", []string{"Resources.DisconnectRoute.Properties: property RouteKey is required"}},
 		{"required nested property", "            AllowedMethods: [POST]\n", "", "AllowedOrigins: [!Ref WebOrigin]", []string{"CorsRules[0]: property AllowedMethods is required"}},
