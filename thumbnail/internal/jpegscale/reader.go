@@ -6,7 +6,6 @@ package jpegscale
 
 import (
 	"image"
-	"image/color"
 	"image/draw"
 	"io"
 )
@@ -145,6 +144,12 @@ type decoder struct {
 	huff       [maxTc + 1][maxTh + 1]huffman
 	quant      [maxTq + 1]block // Quantization tables, in zig-zag order.
 	tmp        [2 * blockSize]byte
+
+	// opts, stats, scanWork and nextCheck bound the decode; see limits.go.
+	opts      Options
+	stats     Stats
+	scanWork  int64 // blocks the scans so far were allowed to visit
+	nextCheck int64 // stats.Blocks at which to call opts.Check again
 }
 
 // fill fills up the d.bytes.buf buffer from the underlying io.Reader. It
@@ -773,8 +778,7 @@ func (d *decoder) convertToRGB() (image.Image, error) {
 // 63/64 of the pixel stores, which is most of a decoder's time after the
 // entropy decoding that cannot be skipped.
 func DecodeEighth(r io.Reader) (image.Image, error) {
-	d := decoder{eighth: true}
-	return d.decode(r, false)
+	return Decode(r, Options{Eighth: true})
 }
 
 // DecodeConfig returns the color model and dimensions of a JPEG image without
@@ -784,29 +788,8 @@ func DecodeConfig(r io.Reader) (image.Config, error) {
 	if _, err := d.decode(r, true); err != nil {
 		return image.Config{}, err
 	}
-	switch d.nComp {
-	case 1:
-		return image.Config{
-			ColorModel: color.GrayModel,
-			Width:      d.width,
-			Height:     d.height,
-		}, nil
-	case 3:
-		cm := color.YCbCrModel
-		if d.isRGB() {
-			cm = color.RGBAModel
-		}
-		return image.Config{
-			ColorModel: cm,
-			Width:      d.width,
-			Height:     d.height,
-		}, nil
-	case 4:
-		return image.Config{
-			ColorModel: color.CMYKModel,
-			Width:      d.width,
-			Height:     d.height,
-		}, nil
+	if d.nComp == 0 {
+		return image.Config{}, FormatError("missing SOF marker")
 	}
-	return image.Config{}, FormatError("missing SOF marker")
+	return d.config(), nil
 }

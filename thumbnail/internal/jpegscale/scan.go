@@ -151,6 +151,14 @@ func (d *decoder) processSOS(n int) error {
 	h0, v0 := d.comp[0].h, d.comp[0].v // The h and v values from the Y components.
 	mxx := (d.width + 8*h0 - 1) / (8 * h0)
 	myy := (d.height + 8*v0 - 1) / (8 * v0)
+	var scanBlocks int64
+	for i := 0; i < nComp; i++ {
+		c := d.comp[scan[i].compIndex]
+		scanBlocks += int64(mxx) * int64(myy) * int64(c.h) * int64(c.v)
+	}
+	if err := d.startScan(scanBlocks); err != nil {
+		return err
+	}
 	if d.img1 == nil && d.img3 == nil {
 		d.makeImg(mxx, myy)
 	}
@@ -181,6 +189,7 @@ func (d *decoder) processSOS(n int) error {
 				hi := d.comp[compIndex].h
 				vi := d.comp[compIndex].v
 				for j := 0; j < hi*vi; j++ {
+					d.stats.Blocks++
 					// The blocks are traversed one MCU at a time. For 4:2:0 chroma
 					// subsampling, there are four Y 8x8 blocks in every 16x16 MCU.
 					//
@@ -309,6 +318,11 @@ func (d *decoder) processSOS(n int) error {
 				} // for j
 			} // for i
 			mcu++
+			if d.opts.Check != nil && d.stats.Blocks >= d.nextCheck {
+				if err := d.check(); err != nil {
+					return err
+				}
+			}
 			if d.ri > 0 && mcu%d.ri == 0 && mcu < mxx*myy {
 				// For well-formed input, the RST[0-7] restart marker follows
 				// immediately. For corrupt input, call findRST to try to
@@ -456,7 +470,13 @@ func (d *decoder) reconstructProgressiveImage() error {
 		h := 8 * d.comp[0].h / d.comp[i].h
 		stride := mxx * d.comp[i].h
 		for by := 0; by*v < d.height; by++ {
+			if d.opts.Check != nil && d.stats.Blocks >= d.nextCheck {
+				if err := d.check(); err != nil {
+					return err
+				}
+			}
 			for bx := 0; bx*h < d.width; bx++ {
+				d.stats.Blocks++
 				if err := d.reconstructBlock(&d.progCoeffs[i][by*stride+bx], bx, by, i); err != nil {
 					return err
 				}
