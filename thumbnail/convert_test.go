@@ -446,16 +446,17 @@ func TestErrorMessages(t *testing.T) {
 	if Code(err) != "ImageTooLarge" || !strings.Contains(err.Error(), "300×200") || !strings.Contains(err.Error(), "250") {
 		t.Errorf("MaxSide: got %v", err)
 	}
-	// A progressive JPEG costs more memory to decode, so it gets half the
-	// pixel budget: this one fits as baseline but not as progressive.
+	// A progressive JPEG keeps its coefficients (4 bytes a sample) until the
+	// last scan, so the same pixels need five times the memory: this one
+	// fits the budget as baseline (182 kB) but not as progressive (912 kB).
 	p := testimage.Photo(300, 200, 1)
-	lim := Limits{MaxPixels: 100_000}
+	lim := Limits{MaxDecodeBytes: 500_000}
 	if _, err := Convert(ctx, testimage.EncodeJPEG(p, testimage.JPEGOptions{}), Spec{Renditions: DefaultSpec().Renditions, Limits: lim}); err != nil {
-		t.Errorf("baseline 60 kP under a 100 kP limit: %v", err)
+		t.Errorf("baseline 300×200 under a 500 kB budget: %v", err)
 	}
 	_, err = Convert(ctx, testimage.EncodeJPEG(p, testimage.JPEGOptions{Progressive: true}), Spec{Renditions: DefaultSpec().Renditions, Limits: lim})
-	if Code(err) != "ImageTooLarge" || !strings.Contains(err.Error(), "progressive") {
-		t.Errorf("progressive 60 kP under a 100 kP limit: got %v, want ImageTooLarge naming progressive", err)
+	if Code(err) != "ImageTooLarge" || !strings.Contains(err.Error(), "progressive") || !strings.Contains(err.Error(), "the limit is 488.3 KB") {
+		t.Errorf("progressive 300×200 under a 500 kB budget: got %v, want ImageTooLarge naming progressive and the limit", err)
 	}
 }
 
@@ -508,7 +509,7 @@ func FuzzConvert(f *testing.F) {
 	}
 	spec := Spec{
 		Renditions: []Rendition{{Name: "t", Width: 32, Height: 32}},
-		Limits:     Limits{MaxPixels: 1 << 20, MaxSide: 4096},
+		Limits:     Limits{MaxDecodeBytes: 8 << 20, MaxSide: 4096},
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res, err := Convert(context.Background(), data, spec)
