@@ -302,9 +302,11 @@ func decodeBytes(format string, data []byte, hdr header, eighth bool) int64 {
 		}
 		return bpp * px
 	case "tiff":
-		// x/image/tiff reads a whole strip or tile, uncompressed, before
-		// converting it, and one strip may be the whole image.
-		return 2 * bpp * px
+		// x/image/tiff inflates a whole strip or tile into a bytes.Buffer
+		// before converting it, and one strip may be the whole image: the
+		// buffer doubles as it grows, so while the last growth copies, the
+		// old and new buffers hold up to three times the strip.
+		return 4 * bpp * px
 	case "gif":
 		// The paletted logical screen, and the NRGBA canvas decode lays a
 		// smaller first frame on.

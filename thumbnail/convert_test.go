@@ -382,6 +382,7 @@ func corpus(t testing.TB) []struct {
 		{"png bomb header 60000x60000", "ImageTooLarge", pngHeader(60000, 60000)},
 		{"png bomb header 20000x2", "ImageTooLarge", pngHeader(20000, 2)},
 		{"gif huge logical screen", "ImageTooLarge", gifHeader(65535, 65535)},
+		{"jpeg with 1200 scans", "ImageTooComplex", testimage.ManyScanJPEG(64, 64, 1200)},
 		{"heic", "UnsupportedFormat", []byte("\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic")},
 		{"avif", "UnsupportedFormat", []byte("\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf")},
 		{"svg", "UnsupportedFormat", []byte(`<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>`)},
@@ -611,5 +612,32 @@ func checkCloseToLanczos(t *testing.T, out Output, src image.Image) {
 	}
 	if mean := sum / n; mean > 4 {
 		t.Errorf("mean difference from plain Lanczos is %.2f levels, want ≤ 4", mean)
+	}
+}
+
+// The 16-bit fast paths of readRow must read what At reads.
+func TestReadRow16(t *testing.T) {
+	n := image.NewNRGBA64(image.Rect(0, 0, 7, 3))
+	r := image.NewRGBA64(n.Rect)
+	for i := range n.Pix {
+		n.Pix[i] = uint8(i*37 + 11)
+	}
+	for y := range 3 {
+		for x := range 7 {
+			c := n.NRGBA64At(x, y)
+			r.SetRGBA64(x, y, color.RGBA64Model.Convert(c).(color.RGBA64))
+		}
+	}
+	for _, img := range []image.Image{n, r} {
+		row := make([]uint16, 4*7)
+		for y := range 3 {
+			readRow(row, img, y)
+			for x := range 7 {
+				cr, cg, cb, ca := img.At(x, y).RGBA()
+				if got, want := [4]uint16(row[4*x:4*x+4]), [4]uint16{uint16(cr), uint16(cg), uint16(cb), uint16(ca)}; got != want {
+					t.Fatalf("%T at %d,%d: readRow gives %v, At gives %v", img, x, y, got, want)
+				}
+			}
+		}
 	}
 }

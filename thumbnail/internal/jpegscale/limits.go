@@ -50,7 +50,7 @@ type Options struct {
 
 // Stats are the work counters of one decode.
 type Stats struct {
-	Scans  int   // scans read (and decoded, unless a limit refused the last)
+	Scans  int   // scans decoded, or started when a check or an error ended one
 	Blocks int64 // block visits across all scans and the final inverse DCT
 	Checks int   // calls of Options.Check
 }
@@ -190,13 +190,13 @@ func (d *decoder) startScan(blocks int64) error {
 	if o.MaxScans > 0 && d.stats.Scans >= o.MaxScans {
 		return &LimitError{Limit: "scans", Max: int64(o.MaxScans), Need: int64(d.stats.Scans) + 1}
 	}
-	d.stats.Scans++
 	if o.MaxPasses > 0 {
 		max := int64(o.MaxPasses) * maxInt64(d.imageBlocks(), minWorkBlocks)
 		if d.scanWork+blocks > max {
 			return &LimitError{Limit: "passes", Max: int64(o.MaxPasses), Need: (d.scanWork + blocks + d.imageBlocks() - 1) / d.imageBlocks()}
 		}
 	}
+	d.stats.Scans++
 	d.scanWork += blocks
 	return d.check()
 }
