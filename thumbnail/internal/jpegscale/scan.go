@@ -228,15 +228,20 @@ func (d *decoder) processSOS(n int) error {
 						}
 					}
 
-					// Load the previous partially decoded coefficients, if applicable.
+					// Decode into the previous partially decoded coefficients, if
+					// applicable, in place: upstream copies the 256-byte block in and
+					// out, which made each block of an end-of-band run cost 20 ns and
+					// a many-scan file seconds (see limits.go).
+					var bp *block
 					if d.progressive {
-						b = d.progCoeffs[compIndex][by*mxx*hi+bx]
+						bp = &d.progCoeffs[compIndex][by*mxx*hi+bx]
 					} else {
 						b = block{}
+						bp = &b
 					}
 
 					if ah != 0 {
-						if err := d.refine(&b, &d.huff[acTable][scan[i].ta], zigStart, zigEnd, 1<<al); err != nil {
+						if err := d.refine(bp, &d.huff[acTable][scan[i].ta], zigStart, zigEnd, 1<<al); err != nil {
 							return err
 						}
 					} else {
@@ -256,7 +261,7 @@ func (d *decoder) processSOS(n int) error {
 								return err
 							}
 							dc[compIndex] += dcDelta
-							b[0] = dc[compIndex] << al
+							bp[0] = dc[compIndex] << al
 						}
 
 						if zig <= zigEnd && d.eobRun > 0 {
@@ -280,7 +285,7 @@ func (d *decoder) processSOS(n int) error {
 									if err != nil {
 										return err
 									}
-									b[unzig[zig]] = ac << al
+									bp[unzig[zig]] = ac << al
 								} else {
 									if val0 != 0x0f {
 										d.eobRun = uint16(1 << val0)
@@ -301,8 +306,7 @@ func (d *decoder) processSOS(n int) error {
 					}
 
 					if d.progressive {
-						// Save the coefficients.
-						d.progCoeffs[compIndex][by*mxx*hi+bx] = b
+						// The coefficients are saved already.
 						// At this point, we could call reconstructBlock to dequantize and perform the
 						// inverse DCT, to save early stages of a progressive image to the *image.YCbCr
 						// buffers (the whole point of progressive encoding), but in Go, the jpeg.Decode
@@ -312,7 +316,7 @@ func (d *decoder) processSOS(n int) error {
 						// SOS markers are processed.
 						continue
 					}
-					if err := d.reconstructBlock(&b, bx, by, int(compIndex)); err != nil {
+					if err := d.reconstructBlock(bp, bx, by, int(compIndex)); err != nil {
 						return err
 					}
 				} // for j
