@@ -45,6 +45,9 @@ func gen(dir string) error {
 		// allows (794 MB with its coefficients): the most block visits
 		// the pass limit lets through.
 		{"manyscan-12600px-6000scans.jpg", func() []byte { return testimage.ManyScanJPEG(12600, 12600, 6000) }},
+		// The same frame with a DC and one AC scan is legal and converts:
+		// the peak of a decode at the edge of the budget.
+		{"progressive-12600px-2scans.jpg", func() []byte { return testimage.ManyScanJPEG(12600, 12600, 2) }},
 		{"straybyte-cmyk-49mp.jpg", func() []byte { return cmyk }},
 		{"png16-50mp.png", func() []byte { return testimage.PNG16(8000, 6250, false) }},
 		{"png16-50mp-interlaced.png", func() []byte { return testimage.PNG16(8000, 6250, true) }},
