@@ -306,3 +306,30 @@ func TestLimitsForMemory(t *testing.T) {
 		t.Error("LimitsForMemory(0) is not the default")
 	}
 }
+
+// An Adobe marker after the first scan makes the decoder convert YCbCr to
+// RGB, a second, interleaved copy that the header (read up to the first
+// scan) did not show. The decoder checks the budget again before it.
+func TestLateAdobeMarkerCounted(t *testing.T) {
+	jpg := testimage.EncodeJPEG(testimage.Photo(640, 480, 5), testimage.JPEGOptions{})
+	// Drop the JFIF APP0 (which would rule out RGB) and put an Adobe
+	// APP14 with transform 0 (RGB) between the scan and EOI.
+	n := int(jpg[4])<<8 | int(jpg[5])
+	noJFIF := append(append([]byte(nil), jpg[:2]...), jpg[4+n:len(jpg)-2]...)
+	adobe := []byte("\xff\xee\x00\x0eAdobe\x00\x64\x00\x00\x00\x00\x00\xff\xd9")
+	data := append(noJFIF, adobe...)
+
+	hdr, err := decodeConfig("jpeg", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := decodeBytes("jpeg", data, hdr, false)
+	if res, err := Convert(context.Background(), data, thumbSpec(100, 100)); err != nil || res.Renditions[0].Width != 100 {
+		t.Fatalf("within the default budget: %v", err)
+	}
+	spec := Spec{Renditions: thumbSpec(100, 100).Renditions, Limits: Limits{MaxDecodeBytes: header}}
+	_, err = Convert(context.Background(), data, spec)
+	if Code(err) != "ImageTooLarge" {
+		t.Errorf("budget of the header's %d bytes, without the RGB copy: got %v, want ImageTooLarge", header, err)
+	}
+}

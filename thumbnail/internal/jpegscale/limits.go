@@ -182,9 +182,9 @@ func (d *decoder) imageBlocks() int64 {
 // also checks the memory budget, before makeImg allocates.
 func (d *decoder) startScan(blocks int64) error {
 	o := &d.opts
-	if d.stats.Scans == 0 && o.MaxBytes > 0 {
-		if need := d.imageBytes(); need > o.MaxBytes {
-			return &LimitError{Limit: "bytes", Max: o.MaxBytes, Need: need}
+	if d.stats.Scans == 0 {
+		if err := d.checkBytes(); err != nil {
+			return err
 		}
 	}
 	if o.MaxScans > 0 && d.stats.Scans >= o.MaxScans {
@@ -199,6 +199,21 @@ func (d *decoder) startScan(blocks int64) error {
 	d.stats.Scans++
 	d.scanWork += blocks
 	return d.check()
+}
+
+// checkBytes refuses the image if its buffers would exceed Options.MaxBytes.
+// It runs at the first scan, before makeImg, and again before the final
+// colour conversion, because an Adobe marker after the first scan can turn
+// YCbCr into RGB and add the interleaved copy that DecodeInfo, which stops
+// at the first scan, did not count.
+func (d *decoder) checkBytes() error {
+	if d.opts.MaxBytes <= 0 {
+		return nil
+	}
+	if need := d.imageBytes(); need > d.opts.MaxBytes {
+		return &LimitError{Limit: "bytes", Max: d.opts.MaxBytes, Need: need}
+	}
+	return nil
 }
 
 // check calls Options.Check if CheckEvery blocks have passed since the

@@ -659,6 +659,9 @@ func (d *decoder) decode(r io.Reader, configOnly bool) (image.Image, error) {
 	if d.img1 != nil {
 		return d.img1, nil
 	}
+	if err := d.checkBytes(); err != nil {
+		return nil, err
+	}
 	if d.img3 != nil {
 		if d.blackPix != nil {
 			return d.applyBlack()
