@@ -27,6 +27,9 @@ type JPEGOptions struct {
 	Quality     int // 1–100; 0 means 90
 	Progressive bool
 	Color       JPEGColor
+	// RestartInterval, for a baseline JPEG, puts a restart marker after
+	// every so many MCUs (blocks, at 4:4:4).
+	RestartInterval int
 }
 
 // EncodeJPEG writes img as a JPEG. It exists because image/jpeg writes only
@@ -71,7 +74,10 @@ func EncodeJPEG(img image.Image, o JPEGOptions) []byte {
 		dht = append(dht, s.value...)
 	}
 	segment(&buf, 0xc4, dht)
-	writeScans(&buf, coef, o.Progressive)
+	if o.RestartInterval > 0 && !o.Progressive {
+		segment(&buf, 0xdd, []byte{byte(o.RestartInterval >> 8), byte(o.RestartInterval)})
+	}
+	writeScans(&buf, coef, o.Progressive, o.RestartInterval)
 	buf.Write([]byte{0xff, 0xd9})
 	return buf.Bytes()
 }
@@ -149,8 +155,9 @@ func writeSOS(buf *bytes.Buffer, comps []int, ss, se byte) {
 
 // writeScans writes the entropy-coded scans of coef with the spec's Huffman
 // tables: one interleaved scan for a baseline image; for a progressive one
-// an interleaved DC scan and then one AC scan per component.
-func writeScans(buf *bytes.Buffer, coef [][][64]int32, progressive bool) {
+// an interleaved DC scan and then one AC scan per component. A baseline
+// scan has a restart marker every ri MCUs when ri > 0.
+func writeScans(buf *bytes.Buffer, coef [][][64]int32, progressive bool, ri int) {
 	codes := [4]huffCodes{build(theHuffmanSpec[0]), build(theHuffmanSpec[1]), build(theHuffmanSpec[2]), build(theHuffmanSpec[3])}
 	dc := func(c int) *huffCodes { return &codes[2*min(c, 1)] }
 	ac := func(c int) *huffCodes { return &codes[2*min(c, 1)+1] }
@@ -164,6 +171,11 @@ func writeScans(buf *bytes.Buffer, coef [][][64]int32, progressive bool) {
 	if !progressive {
 		writeSOS(buf, all, 0, 63)
 		for i := range blocks {
+			if ri > 0 && i > 0 && i%ri == 0 {
+				e.flush()
+				buf.Write([]byte{0xff, 0xd0 + byte((i/ri-1)%8)})
+				clear(prev)
+			}
 			for c := range coef {
 				blk := &coef[c][i]
 				e.dc(dc(c), blk[0]-prev[c])
