@@ -38,7 +38,8 @@ type Options struct {
 	// together may be at most MaxPasses times the blocks in the image.
 	MaxPasses int
 	// MaxBytes bounds the memory the decoder allocates for the image (see
-	// Info.Bytes). It is checked at the first scan, before any allocation.
+	// Info.Bytes). It is checked at the first scan, before any allocation,
+	// and again before the final colour conversion.
 	MaxBytes int64
 	// Check is called about every CheckEvery block visits; a non-nil error
 	// ends the decode and is returned as it is. Pass ctx.Err.
@@ -83,7 +84,9 @@ type Info struct {
 // of every block (4 bytes a sample) that are kept until the last scan, and
 // for CMYK, YCCK or RGB the interleaved copy it converts to. eighth gives
 // the figure for DecodeEighth, whose planes are 1/64 of the size but whose
-// coefficients are not.
+// coefficients are not. It counts the RGB copy only if the segments before
+// the first scan show it; an Adobe marker later is caught by Decode, which
+// checks Options.MaxBytes again before converting.
 func (i Info) Bytes(eighth bool) int64 {
 	if eighth {
 		return i.bytes[1]
