@@ -2,8 +2,14 @@ package wiring
 
 import (
 	"math"
+	"os"
+	"path/filepath"
+	"regexp"
 	"runtime/debug"
+	"strconv"
 	"testing"
+
+	"thumbflow/thumbnail"
 )
 
 func TestSetMemoryLimitFromLambda(t *testing.T) {
@@ -49,5 +55,26 @@ func TestMemoryLimit(t *testing.T) {
 	}
 	if got := LambdaMemory(func(string) string { return "1536" }); got != 1536<<20 {
 		t.Errorf("LambdaMemory = %d", got)
+	}
+}
+
+// thumbnail.DefaultMemory, from which the CLI's and the local cloud's limits
+// derive, is the convert function's MemorySize; the function itself reads
+// the figure from Lambda at start.
+func TestDefaultMemoryIsConvertFunctionMemorySize(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?s)\n  ConvertFunction:\n.*?\n      MemorySize: (\d+)\n`).FindSubmatch(raw)
+	if m == nil {
+		t.Fatal("template.yaml: no MemorySize under ConvertFunction")
+	}
+	mb, _ := strconv.ParseInt(string(m[1]), 10, 64)
+	if mb<<20 != thumbnail.DefaultMemory {
+		t.Errorf("ConvertFunction has MemorySize %d MB, thumbnail.DefaultMemory is %d MB", mb, thumbnail.DefaultMemory>>20)
+	}
+	if got := thumbnail.LimitsForMemory(LambdaMemory(func(string) string { return string(m[1]) })); got != thumbnail.DefaultSpec().Limits {
+		t.Errorf("limits for the function's memory %+v differ from the default spec's %+v", got, thumbnail.DefaultSpec().Limits)
 	}
 }
