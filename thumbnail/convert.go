@@ -392,9 +392,9 @@ func decodeError(ctx context.Context, format string, cfg image.Config, err error
 	if errors.As(err, &le) {
 		switch le.Limit {
 		case "scans":
-			return &ImageTooComplex{Reason: fmt.Sprintf("it has more than %d scans", le.Max)}
+			return &ImageTooComplex{Reason: fmt.Sprintf("it has more than %d scans", le.Max), Err: err}
 		case "passes":
-			return &ImageTooComplex{Reason: fmt.Sprintf("its scans read the image more than %d times over", le.Max)}
+			return &ImageTooComplex{Reason: fmt.Sprintf("its scans read the image more than %d times over", le.Max), Err: err}
 		case "bytes":
 			return &ImageTooLarge{Width: cfg.Width, Height: cfg.Height, Reason: fmt.Sprintf("it needs %s of memory to convert, and the limit is %s",
 				formatBytes(le.Need), formatBytes(le.Max))}

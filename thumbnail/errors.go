@@ -93,11 +93,14 @@ func (*ImageTooLarge) code() string { return "ImageTooLarge" }
 // every retry; and it is permanent, because the same bytes cost the same.
 type ImageTooComplex struct {
 	Reason string // which limit, e.g. "it has more than 1000 scans"
+	Err    error  // the decoder's figures, for logs only (Unwrap); may be nil
 }
 
 func (e *ImageTooComplex) Error() string {
 	return fmt.Sprintf("This image is built in a way that is too costly to convert (%s). Save it again as a normal JPEG and upload it again.", e.Reason)
 }
+
+func (e *ImageTooComplex) Unwrap() error { return e.Err }
 
 func (*ImageTooComplex) code() string { return "ImageTooComplex" }
 

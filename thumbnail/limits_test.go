@@ -43,6 +43,10 @@ func checkTooComplex(t *testing.T, err error) {
 	if !IsPermanent(err) {
 		t.Error("ImageTooComplex is not permanent, so the pipeline would retry it")
 	}
+	var le *jpegscale.LimitError
+	if !errors.As(err, &le) {
+		t.Errorf("%v does not carry the decoder's figures for the logs", err)
+	}
 	if msg := err.Error(); !strings.Contains(msg, "too costly to convert") || !strings.Contains(msg, "Save it again as a normal JPEG") {
 		t.Errorf("message %q does not tell the user what happened and what to do", msg)
 	}
