@@ -105,3 +105,54 @@ var pngEncoderForBench = struct {
 }{
 	Encode: func(w *bytes.Buffer, m image.Image) error { return pngEncoder.Encode(w, m) },
 }
+
+// attackInputs are the files of the security review (issue 12), built once.
+var attackInputs = sync.OnceValue(func() map[string][]byte {
+	// The stray-byte file is refused from its frame header, so the header
+	// of a 49 MP progressive CMYK JPEG in front of a small image's scans
+	// is all it takes.
+	cmyk := testimage.WithStrayByte(testimage.EncodeJPEG(testimage.Photo(64, 64, 1), testimage.JPEGOptions{Progressive: true, Color: testimage.CMYK}))
+	sof := bytes.Index(cmyk, []byte{0xff, 0xc2})
+	cmyk[sof+5], cmyk[sof+6], cmyk[sof+7], cmyk[sof+8] = 7000>>8, 7000&0xff, 7000>>8, 7000&0xff
+	return map[string][]byte{
+		"manyscan-5000px-6000scans": manyScan5000(),
+		"manyscan-64px-5000scans":   testimage.ManyScanJPEG(64, 64, 5000),
+		"straybyte-cmyk-49mp":       cmyk,
+		"png16-50mp":                testimage.PNG16(8000, 6250, false),
+		"png16-50mp-interlaced":     testimage.PNG16(8000, 6250, true),
+	}
+})
+
+// BenchmarkRefuse reports what the attack files cost now: the many-scan
+// JPEGs and the stray-byte one are refused, the 16-bit PNGs fit the default
+// budget and are converted (the interlaced one is also refused under a
+// budget of 700 MB, from its header).
+func BenchmarkRefuse(b *testing.B) {
+	in := attackInputs()
+	for _, c := range []struct {
+		name, code string
+		spec       Spec
+	}{
+		{"manyscan-5000px-6000scans", "ImageTooComplex", DefaultSpec()},
+		{"manyscan-64px-5000scans", "ImageTooComplex", DefaultSpec()},
+		{"straybyte-cmyk-49mp", "ImageTooLarge", DefaultSpec()},
+		{"png16-50mp", "", DefaultSpec()},
+		{"png16-50mp-interlaced", "", DefaultSpec()},
+		{"png16-50mp-interlaced", "ImageTooLarge", Spec{Renditions: DefaultSpec().Renditions, Limits: Limits{MaxDecodeBytes: 700_000_000}}},
+	} {
+		name := c.name + "/" + map[string]string{"": "converted"}[c.code]
+		if c.code != "" {
+			name = c.name + "/" + c.code
+		}
+		b.Run(name, func(b *testing.B) {
+			data := in[c.name]
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Convert(context.Background(), data, c.spec); Code(err) != c.code {
+					b.Fatalf("got %v, want code %q", err, c.code)
+				}
+			}
+		})
+	}
+}

@@ -3,9 +3,10 @@
 // local cloud and the command line all convert the same way.
 //
 // Convert is built for the untrusted bytes of a public upload: the format
-// comes from magic bytes, limits are checked against the header before any
-// pixel is allocated, decoder panics are contained, and every failure is
-// either one of five permanent, typed errors with a message for the user or
+// comes from magic bytes, the memory budget is checked against the header
+// before any pixel is allocated, a JPEG's decoding work is bounded before it
+// is spent, decoder panics are contained, and every failure is either one of
+// the permanent, typed errors Codes lists, with a message for the user, or
 // a TransientError worth a retry.
 package thumbnail
 
@@ -15,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"image/draw"
 	"image/gif"
 	"image/jpeg"
@@ -38,12 +40,24 @@ type Rendition struct {
 	Width, Height int
 }
 
-// Limits bound what Convert agrees to decode. A zero field takes the
-// default, so callers only set what they mean to change.
+// Limits bound what Convert agrees to decode, and all of them are checked
+// before the cost they bound is spent. A zero field takes the default, so
+// callers only set what they mean to change.
 type Limits struct {
-	MaxBytes  int64 // size of the file
-	MaxPixels int64 // width × height; a progressive JPEG may have half
-	MaxSide   int   // width or height
+	MaxBytes int64 // size of the file
+	MaxSide  int   // width or height
+	// MaxDecodeBytes is the memory the decoded image may take: width ×
+	// height × components × bytes per sample as the decoder stores them,
+	// plus the coefficients a progressive JPEG keeps until its last scan and
+	// any second copy a decoder makes (see decodeBytes). It replaces a
+	// pixel count, which let a 16-bit PNG take four times the memory of an
+	// 8-bit one of the same size.
+	MaxDecodeBytes int64
+	// MaxScans is the most scans one JPEG may have.
+	MaxScans int
+	// MaxScanPasses bounds a JPEG's entropy-decoding work: all its scans
+	// together may visit each 8×8 block at most this many times on average.
+	MaxScanPasses int
 }
 
 // Spec describes a conversion. A zero JPEGQuality takes the default.
@@ -53,15 +67,47 @@ type Spec struct {
 	Limits      Limits
 }
 
-// Default limits and quality. 50 megapixels covers every phone and most
-// cameras; 25 MiB covers their JPEGs; quality 82 is where a JPEG stops
-// looking better to the eye but keeps getting bigger.
+// Default limits and quality; docs/converter.md has the measurements
+// behind them.
+//
+//   - 25 MiB covers the JPEGs of every phone and most cameras.
+//   - 16384 pixels on a side is what browsers and WebP allow.
+//   - DefaultMemory is the convert function's MemorySize in template.yaml;
+//     the Lambda main passes the real figure to LimitsForMemory.
+//   - 1000 scans is libjpeg-turbo's -maxscans advice; real encoders write 10.
+//   - 32 passes: cjpeg, jpegtran, ImageMagick and libvips progressive files
+//     visit each block at most 6 times (grayscale), 5.3 on average for
+//     colour; 32 leaves room for custom scan scripts and still bounds the
+//     entropy decoding of the largest image the memory allows to about 2 s.
+//   - Quality 82 is where a JPEG stops looking better to the eye but keeps
+//     getting bigger.
 const (
-	DefaultMaxBytes    = 25 << 20
-	DefaultMaxPixels   = 50_000_000
-	DefaultMaxSide     = 16384
-	DefaultJPEGQuality = 82
+	DefaultMaxBytes      = 25 << 20
+	DefaultMaxSide       = 16384
+	DefaultMemory        = 1536 << 20
+	DefaultMaxScans      = 1000
+	DefaultMaxScanPasses = 32
+	DefaultJPEGQuality   = 82
 )
+
+// LimitsForMemory returns the limits for a converter that runs with memory
+// bytes in all (a Lambda function's MemorySize), or the defaults when memory
+// is not positive. Half of it is the decoded image's budget: the other half
+// holds the original (up to MaxBytes), the renditions and their scratch
+// images, the Go runtime and the headroom that GOMEMLIMIT keeps for the
+// garbage collector (see lambdas/wiring.SetMemoryLimitFromLambda).
+func LimitsForMemory(memory int64) Limits {
+	if memory <= 0 {
+		memory = DefaultMemory
+	}
+	return Limits{
+		MaxBytes:       DefaultMaxBytes,
+		MaxSide:        DefaultMaxSide,
+		MaxDecodeBytes: memory / 2,
+		MaxScans:       DefaultMaxScans,
+		MaxScanPasses:  DefaultMaxScanPasses,
+	}
+}
 
 // DefaultSpec is the pipeline's conversion: a grid thumbnail and a larger
 // preview.
@@ -72,7 +118,7 @@ func DefaultSpec() Spec {
 			{Name: "preview", Width: 1024, Height: 1024},
 		},
 		JPEGQuality: DefaultJPEGQuality,
-		Limits:      Limits{MaxBytes: DefaultMaxBytes, MaxPixels: DefaultMaxPixels, MaxSide: DefaultMaxSide},
+		Limits:      LimitsForMemory(DefaultMemory),
 	}
 }
 
@@ -105,14 +151,21 @@ func (s Spec) withDefaults() (Spec, error) {
 	if s.JPEGQuality == 0 {
 		s.JPEGQuality = DefaultJPEGQuality
 	}
-	if s.Limits.MaxBytes == 0 {
-		s.Limits.MaxBytes = DefaultMaxBytes
+	def, l := LimitsForMemory(DefaultMemory), &s.Limits
+	if l.MaxBytes == 0 {
+		l.MaxBytes = def.MaxBytes
 	}
-	if s.Limits.MaxPixels == 0 {
-		s.Limits.MaxPixels = DefaultMaxPixels
+	if l.MaxSide == 0 {
+		l.MaxSide = def.MaxSide
 	}
-	if s.Limits.MaxSide == 0 {
-		s.Limits.MaxSide = DefaultMaxSide
+	if l.MaxDecodeBytes == 0 {
+		l.MaxDecodeBytes = def.MaxDecodeBytes
+	}
+	if l.MaxScans == 0 {
+		l.MaxScans = def.MaxScans
+	}
+	if l.MaxScanPasses == 0 {
+		l.MaxScanPasses = def.MaxScanPasses
 	}
 	if s.JPEGQuality < 1 || s.JPEGQuality > 100 {
 		return s, fmt.Errorf("thumbnail: JPEG quality %d is outside 1–100", s.JPEGQuality)
@@ -138,9 +191,11 @@ func (s Spec) withDefaults() (Spec, error) {
 // output is the same bytes for the same input and spec, and never larger
 // than the original.
 //
-// Errors are returned unwrapped: one of *EmptyFile, *FileTooLarge,
-// *UnsupportedFormat, *CorruptImage, *ImageTooLarge (permanent), a
-// *TransientError when ctx ends, or a plain error for an invalid spec.
+// Errors are returned unwrapped: one of the types Codes names (permanent),
+// a *TransientError when ctx ends, or a plain error for an invalid spec.
+// A JPEG's decoder checks ctx between MCUs, so a cancelled conversion
+// returns within a few thousand blocks; the other decoders are bounded by
+// MaxDecodeBytes and MaxBytes, and ctx is checked before and after them.
 func Convert(ctx context.Context, data []byte, spec Spec) (res *Result, err error) {
 	spec, err = spec.withDefaults()
 	if err != nil {
@@ -166,19 +221,23 @@ func Convert(ctx context.Context, data []byte, spec Spec) (res *Result, err erro
 
 	res = &Result{Format: format, ContentType: formats[format], Orientation: orientation(format, data)}
 	start := time.Now()
-	cfg, err := decodeConfig(format, data)
+	hdr, err := decodeConfig(format, data)
 	if err != nil {
 		return nil, &CorruptImage{Format: format, Err: err}
 	}
-	if err := checkLimits(format, data, cfg, lim); err != nil {
+	cfg := hdr.cfg
+	eighth := format == "jpeg" && cfg.Width > 0 && eighthIsEnough(cfg, spec.Renditions, res.Orientation)
+	if err := checkLimits(format, data, hdr, eighth, lim); err != nil {
 		return nil, err
 	}
-	eighth := format == "jpeg" && eighthIsEnough(cfg, spec.Renditions, res.Orientation)
-	img, err := decode(format, data, cfg, eighth)
+	img, err := decode(ctx, format, data, cfg, eighth, lim)
 	if err != nil {
-		return nil, &CorruptImage{Format: format, Err: err}
+		return nil, decodeError(ctx, format, cfg, err)
 	}
 	res.Timings.Decode = time.Since(start)
+	if err := ctx.Err(); err != nil {
+		return nil, &TransientError{Op: "convert", Err: err}
+	}
 
 	res.Width, res.Height = cfg.Width, cfg.Height
 	if swapsAxes(res.Orientation) {
@@ -199,36 +258,100 @@ func Convert(ctx context.Context, data []byte, spec Spec) (res *Result, err erro
 }
 
 // checkLimits refuses an image by its header alone.
-func checkLimits(format string, data []byte, cfg image.Config, lim Limits) error {
-	w, h := cfg.Width, cfg.Height
+func checkLimits(format string, data []byte, hdr header, eighth bool, lim Limits) error {
+	w, h := hdr.cfg.Width, hdr.cfg.Height
 	if w <= 0 || h <= 0 {
 		return &CorruptImage{Format: format, Err: fmt.Errorf("header gives a size of %d×%d", w, h)}
 	}
 	if w > lim.MaxSide || h > lim.MaxSide {
 		return &ImageTooLarge{Width: w, Height: h, Reason: fmt.Sprintf("the limit is %d pixels on a side", lim.MaxSide)}
 	}
-	maxPixels := lim.MaxPixels
-	kind := ""
-	// A progressive JPEG is decoded by keeping every DCT coefficient of the
-	// whole image (4 bytes a sample) until the last scan, on top of the
-	// pixels themselves: about five times the memory of a baseline one.
-	if format == "jpeg" && scanJPEG(data).progressive {
-		maxPixels /= 2
-		kind = " for a progressive JPEG"
-	}
-	if int64(w)*int64(h) > maxPixels {
-		return &ImageTooLarge{Width: w, Height: h, Reason: fmt.Sprintf("the limit%s is %s megapixels", kind, megapixels(maxPixels))}
+	if need := decodeBytes(format, data, hdr, eighth); need > lim.MaxDecodeBytes {
+		kind := ""
+		switch {
+		case format == "jpeg" && hdr.jpeg.Progressive:
+			// The message says why a smaller-looking file is refused.
+			kind = "as a progressive JPEG, "
+		case bytesPerPixel(hdr.cfg.ColorModel) == 8:
+			kind = "with 16 bits a channel, "
+		}
+		return &ImageTooLarge{Width: w, Height: h, Reason: fmt.Sprintf("%sit needs %s of memory to convert, and the limit is %s",
+			kind, formatBytes(need), formatBytes(lim.MaxDecodeBytes))}
 	}
 	return nil
 }
 
-func megapixels(n int64) string {
-	return fmt.Sprintf("%g", math.Round(float64(n)/1e5)/10)
+// decodeBytes is what decoding the image allocates, from its header: what
+// the decoder stores per pixel times the pixels, and any second copy it
+// makes on the way. Each case names the allocation it follows, so a
+// decoder update that changes one shows where to look.
+func decodeBytes(format string, data []byte, hdr header, eighth bool) int64 {
+	if format == "jpeg" {
+		// Planes, coefficients and colour conversion, as jpegscale
+		// allocates them.
+		return hdr.jpeg.Bytes(eighth)
+	}
+	px := int64(hdr.cfg.Width) * int64(hdr.cfg.Height)
+	bpp := bytesPerPixel(hdr.cfg.ColorModel)
+	switch format {
+	case "png":
+		if pngInterlaced(data) {
+			// image/png decodes each of the seven Adam7 passes into an
+			// image of its own and then copies them into the full one.
+			return 2 * bpp * px
+		}
+		return bpp * px
+	case "tiff":
+		// x/image/tiff inflates a whole strip or tile into a bytes.Buffer
+		// before converting it, and one strip may be the whole image: the
+		// buffer doubles as it grows, so while the last growth copies, the
+		// old and new buffers hold up to three times the strip.
+		return 4 * bpp * px
+	case "gif":
+		// The paletted logical screen, and the NRGBA canvas decode lays a
+		// smaller first frame on.
+		return 5 * px
+	case "webp":
+		if hdr.cfg.ColorModel == color.NRGBAModel {
+			// Lossless: ARGB words, then the NRGBA image.
+			return 8 * px
+		}
+		return 3 * px // YCbCr 4:2:0 and, with alpha, an alpha plane
+	}
+	return bpp * px
+}
+
+// bytesPerPixel is what an image of colour model m stores per pixel, as the
+// standard decoders allocate it.
+func bytesPerPixel(m color.Model) int64 {
+	switch m {
+	case color.GrayModel, color.AlphaModel:
+		return 1
+	case color.Gray16Model, color.Alpha16Model:
+		return 2
+	case color.RGBA64Model, color.NRGBA64Model:
+		return 8
+	}
+	if _, ok := m.(color.Palette); ok {
+		return 1
+	}
+	return 4
+}
+
+// pngInterlaced reads the interlace method of a PNG's IHDR.
+func pngInterlaced(b []byte) bool {
+	return len(b) > 28 && string(b[12:16]) == "IHDR" && b[28] == 1
+}
+
+// header is what Convert learns about an image before decoding it.
+type header struct {
+	cfg  image.Config
+	jpeg jpegscale.Info // for a JPEG, as its own decoder reads the frame
 }
 
 // decodeConfig and decode turn a decoder panic (x/image has had them on
 // hostile input) into an error, so no panic reaches a user.
-func decodeConfig(format string, data []byte) (cfg image.Config, err error) {
+func decodeConfig(format string, data []byte) (hdr header, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("decoder failed: %v", p)
@@ -237,19 +360,56 @@ func decodeConfig(format string, data []byte) (cfg image.Config, err error) {
 	r := bytes.NewReader(data)
 	switch format {
 	case "jpeg":
-		return jpeg.DecodeConfig(r)
+		// The progressive flag and the component count must come from
+		// the parser that decodes the file: image/jpeg or a hand-written
+		// marker walk could disagree with it about a stray byte.
+		hdr.jpeg, err = jpegscale.DecodeInfo(r)
+		hdr.cfg = image.Config{ColorModel: hdr.jpeg.ColorModel, Width: hdr.jpeg.Width, Height: hdr.jpeg.Height}
 	case "png":
-		return png.DecodeConfig(r)
+		hdr.cfg, err = png.DecodeConfig(r)
 	case "gif":
-		return gif.DecodeConfig(r)
+		hdr.cfg, err = gif.DecodeConfig(r)
 	case "bmp":
-		return bmp.DecodeConfig(r)
+		hdr.cfg, err = bmp.DecodeConfig(r)
 	case "tiff":
-		return tiff.DecodeConfig(r)
+		hdr.cfg, err = tiff.DecodeConfig(r)
 	case "webp":
-		return webp.DecodeConfig(r)
+		hdr.cfg, err = webp.DecodeConfig(r)
+	default:
+		err = fmt.Errorf("no decoder for %s", format)
 	}
-	return cfg, fmt.Errorf("no decoder for %s", format)
+	return hdr, err
+}
+
+// decodeError turns a decoder's error into what Convert returns: a JPEG
+// that went over a work limit is too complex, one cancelled through ctx is
+// transient, anything else is corrupt.
+func decodeError(ctx context.Context, format string, cfg image.Config, err error) error {
+	if cerr := ctx.Err(); cerr != nil && errors.Is(err, cerr) {
+		return &TransientError{Op: "decode", Err: err}
+	}
+	var le *jpegscale.LimitError
+	if errors.As(err, &le) {
+		switch le.Limit {
+		case "scans":
+			return &ImageTooComplex{Reason: fmt.Sprintf("it has more than %d scans", le.Max), Err: err}
+		case "passes":
+			return &ImageTooComplex{Reason: fmt.Sprintf("its scans read the image more than %d times over", le.Max), Err: err}
+		case "bytes":
+			return &ImageTooLarge{Width: cfg.Width, Height: cfg.Height, Reason: fmt.Sprintf("it needs %s of memory to convert, and the limit is %s",
+				formatBytes(le.Need), formatBytes(le.Max))}
+		}
+	}
+	return &CorruptImage{Format: format, Err: err}
+}
+
+// statsKey is the context key under which a test passes a *jpegscale.Stats
+// to read the decoder's work counters.
+type statsKey struct{}
+
+func jpegStats(ctx context.Context) *jpegscale.Stats {
+	s, _ := ctx.Value(statsKey{}).(*jpegscale.Stats)
+	return s
 }
 
 // eighthIsEnough reports whether a JPEG decoded at 1/8 scale still has
@@ -277,7 +437,7 @@ func fitStored(w, h int, r Rendition, o int) (int, int) {
 	return fit(w, h, bw, bh)
 }
 
-func decode(format string, data []byte, cfg image.Config, eighth bool) (img image.Image, err error) {
+func decode(ctx context.Context, format string, data []byte, cfg image.Config, eighth bool, lim Limits) (img image.Image, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			img, err = nil, fmt.Errorf("decoder failed: %v", p)
@@ -286,11 +446,16 @@ func decode(format string, data []byte, cfg image.Config, eighth bool) (img imag
 	r := bytes.NewReader(data)
 	switch format {
 	case "jpeg":
+		img, err = jpegscale.Decode(r, jpegscale.Options{
+			Eighth:    eighth,
+			MaxScans:  lim.MaxScans,
+			MaxPasses: lim.MaxScanPasses,
+			MaxBytes:  lim.MaxDecodeBytes,
+			Check:     ctx.Err,
+			Stats:     jpegStats(ctx),
+		})
 		if eighth {
-			img, err = jpegscale.DecodeEighth(r)
 			cfg.Width, cfg.Height = (cfg.Width+7)/8, (cfg.Height+7)/8
-		} else {
-			img, err = jpeg.Decode(r)
 		}
 	case "png":
 		img, err = png.Decode(r)

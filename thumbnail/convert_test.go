@@ -361,6 +361,7 @@ func corpus(t testing.TB) []struct {
 		{"png bomb header 60000x60000", "ImageTooLarge", pngHeader(60000, 60000)},
 		{"png bomb header 20000x2", "ImageTooLarge", pngHeader(20000, 2)},
 		{"gif huge logical screen", "ImageTooLarge", gifHeader(65535, 65535)},
+		{"jpeg with 1200 scans", "ImageTooComplex", testimage.ManyScanJPEG(64, 64, 1200)},
 		{"heic", "UnsupportedFormat", []byte("\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic")},
 		{"avif", "UnsupportedFormat", []byte("\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf")},
 		{"svg", "UnsupportedFormat", []byte(`<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>`)},
@@ -425,16 +426,17 @@ func TestErrorMessages(t *testing.T) {
 	if Code(err) != "ImageTooLarge" || !strings.Contains(err.Error(), "300×200") || !strings.Contains(err.Error(), "250") {
 		t.Errorf("MaxSide: got %v", err)
 	}
-	// A progressive JPEG costs more memory to decode, so it gets half the
-	// pixel budget: this one fits as baseline but not as progressive.
+	// A progressive JPEG keeps its coefficients (4 bytes a sample) until the
+	// last scan, so the same pixels need five times the memory: this one
+	// fits the budget as baseline (182 kB) but not as progressive (912 kB).
 	p := testimage.Photo(300, 200, 1)
-	lim := Limits{MaxPixels: 100_000}
+	lim := Limits{MaxDecodeBytes: 500_000}
 	if _, err := Convert(ctx, testimage.EncodeJPEG(p, testimage.JPEGOptions{}), Spec{Renditions: DefaultSpec().Renditions, Limits: lim}); err != nil {
-		t.Errorf("baseline 60 kP under a 100 kP limit: %v", err)
+		t.Errorf("baseline 300×200 under a 500 kB budget: %v", err)
 	}
 	_, err = Convert(ctx, testimage.EncodeJPEG(p, testimage.JPEGOptions{Progressive: true}), Spec{Renditions: DefaultSpec().Renditions, Limits: lim})
-	if Code(err) != "ImageTooLarge" || !strings.Contains(err.Error(), "progressive") {
-		t.Errorf("progressive 60 kP under a 100 kP limit: got %v, want ImageTooLarge naming progressive", err)
+	if Code(err) != "ImageTooLarge" || !strings.Contains(err.Error(), "progressive") || !strings.Contains(err.Error(), "the limit is 488.3 KB") {
+		t.Errorf("progressive 300×200 under a 500 kB budget: got %v, want ImageTooLarge naming progressive and the limit", err)
 	}
 }
 
@@ -487,7 +489,7 @@ func FuzzConvert(f *testing.F) {
 	}
 	spec := Spec{
 		Renditions: []Rendition{{Name: "t", Width: 32, Height: 32}},
-		Limits:     Limits{MaxPixels: 1 << 20, MaxSide: 4096},
+		Limits:     Limits{MaxDecodeBytes: 8 << 20, MaxSide: 4096},
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res, err := Convert(context.Background(), data, spec)
@@ -587,5 +589,32 @@ func checkCloseToLanczos(t *testing.T, out Output, src image.Image) {
 	}
 	if mean := sum / n; mean > 4 {
 		t.Errorf("mean difference from plain Lanczos is %.2f levels, want ≤ 4", mean)
+	}
+}
+
+// The 16-bit fast paths of readRow must read what At reads.
+func TestReadRow16(t *testing.T) {
+	n := image.NewNRGBA64(image.Rect(0, 0, 7, 3))
+	r := image.NewRGBA64(n.Rect)
+	for i := range n.Pix {
+		n.Pix[i] = uint8(i*37 + 11)
+	}
+	for y := range 3 {
+		for x := range 7 {
+			c := n.NRGBA64At(x, y)
+			r.SetRGBA64(x, y, color.RGBA64Model.Convert(c).(color.RGBA64))
+		}
+	}
+	for _, img := range []image.Image{n, r} {
+		row := make([]uint16, 4*7)
+		for y := range 3 {
+			readRow(row, img, y)
+			for x := range 7 {
+				cr, cg, cb, ca := img.At(x, y).RGBA()
+				if got, want := [4]uint16(row[4*x:4*x+4]), [4]uint16{uint16(cr), uint16(cg), uint16(cb), uint16(ca)}; got != want {
+					t.Fatalf("%T at %d,%d: readRow gives %v, At gives %v", img, x, y, got, want)
+				}
+			}
+		}
 	}
 }

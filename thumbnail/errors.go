@@ -70,12 +70,13 @@ func (e *CorruptImage) Unwrap() error { return e.Err }
 
 func (*CorruptImage) code() string { return "CorruptImage" }
 
-// ImageTooLarge reports an image whose dimensions exceed the limits. It is
-// found from the header alone, before the pixels are allocated, which is
-// what makes a decompression bomb harmless.
+// ImageTooLarge reports an image whose dimensions, or the memory decoding it
+// would take, exceed the limits. It is found from the header alone, before
+// the pixels are allocated, which is what makes a decompression bomb
+// harmless.
 type ImageTooLarge struct {
 	Width, Height int
-	Reason        string // which limit, e.g. "the limit is 50 megapixels"
+	Reason        string // which limit, e.g. "the limit is 16384 pixels on a side"
 }
 
 func (e *ImageTooLarge) Error() string {
@@ -83,6 +84,25 @@ func (e *ImageTooLarge) Error() string {
 }
 
 func (*ImageTooLarge) code() string { return "ImageTooLarge" }
+
+// ImageTooComplex reports a JPEG whose structure would cost far more to
+// decode than its size in pixels: more scans, or more passes of its scans
+// over the image, than any real encoder writes. It is refused as soon as the
+// next scan would go over the limit, before that scan is decoded, so such a
+// file costs a fraction of a second instead of the function's timeout on
+// every retry; and it is permanent, because the same bytes cost the same.
+type ImageTooComplex struct {
+	Reason string // which limit, e.g. "it has more than 1000 scans"
+	Err    error  // the decoder's figures, for logs only (Unwrap); may be nil
+}
+
+func (e *ImageTooComplex) Error() string {
+	return fmt.Sprintf("This image is built in a way that is too costly to convert (%s). Save it again as a normal JPEG and upload it again.", e.Reason)
+}
+
+func (e *ImageTooComplex) Unwrap() error { return e.Err }
+
+func (*ImageTooComplex) code() string { return "ImageTooComplex" }
 
 // TransientError wraps a failure that says nothing about the image, such as
 // a cancelled context or an I/O error, so the caller can retry it and only
@@ -113,6 +133,23 @@ func Code(err error) string {
 	return ""
 }
 
+// permanent holds one value of each permanent error type, for Codes.
+var permanent = []coded{
+	&EmptyFile{}, &FileTooLarge{}, &UnsupportedFormat{}, &CorruptImage{}, &ImageTooLarge{}, &ImageTooComplex{},
+}
+
+// Codes lists the code of every permanent error Convert returns, in a fixed
+// order. The pipeline derives from it which Step Functions errors are never
+// retried and which failures are the user's, so a code added here is
+// handled there without a second list to keep in step.
+func Codes() []string {
+	codes := make([]string, len(permanent))
+	for i, e := range permanent {
+		codes[i] = e.code()
+	}
+	return codes
+}
+
 // IsPermanent reports whether err will recur on every retry with the same
 // input.
 func IsPermanent(err error) bool { return Code(err) != "" }
@@ -120,8 +157,11 @@ func IsPermanent(err error) bool { return Code(err) != "" }
 func formatBytes(n int64) string {
 	const mib = 1 << 20
 	unit, v := "MB", float64(n)/mib
-	if n < mib {
+	switch {
+	case n < mib:
 		unit, v = "KB", float64(n)/1024
+	case n >= 1<<30:
+		unit, v = "GB", float64(n)/(1<<30)
 	}
 	return strings.TrimSuffix(fmt.Sprintf("%.1f", v), ".0") + " " + unit
 }

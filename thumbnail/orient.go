@@ -14,21 +14,18 @@ import (
 // trusted not to panic on) far more hostile input than this reads, for a
 // single value.
 
-// jpegInfo is what the converter needs from a JPEG's segments before
-// decoding: its orientation and whether it is progressive, which costs more
-// memory to decode.
-type jpegInfo struct {
-	orientation int
-	progressive bool
-}
-
-// scanJPEG walks the marker segments up to the first scan.
-func scanJPEG(b []byte) jpegInfo {
-	info := jpegInfo{orientation: 1}
+// jpegOrientation walks a JPEG's marker segments up to the first scan for
+// an EXIF orientation. Like the decoder, it skips stray bytes between
+// segments. Nothing that bounds the cost of decoding is read here: that
+// comes from the decoder's own parsing (jpegscale.DecodeInfo), so the two
+// cannot disagree about it.
+func jpegOrientation(b []byte) int {
+	o := 1
 	p := 2
 	for p+4 <= len(b) {
-		if b[p] != 0xff {
-			return info
+		if b[p] != 0xff || b[p+1] == 0x00 { // extraneous data, as the decoder sees it
+			p++
+			continue
 		}
 		m := b[p+1]
 		if m == 0xff { // fill byte
@@ -40,24 +37,21 @@ func scanJPEG(b []byte) jpegInfo {
 			continue
 		}
 		if m == 0xda || m == 0xd9 {
-			return info
+			return o
 		}
 		n := int(binary.BigEndian.Uint16(b[p+2:]))
 		if n < 2 || p+2+n > len(b) {
-			return info
+			return o
 		}
 		seg := b[p+4 : p+2+n]
-		switch {
-		case m == 0xe1 && len(seg) > 6 && string(seg[:6]) == "Exif\x00\x00":
-			if o := tiffOrientation(seg[6:]); o != 0 {
-				info.orientation = o
+		if m == 0xe1 && len(seg) > 6 && string(seg[:6]) == "Exif\x00\x00" {
+			if t := tiffOrientation(seg[6:]); t != 0 {
+				o = t
 			}
-		case m == 0xc2 || m == 0xc6 || m == 0xca || m == 0xce:
-			info.progressive = true
 		}
 		p += 2 + n
 	}
-	return info
+	return o
 }
 
 // orientation returns the EXIF orientation of an image in the given format,
@@ -66,7 +60,7 @@ func orientation(format string, b []byte) int {
 	var o int
 	switch format {
 	case "jpeg":
-		o = scanJPEG(b).orientation
+		o = jpegOrientation(b)
 	case "tiff":
 		o = tiffOrientation(b)
 	case "png":

@@ -56,7 +56,7 @@ type convertErrorOut struct {
 func runConvert(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("convert", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: thumbflow convert [-o DIR] [-renditions thumb=320,preview=1024] [-quality N] FILE|DIR...")
+		fmt.Fprintln(stderr, "usage: thumbflow convert [-o DIR] [-renditions thumb=320,preview=1024] [-quality N] [-memory MB] FILE|DIR...")
 		fmt.Fprintln(stderr, "\nWrites NAME.RENDITION.jpg (or .png for transparent images) into DIR and prints one JSON line per input.")
 		fmt.Fprintln(stderr, "A directory argument converts the regular files directly inside it. Exits 1 if any input failed.")
 		fs.PrintDefaults()
@@ -65,9 +65,15 @@ func runConvert(ctx context.Context, args []string) error {
 	spec := thumbnail.DefaultSpec()
 	renditions := fs.String("renditions", formatRenditions(spec.Renditions), "comma-separated NAME=SIZE or NAME=WIDTHxHEIGHT fit boxes")
 	fs.IntVar(&spec.JPEGQuality, "quality", spec.JPEGQuality, "JPEG quality, 1–100")
+	memory := fs.Int64("memory", thumbnail.DefaultMemory>>20, "memory in MB of the function to convert as; the limits derive from it")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if *memory < 128 || *memory > 10240 {
+		fmt.Fprintf(stderr, "thumbflow convert: -memory %d is outside Lambda's 128–10240 MB\n", *memory)
+		return errUsage
+	}
+	spec.Limits = thumbnail.LimitsForMemory(*memory << 20)
 	if spec.JPEGQuality < 1 || spec.JPEGQuality > 100 {
 		fmt.Fprintf(stderr, "thumbflow convert: -quality %d is outside 1–100\n", spec.JPEGQuality)
 		return errUsage

@@ -161,3 +161,28 @@ func TestConvertSameNameInTwoDirectories(t *testing.T) {
 		t.Errorf("both inputs written to %s", p1)
 	}
 }
+
+// The limits follow -memory as they follow the function's memory, and the
+// converter's newer codes reach the JSON line.
+func TestConvertMemoryAndComplexity(t *testing.T) {
+	in, out := t.TempDir(), t.TempDir()
+	deep := filepath.Join(in, "deep.png")
+	writeFile(t, deep, testimage.PNG16(3000, 3000, false)) // 72 MB decoded
+	scans := filepath.Join(in, "scans.jpg")
+	writeFile(t, scans, testimage.ManyScanJPEG(64, 64, 1500))
+
+	code, stdout, stderr := runCLI(t, "convert", "-o", out, "-memory", "128", deep, scans)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1; stderr %s", code, stderr)
+	}
+	lines := decodeLines(t, stdout)
+	if len(lines) != 2 || lines[0].Error == nil || lines[0].Error.Code != "ImageTooLarge" || lines[1].Error == nil || lines[1].Error.Code != "ImageTooComplex" {
+		t.Fatalf("lines %s, want ImageTooLarge (64 MiB budget) and ImageTooComplex", stdout)
+	}
+	if code, stdout, _ := runCLI(t, "convert", "-o", out, deep); code != 0 {
+		t.Errorf("default memory: exit %d, %s", code, stdout)
+	}
+	if code, _, _ := runCLI(t, "convert", "-memory", "64", deep); code != 2 {
+		t.Errorf("-memory 64: exit %d, want a usage error", code)
+	}
+}

@@ -29,6 +29,9 @@ type JPEGOptions struct {
 	Quality     int // 1–100; 0 means 90
 	Progressive bool
 	Color       JPEGColor
+	// RestartInterval, for a baseline JPEG, puts a restart marker after
+	// every so many MCUs (blocks, at 4:4:4).
+	RestartInterval int
 }
 
 // EncodeJPEG writes img as a JPEG. It exists because image/jpeg writes only
@@ -41,12 +44,52 @@ func EncodeJPEG(img image.Image, o JPEGOptions) []byte {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	planes := toPlanes(img, o.Color)
-	bw, bh := (w+7)/8, (h+7)/8
+	quant := quantTables(o.Quality)
+	coef := quantise(planes, w, h, &quant)
 
-	// Quantisation tables scaled as libjpeg does.
-	scale := 200 - 2*o.Quality
-	if o.Quality < 50 {
-		scale = 5000 / o.Quality
+	var buf bytes.Buffer
+	buf.Write([]byte{0xff, 0xd8})
+	switch o.Color {
+	case YCbCr, Gray:
+		segment(&buf, 0xe0, []byte("JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"))
+	case CMYK:
+		segment(&buf, 0xee, []byte("Adobe\x00\x64\x00\x00\x00\x00\x00"))
+	case YCCK:
+		segment(&buf, 0xee, []byte("Adobe\x00\x64\x00\x00\x00\x00\x02"))
+	}
+	dqt := []byte{0}
+	for _, v := range quant[0] {
+		dqt = append(dqt, byte(v))
+	}
+	dqt = append(dqt, 1)
+	for _, v := range quant[1] {
+		dqt = append(dqt, byte(v))
+	}
+	segment(&buf, 0xdb, dqt)
+	writeSOF(&buf, w, h, len(planes), o.Progressive)
+	var dht []byte
+	for i, s := range theHuffmanSpec {
+		class := byte(i % 2) // 0 DC, 1 AC
+		id := byte(i / 2)    // 0 luma, 1 chroma
+		dht = append(dht, class<<4|id)
+		dht = append(dht, s.count[:]...)
+		dht = append(dht, s.value...)
+	}
+	segment(&buf, 0xc4, dht)
+	if o.RestartInterval > 0 && !o.Progressive {
+		segment(&buf, 0xdd, []byte{byte(o.RestartInterval >> 8), byte(o.RestartInterval)})
+	}
+	writeScans(&buf, coef, o.Progressive, o.RestartInterval)
+	buf.Write([]byte{0xff, 0xd9})
+	return buf.Bytes()
+}
+
+// quantTables returns the spec's luma and chroma tables scaled to quality
+// as libjpeg scales them, in zig-zag order.
+func quantTables(quality int) [2][64]int32 {
+	scale := 200 - 2*quality
+	if quality < 50 {
+		scale = 5000 / quality
 	}
 	var quant [2][64]int32
 	for i := range quant {
@@ -54,8 +97,14 @@ func EncodeJPEG(img image.Image, o JPEGOptions) []byte {
 			quant[i][j] = min(255, max(1, (int32(unscaledQuant[i][j])*int32(scale)+50)/100))
 		}
 	}
+	return quant
+}
 
-	// Quantised coefficients in zig-zag order, per component per block.
+// quantise returns the quantised coefficients in zig-zag order, per
+// component per block, of w×h sample planes; component 0 takes the luma
+// table and the others the chroma one.
+func quantise(planes [][]uint8, w, h int, quant *[2][64]int32) [][][64]int32 {
+	bw, bh := (w+7)/8, (h+7)/8
 	coef := make([][][64]int32, len(planes))
 	for c, p := range planes {
 		q := &quant[min(c, 1)]
@@ -77,66 +126,59 @@ func EncodeJPEG(img image.Image, o JPEGOptions) []byte {
 			}
 		}
 	}
+	return coef
+}
 
-	var buf bytes.Buffer
-	e := &bitWriter{w: &buf}
-	buf.Write([]byte{0xff, 0xd8})
-	switch o.Color {
-	case YCbCr, Gray:
-		segment(&buf, 0xe0, []byte("JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"))
-	case CMYK:
-		segment(&buf, 0xee, []byte("Adobe\x00\x64\x00\x00\x00\x00\x00"))
-	case YCCK:
-		segment(&buf, 0xee, []byte("Adobe\x00\x64\x00\x00\x00\x00\x02"))
-	}
-	dqt := []byte{0}
-	for _, v := range quant[0] {
-		dqt = append(dqt, byte(v))
-	}
-	dqt = append(dqt, 1)
-	for _, v := range quant[1] {
-		dqt = append(dqt, byte(v))
-	}
-	segment(&buf, 0xdb, dqt)
-	sof := []byte{8, byte(h >> 8), byte(h), byte(w >> 8), byte(w), byte(len(planes))}
-	for c := range planes {
+// writeSOF writes a 4:4:4 frame header; component c uses quantisation
+// table min(c, 1).
+func writeSOF(buf *bytes.Buffer, w, h, comps int, progressive bool) {
+	sof := []byte{8, byte(h >> 8), byte(h), byte(w >> 8), byte(w), byte(comps)}
+	for c := range comps {
 		sof = append(sof, byte(c+1), 0x11, byte(min(c, 1)))
 	}
 	marker := byte(0xc0)
-	if o.Progressive {
+	if progressive {
 		marker = 0xc2
 	}
-	segment(&buf, marker, sof)
-	var dht []byte
-	for i, s := range theHuffmanSpec {
-		class := byte(i % 2) // 0 DC, 1 AC
-		id := byte(i / 2)    // 0 luma, 1 chroma
-		dht = append(dht, class<<4|id)
-		dht = append(dht, s.count[:]...)
-		dht = append(dht, s.value...)
+	segment(buf, marker, sof)
+}
+
+// writeSOS writes a scan header for components comps (0-based), each with
+// Huffman tables min(c, 1), spectral selection ss…se and no successive
+// approximation.
+func writeSOS(buf *bytes.Buffer, comps []int, ss, se byte) {
+	p := []byte{byte(len(comps))}
+	for _, c := range comps {
+		p = append(p, byte(c+1), byte(min(c, 1))<<4|byte(min(c, 1)))
 	}
-	segment(&buf, 0xc4, dht)
+	p = append(p, ss, se, 0)
+	segment(buf, 0xda, p)
+}
+
+// writeScans writes the entropy-coded scans of coef with the spec's Huffman
+// tables: one interleaved scan for a baseline image; for a progressive one
+// an interleaved DC scan and then one AC scan per component. A baseline
+// scan has a restart marker every ri MCUs when ri > 0.
+func writeScans(buf *bytes.Buffer, coef [][][64]int32, progressive bool, ri int) {
 	codes := [4]huffCodes{build(theHuffmanSpec[0]), build(theHuffmanSpec[1]), build(theHuffmanSpec[2]), build(theHuffmanSpec[3])}
 	dc := func(c int) *huffCodes { return &codes[2*min(c, 1)] }
 	ac := func(c int) *huffCodes { return &codes[2*min(c, 1)+1] }
-
-	sos := func(comps []int, ss, se byte) {
-		p := []byte{byte(len(comps))}
-		for _, c := range comps {
-			p = append(p, byte(c+1), byte(min(c, 1))<<4|byte(min(c, 1)))
-		}
-		p = append(p, ss, se, 0)
-		segment(&buf, 0xda, p)
-	}
-	all := make([]int, len(planes))
+	e := &bitWriter{w: buf}
+	all := make([]int, len(coef))
 	for c := range all {
 		all[c] = c
 	}
-	prev := make([]int32, len(planes))
-	if !o.Progressive {
-		sos(all, 0, 63)
-		for i := range bw * bh {
-			for c := range planes {
+	blocks := len(coef[0])
+	prev := make([]int32, len(coef))
+	if !progressive {
+		writeSOS(buf, all, 0, 63)
+		for i := range blocks {
+			if ri > 0 && i > 0 && i%ri == 0 {
+				e.flush()
+				buf.Write([]byte{0xff, 0xd0 + byte((i/ri-1)%8)})
+				clear(prev)
+			}
+			for c := range coef {
 				blk := &coef[c][i]
 				e.dc(dc(c), blk[0]-prev[c])
 				prev[c] = blk[0]
@@ -144,26 +186,24 @@ func EncodeJPEG(img image.Image, o JPEGOptions) []byte {
 			}
 		}
 		e.flush()
-	} else {
-		sos(all, 0, 0)
-		for i := range bw * bh {
-			for c := range planes {
-				blk := &coef[c][i]
-				e.dc(dc(c), blk[0]-prev[c])
-				prev[c] = blk[0]
-			}
-		}
-		e.flush()
-		for c := range planes {
-			sos([]int{c}, 1, 63)
-			for i := range bw * bh {
-				e.ac(ac(c), &coef[c][i]) // EOB0 is an end-of-band run of one
-			}
-			e.flush()
+		return
+	}
+	writeSOS(buf, all, 0, 0)
+	for i := range blocks {
+		for c := range coef {
+			blk := &coef[c][i]
+			e.dc(dc(c), blk[0]-prev[c])
+			prev[c] = blk[0]
 		}
 	}
-	buf.Write([]byte{0xff, 0xd9})
-	return buf.Bytes()
+	e.flush()
+	for c := range coef {
+		writeSOS(buf, []int{c}, 1, 63)
+		for i := range blocks {
+			e.ac(ac(c), &coef[c][i]) // EOB0 is an end-of-band run of one
+		}
+		e.flush()
+	}
 }
 
 // toPlanes splits img into the 8-bit sample planes of the colour model.

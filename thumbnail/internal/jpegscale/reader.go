@@ -6,7 +6,6 @@ package jpegscale
 
 import (
 	"image"
-	"image/color"
 	"image/draw"
 	"io"
 )
@@ -145,6 +144,12 @@ type decoder struct {
 	huff       [maxTc + 1][maxTh + 1]huffman
 	quant      [maxTq + 1]block // Quantization tables, in zig-zag order.
 	tmp        [2 * blockSize]byte
+
+	// opts, stats, scanWork and nextCheck bound the decode; see limits.go.
+	opts      Options
+	stats     Stats
+	scanWork  int64 // blocks the scans so far were allowed to visit
+	nextCheck int64 // stats.Blocks at which to call opts.Check again
 }
 
 // fill fills up the d.bytes.buf buffer from the underlying io.Reader. It
@@ -348,77 +353,88 @@ func (d *decoder) processSOF(n int) error {
 		if h == 3 || v == 3 {
 			return errUnsupportedSubsamplingRatio
 		}
-		switch d.nComp {
-		case 1:
-			// If a JPEG image has only one component, section A.2 says "this data
-			// is non-interleaved by definition" and section A.2.2 says "[in this
-			// case...] the order of data units within a scan shall be left-to-right
-			// and top-to-bottom... regardless of the values of H_1 and V_1". Section
-			// 4.8.2 also says "[for non-interleaved data], the MCU is defined to be
-			// one data unit". Similarly, section A.1.1 explains that it is the ratio
-			// of H_i to max_j(H_j) that matters, and similarly for V. For grayscale
-			// images, H_1 is the maximum H_j for all components j, so that ratio is
-			// always 1. The component's (h, v) is effectively always (1, 1): even if
-			// the nominal (h, v) is (2, 1), a 20x5 image is encoded in three 8x8
-			// MCUs, not two 16x8 MCUs.
-			h, v = 1, 1
-
-		case 3:
-			// For YCbCr images, we only support 4:4:4, 4:4:0, 4:2:2, 4:2:0,
-			// 4:1:1 or 4:1:0 chroma subsampling ratios. This implies that the
-			// (h, v) values for the Y component are either (1, 1), (1, 2),
-			// (2, 1), (2, 2), (4, 1) or (4, 2), and the Y component's values
-			// must be a multiple of the Cb and Cr component's values. We also
-			// assume that the two chroma components have the same subsampling
-			// ratio.
-			switch i {
-			case 0: // Y.
-				// We have already verified, above, that h and v are both
-				// either 1, 2 or 4, so invalid (h, v) combinations are those
-				// with v == 4.
-				if v == 4 {
-					return errUnsupportedSubsamplingRatio
-				}
-			case 1: // Cb.
-				if d.comp[0].h%h != 0 || d.comp[0].v%v != 0 {
-					return errUnsupportedSubsamplingRatio
-				}
-			case 2: // Cr.
-				if d.comp[1].h != h || d.comp[1].v != v {
-					return errUnsupportedSubsamplingRatio
-				}
-			}
-
-		case 4:
-			// For 4-component images (either CMYK or YCbCrK), we only support two
-			// hv vectors: [0x11 0x11 0x11 0x11] and [0x22 0x11 0x11 0x22].
-			// Theoretically, 4-component JPEG images could mix and match hv values
-			// but in practice, those two combinations are the only ones in use,
-			// and it simplifies the applyBlack code below if we can assume that:
-			//	- for CMYK, the C and K channels have full samples, and if the M
-			//	  and Y channels subsample, they subsample both horizontally and
-			//	  vertically.
-			//	- for YCbCrK, the Y and K channels have full samples.
-			switch i {
-			case 0:
-				if hv != 0x11 && hv != 0x22 {
-					return errUnsupportedSubsamplingRatio
-				}
-			case 1, 2:
-				if hv != 0x11 {
-					return errUnsupportedSubsamplingRatio
-				}
-			case 3:
-				if d.comp[0].h != h || d.comp[0].v != v {
-					return errUnsupportedSubsamplingRatio
-				}
-			}
+		h, v, err := d.checkSampling(i, hv, h, v)
+		if err != nil {
+			return err
 		}
 
 		d.comp[i].h = h
 		d.comp[i].v = v
 	}
 	return nil
+}
+
+// checkSampling checks the sampling factors h and v (packed as hv) of
+// component i against those this decoder supports, and returns the factors
+// to use.
+func (d *decoder) checkSampling(i int, hv uint8, h, v int) (int, int, error) {
+	switch d.nComp {
+	case 1:
+		// If a JPEG image has only one component, section A.2 says "this data
+		// is non-interleaved by definition" and section A.2.2 says "[in this
+		// case...] the order of data units within a scan shall be left-to-right
+		// and top-to-bottom... regardless of the values of H_1 and V_1". Section
+		// 4.8.2 also says "[for non-interleaved data], the MCU is defined to be
+		// one data unit". Similarly, section A.1.1 explains that it is the ratio
+		// of H_i to max_j(H_j) that matters, and similarly for V. For grayscale
+		// images, H_1 is the maximum H_j for all components j, so that ratio is
+		// always 1. The component's (h, v) is effectively always (1, 1): even if
+		// the nominal (h, v) is (2, 1), a 20x5 image is encoded in three 8x8
+		// MCUs, not two 16x8 MCUs.
+		h, v = 1, 1
+
+	case 3:
+		// For YCbCr images, we only support 4:4:4, 4:4:0, 4:2:2, 4:2:0,
+		// 4:1:1 or 4:1:0 chroma subsampling ratios. This implies that the
+		// (h, v) values for the Y component are either (1, 1), (1, 2),
+		// (2, 1), (2, 2), (4, 1) or (4, 2), and the Y component's values
+		// must be a multiple of the Cb and Cr component's values. We also
+		// assume that the two chroma components have the same subsampling
+		// ratio.
+		switch i {
+		case 0: // Y.
+			// We have already verified, above, that h and v are both
+			// either 1, 2 or 4, so invalid (h, v) combinations are those
+			// with v == 4.
+			if v == 4 {
+				return 0, 0, errUnsupportedSubsamplingRatio
+			}
+		case 1: // Cb.
+			if d.comp[0].h%h != 0 || d.comp[0].v%v != 0 {
+				return 0, 0, errUnsupportedSubsamplingRatio
+			}
+		case 2: // Cr.
+			if d.comp[1].h != h || d.comp[1].v != v {
+				return 0, 0, errUnsupportedSubsamplingRatio
+			}
+		}
+
+	case 4:
+		// For 4-component images (either CMYK or YCbCrK), we only support two
+		// hv vectors: [0x11 0x11 0x11 0x11] and [0x22 0x11 0x11 0x22].
+		// Theoretically, 4-component JPEG images could mix and match hv values
+		// but in practice, those two combinations are the only ones in use,
+		// and it simplifies the applyBlack code below if we can assume that:
+		//	- for CMYK, the C and K channels have full samples, and if the M
+		//	  and Y channels subsample, they subsample both horizontally and
+		//	  vertically.
+		//	- for YCbCrK, the Y and K channels have full samples.
+		switch i {
+		case 0:
+			if hv != 0x11 && hv != 0x22 {
+				return 0, 0, errUnsupportedSubsamplingRatio
+			}
+		case 1, 2:
+			if hv != 0x11 {
+				return 0, 0, errUnsupportedSubsamplingRatio
+			}
+		case 3:
+			if d.comp[0].h != h || d.comp[0].v != v {
+				return 0, 0, errUnsupportedSubsamplingRatio
+			}
+		}
+	}
+	return h, v, nil
 }
 
 // Specified in section B.2.4.1.
@@ -597,55 +613,67 @@ func (d *decoder) decode(r io.Reader, configOnly bool) (image.Image, error) {
 			return nil, FormatError("short segment length")
 		}
 
-		switch marker {
-		case sof0Marker, sof1Marker, sof2Marker:
-			d.baseline = marker == sof0Marker
-			d.progressive = marker == sof2Marker
-			err = d.processSOF(n)
-			if configOnly && d.jfif {
-				return nil, err
-			}
-		case dhtMarker:
-			if configOnly {
-				err = d.ignore(n)
-			} else {
-				err = d.processDHT(n)
-			}
-		case dqtMarker:
-			if configOnly {
-				err = d.ignore(n)
-			} else {
-				err = d.processDQT(n)
-			}
-		case sosMarker:
-			if configOnly {
-				return nil, nil
-			}
-			err = d.processSOS(n)
-		case driMarker:
-			if configOnly {
-				err = d.ignore(n)
-			} else {
-				err = d.processDRI(n)
-			}
-		case app0Marker:
-			err = d.processApp0Marker(n)
-		case app14Marker:
-			err = d.processApp14Marker(n)
-		default:
-			if app0Marker <= marker && marker <= app15Marker || marker == comMarker {
-				err = d.ignore(n)
-			} else if marker < 0xc0 { // See Table B.1 "Marker code assignments".
-				err = FormatError("unknown marker")
-			} else {
-				err = UnsupportedError("unknown marker")
-			}
-		}
-		if err != nil {
+		done, err := d.processSegment(marker, n, configOnly)
+		if err != nil || done {
 			return nil, err
 		}
 	}
+	return d.finish()
+}
 
+// processSegment processes one marker segment of n bytes. done is true when
+// a configOnly decode has read what it needs.
+func (d *decoder) processSegment(marker uint8, n int, configOnly bool) (done bool, err error) {
+	switch marker {
+	case sof0Marker, sof1Marker, sof2Marker:
+		d.baseline = marker == sof0Marker
+		d.progressive = marker == sof2Marker
+		err = d.processSOF(n)
+		if configOnly && d.jfif {
+			return true, err
+		}
+	case dhtMarker:
+		if configOnly {
+			err = d.ignore(n)
+		} else {
+			err = d.processDHT(n)
+		}
+	case dqtMarker:
+		if configOnly {
+			err = d.ignore(n)
+		} else {
+			err = d.processDQT(n)
+		}
+	case sosMarker:
+		if configOnly {
+			return true, nil
+		}
+		err = d.processSOS(n)
+	case driMarker:
+		if configOnly {
+			err = d.ignore(n)
+		} else {
+			err = d.processDRI(n)
+		}
+	case app0Marker:
+		err = d.processApp0Marker(n)
+	case app14Marker:
+		err = d.processApp14Marker(n)
+	default:
+		if app0Marker <= marker && marker <= app15Marker || marker == comMarker {
+			err = d.ignore(n)
+		} else if marker < 0xc0 { // See Table B.1 "Marker code assignments".
+			err = FormatError("unknown marker")
+		} else {
+			err = UnsupportedError("unknown marker")
+		}
+	}
+	return false, err
+}
+
+// finish turns the decoded planes into the image: the inverse DCT of a
+// progressive image, then the colour conversion of CMYK, YCCK and RGB.
+func (d *decoder) finish() (image.Image, error) {
 	if d.progressive {
 		if err := d.reconstructProgressiveImage(); err != nil {
 			return nil, err
@@ -653,6 +681,9 @@ func (d *decoder) decode(r io.Reader, configOnly bool) (image.Image, error) {
 	}
 	if d.img1 != nil {
 		return d.img1, nil
+	}
+	if err := d.checkBytes(); err != nil {
+		return nil, err
 	}
 	if d.img3 != nil {
 		if d.blackPix != nil {
@@ -773,8 +804,7 @@ func (d *decoder) convertToRGB() (image.Image, error) {
 // 63/64 of the pixel stores, which is most of a decoder's time after the
 // entropy decoding that cannot be skipped.
 func DecodeEighth(r io.Reader) (image.Image, error) {
-	d := decoder{eighth: true}
-	return d.decode(r, false)
+	return Decode(r, Options{Eighth: true})
 }
 
 // DecodeConfig returns the color model and dimensions of a JPEG image without
@@ -784,29 +814,8 @@ func DecodeConfig(r io.Reader) (image.Config, error) {
 	if _, err := d.decode(r, true); err != nil {
 		return image.Config{}, err
 	}
-	switch d.nComp {
-	case 1:
-		return image.Config{
-			ColorModel: color.GrayModel,
-			Width:      d.width,
-			Height:     d.height,
-		}, nil
-	case 3:
-		cm := color.YCbCrModel
-		if d.isRGB() {
-			cm = color.RGBAModel
-		}
-		return image.Config{
-			ColorModel: cm,
-			Width:      d.width,
-			Height:     d.height,
-		}, nil
-	case 4:
-		return image.Config{
-			ColorModel: color.CMYKModel,
-			Width:      d.width,
-			Height:     d.height,
-		}, nil
+	if d.nComp == 0 {
+		return image.Config{}, FormatError("missing SOF marker")
 	}
-	return image.Config{}, FormatError("missing SOF marker")
+	return d.config(), nil
 }

@@ -67,11 +67,7 @@ func (d *decoder) processSOS(n int) error {
 	if n != 4+2*nComp {
 		return FormatError("SOS length inconsistent with number of components")
 	}
-	var scan [maxComponents]struct {
-		compIndex uint8
-		td        uint8 // DC table selector.
-		ta        uint8 // AC table selector.
-	}
+	var scan [maxComponents]scanComponent
 	totalHV := 0
 	for i := 0; i < nComp; i++ {
 		cs := d.tmp[1+2*i] // Component selector.
@@ -151,6 +147,14 @@ func (d *decoder) processSOS(n int) error {
 	h0, v0 := d.comp[0].h, d.comp[0].v // The h and v values from the Y components.
 	mxx := (d.width + 8*h0 - 1) / (8 * h0)
 	myy := (d.height + 8*v0 - 1) / (8 * v0)
+	var scanBlocks int64
+	for i := 0; i < nComp; i++ {
+		c := d.comp[scan[i].compIndex]
+		scanBlocks += int64(mxx) * int64(myy) * int64(c.h) * int64(c.v)
+	}
+	if err := d.startScan(scanBlocks); err != nil {
+		return err
+	}
 	if d.img1 == nil && d.img3 == nil {
 		d.makeImg(mxx, myy)
 	}
@@ -162,7 +166,20 @@ func (d *decoder) processSOS(n int) error {
 			}
 		}
 	}
+	return d.decodeScan(&scan, nComp, mxx, myy, zigStart, zigEnd, ah, al)
+}
 
+// scanComponent is a component of a scan, as its SOS header gives it.
+type scanComponent struct {
+	compIndex uint8
+	td        uint8 // DC table selector.
+	ta        uint8 // AC table selector.
+}
+
+// decodeScan decodes the entropy-coded data of one scan of nComp
+// components over mxx×myy MCUs, with processSOS's spectral selection and
+// successive approximation parameters.
+func (d *decoder) decodeScan(scan *[maxComponents]scanComponent, nComp, mxx, myy int, zigStart, zigEnd int32, ah, al uint32) error {
 	d.bits = bits{}
 	mcu, expectedRST := 0, uint8(rst0Marker)
 	var (
@@ -181,6 +198,7 @@ func (d *decoder) processSOS(n int) error {
 				hi := d.comp[compIndex].h
 				vi := d.comp[compIndex].v
 				for j := 0; j < hi*vi; j++ {
+					d.stats.Blocks++
 					// The blocks are traversed one MCU at a time. For 4:2:0 chroma
 					// subsampling, there are four Y 8x8 blocks in every 16x16 MCU.
 					//
@@ -219,81 +237,24 @@ func (d *decoder) processSOS(n int) error {
 						}
 					}
 
-					// Load the previous partially decoded coefficients, if applicable.
+					// Decode into the previous partially decoded coefficients, if
+					// applicable, in place: upstream copies the 256-byte block in and
+					// out, which made each block of an end-of-band run cost 20 ns and
+					// a many-scan file seconds (see limits.go).
+					var bp *block
 					if d.progressive {
-						b = d.progCoeffs[compIndex][by*mxx*hi+bx]
+						bp = &d.progCoeffs[compIndex][by*mxx*hi+bx]
 					} else {
 						b = block{}
+						bp = &b
 					}
 
-					if ah != 0 {
-						if err := d.refine(&b, &d.huff[acTable][scan[i].ta], zigStart, zigEnd, 1<<al); err != nil {
-							return err
-						}
-					} else {
-						zig := zigStart
-						if zig == 0 {
-							zig++
-							// Decode the DC coefficient, as specified in section F.2.2.1.
-							value, err := d.decodeHuffman(&d.huff[dcTable][scan[i].td])
-							if err != nil {
-								return err
-							}
-							if value > 16 {
-								return UnsupportedError("excessive DC component")
-							}
-							dcDelta, err := d.receiveExtend(value)
-							if err != nil {
-								return err
-							}
-							dc[compIndex] += dcDelta
-							b[0] = dc[compIndex] << al
-						}
-
-						if zig <= zigEnd && d.eobRun > 0 {
-							d.eobRun--
-						} else {
-							// Decode the AC coefficients, as specified in section F.2.2.2.
-							huff := &d.huff[acTable][scan[i].ta]
-							for ; zig <= zigEnd; zig++ {
-								value, err := d.decodeHuffman(huff)
-								if err != nil {
-									return err
-								}
-								val0 := value >> 4
-								val1 := value & 0x0f
-								if val1 != 0 {
-									zig += int32(val0)
-									if zig > zigEnd {
-										break
-									}
-									ac, err := d.receiveExtend(val1)
-									if err != nil {
-										return err
-									}
-									b[unzig[zig]] = ac << al
-								} else {
-									if val0 != 0x0f {
-										d.eobRun = uint16(1 << val0)
-										if val0 != 0 {
-											bits, err := d.decodeBits(int32(val0))
-											if err != nil {
-												return err
-											}
-											d.eobRun |= uint16(bits)
-										}
-										d.eobRun--
-										break
-									}
-									zig += 0x0f
-								}
-							}
-						}
+					if err := d.decodeBlock(bp, scan[i], &dc[compIndex], zigStart, zigEnd, ah, al); err != nil {
+						return err
 					}
 
 					if d.progressive {
-						// Save the coefficients.
-						d.progCoeffs[compIndex][by*mxx*hi+bx] = b
+						// The coefficients are saved already.
 						// At this point, we could call reconstructBlock to dequantize and perform the
 						// inverse DCT, to save early stages of a progressive image to the *image.YCbCr
 						// buffers (the whole point of progressive encoding), but in Go, the jpeg.Decode
@@ -303,37 +264,119 @@ func (d *decoder) processSOS(n int) error {
 						// SOS markers are processed.
 						continue
 					}
-					if err := d.reconstructBlock(&b, bx, by, int(compIndex)); err != nil {
+					if err := d.reconstructBlock(bp, bx, by, int(compIndex)); err != nil {
 						return err
 					}
 				} // for j
 			} // for i
 			mcu++
-			if d.ri > 0 && mcu%d.ri == 0 && mcu < mxx*myy {
-				// For well-formed input, the RST[0-7] restart marker follows
-				// immediately. For corrupt input, call findRST to try to
-				// resynchronize.
-				if err := d.readFull(d.tmp[:2]); err != nil {
+			if d.opts.Check != nil && d.stats.Blocks >= d.nextCheck {
+				if err := d.check(); err != nil {
 					return err
-				} else if d.tmp[0] != 0xff || d.tmp[1] != expectedRST {
-					if err := d.findRST(expectedRST); err != nil {
-						return err
-					}
+				}
+			}
+			if d.ri > 0 && mcu%d.ri == 0 && mcu < mxx*myy {
+				if err := d.restart(expectedRST); err != nil {
+					return err
 				}
 				expectedRST++
 				if expectedRST == rst7Marker+1 {
 					expectedRST = rst0Marker
 				}
-				// Reset the Huffman decoder.
-				d.bits = bits{}
 				// Reset the DC components, as per section F.2.1.3.1.
 				dc = [maxComponents]int32{}
-				// Reset the progressive decoder state, as per section G.1.2.2.
-				d.eobRun = 0
 			}
 		} // for mx
 	} // for my
 
+	return nil
+}
+
+// restart reads the restart marker expected between two restart intervals
+// and resets the entropy decoder.
+func (d *decoder) restart(expectedRST uint8) error {
+	// For well-formed input, the RST[0-7] restart marker follows
+	// immediately. For corrupt input, call findRST to try to
+	// resynchronize.
+	if err := d.readFull(d.tmp[:2]); err != nil {
+		return err
+	} else if d.tmp[0] != 0xff || d.tmp[1] != expectedRST {
+		if err := d.findRST(expectedRST); err != nil {
+			return err
+		}
+	}
+	// Reset the Huffman decoder.
+	d.bits = bits{}
+	// Reset the progressive decoder state, as per section G.1.2.2.
+	d.eobRun = 0
+	return nil
+}
+
+// decodeBlock decodes one block's part of a scan into bp: a refinement,
+// or the DC coefficient (whose predictor is dc) and the AC band. It is
+// processSOS's inner loop body upstream.
+func (d *decoder) decodeBlock(bp *block, sc scanComponent, dc *int32, zigStart, zigEnd int32, ah, al uint32) error {
+	if ah != 0 {
+		return d.refine(bp, &d.huff[acTable][sc.ta], zigStart, zigEnd, 1<<al)
+	}
+	zig := zigStart
+	if zig == 0 {
+		zig++
+		// Decode the DC coefficient, as specified in section F.2.2.1.
+		value, err := d.decodeHuffman(&d.huff[dcTable][sc.td])
+		if err != nil {
+			return err
+		}
+		if value > 16 {
+			return UnsupportedError("excessive DC component")
+		}
+		dcDelta, err := d.receiveExtend(value)
+		if err != nil {
+			return err
+		}
+		*dc += dcDelta
+		bp[0] = *dc << al
+	}
+
+	if zig <= zigEnd && d.eobRun > 0 {
+		d.eobRun--
+	} else {
+		// Decode the AC coefficients, as specified in section F.2.2.2.
+		huff := &d.huff[acTable][sc.ta]
+		for ; zig <= zigEnd; zig++ {
+			value, err := d.decodeHuffman(huff)
+			if err != nil {
+				return err
+			}
+			val0 := value >> 4
+			val1 := value & 0x0f
+			if val1 != 0 {
+				zig += int32(val0)
+				if zig > zigEnd {
+					break
+				}
+				ac, err := d.receiveExtend(val1)
+				if err != nil {
+					return err
+				}
+				bp[unzig[zig]] = ac << al
+			} else {
+				if val0 != 0x0f {
+					d.eobRun = uint16(1 << val0)
+					if val0 != 0 {
+						bits, err := d.decodeBits(int32(val0))
+						if err != nil {
+							return err
+						}
+						d.eobRun |= uint16(bits)
+					}
+					d.eobRun--
+					break
+				}
+				zig += 0x0f
+			}
+		}
+	}
 	return nil
 }
 
@@ -456,7 +499,13 @@ func (d *decoder) reconstructProgressiveImage() error {
 		h := 8 * d.comp[0].h / d.comp[i].h
 		stride := mxx * d.comp[i].h
 		for by := 0; by*v < d.height; by++ {
+			if d.opts.Check != nil && d.stats.Blocks >= d.nextCheck {
+				if err := d.check(); err != nil {
+					return err
+				}
+			}
 			for bx := 0; bx*h < d.width; bx++ {
+				d.stats.Blocks++
 				if err := d.reconstructBlock(&d.progCoeffs[i][by*stride+bx], bx, by, i); err != nil {
 					return err
 				}
