@@ -165,15 +165,3 @@ func formatBytes(n int64) string {
 	}
 	return strings.TrimSuffix(fmt.Sprintf("%.1f", v), ".0") + " " + unit
 }
-
-// Codes lists the code of every permanent error above, so that the
-// pipeline can derive the errors it never retries and tells the user about
-// from this one list instead of repeating it.
-func Codes() []string {
-	all := []coded{&EmptyFile{}, &FileTooLarge{}, &UnsupportedFormat{}, &CorruptImage{}, &ImageTooLarge{}}
-	codes := make([]string, len(all))
-	for i, e := range all {
-		codes[i] = e.code()
-	}
-	return codes
-}

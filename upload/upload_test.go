@@ -165,7 +165,7 @@ func TestHumanBytes(t *testing.T) {
 // TestKinds pins the split between user rejections, which are only
 // counted, and system failures, which page (docs/decisions.md).
 func TestKinds(t *testing.T) {
-	user := []string{"EmptyFile", "FileTooLarge", "UnsupportedFormat", "CorruptImage", "ImageTooLarge", "ContentTypeMismatch"}
+	user := []string{"EmptyFile", "FileTooLarge", "UnsupportedFormat", "CorruptImage", "ImageTooLarge", "ImageTooComplex", "ContentTypeMismatch"}
 	system := []string{"Timeout", "InternalError", "InvalidTaskInput", "AccessDenied", "States.Timeout", "TransientError", ""}
 	for _, c := range user {
 		if KindOf(c) != KindUser {

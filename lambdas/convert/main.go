@@ -11,7 +11,11 @@ import (
 )
 
 func main() {
+	// Before anything allocates: the collector must know the function's
+	// memory, or a conversion within its budget can still exceed it.
+	limit := wiring.SetMemoryLimitFromLambda()
 	log := wiring.Logger("convert")
+	log.Info("memory limit", "goMemLimitBytes", limit)
 	var env wiring.Env
 	cfg, err := wiring.AWS(context.Background())
 	h := wiring.Convert(&env, cfg, log)

@@ -37,10 +37,14 @@ func Start(env *Env, cfg aws.Config, log *slog.Logger) *pipeline.Start {
 // Convert builds the convert function's handler.
 func Convert(env *Env, cfg aws.Config, log *slog.Logger) *pipeline.Convert {
 	s3c := S3(cfg)
+	// The decode budget follows the memory the template gives the
+	// function, which Lambda reports in its environment.
+	spec := thumbnail.DefaultSpec()
+	spec.Limits = thumbnail.LimitsForMemory(LambdaMemory(env.Lookup))
 	return &pipeline.Convert{Converter: &upload.Converter{
 		Originals:  &s3store.Originals{Client: s3c},
 		Renditions: &s3store.Renditions{Client: s3c, Bucket: env.Require("OUTPUT_BUCKET")},
-		Spec:       thumbnail.DefaultSpec(),
+		Spec:       spec,
 		Publisher:  Publisher(s3c, Connections(cfg, env.Require("CONNECTIONS_ENDPOINT")), env.Require("RECORDS_BUCKET"), log),
 		Log:        log,
 	}}
