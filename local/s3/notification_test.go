@@ -97,11 +97,14 @@ func TestNotificationConfigurationRefusals(t *testing.T) {
 		err  error
 		code string
 	}{
-		"overlapping":       {put(lambda("uploads/", ".jpg", "s3:ObjectCreated:*"), lambda("uploads/a", "", "s3:ObjectCreated:Put")), "InvalidArgument"},
-		"unknown event":     {put(lambda("", "", "s3:ObjectMade:*")), "InvalidArgument"},
-		"removal events":    {put(lambda("", "", "s3:ObjectRemoved:*")), "NotImplemented"},
-		"not a lambda arn":  {put(types.LambdaFunctionConfiguration{LambdaFunctionArn: aws.String("start"), Events: []types.Event{"s3:ObjectCreated:*"}}), "InvalidArgument"},
-		"unknown bucket":    {func() error { _, err := e.client.GetBucketNotificationConfiguration(ctx, &s3.GetBucketNotificationConfigurationInput{Bucket: aws.String("nope")}); return err }(), "NoSuchBucket"},
+		"overlapping":      {put(lambda("uploads/", ".jpg", "s3:ObjectCreated:*"), lambda("uploads/a", "", "s3:ObjectCreated:Put")), "InvalidArgument"},
+		"unknown event":    {put(lambda("", "", "s3:ObjectMade:*")), "InvalidArgument"},
+		"removal events":   {put(lambda("", "", "s3:ObjectRemoved:*")), "NotImplemented"},
+		"not a lambda arn": {put(types.LambdaFunctionConfiguration{LambdaFunctionArn: aws.String("start"), Events: []types.Event{"s3:ObjectCreated:*"}}), "InvalidArgument"},
+		"unknown bucket": {func() error {
+			_, err := e.client.GetBucketNotificationConfiguration(ctx, &s3.GetBucketNotificationConfigurationInput{Bucket: aws.String("nope")})
+			return err
+		}(), "NoSuchBucket"},
 		"disjoint suffixes": {put(lambda("uploads/", ".jpg", "s3:ObjectCreated:*"), lambda("uploads/", ".png", "s3:ObjectCreated:*")), ""},
 	} {
 		if errCode(tc.err) != tc.code {
