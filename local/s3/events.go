@@ -51,7 +51,8 @@ type subscription struct {
 	fn     EventHandler
 	// function is set, and fn nil, for a destination of a bucket's
 	// notification configuration: its handler is looked up at record time.
-	function string
+	// configID is that configuration's ID, which its events carry.
+	function, configID string
 }
 
 // outbox persists events before the request that caused them is answered
@@ -157,6 +158,11 @@ func (o *outbox) record(bucket, key string, ev events.S3Event, dests []*subscrip
 	for _, sub := range subs {
 		sum := sha256.Sum256([]byte(sub.id))
 		e := &entry{ID: seq + "-" + hex.EncodeToString(sum[:8]), Sub: sub.id, Event: body, Function: sub.function}
+		if sub.configID != "" {
+			if e.Event, err = withConfigurationID(ev, sub.configID); err != nil {
+				return err
+			}
+		}
 		if o.dir != "" {
 			b, err := json.Marshal(e)
 			if err != nil {

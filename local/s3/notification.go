@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
 )
 
 // Bucket notification configurations: Lambda function destinations with
@@ -164,10 +166,24 @@ func (s *Server) notificationDestinations(bucket, key, name string) []*subscript
 	var out []*subscription
 	for _, n := range st.Notification.LambdaFunctions {
 		if n.matches(key, name) {
-			out = append(out, &subscription{id: "lambda|" + bucket + "|" + n.ID + "|" + n.FunctionARN, bucket: bucket, function: n.FunctionARN})
+			out = append(out, &subscription{id: "lambda|" + bucket + "|" + n.ID + "|" + n.FunctionARN, bucket: bucket, function: n.FunctionARN, configID: n.ID})
 		}
 	}
 	return out
+}
+
+// withConfigurationID encodes ev as sent for the configuration id: S3
+// names the configuration in s3.configurationId.
+func withConfigurationID(ev events.S3Event, id string) (json.RawMessage, error) {
+	ev.Records = append([]events.S3EventRecord(nil), ev.Records...)
+	for i := range ev.Records {
+		ev.Records[i].S3.ConfigurationID = id
+	}
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return nil, fmt.Errorf("encoding event: %w", err)
+	}
+	return b, nil
 }
 
 // deliverToFunction delivers e to the handler of sub.function, or keeps it

@@ -49,7 +49,7 @@ func TestNotificationConfigurationDecidesDelivery(t *testing.T) {
 		putV(t, c, "uploads", key, "x")
 	}
 	got := start.wait(t, 1)
-	if got[0].S3.Object.Key != "uploads/a.jpg" || got[0].EventName != "ObjectCreated:Put" {
+	if got[0].S3.Object.Key != "uploads/a.jpg" || got[0].EventName != "ObjectCreated:Put" || got[0].S3.ConfigurationID != "originals" {
 		t.Errorf("delivered %s %s, want the Put of uploads/a.jpg only", got[0].EventName, got[0].S3.Object.Key)
 	}
 
