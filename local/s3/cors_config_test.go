@@ -153,6 +153,27 @@ func TestBucketCORSRefusals(t *testing.T) {
 			t.Errorf("%s: %d %s, want 400 MalformedXML", name, status, code)
 		}
 	}
+	// S3 wants the document's Content-MD5 or checksum, and checks it.
+	doc := `<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`
+	for name, tc := range map[string]struct{ md5, code string }{
+		"no Content-MD5":    {"", "InvalidRequest"},
+		"wrong Content-MD5": {"1B2M2Y8AsgTpgAmY7PhCfg==", "BadDigest"},
+	} {
+		req, _ := http.NewRequest(http.MethodPut, e.http.URL+"/pics?cors", strings.NewReader(doc))
+		if tc.md5 != "" {
+			req.Header.Set("Content-MD5", tc.md5)
+		}
+		signS3(t, req, []byte(doc))
+		resp, err := e.hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 400 || !strings.Contains(string(b), "<Code>"+tc.code+"</Code>") {
+			t.Errorf("%s: %d %s, want 400 %s", name, resp.StatusCode, b, tc.code)
+		}
+	}
 	if _, err := e.client.GetBucketCors(ctx, &s3.GetBucketCorsInput{Bucket: aws.String("nope")}); errCode(err) != "NoSuchBucket" {
 		t.Errorf("GetBucketCors of an unknown bucket: %v", err)
 	}
