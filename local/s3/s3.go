@@ -6,7 +6,11 @@
 // its setup calls: CreateBucket with CORS rules (BrowserUploadCORS for the
 // web client), SetVersioning, Notify for object-created events (delivered
 // at least once from a durable outbox, like a Lambda subscription) and
-// InjectFaults for reliability tests.
+// InjectFaults for reliability tests. The bucket configurations a
+// template declares have setters of their own (SetLifecycle, SetEncryption,
+// SetPublicAccessBlock, SetOwnership, SetNotification with RegisterFunction
+// for its destinations) and are served through S3's configuration APIs
+// too; Sweep applies lifecycle expiry when the caller says.
 //
 // Every request is SigV4 verified by an Authenticator (a *sigv4.Verifier),
 // browser POST uploads are checked against their signed policy, checksums
