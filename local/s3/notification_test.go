@@ -112,3 +112,27 @@ func TestNotificationConfigurationRefusals(t *testing.T) {
 		}
 	}
 }
+
+// TestNotificationWaitsAcrossRestart: an event recorded before its
+// function had a handler is delivered after a restart, once the function
+// is registered again.
+func TestNotificationWaitsAcrossRestart(t *testing.T) {
+	dir := t.TempDir()
+	e1 := newEnv(t, envOpts{dir: dir})
+	mustBucket(t, e1, "uploads")
+	if err := e1.srv.SetNotification("uploads", NotificationConfiguration{LambdaFunctions: []LambdaNotification{
+		{FunctionARN: startARN, Events: []string{"s3:ObjectCreated:*"}, Suffix: ".jpg"}}}); err != nil {
+		t.Fatal(err)
+	}
+	putV(t, e1.client, "uploads", "before.jpg", "x")
+	e1.close()
+
+	e2 := newEnv(t, envOpts{dir: dir})
+	start := newSink()
+	e2.srv.RegisterFunction(startARN, start.handle)
+	putV(t, e2.client, "uploads", "after.jpg", "y")
+	got := start.wait(t, 2)
+	if got[0].S3.Object.Key != "before.jpg" || got[1].S3.Object.Key != "after.jpg" {
+		t.Errorf("delivered %s, %s; want before.jpg then after.jpg", got[0].S3.Object.Key, got[1].S3.Object.Key)
+	}
+}
