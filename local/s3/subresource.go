@@ -8,8 +8,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-
-	"github.com/johannesboyne/gofakes3"
 )
 
 // Bucket and object configuration sub-resources (?cors, ?lifecycle,
@@ -189,9 +187,4 @@ func writeNoContent(w http.ResponseWriter) { w.WriteHeader(http.StatusNoContent)
 func writeOK(w http.ResponseWriter) {
 	w.Header().Set("Content-Length", "0")
 	w.WriteHeader(http.StatusOK)
-}
-
-// isNoSuchBucket reports whether err is gofakes3's NoSuchBucket.
-func isNoSuchBucket(err error) bool {
-	return gofakes3.HasErrorCode(err, gofakes3.ErrNoSuchBucket)
 }
