@@ -155,6 +155,7 @@ func TestBucketSettingsPersist(t *testing.T) {
 	must(e1.srv.SetNotification("bkt", NotificationConfiguration{LambdaFunctions: []LambdaNotification{{
 		ID: "n", FunctionARN: "arn:aws:lambda:us-east-1:000000000000:function:f", Events: []string{"s3:ObjectCreated:*"}, Prefix: "in/", Suffix: ".jpg"}}}))
 	must(e1.srv.SetLifecycle("gone", []LifecycleRule{{ID: "x", Enabled: true, ExpirationDays: 1}}))
+	must(e1.srv.SetCORS("gone", []CORSRule{{AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET"}}}))
 	_, err := e1.client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bkt"), Key: aws.String("k"), Body: nil})
 	must(err)
 	_, err = e1.client.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: aws.String("bkt"), Key: aws.String("k"),
@@ -189,5 +190,8 @@ func TestBucketSettingsPersist(t *testing.T) {
 	}
 	if _, err := c.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String("gone")}); errCode(err) != "NoSuchLifecycleConfiguration" {
 		t.Errorf("a recreated bucket kept the deleted bucket's lifecycle: %v", err)
+	}
+	if _, err := c.GetBucketCors(ctx, &s3.GetBucketCorsInput{Bucket: aws.String("gone")}); errCode(err) != "NoSuchCORSConfiguration" {
+		t.Errorf("a recreated bucket kept the deleted bucket's CORS rules: %v", err)
 	}
 }

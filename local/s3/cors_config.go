@@ -123,6 +123,14 @@ func (s *Server) getCORS(w http.ResponseWriter, r *http.Request, bucket, _ strin
 	return nil
 }
 
+// forgetCORS drops the rules of a deleted bucket: on S3 a bucket created
+// again under the name starts without any.
+func (s *Server) forgetCORS(bucket string) {
+	if err := s.SetCORS(bucket, nil); err != nil {
+		s.log.Error("dropping the CORS rules of a deleted bucket", "bucket", bucket, "error", err)
+	}
+}
+
 func (s *Server) deleteCORS(w http.ResponseWriter, r *http.Request, bucket, _ string) error {
 	if err := s.SetCORS(bucket, nil); err != nil {
 		return err

@@ -122,6 +122,7 @@ func New(opts Options) (*Server, error) {
 	for b, rules := range opts.CORS {
 		s.cors[b] = rules
 	}
+	st.forgotten = s.forgetCORS
 	fake := gofakes3.New(st,
 		gofakes3.WithTimeSource(clock{opts.Now}),
 		gofakes3.WithTimeSkewLimit(0), // sigv4 checks skew

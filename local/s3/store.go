@@ -51,6 +51,9 @@ type store struct {
 	settings map[string]*bucketSettings
 	tmu      sync.RWMutex
 	tags     map[string]map[string]keyTags // bucket → key → tags by version
+	// forgotten, if set, is told of every deleted bucket, so state kept
+	// outside the store (CORS rules) goes with the bucket too.
+	forgotten func(bucket string)
 }
 
 var (
@@ -302,6 +305,9 @@ func (s *store) forget(bucket string) {
 	s.tmu.Lock()
 	delete(s.tags, bucket)
 	s.tmu.Unlock()
+	if s.forgotten != nil {
+		s.forgotten(bucket)
+	}
 }
 
 func (s *store) removeBucketDir(name string) error {
