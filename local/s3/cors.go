@@ -14,6 +14,7 @@ import (
 // semantics: the first rule matching the origin, method and requested
 // headers answers; an origin or header may contain one "*" wildcard.
 type CORSRule struct {
+	ID             string   `json:"id,omitempty"`
 	AllowedOrigins []string `json:"allowedOrigins"`
 	AllowedMethods []string `json:"allowedMethods"`
 	AllowedHeaders []string `json:"allowedHeaders,omitempty"`
@@ -38,17 +39,8 @@ func BrowserUploadCORS(origins ...string) CORSRule {
 // SetCORS replaces bucket's CORS rules; nil removes them, which makes every
 // cross-origin request to the bucket fail as it does on S3.
 func (s *Server) SetCORS(bucket string, rules []CORSRule) error {
-	for i, r := range rules {
-		if len(r.AllowedOrigins) == 0 || len(r.AllowedMethods) == 0 {
-			return fmt.Errorf("CORS rule %d for bucket %q: AllowedOrigins and AllowedMethods are required", i, bucket)
-		}
-		for _, m := range r.AllowedMethods {
-			switch m {
-			case "GET", "PUT", "POST", "DELETE", "HEAD":
-			default:
-				return fmt.Errorf("CORS rule %d for bucket %q: unsupported method %q", i, bucket, m)
-			}
-		}
+	if e := validateCORS(rules); e != nil {
+		return fmt.Errorf("CORS rules for bucket %q: %w", bucket, e)
 	}
 	s.corsMu.Lock()
 	defer s.corsMu.Unlock()

@@ -38,6 +38,10 @@ type entry struct {
 	ID    string          `json:"id"`
 	Sub   string          `json:"subscription"`
 	Event json.RawMessage `json:"event"`
+	// Function is the Lambda function ARN of an entry recorded for a
+	// bucket's notification configuration; it waits in pending until a
+	// handler is registered for that ARN (notification.go).
+	Function string `json:"function,omitempty"`
 }
 
 type subscription struct {
@@ -45,6 +49,10 @@ type subscription struct {
 	bucket string
 	prefix string
 	fn     EventHandler
+	// function is set, and fn nil, for a destination of a bucket's
+	// notification configuration: its handler is looked up at record time.
+	// configID is that configuration's ID, which its events carry.
+	function, configID string
 }
 
 // outbox persists events before the request that caused them is answered
@@ -62,14 +70,16 @@ type outbox struct {
 	runMu   sync.Mutex
 	closing bool
 
-	mu      sync.Mutex
-	subs    []*subscription
-	pending map[string]*entry // by entry ID, not yet handed to a subscriber
+	mu        sync.Mutex
+	subs      []*subscription
+	pending   map[string]*entry       // by entry ID, not yet handed to a subscriber
+	functions map[string]EventHandler // by Lambda function ARN
 }
 
 func newOutbox(dir string, retryMin, retryMax time.Duration, log *slog.Logger) (*outbox, error) {
 	ctx, cancel := context.WithCancel(context.Background())
-	o := &outbox{dir: dir, retryMin: retryMin, retryMax: retryMax, log: log, ctx: ctx, cancel: cancel, pending: map[string]*entry{}}
+	o := &outbox{dir: dir, retryMin: retryMin, retryMax: retryMax, log: log, ctx: ctx, cancel: cancel,
+		pending: map[string]*entry{}, functions: map[string]EventHandler{}}
 	if dir == "" {
 		return o, nil
 	}
@@ -126,9 +136,10 @@ func (o *outbox) subscribe(bucket, prefix string, fn EventHandler) {
 	}
 }
 
-// record durably stores one entry per matching subscription and starts
-// delivering them. It returns only after the entries are on disk.
-func (o *outbox) record(bucket, key string, ev events.S3Event) error {
+// record durably stores one entry per matching subscription, and per
+// destination in dests, and starts delivering them. It returns only after
+// the entries are on disk.
+func (o *outbox) record(bucket, key string, ev events.S3Event, dests []*subscription) error {
 	body, err := json.Marshal(ev)
 	if err != nil {
 		return fmt.Errorf("encoding event: %w", err)
@@ -141,11 +152,17 @@ func (o *outbox) record(bucket, key string, ev events.S3Event) error {
 		}
 	}
 	o.mu.Unlock()
+	subs = append(subs, dests...)
 
 	seq := ev.Records[0].S3.Object.Sequencer
 	for _, sub := range subs {
 		sum := sha256.Sum256([]byte(sub.id))
-		e := &entry{ID: seq + "-" + hex.EncodeToString(sum[:8]), Sub: sub.id, Event: body}
+		e := &entry{ID: seq + "-" + hex.EncodeToString(sum[:8]), Sub: sub.id, Event: body, Function: sub.function}
+		if sub.configID != "" {
+			if e.Event, err = withConfigurationID(ev, sub.configID); err != nil {
+				return err
+			}
+		}
 		if o.dir != "" {
 			b, err := json.Marshal(e)
 			if err != nil {
@@ -154,6 +171,10 @@ func (o *outbox) record(bucket, key string, ev events.S3Event) error {
 			if err := writeFileDurable(o.path(e), b); err != nil {
 				return fmt.Errorf("writing outbox entry: %w", err)
 			}
+		}
+		if sub.function != "" {
+			o.deliverToFunction(sub, e)
+			continue
 		}
 		o.deliver(sub, e)
 	}
@@ -266,7 +287,8 @@ func (s *Server) newEvent(r *http.Request, bucket, key, name string, size int64,
 // objectCreated records an event for every matching subscription. version
 // is the new object's version id, empty where the bucket is not versioned.
 func (s *Server) objectCreated(r *http.Request, bucket, key, name string, size int64, etag, version string) error {
-	return s.events.record(s.newEvent(r, bucket, key, name, size, etag, version))
+	b, k, ev := s.newEvent(r, bucket, key, name, size, etag, version)
+	return s.events.record(b, k, ev, s.notificationDestinations(bucket, key, name))
 }
 
 func (s *Server) nextSequencer() string {

@@ -37,7 +37,7 @@ func TestOutboxCloseWhileRecording(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for j := 0; j < 20; j++ {
-					o.record("b", "k", ev)
+					o.record("b", "k", ev, nil)
 				}
 			}()
 		}

@@ -6,7 +6,11 @@
 // its setup calls: CreateBucket with CORS rules (BrowserUploadCORS for the
 // web client), SetVersioning, Notify for object-created events (delivered
 // at least once from a durable outbox, like a Lambda subscription) and
-// InjectFaults for reliability tests.
+// InjectFaults for reliability tests. The bucket configurations a
+// template declares have setters of their own (SetLifecycle, SetEncryption,
+// SetPublicAccessBlock, SetOwnership, SetNotification with RegisterFunction
+// for its destinations) and are served through S3's configuration APIs
+// too; Sweep applies lifecycle expiry when the caller says.
 //
 // Every request is SigV4 verified by an Authenticator (a *sigv4.Verifier),
 // browser POST uploads are checked against their signed policy, checksums
@@ -118,6 +122,7 @@ func New(opts Options) (*Server, error) {
 	for b, rules := range opts.CORS {
 		s.cors[b] = rules
 	}
+	st.forgotten = s.forgetCORS
 	fake := gofakes3.New(st,
 		gofakes3.WithTimeSource(clock{opts.Now}),
 		gofakes3.WithTimeSkewLimit(0), // sigv4 checks skew

@@ -391,16 +391,17 @@ func TestUnsupportedOperationsAre501(t *testing.T) {
 			_, err := e.client.GetBucketAcl(ctx, &s3.GetBucketAclInput{Bucket: aws.String("bkt")})
 			return err
 		},
-		"PutObjectTagging": func() error {
-			_, err := e.client.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: aws.String("bkt"), Key: aws.String("k"), Tagging: &types.Tagging{TagSet: []types.Tag{{Key: aws.String("a"), Value: aws.String("bkt")}}}})
+		"PutBucketTagging": func() error {
+			_, err := e.client.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: aws.String("bkt"), Tagging: &types.Tagging{TagSet: []types.Tag{{Key: aws.String("a"), Value: aws.String("bkt")}}}})
 			return err
 		},
-		"GetBucketLifecycleConfiguration": func() error {
-			_, err := e.client.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String("bkt")})
+		"GetBucketPolicy": func() error {
+			_, err := e.client.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String("bkt")})
 			return err
 		},
-		"PutBucketNotificationConfiguration": func() error {
-			_, err := e.client.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{Bucket: aws.String("bkt"), NotificationConfiguration: &types.NotificationConfiguration{}})
+		"PutBucketNotificationConfiguration with a topic": func() error {
+			_, err := e.client.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{Bucket: aws.String("bkt"), NotificationConfiguration: &types.NotificationConfiguration{
+				TopicConfigurations: []types.TopicConfiguration{{TopicArn: aws.String("arn:aws:sns:us-east-1:000000000000:t"), Events: []types.Event{"s3:ObjectCreated:*"}}}}})
 			return err
 		},
 		"PutObject with tagging header": func() error {

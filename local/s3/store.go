@@ -44,6 +44,16 @@ type store struct {
 	vmu       sync.RWMutex
 	versioned map[string]*versionedBucket // buckets whose versioning was ever set
 	seq       int64                       // last version sequence number; mu
+
+	// Bucket settings (settings.go) and object tags (tagging.go), each
+	// with its own lock; writers hold mu as well.
+	smu      sync.RWMutex
+	settings map[string]*bucketSettings
+	tmu      sync.RWMutex
+	tags     map[string]map[string]keyTags // bucket → key → tags by version
+	// forgotten, if set, is told of every deleted bucket, so state kept
+	// outside the store (CORS rules) goes with the bucket too.
+	forgotten func(bucket string)
 }
 
 var (
@@ -76,7 +86,8 @@ func (c storeClock) Now() time.Time {
 func (c storeClock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }
 
 func newStore(dir string, now func() time.Time) (*store, error) {
-	s := &store{dir: dir, now: now, versioned: map[string]*versionedBucket{}}
+	s := &store{dir: dir, now: now, versioned: map[string]*versionedBucket{},
+		settings: map[string]*bucketSettings{}, tags: map[string]map[string]keyTags{}}
 	s.mem = s3mem.New(s3mem.WithTimeSource(storeClock{s}))
 	if dir == "" {
 		return s, nil
@@ -117,6 +128,12 @@ func (s *store) load() error {
 		}
 		files, err := os.ReadDir(s.bucketDir(name))
 		if err != nil {
+			return err
+		}
+		if err := s.loadSettings(name); err != nil {
+			return err
+		}
+		if err := s.loadTags(name, files); err != nil {
 			return err
 		}
 		status, err := readVersioningStatus(s.versioningPath(name))
@@ -282,6 +299,15 @@ func (s *store) forget(bucket string) {
 	s.vmu.Lock()
 	delete(s.versioned, bucket)
 	s.vmu.Unlock()
+	s.smu.Lock()
+	delete(s.settings, bucket)
+	s.smu.Unlock()
+	s.tmu.Lock()
+	delete(s.tags, bucket)
+	s.tmu.Unlock()
+	if s.forgotten != nil {
+		s.forgotten(bucket)
+	}
 }
 
 func (s *store) removeBucketDir(name string) error {
@@ -338,6 +364,9 @@ func (s *store) PutObject(bucket, key string, meta map[string]string, input io.R
 		return s.putVersion(vb, bucket, key, meta, data, cond)
 	}
 	res, err := s.mem.PutObject(bucket, key, meta, bytes.NewReader(data), size, cond)
+	if err == nil {
+		err = s.dropTags(bucket, key, nullVersion) // a new object starts untagged
+	}
 	if err != nil || s.dir == "" {
 		return res, err
 	}
@@ -364,6 +393,9 @@ func (s *store) deleteObject(bucket, key string) (gofakes3.ObjectDeleteResult, e
 	}
 	res, err := s.mem.DeleteObject(bucket, key)
 	if err != nil {
+		return res, err
+	}
+	if err := s.dropTags(bucket, key, nullVersion); err != nil {
 		return res, err
 	}
 	return res, s.removeObjectFile(bucket, key)
@@ -395,6 +427,9 @@ func (s *store) DeleteMulti(bucket string, keys ...string) (gofakes3.MultiDelete
 	}
 	for _, d := range res.Deleted {
 		if err := s.removeObjectFile(bucket, d.Key); err != nil {
+			return res, err
+		}
+		if err := s.dropTags(bucket, d.Key, nullVersion); err != nil {
 			return res, err
 		}
 	}

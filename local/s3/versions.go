@@ -217,6 +217,8 @@ func (s *store) putVersion(vb *versionedBucket, bucket, key string, meta map[str
 	s.vmu.Unlock()
 	if v.id != nullVersion {
 		res.VersionID = gofakes3.VersionID(v.id)
+	} else if err := s.dropTags(bucket, key, nullVersion); err != nil { // the null version was replaced
+		return res, err
 	}
 	return res, s.showCurrent(bucket, key, v)
 }
@@ -229,6 +231,11 @@ func (s *store) deleteVersioned(vb *versionedBucket, bucket, key string) (gofake
 	s.vmu.Lock()
 	vb.add(key, v)
 	s.vmu.Unlock()
+	if v.id == nullVersion { // a null marker replaces the null version
+		if err := s.dropTags(bucket, key, nullVersion); err != nil {
+			return gofakes3.ObjectDeleteResult{}, err
+		}
+	}
 	return gofakes3.ObjectDeleteResult{IsDeleteMarker: true, VersionID: gofakes3.VersionID(v.id)}, s.showCurrent(bucket, key, v)
 }
 
@@ -419,6 +426,9 @@ func (s *store) deleteObjectVersion(bucket, key, id string) (gofakes3.ObjectDele
 		if err := os.Remove(s.versionPath(bucket, key, v)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return res, fmt.Errorf("deleting %s/%s version %s: %w", bucket, key, id, err)
 		}
+	}
+	if err := s.dropTags(bucket, key, id); err != nil {
+		return res, err
 	}
 	old := vb.keys[key]
 	vs := append(append([]*version(nil), old[:i]...), old[i+1:]...)
