@@ -718,6 +718,9 @@ func TestPlainHTTPRequestIsRefused(t *testing.T) {
 	if resp.StatusCode != http.StatusUpgradeRequired || !strings.Contains(string(body), "WebSocket") {
 		t.Errorf("plain GET answered %d %s", resp.StatusCode, body)
 	}
+	if got := resp.Header.Get("Upgrade"); got != "websocket" {
+		t.Errorf("426 names Upgrade %q, want websocket (RFC 9110 requires it)", got)
+	}
 }
 
 func TestManagementWithRealSigV4(t *testing.T) {
