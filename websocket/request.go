@@ -82,6 +82,29 @@ func (f fields) get(name string) (json.RawMessage, bool) {
 	return raw, true
 }
 
+// readUpload reads the members of an upload request, in the order the
+// protocol lists them; the first one missing or of the wrong type is the
+// one the answer names.
+func readUpload(f fields, req *request) *ErrorMessage {
+	id := req.RequestID
+	if bad := f.str(id, field{"name", "send the file's name, for display"}, &req.Name); bad != nil {
+		return bad
+	}
+	if bad := f.str(id, field{"type", "send the file's content type, such as \"image/jpeg\""}, &req.Type); bad != nil {
+		return bad
+	}
+	return f.bytesCount(id, field{"size", "send the file's size in bytes"}, &req.Size)
+}
+
+// readSubscribe reads the members of a subscribe request.
+func readSubscribe(f fields, req *request) *ErrorMessage {
+	id := req.RequestID
+	if bad := f.str(id, field{"uploadId", "send the uploadId from the grant"}, &req.UploadID); bad != nil {
+		return bad
+	}
+	return f.str(id, field{"token", "send the token from the grant"}, &req.Token)
+}
+
 // field is one member an action requires: its name, and what to say when
 // it is missing.
 type field struct {

@@ -69,7 +69,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayWebsocketProx
 		log.Info("connection event", "eventType", rc.EventType)
 		return events.APIGatewayProxyResponse{StatusCode: 200}, nil
 	}
-	msg := h.route(ctx, log, rc.ConnectionID, rc.RouteKey, req)
+	msg := h.route(ctx, log, req)
 	body, err := json.Marshal(msg)
 	if err != nil {
 		return events.APIGatewayProxyResponse{}, fmt.Errorf("encode answer: %w", err)
@@ -105,8 +105,8 @@ func errorMsg(requestID, code, format string, args ...any) ErrorMessage {
 	return ErrorMessage{Type: "error", RequestID: requestID, Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-func (h *Handler) route(ctx context.Context, log *slog.Logger, conn, routeKey string, ev events.APIGatewayWebsocketProxyRequest) any {
-	body := ev.Body
+func (h *Handler) route(ctx context.Context, log *slog.Logger, ev events.APIGatewayWebsocketProxyRequest) any {
+	body, conn, routeKey := ev.Body, ev.RequestContext.ConnectionID, ev.RequestContext.RouteKey
 	if ev.IsBase64Encoded {
 		return errorMsg("", "InvalidMessage", "Messages must be JSON in text frames; this one was a binary frame. Valid actions: %s.", validActions())
 	}
@@ -139,29 +139,6 @@ func (h *Handler) route(ctx context.Context, log *slog.Logger, conn, routeKey st
 		return errorMsg(req.RequestID, "InvalidMessage", "The message has no \"action\". Valid actions: %s.", validActions())
 	}
 	return errorMsg(req.RequestID, "InvalidMessage", "Unknown action %q. Valid actions: %s.", req.Action, validActions())
-}
-
-// readUpload reads the members of an upload request, in the order the
-// protocol lists them; the first one missing or of the wrong type is the
-// one the answer names.
-func readUpload(f fields, req *request) *ErrorMessage {
-	id := req.RequestID
-	if bad := f.str(id, field{"name", "send the file's name, for display"}, &req.Name); bad != nil {
-		return bad
-	}
-	if bad := f.str(id, field{"type", "send the file's content type, such as \"image/jpeg\""}, &req.Type); bad != nil {
-		return bad
-	}
-	return f.bytesCount(id, field{"size", "send the file's size in bytes"}, &req.Size)
-}
-
-// readSubscribe reads the members of a subscribe request.
-func readSubscribe(f fields, req *request) *ErrorMessage {
-	id := req.RequestID
-	if bad := f.str(id, field{"uploadId", "send the uploadId from the grant"}, &req.UploadID); bad != nil {
-		return bad
-	}
-	return f.str(id, field{"token", "send the token from the grant"}, &req.Token)
 }
 
 func validActions() string {

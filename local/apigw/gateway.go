@@ -380,6 +380,11 @@ func (g *Gateway) serve(c *conn) {
 	}
 	c.closing.Store(true)
 	if errors.Is(readErr, websocket.ErrMessageTooBig) {
+		// The oversized message reaches no route and gets no answer, not
+		// even one echoing its requestId: API Gateway closes with 1009
+		// and never invokes the integration, and a client must not come
+		// to rely locally on an answer AWS never sends.
+		//
 		// The 1009 close frame is already sent. Closing now would reset
 		// the TCP connection over the unread rest of the message, and the
 		// client could lose the frame: drain and wait for its close.
