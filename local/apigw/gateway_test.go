@@ -237,6 +237,9 @@ func TestRouteSelectionAndRouteResponses(t *testing.T) {
 		{`{"nothing":"here"}`, "$default"},
 		{`not json at all`, "$default"},
 		{`["action","upload"]`, "$default"},
+		// $request.body.action is a JSON path: names are case-sensitive.
+		{`{"Action":"upload"}`, "$default"},
+		{`{"action":"Upload"}`, "$default"},
 	}
 	// Send everything first: route responses must come back in order.
 	for _, tc := range cases {
