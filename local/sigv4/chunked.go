@@ -139,13 +139,15 @@ func readFailed(err error, msg string) error {
 }
 
 // decodedLength is the payload size the client declared, as a hint for
-// the buffer; 0 when it is missing or implausible.
+// the buffer; 0 when it is missing or implausible. Like a plain body's
+// Content-Length, it never makes the buffer start above maxPrealloc: the
+// buffer grows only as chunks actually arrive.
 func decodedLength(r *http.Request) int {
 	n, err := strconv.ParseInt(r.Header.Get("X-Amz-Decoded-Content-Length"), 10, 64)
-	if err != nil || n <= 0 || n >= 1<<30 {
+	if err != nil || n <= 0 {
 		return 0
 	}
-	return int(n)
+	return int(min(n, maxPrealloc))
 }
 
 func incompleteChunked(msg string) error {

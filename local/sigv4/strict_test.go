@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -332,4 +333,27 @@ func signedChunks(seed, data string) string {
 		fmt.Fprintf(&b, "%x;chunk-signature=%s\r\n%s\r\n", len(c), prev, c)
 	}
 	return b.String()
+}
+
+// A declared decoded length under the limit but far above what arrives
+// makes the decoder allocate by what arrives, as a plain body's
+// Content-Length does.
+func TestChunkedDoesNotPreallocateFromDeclaredLength(t *testing.T) {
+	v := NewVerifier("test", "test", "us-east-1")
+	v.Now = func() time.Time { return t0 }
+	req := func() *http.Request {
+		return unsignedTrailerRequest(t, io.NopCloser(strings.NewReader("5\r\nhello\r\n0\r\n\r\n")),
+			map[string]string{"X-Amz-Decoded-Content-Length": fmt.Sprint(900 << 20)})
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range 4 {
+		if e := AsError(v.Verify(req(), "s3")); e.Code != "IncompleteBody" {
+			t.Fatalf("5 bytes declared as 900 MiB: %v, want IncompleteBody", e)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if n := after.TotalAlloc - before.TotalAlloc; n > 16<<20 {
+		t.Errorf("4 decodings of 5 bytes declared as 900 MiB allocated %d MiB", n>>20)
+	}
 }
