@@ -7,7 +7,6 @@ package websocket
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -70,24 +69,12 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayWebsocketProx
 		log.Info("connection event", "eventType", rc.EventType)
 		return events.APIGatewayProxyResponse{StatusCode: 200}, nil
 	}
-	msg := h.route(ctx, log, rc.ConnectionID, rc.RouteKey, req.Body)
+	msg := h.route(ctx, log, req)
 	body, err := json.Marshal(msg)
 	if err != nil {
 		return events.APIGatewayProxyResponse{}, fmt.Errorf("encode answer: %w", err)
 	}
 	return events.APIGatewayProxyResponse{StatusCode: 200, Body: string(body)}, nil
-}
-
-type request struct {
-	Action    string `json:"action"`
-	RequestID string `json:"requestId"`
-	// upload
-	Name string `json:"name"`
-	Type string `json:"type"`
-	Size int64  `json:"size"`
-	// subscribe
-	UploadID string `json:"uploadId"`
-	Token    string `json:"token"`
 }
 
 // ErrorMessage is the "error" message of the protocol.
@@ -118,24 +105,19 @@ func errorMsg(requestID, code, format string, args ...any) ErrorMessage {
 	return ErrorMessage{Type: "error", RequestID: requestID, Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-func (h *Handler) route(ctx context.Context, log *slog.Logger, conn, routeKey, body string) any {
+func (h *Handler) route(ctx context.Context, log *slog.Logger, ev events.APIGatewayWebsocketProxyRequest) any {
+	body, conn, routeKey := ev.Body, ev.RequestContext.ConnectionID, ev.RequestContext.RouteKey
+	if ev.IsBase64Encoded {
+		return errorMsg("", "InvalidMessage", "Messages must be JSON in text frames; this one was a binary frame. Valid actions: %s.", validActions())
+	}
 	if len(body) > MaxRequestBytes {
-		return errorMsg("", "MessageTooLarge", "Messages are at most %d bytes; this one has %d.", MaxRequestBytes, len(body))
+		// The start of the frame may still name the request, so that a
+		// client with several requests in flight knows which one failed.
+		return errorMsg(scanRequestID(body), "MessageTooLarge", "Messages are at most %d bytes; this one has %d.", MaxRequestBytes, len(body))
 	}
-	var req request
-	if err := json.Unmarshal([]byte(body), &req); err != nil {
-		// Echo the requestId when it can be read, so a client with several
-		// requests in flight knows which one was malformed.
-		var id struct {
-			RequestID string `json:"requestId"`
-		}
-		if json.Unmarshal([]byte(body), &id) != nil || len(id.RequestID) > 64 {
-			id.RequestID = ""
-		}
-		return errorMsg(id.RequestID, "InvalidMessage", "The message is not a valid JSON object (%s). Valid actions: %s.", jsonProblem(err), validActions())
-	}
-	if len(req.RequestID) > 64 {
-		return errorMsg("", "InvalidRequest", "requestId is at most 64 characters.")
+	f, req, bad := parseMessage(body)
+	if bad != nil {
+		return *bad
 	}
 	action := req.Action
 	if routeKey != "$default" {
@@ -143,8 +125,14 @@ func (h *Handler) route(ctx context.Context, log *slog.Logger, conn, routeKey, b
 	}
 	switch action {
 	case "upload":
+		if bad := readUpload(f, &req); bad != nil {
+			return *bad
+		}
 		return h.upload(ctx, log, conn, req)
 	case "subscribe":
+		if bad := readSubscribe(f, &req); bad != nil {
+			return *bad
+		}
 		return h.subscribe(ctx, log, conn, req)
 	}
 	if req.Action == "" {
@@ -156,16 +144,6 @@ func (h *Handler) route(ctx context.Context, log *slog.Logger, conn, routeKey, b
 func validActions() string {
 	b, _ := json.Marshal(Actions)
 	return string(b)
-}
-
-// jsonProblem names the field at fault when the JSON was well formed but a
-// field had the wrong type, which is the mistake a client author can fix.
-func jsonProblem(err error) string {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) && te.Field != "" {
-		return fmt.Sprintf("field %q must be a %s", te.Field, te.Type)
-	}
-	return err.Error()
 }
 
 func (h *Handler) now() time.Time {

@@ -132,7 +132,7 @@ func TestUploadRequestsRefused(t *testing.T) {
 		{"empty", `{"action":"upload","name":"x.jpg","type":"image/jpeg","size":0}`, "EmptyFile"},
 		{"negative", `{"action":"upload","name":"x.jpg","type":"image/jpeg","size":-5}`, "InvalidRequest"},
 		{"no name", `{"action":"upload","type":"image/jpeg","size":5}`, "InvalidRequest"},
-		{"size as string", `{"action":"upload","requestId":"r9","name":"x.jpg","type":"image/jpeg","size":"5"}`, "InvalidMessage"},
+		{"size as string", `{"action":"upload","requestId":"r9","name":"x.jpg","type":"image/jpeg","size":"5"}`, "InvalidRequest"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

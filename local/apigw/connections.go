@@ -259,16 +259,17 @@ func writeJSONError(w http.ResponseWriter, status int, errType, msg string) {
 }
 
 // action returns the "action" of a JSON object message, the value of the
-// route selection expression $request.body.action.
+// route selection expression $request.body.action. The member is matched
+// exactly, as a JSON path matches it, not case-insensitively as
+// json.Unmarshal matches struct fields: {"Action":"upload"} goes to
+// $default on AWS.
 func action(data []byte) (string, bool) {
-	var body struct {
-		Action json.RawMessage `json:"action"`
-	}
-	if err := json.Unmarshal(data, &body); err != nil || body.Action == nil {
+	var body map[string]json.RawMessage
+	if err := json.Unmarshal(data, &body); err != nil || body["action"] == nil {
 		return "", false
 	}
 	var a string
-	if err := json.Unmarshal(body.Action, &a); err != nil {
+	if err := json.Unmarshal(body["action"], &a); err != nil {
 		return "", false
 	}
 	return a, true

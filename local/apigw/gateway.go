@@ -245,6 +245,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !isUpgrade(r) {
+		// RFC 9110 §15.5.22: a 426 must name the protocol to upgrade to.
+		w.Header().Set("Upgrade", "websocket")
+		w.Header().Set("Connection", "Upgrade")
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUpgradeRequired)
 		fmt.Fprintln(w, `{"message":"this endpoint accepts WebSocket connections only"}`)
@@ -281,7 +284,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req.QueryStringParameters, req.MultiValueQueryStringParameters = flattenQuery(r)
 	resp, err := g.invoke(req)
 	if err != nil {
-		g.log.Error("$connect handler failed", "connectionId", c.id, "err", err)
+		g.log.Error("$connect handler failed", "connectionId", c.id, "error", err)
 		writeJSONError(w, http.StatusInternalServerError, "", "Internal server error")
 		return
 	}
@@ -333,7 +336,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.mu.Lock()
 		delete(g.conns, c.id)
 		g.mu.Unlock()
-		g.log.Warn("websocket upgrade failed", "connectionId", c.id, "err", err)
+		g.log.Warn("websocket upgrade failed", "connectionId", c.id, "error", err)
 		g.disconnect(c, websocket.StatusAbnormalClosure, "upgrade failed")
 		return
 	}
@@ -377,6 +380,11 @@ func (g *Gateway) serve(c *conn) {
 	}
 	c.closing.Store(true)
 	if errors.Is(readErr, websocket.ErrMessageTooBig) {
+		// The oversized message reaches no route and gets no answer, not
+		// even one echoing its requestId: API Gateway closes with 1009
+		// and never invokes the integration, and a client must not come
+		// to rely locally on an answer AWS never sends.
+		//
 		// The 1009 close frame is already sent. Closing now would reset
 		// the TCP connection over the unread rest of the message, and the
 		// client could lose the frame: drain and wait for its close.
@@ -464,7 +472,7 @@ func (g *Gateway) handleMessage(c *conn, m message) {
 
 	resp, err := g.invoke(req)
 	if err != nil {
-		g.log.Error("route handler failed", "connectionId", c.id, "routeKey", route, "requestId", req.RequestContext.RequestID, "err", err)
+		g.log.Error("route handler failed", "connectionId", c.id, "routeKey", route, "requestId", req.RequestContext.RequestID, "error", err)
 		body := fmt.Sprintf(`{"message": "Internal server error", "connectionId":%q, "requestId":%q}`, c.id, req.RequestContext.RequestID)
 		g.send(c, []byte(body))
 		return
@@ -473,7 +481,7 @@ func (g *Gateway) handleMessage(c *conn, m message) {
 		data := []byte(resp.Body)
 		if resp.IsBase64Encoded {
 			if data, err = base64.StdEncoding.DecodeString(resp.Body); err != nil {
-				g.log.Error("route response is not valid base64", "connectionId", c.id, "routeKey", route, "err", err)
+				g.log.Error("route response is not valid base64", "connectionId", c.id, "routeKey", route, "error", err)
 				return
 			}
 		}
@@ -485,7 +493,7 @@ func (g *Gateway) handleMessage(c *conn, m message) {
 // not an error worth more than a debug line.
 func (g *Gateway) send(c *conn, data []byte) {
 	if err := g.write(c, data); err != nil {
-		g.log.Debug("route response not delivered", "connectionId", c.id, "err", err)
+		g.log.Debug("route response not delivered", "connectionId", c.id, "error", err)
 	}
 }
 
@@ -494,7 +502,7 @@ func (g *Gateway) disconnect(c *conn, code websocket.StatusCode, reason string) 
 	req.RequestContext.DisconnectStatusCode = int64(code)
 	req.RequestContext.DisconnectReason = &reason
 	if _, err := g.invoke(req); err != nil {
-		g.log.Error("$disconnect handler failed", "connectionId", c.id, "err", err)
+		g.log.Error("$disconnect handler failed", "connectionId", c.id, "error", err)
 	}
 }
 

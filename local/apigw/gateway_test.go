@@ -237,6 +237,9 @@ func TestRouteSelectionAndRouteResponses(t *testing.T) {
 		{`{"nothing":"here"}`, "$default"},
 		{`not json at all`, "$default"},
 		{`["action","upload"]`, "$default"},
+		// $request.body.action is a JSON path: names are case-sensitive.
+		{`{"Action":"upload"}`, "$default"},
+		{`{"action":"Upload"}`, "$default"},
 	}
 	// Send everything first: route responses must come back in order.
 	for _, tc := range cases {
@@ -717,6 +720,9 @@ func TestPlainHTTPRequestIsRefused(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusUpgradeRequired || !strings.Contains(string(body), "WebSocket") {
 		t.Errorf("plain GET answered %d %s", resp.StatusCode, body)
+	}
+	if got := resp.Header.Get("Upgrade"); got != "websocket" {
+		t.Errorf("426 names Upgrade %q, want websocket (RFC 9110 requires it)", got)
 	}
 }
 

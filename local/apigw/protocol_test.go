@@ -139,16 +139,66 @@ func TestProtocolTwoTabsSeeTheSameStatusSequence(t *testing.T) {
 	}
 }
 
-// A request over the handlers' 8 KB limit is answered with an error; one over
-// the gateway's 128 KB limit closes the socket with 1009.
+// A request over the handlers' 8 KB limit is answered with MessageTooLarge
+// echoing the requestId the start of the frame holds; one over the
+// gateway's 128 KB limit closes the socket with 1009 and is answered with
+// nothing, as on API Gateway, where such a message never reaches the
+// integration (its quotas page: "the connection is closed with code 1009").
 func TestProtocolOversizedMessages(t *testing.T) {
 	p := newPipeline(t)
 	c := dial(t, p.wsURL)
-	write(t, c, `{"action":"subscribe","pad":"`+strings.Repeat("x", 10<<10)+`"}`)
-	readType(t, c, "error")
+	write(t, c, `{"action":"subscribe","requestId":"big","pad":"`+strings.Repeat("x", 10<<10)+`"}`)
+	m := readType(t, c, "error")
+	var code, id string
+	json.Unmarshal(m["code"], &code)
+	json.Unmarshal(m["requestId"], &id)
+	if code != "MessageTooLarge" || id != "big" {
+		t.Errorf("10 KB request: code %q requestId %q, want MessageTooLarge echoing \"big\"", code, id)
+	}
 	// The gateway may close before the client has written it all.
-	c.Write(context.Background(), websocket.MessageText, []byte(`{"action":"subscribe","pad":"`+strings.Repeat("x", 200<<10)+`"}`))
-	if got := closeStatus(t, c, 5*time.Second); got != websocket.StatusMessageTooBig {
-		t.Errorf("200 KB message: close %v, want 1009", got)
+	c.Write(context.Background(), websocket.MessageText, []byte(`{"action":"subscribe","requestId":"huge","pad":"`+strings.Repeat("x", 200<<10)+`"}`))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, data, err := c.Read(ctx)
+	if err == nil {
+		t.Fatalf("200 KB message answered %s, want the socket closed with 1009", data)
+	}
+	if got := websocket.CloseStatus(err); got != websocket.StatusMessageTooBig {
+		t.Errorf("200 KB message: close %v (%v), want 1009", got, err)
+	}
+}
+
+// The protocol's error answers, end to end through the gateway with the
+// real route handlers and a real WebSocket client: an absent or mistyped
+// field is InvalidRequest naming the field in plain words, and an error
+// echoes the requestId whenever it can be read.
+func TestProtocolErrorAnswers(t *testing.T) {
+	p := newPipeline(t)
+	c := dial(t, p.wsURL)
+	cases := []struct{ name, msg, code, requestID, mention string }{
+		{"missing size", `{"action":"upload","requestId":"e1","name":"cat.jpg","type":"image/jpeg"}`, "InvalidRequest", "e1", `"size" is missing`},
+		{"missing type", `{"action":"upload","requestId":"e2","name":"cat.jpg","size":1234}`, "InvalidRequest", "e2", `"type" is missing`},
+		{"size as string", `{"action":"upload","requestId":"e3","name":"cat.jpg","type":"image/jpeg","size":"1234"}`, "InvalidRequest", "e3", `"size" must be a whole number of bytes`},
+		{"missing token", `{"action":"subscribe","requestId":"e4","uploadId":"9f86d081884c7d659a2feaa0c55ad015"}`, "InvalidRequest", "e4", `"token" is missing`},
+		{"not an object", `[{"action":"upload"}]`, "InvalidMessage", "", "must be a JSON object"},
+		{"cut short", `{"requestId":"e6","action":"upload","name":`, "InvalidMessage", "e6", "not valid JSON"},
+		{"oversized", `{"requestId":"e7","action":"upload","name":"` + strings.Repeat("n", 9<<10) + `"}`, "MessageTooLarge", "e7", "8192"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			write(t, c, tc.msg)
+			var got routes.ErrorMessage
+			if raw := read(t, c); json.Unmarshal([]byte(raw), &got) != nil || got.Type != "error" {
+				t.Fatalf("answer %q, want an error message", raw)
+			}
+			if got.Code != tc.code || got.RequestID != tc.requestID || !strings.Contains(got.Message, tc.mention) {
+				t.Errorf("answer %+v, want %s echoing %q and mentioning %s", got, tc.code, tc.requestID, tc.mention)
+			}
+			for _, internal := range []string{"Go value", "int64", "json:", "unmarshal"} {
+				if strings.Contains(got.Message, internal) {
+					t.Errorf("message %q shows Go internals", got.Message)
+				}
+			}
+		})
 	}
 }

@@ -404,19 +404,33 @@ func (c *Cloud) routeHandler(ctx context.Context, req events.APIGatewayWebsocket
 // endpoint routes the single AWS endpoint: Step Functions by X-Amz-Target,
 // the @connections API by path, WebSocket upgrades at /{stage}, and
 // everything else to S3 (whose bucket names cannot contain '@').
+//
+// An unsigned GET or HEAD of /{stage} goes to the gateway too, which
+// answers it 426 Upgrade Required: it is someone opening the WebSocket URL
+// with a browser or curl, and S3's 403 for an anonymous request would not
+// tell them what the URL is. A signed one still goes to S3, since the
+// stage's name is a valid bucket name; the local S3 refuses every unsigned
+// request, so S3 loses nothing it could have served.
 func (c *Cloud) endpoint() http.Handler {
 	// S3 and the WebSocket upgrade check the Host themselves, to answer
 	// in their own error format.
 	states := loopbackOnly(c.access(), c.SFN)
 	mgmt := loopbackOnly(c.access(), c.Gateway.ManagementHandler())
 	stagePath := "/" + c.cfg.Stage
+	// plainRead is a GET or HEAD with no SigV4 signature, in the
+	// Authorization header or in a presigned query string.
+	plainRead := func(r *http.Request) bool {
+		q := r.URL.Query()
+		return (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
+			r.Header.Get("Authorization") == "" && !q.Has("X-Amz-Signature") && !q.Has("X-Amz-Credential")
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AWSStepFunctions."):
 			states.ServeHTTP(w, r)
 		case strings.HasPrefix(r.URL.Path, "/@connections/") || strings.HasPrefix(r.URL.Path, stagePath+"/@connections/"):
 			mgmt.ServeHTTP(w, r)
-		case (r.URL.Path == stagePath || r.URL.Path == stagePath+"/") && strings.EqualFold(r.Header.Get("Upgrade"), "websocket"):
+		case (r.URL.Path == stagePath || r.URL.Path == stagePath+"/") && (strings.EqualFold(r.Header.Get("Upgrade"), "websocket") || plainRead(r)):
 			c.Gateway.ServeHTTP(w, r)
 		default:
 			c.S3.ServeHTTP(w, r)

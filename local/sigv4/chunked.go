@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -19,7 +20,24 @@ const maxChunkHeader = 4096
 // chunk signature chain (signed modes) and moving the trailers into r.Header.
 // The SDK has no server-side decoder, so the chain is checked by hand from
 // the S3 streaming-signature specification.
+//
+// The decoded payload is held to the limit of a plain body (MaxS3Payload,
+// or the caller's http.MaxBytesReader over the encoded body), so framing a
+// body as aws-chunked cannot make the server buffer more than sending it
+// plainly could. A declared length or chunk over the limit is refused
+// before its bytes are read.
 func decodeChunked(r *http.Request, sig *signature, key []byte, mode string) error {
+	var declared map[string]bool
+	if mode != StreamingPayload {
+		var err error
+		if declared, err = declaredTrailers(r.Header.Get("X-Amz-Trailer")); err != nil {
+			return err
+		}
+	}
+	limit := payloadLimit("s3")
+	if n, err := strconv.ParseInt(r.Header.Get("X-Amz-Decoded-Content-Length"), 10, 64); err == nil && n > limit {
+		return tooLarge("s3", limit)
+	}
 	var src io.Reader = http.NoBody
 	if r.Body != nil {
 		src = r.Body
@@ -31,15 +49,19 @@ func decodeChunked(r *http.Request, sig *signature, key []byte, mode string) err
 		key:    key,
 		scope:  sig.cred.Scope(),
 		prev:   sig.sig,
+		limit:  limit,
 	}
 	payload, err := d.readChunks(decodedLength(r))
 	if err != nil {
 		return err
 	}
-	if mode != StreamingPayload {
-		if err := d.readTrailers(r); err != nil {
-			return err
-		}
+	if mode == StreamingPayload {
+		err = d.readEnd()
+	} else {
+		err = d.readTrailers(r, declared)
+	}
+	if err != nil {
+		return err
 	}
 	if r.Body != nil {
 		r.Body.Close()
@@ -63,16 +85,69 @@ type chunkDecoder struct {
 	key    []byte
 	scope  string
 	prev   string
+	limit  int64 // the most payload bytes to accept
+}
+
+// checksumTrailers are the trailers S3 accepts: the checksum headers, the
+// only trailers the aws-chunked encoding defines.
+var checksumTrailers = map[string]bool{
+	"x-amz-checksum-crc32":     true,
+	"x-amz-checksum-crc32c":    true,
+	"x-amz-checksum-crc64nvme": true,
+	"x-amz-checksum-sha1":      true,
+	"x-amz-checksum-sha256":    true,
+}
+
+// declaredTrailers reads X-Amz-Trailer. A name that is not a checksum
+// header is refused before the body is read, as S3 refuses it: 400
+// InvalidRequest "The value specified in the x-amz-trailer header is not
+// supported" (reported from S3 itself in
+// github.com/versity/versitygw/issues/1161). Copying any other trailer
+// into the request headers would let a body set headers the signature
+// never covered.
+func declaredTrailers(header string) (map[string]bool, error) {
+	declared := map[string]bool{}
+	for _, t := range strings.Split(header, ",") {
+		t = strings.ToLower(strings.TrimSpace(t))
+		if t == "" {
+			continue
+		}
+		if !checksumTrailers[t] {
+			return nil, newError(http.StatusBadRequest, "InvalidRequest",
+				"The value specified in the x-amz-trailer header is not supported")
+		}
+		declared[t] = true
+	}
+	return declared, nil
+}
+
+// malformedTrailer is S3's answer to trailing data it did not expect
+// (github.com/versity/versitygw/issues/1691 quotes S3's body).
+func malformedTrailer(detail string) error {
+	return newError(http.StatusBadRequest, "MalformedTrailerError",
+		"The request contained trailing data that was not well-formed or did not conform to our published schema: %s", detail)
+}
+
+// readFailed reports a failed read of the encoded body: over the caller's
+// limit, as a plain body over it would be; otherwise as a truncated body.
+func readFailed(err error, msg string) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return tooLarge("s3", mbe.Limit)
+	}
+	return incompleteChunked(msg)
 }
 
 // decodedLength is the payload size the client declared, as a hint for
-// the buffer; 0 when it is missing or implausible.
+// the buffer; 0 when it is missing or implausible. Like a plain body's
+// Content-Length, it never makes the buffer start above maxPrealloc: the
+// buffer grows only as chunks actually arrive.
 func decodedLength(r *http.Request) int {
 	n, err := strconv.ParseInt(r.Header.Get("X-Amz-Decoded-Content-Length"), 10, 64)
-	if err != nil || n <= 0 || n >= 1<<30 {
+	if err != nil || n <= 0 {
 		return 0
 	}
-	return int(n)
+	return int(min(n, maxPrealloc))
 }
 
 func incompleteChunked(msg string) error {
@@ -92,16 +167,19 @@ func (d *chunkDecoder) readChunks(sizeHint int) ([]byte, error) {
 	for {
 		line, err := readLine(d.br)
 		if err != nil {
-			return nil, incompleteChunked("missing chunk header")
+			return nil, readFailed(err, "missing chunk header")
 		}
 		sizeStr, ext, _ := strings.Cut(line, ";")
 		size, err := strconv.ParseInt(strings.TrimSpace(sizeStr), 16, 64)
 		if err != nil || size < 0 {
 			return nil, incompleteChunked("bad chunk size " + strconv.Quote(sizeStr))
 		}
+		if size > d.limit-int64(payload.Len()) {
+			return nil, tooLarge("s3", d.limit)
+		}
 		start := payload.Len()
 		if _, err := io.CopyN(&payload, d.br, size); err != nil {
-			return nil, incompleteChunked("chunk shorter than its declared size")
+			return nil, readFailed(err, "chunk shorter than its declared size")
 		}
 		if d.signed {
 			if err := d.verifyChunk(ext, payload.Bytes()[start:]); err != nil {
@@ -112,7 +190,7 @@ func (d *chunkDecoder) readChunks(sizeHint int) ([]byte, error) {
 			return payload.Bytes(), nil
 		}
 		if crlf, err := readLine(d.br); err != nil || crlf != "" {
-			return nil, incompleteChunked("chunk data not followed by CRLF")
+			return nil, readFailed(err, "chunk data not followed by CRLF")
 		}
 	}
 }
@@ -134,16 +212,30 @@ func (d *chunkDecoder) verifyChunk(ext string, data []byte) error {
 	return nil
 }
 
-// readTrailers moves the trailers after the last chunk into r.Header,
-// accepting exactly the ones X-Amz-Trailer declared, and in signed modes
-// verifies the trailer signature that ends the chain.
-func (d *chunkDecoder) readTrailers(r *http.Request) error {
-	declared := map[string]bool{}
-	for _, t := range strings.Split(r.Header.Get("X-Amz-Trailer"), ",") {
-		if t = strings.ToLower(strings.TrimSpace(t)); t != "" {
-			declared[t] = true
-		}
+// readEnd reads what follows the final chunk of a body without trailers:
+// its CRLF, and nothing else. A trailer there was declared by no one.
+func (d *chunkDecoder) readEnd() error {
+	line, err := readLine(d.br)
+	switch {
+	case err == io.EOF && line == "":
+		return nil
+	case err != nil:
+		return readFailed(err, "truncated end of body")
+	case line != "":
+		return malformedTrailer("trailing data after the final chunk of a body that declares no trailer")
 	}
+	if extra, err := d.br.Peek(1); len(extra) > 0 {
+		return malformedTrailer("trailing data after the final chunk")
+	} else if err != nil && err != io.EOF {
+		return readFailed(err, "truncated end of body")
+	}
+	return nil
+}
+
+// readTrailers moves the trailers after the last chunk into r.Header,
+// accepting exactly the checksum trailers X-Amz-Trailer declared, and in
+// signed modes verifies the trailer signature that ends the chain.
+func (d *chunkDecoder) readTrailers(r *http.Request, declared map[string]bool) error {
 	var trailerLines strings.Builder
 	trailerSig := ""
 	for {
@@ -152,7 +244,7 @@ func (d *chunkDecoder) readTrailers(r *http.Request) error {
 			if err == io.EOF && line == "" {
 				break
 			}
-			return incompleteChunked("truncated trailer")
+			return readFailed(err, "truncated trailer")
 		}
 		if line == "" {
 			break
@@ -164,20 +256,21 @@ func (d *chunkDecoder) readTrailers(r *http.Request) error {
 		name = strings.ToLower(strings.TrimSpace(name))
 		val = strings.TrimSpace(val)
 		if name == "x-amz-trailer-signature" {
+			if trailerSig != "" {
+				return malformedTrailer("a second trailer signature")
+			}
 			trailerSig = val
 			continue
 		}
 		if !declared[name] {
-			return newError(http.StatusBadRequest, "MalformedTrailerError",
-				"The request contained trailing data that was not well-formed or did not conform to our published schema: undeclared trailer %q", name)
+			return malformedTrailer("undeclared trailer " + strconv.Quote(name))
 		}
 		delete(declared, name)
 		trailerLines.WriteString(name + ":" + val + "\n")
 		r.Header.Set(name, val)
 	}
 	if len(declared) > 0 {
-		return newError(http.StatusBadRequest, "MalformedTrailerError",
-			"The request contained trailing data that was not well-formed or did not conform to our published schema: a declared trailer is missing")
+		return malformedTrailer("a declared trailer is missing")
 	}
 	if !d.signed {
 		return nil
