@@ -102,13 +102,24 @@ var theHuffmanSpec = [4]huffmanSpec{
 	},
 }
 
-var unzig = [64]int{
-	0, 1, 8, 16, 9, 2, 3, 10,
-	17, 24, 32, 25, 18, 11, 4, 5,
-	12, 19, 26, 33, 40, 48, 41, 34,
-	27, 20, 13, 6, 7, 14, 21, 28,
-	35, 42, 49, 56, 57, 50, 43, 36,
-	29, 22, 15, 23, 30, 37, 44, 51,
-	58, 59, 52, 45, 38, 31, 39, 46,
-	53, 60, 61, 54, 47, 55, 62, 63,
+// unzig maps zig-zag order to natural order. It is computed by walking
+// the anti-diagonals, not copied from the decoder's table: an encoder that
+// tests a decoder must not share the decoder's mistakes.
+var unzig = zigzag()
+
+func zigzag() (order [64]int) {
+	i := 0
+	for d := 0; d < 15; d++ { // anti-diagonals: row+col = d
+		for k := 0; k <= d; k++ {
+			row, col := k, d-k // odd diagonals run down-left...
+			if d%2 == 0 {
+				row, col = d-k, k // ...even ones up-right
+			}
+			if row < 8 && col < 8 {
+				order[i] = row*8 + col
+				i++
+			}
+		}
+	}
+	return order
 }
