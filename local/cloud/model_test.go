@@ -38,6 +38,13 @@ func rebuild[H any](t testing.TB, c *Cloud, id string) (H, lambda.FunctionOption
 // must occur exactly once, is replaced by new.
 func withTemplate(t testing.TB, edits ...string) func(*Config) {
 	t.Helper()
+	files := withFiles(t, edits...)
+	return func(c *Config) { c.Files = files }
+}
+
+// withFiles is the repository's template and definitions with edits.
+func withFiles(t testing.TB, edits ...string) fs.FS {
+	t.Helper()
 	if len(edits)%2 != 0 {
 		t.Fatal("withTemplate takes old, new pairs")
 	}
@@ -60,5 +67,5 @@ func withTemplate(t testing.TB, edits ...string) func(*Config) {
 		tpl = strings.Replace(tpl, edits[i], edits[i+1], 1)
 	}
 	files[thumbflow.TemplatePath] = &fstest.MapFile{Data: []byte(tpl)}
-	return func(c *Config) { c.Files = files }
+	return files
 }
