@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	sfnapi "github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/coder/websocket"
 
 	"thumbflow/local/lambda"
 )
@@ -246,5 +247,34 @@ func TestUnsupportedResourceIsRefusedWithItsLine(t *testing.T) {
 				t.Errorf("error:\n%v\nwant it to contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestTemplateThrottlingReachesTheStage: past the stage's burst, a message
+// is answered by the gateway and reaches no function.
+func TestTemplateThrottlingReachesTheStage(t *testing.T) {
+	c := startCloud(t, withTemplate(t,
+		"        ThrottlingBurstLimit: 100\n        ThrottlingRateLimit: 50\n",
+		"        ThrottlingBurstLimit: 2\n        ThrottlingRateLimit: 0.001\n"))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, c.WebSocketURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	var answers []string
+	for range 3 {
+		if err := conn.Write(ctx, websocket.MessageText, []byte(`{"action":"nothing"}`)); err != nil {
+			t.Fatal(err)
+		}
+		_, b, err := conn.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		answers = append(answers, string(b))
+	}
+	if strings.Contains(answers[1], "Too Many Requests") || !strings.Contains(answers[2], `"message":"Too Many Requests"`) {
+		t.Errorf("answers past a burst of 2: %q, want the third throttled", answers)
 	}
 }
