@@ -52,7 +52,7 @@ func (c *Cloud) buildFunction(ctx context.Context, f *stack.Function) error {
 	// In-process functions are not memory-capped: the memory is recorded
 	// here and reaches the code as Lambda reports it, in
 	// AWS_LAMBDA_FUNCTION_MEMORY_SIZE.
-	c.log.Debug("function ready", "function", f.Name, "logicalId", f.LogicalID, "timeout", f.Timeout.String(),
+	c.log.Info("function ready", "function", f.Name, "logicalId", f.LogicalID, "timeout", f.Timeout.String(),
 		"memoryMB", f.MemoryMB, "concurrency", opts.Concurrency, "queued", opts.Queue)
 	return nil
 }

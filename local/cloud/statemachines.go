@@ -25,7 +25,7 @@ func (c *Cloud) buildStateMachines() error {
 		if l := m.Props.Logging; l != nil {
 			logging = fmt.Sprintf("%s (execution data: %t, %d destinations)", l.Level, l.IncludeExecutionData, len(l.Destinations))
 		}
-		c.log.Debug("state machine ready", "arn", arn, "type", m.Type, "logging", logging)
+		c.log.Info("state machine ready", "arn", arn, "type", m.Type, "logging", logging)
 	}
 	return nil
 }
