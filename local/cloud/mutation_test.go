@@ -278,3 +278,49 @@ func TestTemplateThrottlingReachesTheStage(t *testing.T) {
 		t.Errorf("answers past a burst of 2: %q, want the third throttled", answers)
 	}
 }
+
+// TestTemplateRoutesBehaveAsDeclared: without a $connect route a
+// connection is accepted and invokes nothing; without $default an
+// unmatched message is answered as API Gateway answers it; a route without
+// a route response is one-way, its answer not sent back.
+func TestTemplateRoutesBehaveAsDeclared(t *testing.T) {
+	c := startCloud(t, withTemplate(t,
+		"  ConnectRoute:\n    Type: AWS::ApiGatewayV2::Route\n    Properties:\n      ApiId: !Ref WebSocketApi\n      RouteKey: $connect\n      Target: !Sub \"integrations/${WebSocketIntegration}\"\n", "",
+		"  DefaultRoute:\n    Type: AWS::ApiGatewayV2::Route\n    Properties:\n      ApiId: !Ref WebSocketApi\n      RouteKey: $default\n", "  DefaultRoute:\n    Type: AWS::ApiGatewayV2::Route\n    Properties:\n      ApiId: !Ref WebSocketApi\n      RouteKey: unused\n",
+		"  UploadRouteResponse:\n    Type: AWS::ApiGatewayV2::RouteResponse\n    Properties:\n      ApiId: !Ref WebSocketApi\n      RouteId: !Ref UploadRoute\n      RouteResponseKey: $default\n", "",
+		"DependsOn: [ConnectRoute, DisconnectRoute, DefaultRoute, DefaultRouteResponse, UploadRoute, UploadRouteResponse,", "DependsOn: [DisconnectRoute, DefaultRoute, DefaultRouteResponse, UploadRoute,"))
+	invoked := make(chan string, 10)
+	ws, opts := rebuild[func(context.Context, events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error)](t, c, "WebSocketFunction")
+	err := c.Lambdas.Register(c.Stack.Function("WebSocketFunction").ARN,
+		func(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
+			invoked <- req.RequestContext.RouteKey
+			return ws(ctx, req)
+		}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, c.WebSocketURL, nil)
+	if err != nil {
+		t.Fatalf("connecting without a $connect route: %v", err)
+	}
+	defer conn.CloseNow()
+	for _, msg := range []string{`{"action":"upload","requestId":"r1","name":"a.jpg","type":"image/jpeg","size":100}`, `{"action":"nothing"}`} {
+		if err := conn.Write(ctx, websocket.MessageText, []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Messages are answered in order: had the upload route answered, its
+	// grant would come first.
+	_, b, err := conn.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"message":"Forbidden"`) {
+		t.Errorf("first answer %s: want the gateway's Forbidden for the unmatched message, and nothing for the one-way upload", b)
+	}
+	if got := <-invoked; got != "upload" {
+		t.Errorf("the function was first invoked for %q, want upload (no $connect route is declared)", got)
+	}
+}
