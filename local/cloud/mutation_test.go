@@ -324,3 +324,21 @@ func TestTemplateRoutesBehaveAsDeclared(t *testing.T) {
 		t.Errorf("the function was first invoked for %q, want upload (no $connect route is declared)", got)
 	}
 }
+
+// TestStackNameRenamesTheStack: -stack demo names every resource anew and
+// the product still works end to end, so nothing is wired by a name of
+// its own.
+func TestStackNameRenamesTheStack(t *testing.T) {
+	c := startCloud(t, func(cfg *Config) { cfg.StackName = "demo" })
+	if got := bucketName(c, "RecordsBucket"); got != "demo-records" {
+		t.Errorf("records bucket %q, want demo-records", got)
+	}
+	if got := bucketName(c, "UploadsBucket"); got != "demo-uploads-000000000000-us-east-1" {
+		t.Errorf("uploads bucket %q, want the template's name for stack demo", got)
+	}
+	cl := dial(t, context.Background(), c.WebSocketURL)
+	_, seen, _ := uploadStates(t, cl, "renamed.jpg", photo(64, 48))
+	if strings.Join(seen, ",") != "uploaded,converting,succeeded" {
+		t.Errorf("states in stack demo: %v, want uploaded,converting,succeeded", seen)
+	}
+}
