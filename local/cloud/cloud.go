@@ -197,14 +197,22 @@ func (c *Cloud) listen() error {
 }
 
 // build instantiates the stack, one resource type after another, in the
-// order their dependencies need: buckets before the functions that use
-// them, functions before the engine (which at once resumes executions a
-// killed process left running, and those call the functions) and before
-// the notifications and routes that invoke them. A new type of resource
-// is one more step.
+// order their dependencies need: what can be refused without touching the
+// data directory first (the API, the outputs), then buckets before the
+// functions that use them, functions before the engine (which at once
+// resumes executions a killed process left running, and those call the
+// functions) and before the notifications that invoke them. A new type of
+// resource is one more step.
 func (c *Cloud) build() error {
 	var err error
 	if c.hosts, err = newAWSHosts(c.Stack, c.Endpoint); err != nil {
+		return err
+	}
+	if err := c.buildAPI(); err != nil {
+		return err
+	}
+	c.WebSocketURL = "ws://" + c.awsLn.Addr().String() + "/" + c.api.stage.Name
+	if c.StateMachineARN, _, _, err = c.operatorOutputs(); err != nil {
 		return err
 	}
 	if c.S3, err = locals3.New(locals3.Options{Dir: c.sub("s3"), Auth: c.verifier, Access: c.access(), Region: c.cfg.Region,
@@ -231,16 +239,9 @@ func (c *Cloud) build() error {
 	if err := c.buildStateMachines(); err != nil {
 		return err
 	}
-	if c.StateMachineARN, _, _, err = c.operatorOutputs(); err != nil {
-		return err
-	}
 	if err := c.buildNotifications(); err != nil {
 		return err
 	}
-	if err := c.buildAPI(); err != nil {
-		return err
-	}
-	c.WebSocketURL = "ws://" + c.awsLn.Addr().String() + "/" + c.api.stage.Name
 	c.sweep()
 	return nil
 }
