@@ -74,7 +74,9 @@ func TestDevStartsServesAndStopsGracefully(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan int)
 		go func() {
-			done <- run(ctx, []string{"dev", "-addr", "127.0.0.1:0", "-web", "127.0.0.1:0", "-data", data})
+			// The repository's template from disk, its definition read next to
+			// it; every other test runs the embedded copy.
+			done <- run(ctx, []string{"dev", "-addr", "127.0.0.1:0", "-web", "127.0.0.1:0", "-data", data, "-template", "../../template.yaml"})
 		}()
 		var url string
 		for deadline := time.Now().Add(10 * time.Second); url == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
