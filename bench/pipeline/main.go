@@ -19,6 +19,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"slices"
@@ -42,7 +43,7 @@ func main() {
 
 type options struct {
 	n, throughput, cpus int
-	store, machines     string
+	store, template     string
 	cpuprofile          string
 }
 
@@ -52,7 +53,7 @@ func run() error {
 	flag.IntVar(&o.throughput, "throughput", 40, "uploads per image size in the throughput run")
 	flag.IntVar(&o.cpus, "cpus", 2, "GOMAXPROCS: the cores the local cloud may use")
 	flag.StringVar(&o.store, "store", "disk", "disk (a data directory, as thumbflow dev) or mem")
-	flag.StringVar(&o.machines, "statemachines", "statemachine", "directory of *.asl.json")
+	flag.StringVar(&o.template, "template", "", "the SAM template to run (default: the embedded template.yaml)")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the latency runs to this file")
 	flag.Parse()
 	if o.n < 2 || o.throughput < 1 || o.cpus < 1 {
@@ -61,10 +62,13 @@ func run() error {
 	runtime.GOMAXPROCS(o.cpus)
 
 	cfg := cloud.Config{
-		Addr: "127.0.0.1:0", WebAddr: "127.0.0.1:0", StateMachines: o.machines,
+		Addr: "127.0.0.1:0", WebAddr: "127.0.0.1:0",
 		// Records are formatted as in thumbflow dev, then dropped, so
 		// logging costs what it costs there without flooding the table.
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+	}
+	if o.template != "" {
+		cfg.Files, cfg.Template = os.DirFS(filepath.Dir(o.template)), filepath.Base(o.template)
 	}
 	switch o.store {
 	case "disk":

@@ -8,9 +8,11 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"time"
 
 	"thumbflow/local/cloud"
+	"thumbflow/local/stack"
 )
 
 func init() {
@@ -36,7 +38,10 @@ func runDev(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.SecretAccessKey, "secret-key", envOr("THUMBFLOW_SECRET_KEY", ""), "secret access key; default generated with the access key (env THUMBFLOW_SECRET_KEY)")
 	fs.BoolVar(&cfg.Public, "public", envOr("THUMBFLOW_PUBLIC", "") == "true", "also serve hosts that are not loopback and the web client at any address, for testing from another device on the LAN (env THUMBFLOW_PUBLIC=true)")
 	fs.StringVar(&cfg.Region, "region", envOr("THUMBFLOW_REGION", "us-east-1"), "region (env THUMBFLOW_REGION)")
-	fs.StringVar(&cfg.StateMachines, "statemachines", envOr("THUMBFLOW_STATEMACHINES", "statemachine"), "directory of *.asl.json definitions (env THUMBFLOW_STATEMACHINES)")
+	template := fs.String("template", envOr("THUMBFLOW_TEMPLATE", ""), "the SAM template to run, its DefinitionUri files read next to it (default: the template.yaml built into this binary; env THUMBFLOW_TEMPLATE)")
+	fs.StringVar(&cfg.StackName, "stack", envOr("THUMBFLOW_STACK", "thumbflow"), "the local stack name: AWS::StackName and the prefix of local resource names (env THUMBFLOW_STACK)")
+	params := stack.ParamFlag{}
+	fs.Var(params, "param", "a template parameter, Key=Value (repeatable); WebOrigin defaults to the web client's origin")
 	fs.StringVar(&cfg.AlertWebhook, "alert-webhook", envOr("THUMBFLOW_ALERT_WEBHOOK", ""), "POST an EventBridge-shaped alert here for every execution that ends FAILED, TIMED_OUT or ABORTED (env THUMBFLOW_ALERT_WEBHOOK)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -46,6 +51,10 @@ func runDev(ctx context.Context, args []string) error {
 		return errUsage
 	}
 	cfg.Logger = slog.Default()
+	cfg.Parameters = params
+	if *template != "" {
+		cfg.Files, cfg.Template = os.DirFS(filepath.Dir(*template)), filepath.Base(*template)
+	}
 
 	began := time.Now()
 	c, err := cloud.Start(cfg)

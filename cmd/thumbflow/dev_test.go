@@ -74,7 +74,9 @@ func TestDevStartsServesAndStopsGracefully(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan int)
 		go func() {
-			done <- run(ctx, []string{"dev", "-addr", "127.0.0.1:0", "-web", "127.0.0.1:0", "-data", data, "-statemachines", "../../statemachine"})
+			// The repository's template from disk, its definition read next to
+			// it; every other test runs the embedded copy.
+			done <- run(ctx, []string{"dev", "-addr", "127.0.0.1:0", "-web", "127.0.0.1:0", "-data", data, "-template", "../../template.yaml"})
 		}()
 		var url string
 		for deadline := time.Now().Add(10 * time.Second); url == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
@@ -134,7 +136,7 @@ func TestDevStartsServesAndStopsGracefully(t *testing.T) {
 			t.Fatal("dev did not stop")
 		}
 	}
-	if fi, err := os.Stat(filepath.Join(data, "token.key")); err != nil || fi.Mode().Perm() != 0o600 {
+	if fi, err := os.Stat(filepath.Join(data, "secrets", "thumbflow-token-key")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("token key not kept privately in the data directory: %v %v", fi, err)
 	}
 	if fi, err := os.Stat(filepath.Join(data, "credentials.json")); err != nil || fi.Mode().Perm() != 0o600 {
@@ -142,5 +144,28 @@ func TestDevStartsServesAndStopsGracefully(t *testing.T) {
 	}
 	if printed[0] != printed[1] {
 		t.Errorf("a restart on the same data directory changed the credentials: %q, then %q", printed[0], printed[1])
+	}
+}
+
+// TestDevRefusesATemplateItCannotRun: -template names a copy of the
+// template with a resource type the local cloud does not run; dev prints
+// the type and its line and exits 1, without starting.
+func TestDevRefusesATemplateItCannotRun(t *testing.T) {
+	dir := t.TempDir()
+	tpl, err := os.ReadFile("../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl = bytes.Replace(tpl, []byte("Resources:\n"), []byte("Resources:\n  Sessions:\n    Type: AWS::DynamoDB::Table\n"), 1)
+	if err := os.WriteFile(filepath.Join(dir, "template.yaml"), tpl, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var errOut logtest.Buffer
+	stderr = &errOut
+	t.Cleanup(func() { stderr = os.Stderr })
+	code := run(context.Background(), []string{"dev", "-addr", "127.0.0.1:0", "-web", "127.0.0.1:0", "-data", t.TempDir(),
+		"-template", filepath.Join(dir, "template.yaml"), "-param", "WebOrigin=http://localhost:5173"})
+	if code != 1 || !strings.Contains(errOut.String(), "template.yaml:37: AWS::DynamoDB::Table (resource Sessions) is not supported") {
+		t.Errorf("exit %d, stderr:\n%s\nwant 1 and the refused type with its line", code, errOut.String())
 	}
 }

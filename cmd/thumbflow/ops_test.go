@@ -106,7 +106,7 @@ func runUploads(t *testing.T, c *cloud.Cloud) uploads {
 	u.ok = uploadtest.Upload(t, cl, "ok.jpg", uploadtest.Photo(64, 48), upload.StateSucceeded)
 	u.corrupt = uploadtest.Upload(t, cl, "corrupt.jpg", []byte("plain text, not a JPEG\n"), upload.StateFailed)
 	// The next conversion hangs past the task's 25 s timeout: retried.
-	if err := c.Lambdas.InjectFault(cloud.ConvertFunction, lambda.FaultTimeout); err != nil {
+	if err := c.Lambdas.InjectFault(c.Stack.Function("ConvertFunction").Name, lambda.FaultTimeout); err != nil {
 		t.Fatal(err)
 	}
 	u.retried = uploadtest.Upload(t, cl, "slow.jpg", uploadtest.Photo(32, 32), upload.StateSucceeded)

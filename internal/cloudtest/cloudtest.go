@@ -1,7 +1,7 @@
 // Package cloudtest is test support for tests outside the local cloud that
 // need one running in process: the CLI's operator commands and the /ops
-// page are tested against a real local cloud, on free ports, with the
-// repository's own state machines.
+// page are tested against a real local cloud, on free ports, built from the
+// repository's own template (embedded in package thumbflow).
 //
 // The local cloud's own tests cannot import it (it imports package cloud),
 // so they keep their startCloud; what they share with these tests is in
@@ -9,8 +9,6 @@
 package cloudtest
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"thumbflow/local/cloud"
@@ -20,10 +18,11 @@ import (
 // gives it a data directory, and closes it when the test ends. Each mod
 // changes the configuration before the start (a data directory, a clock,
 // an alert webhook). Closing it earlier, to restart on the same data
-// directory, is allowed: Close is idempotent.
+// directory, is allowed: Close is idempotent. Names come from the cloud's
+// model: c.Stack.Bucket("RecordsBucket").Name, c.Stack.Function(...).
 func Start(t testing.TB, mod ...func(*cloud.Config)) *cloud.Cloud {
 	t.Helper()
-	cfg := cloud.Config{Addr: "127.0.0.1:0", WebAddr: "127.0.0.1:0", StateMachines: StateMachines(t)}
+	cfg := cloud.Config{Addr: "127.0.0.1:0", WebAddr: "127.0.0.1:0"}
 	for _, m := range mod {
 		m(&cfg)
 	}
@@ -33,25 +32,4 @@ func Start(t testing.TB, mod ...func(*cloud.Config)) *cloud.Cloud {
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
-}
-
-// StateMachines is the repository's statemachine directory, found from
-// the test's working directory (its package's), so a test needs no
-// "../.." of its own.
-func StateMachines(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "statemachine")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's directory: cannot find statemachine/")
-		}
-		dir = parent
-	}
 }

@@ -83,10 +83,18 @@ func TestTemplateDeclaresEveryFunction(t *testing.T) {
 	for id := range functions {
 		wired = append(wired, id)
 	}
+	var handlers []string
+	for id := range Handlers {
+		handlers = append(handlers, id)
+	}
 	sort.Strings(declared)
 	sort.Strings(wired)
+	sort.Strings(handlers)
 	if !slices.Equal(declared, wired) {
 		t.Fatalf("template functions %v, wired functions %v", declared, wired)
+	}
+	if !slices.Equal(declared, handlers) {
+		t.Fatalf("template functions %v, wiring.Handlers %v: the local cloud would refuse the template", declared, handlers)
 	}
 	g := tpl.Globals.Function
 	if g["Runtime"] != "provided.al2023" || fmt.Sprint(g["Architectures"]) != "[arm64]" || g["Handler"] != "bootstrap" {

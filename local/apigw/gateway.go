@@ -108,9 +108,13 @@ type Options struct {
 	// Routes.
 	Handler RouteHandler
 	// Routes are the route keys defined besides $connect, $disconnect and
-	// $default. A message whose "action" is not one of them goes to
+	// $default. A message whose selected key is not one of them goes to
 	// $default, as it does on AWS.
 	Routes []string
+	// SelectRoute evaluates the API's route selection expression on a
+	// text message's body; nil reads the body's "action"
+	// ($request.body.action).
+	SelectRoute func(body []byte) (string, bool)
 	// Verifier checks SigV4 signatures on the management API.
 	Verifier Verifier
 	// Access restricts the Host and Origin of upgrades.
@@ -142,6 +146,7 @@ type Gateway struct {
 	apiID    string
 	handler  RouteHandler
 	routes   map[string]bool
+	selector func([]byte) (string, bool)
 	verifier Verifier
 	access   Access
 	limits   Limits
@@ -161,6 +166,7 @@ func New(opts Options) *Gateway {
 		apiID:    opts.APIID,
 		handler:  opts.Handler,
 		routes:   make(map[string]bool),
+		selector: opts.SelectRoute,
 		verifier: opts.Verifier,
 		access:   opts.Access,
 		limits:   opts.Limits.withDefaults(),
@@ -175,6 +181,9 @@ func New(opts Options) *Gateway {
 	}
 	if g.log == nil {
 		g.log = slog.Default()
+	}
+	if g.selector == nil {
+		g.selector = action
 	}
 	if g.handler == nil {
 		g.handler = func(context.Context, events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
@@ -463,7 +472,7 @@ func (g *Gateway) handleMessage(c *conn, m message) {
 		req.IsBase64Encoded = true
 	} else {
 		req.Body = string(m.data)
-		if a, ok := action(m.data); ok && g.routes[a] {
+		if a, ok := g.selector(m.data); ok && g.routes[a] {
 			route = a
 		}
 	}

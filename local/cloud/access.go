@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -91,9 +92,16 @@ func (c *Cloud) AWSConfig() aws.Config {
 }
 
 // access is who may reach the local cloud: requests naming a loopback
-// Host (any Host with Public), and browsers on the web client's origins.
+// Host (any Host with Public), and browsers on the web client's origins
+// and the template's WebOrigin.
 func (c *Cloud) access() *sigv4.Access {
-	return &sigv4.Access{Public: c.cfg.Public, Origins: c.webOrigins()}
+	origins := c.webOrigins()
+	if o := c.Stack.Parameters[webOriginParam]; o != "" && !slices.Contains(origins, o) {
+		// The page the template's CORS rules let upload, when -param
+		// names another origin than the web client's.
+		origins = append(origins, o)
+	}
+	return &sigv4.Access{Public: c.cfg.Public, Origins: origins}
 }
 
 // corsOrigins are the origins the buckets' CORS rules allow: the web

@@ -59,7 +59,7 @@ func TestCredentialsAreGeneratedPerDataDirectory(t *testing.T) {
 	if err := listBuckets(set, "dev", "dev-secret"); err != nil {
 		t.Errorf("configured credentials are refused: %v", err)
 	}
-	if _, err := Start(Config{Addr: "127.0.0.1:0", WebAddr: "127.0.0.1:0", StateMachines: "../../statemachine", AccessKeyID: "dev"}); err == nil {
+	if _, err := Start(Config{Addr: "127.0.0.1:0", WebAddr: "127.0.0.1:0", AccessKeyID: "dev"}); err == nil {
 		t.Error("an access key without a secret is accepted")
 	}
 }
@@ -108,9 +108,9 @@ func TestEndpointServesOnlyLoopbackHosts(t *testing.T) {
 	requests := []struct {
 		name, method, path, service, target, body, refusal string
 	}{
-		{"S3", http.MethodGet, "/" + RecordsBucket, "s3", "", "", "<Code>AccessDenied</Code>"},
+		{"S3", http.MethodGet, "/" + bucketName(c, "RecordsBucket"), "s3", "", "", "<Code>AccessDenied</Code>"},
 		{"Step Functions", http.MethodPost, "/", "states", "AWSStepFunctions.ListStateMachines", "{}", `"__type":"AccessDeniedException"`},
-		{"@connections", http.MethodGet, "/" + c.cfg.Stage + "/@connections/nobody", "execute-api", "", "", `"__type":"AccessDeniedException"`},
+		{"@connections", http.MethodGet, "/" + c.api.stage.Name + "/@connections/nobody", "execute-api", "", "", `"__type":"AccessDeniedException"`},
 	}
 	for _, r := range requests {
 		status, body := do(t, signedRequest(t, c, r.method, r.path, foreign, r.service, r.target, r.body))

@@ -48,12 +48,12 @@ const attemptJS = `(async (postURL, fields, getURL, wsURL) => {
 
 // grants are what an attempt needs: a POST grant for key and a GET URL
 // for the secret object, signed with cfg's credentials.
-func grants(t *testing.T, cfg aws.Config, key string) (string, map[string]string, string) {
+func grants(t *testing.T, c *Cloud, cfg aws.Config, key string) (string, map[string]string, string) {
 	t.Helper()
 	ctx := context.Background()
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
 	presign := s3.NewPresignClient(client)
-	post, err := presign.PresignPostObject(ctx, &s3.PutObjectInput{Bucket: aws.String(UploadsBucket), Key: aws.String(key)},
+	post, err := presign.PresignPostObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucketName(c, "UploadsBucket")), Key: aws.String(key)},
 		func(o *s3.PresignPostOptions) { o.Expires = 15 * time.Minute })
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +62,7 @@ func grants(t *testing.T, cfg aws.Config, key string) (string, map[string]string
 	for k, v := range post.Values {
 		fields[k] = v
 	}
-	get, err := presign.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(OutputBucket), Key: aws.String("secret.txt")})
+	get, err := presign.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucketName(c, "OutputBucket")), Key: aws.String("secret.txt")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,11 +79,11 @@ func TestBrowserOtherOriginsCannotReachTheLocalCloud(t *testing.T) {
 	c := startCloud(t)
 	ctx := context.Background()
 	client := s3.NewFromConfig(c.AWSConfig(), func(o *s3.Options) { o.UsePathStyle = true })
-	if _, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(OutputBucket), Key: aws.String("secret.txt"), Body: strings.NewReader("the developer's data")}); err != nil {
+	if _, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucketName(c, "OutputBucket")), Key: aws.String("secret.txt"), Body: strings.NewReader("the developer's data")}); err != nil {
 		t.Fatal(err)
 	}
 	stored := func(key string) bool {
-		_, err := client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(UploadsBucket), Key: aws.String(key)})
+		_, err := client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucketName(c, "UploadsBucket")), Key: aws.String(key)})
 		return err == nil
 	}
 	wellKnown := c.AWSConfig()
@@ -98,7 +98,7 @@ func TestBrowserOtherOriginsCannotReachTheLocalCloud(t *testing.T) {
 	browser := browsertest.NewBrowser(t)
 	run := func(pageURL string, cfg aws.Config, key string) attempt {
 		t.Helper()
-		postURL, fields, getURL := grants(t, cfg, key)
+		postURL, fields, getURL := grants(t, c, cfg, key)
 		args, _ := json.Marshal([]any{postURL, fields, getURL, c.WebSocketURL})
 		rctx, cancel := context.WithTimeout(browser, 30*time.Second)
 		defer cancel()

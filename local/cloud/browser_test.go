@@ -118,7 +118,7 @@ func TestBrowserReloadMidConversionSeesFinalStatus(t *testing.T) {
 	// The first attempt hangs until the task's 25 s timeout (5 s here), so
 	// the page is reloaded while the conversion is still under way.
 	c := startCloud(t, func(cfg *Config) { cfg.Clock = clocktest.NewFastClock(5) })
-	if err := c.Lambdas.InjectFault(ConvertFunction, lambda.FaultTimeout); err != nil {
+	if err := c.Lambdas.InjectFault(functionName(c, "ConvertFunction"), lambda.FaultTimeout); err != nil {
 		t.Fatal(err)
 	}
 	p := openPage(t, c)

@@ -2,35 +2,31 @@
 // Step Functions engine, the WebSocket gateway, the Lambda handlers and the
 // web client, in one process, with no AWS account and no Docker.
 //
-// Every AWS service answers on one endpoint, as LocalStack's does, so
-// AWS_ENDPOINT_URL works for every SDK client and for the aws CLI. The
-// handlers are the same code the Lambda mains run, built by the same
-// constructors from the same variables; only the endpoints differ.
+// The local cloud is built from the stack's own template (template.yaml,
+// through local/stack): its buckets with their configuration, its
+// functions with their environment and limits, its state machine, its
+// WebSocket API. Nothing the template declares is written again here, so
+// the two clouds cannot drift. Every AWS service answers on one endpoint,
+// as LocalStack's does, so AWS_ENDPOINT_URL works for every SDK client and
+// for the aws CLI. The handlers are the same code the Lambda mains run,
+// built by the same constructors from the same variables; only the
+// endpoints differ (see endpoints.go). docs/local-cloud.md has the details.
 package cloud
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
-	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	sfnapi "github.com/aws/aws-sdk-go-v2/service/sfn"
-
-	"thumbflow/lambdas/wiring"
+	"thumbflow"
 	"thumbflow/local/alert"
 	"thumbflow/local/apigw"
 	"thumbflow/local/asl"
@@ -38,18 +34,15 @@ import (
 	locals3 "thumbflow/local/s3"
 	"thumbflow/local/sfn"
 	"thumbflow/local/sigv4"
-	"thumbflow/ops"
-	"thumbflow/thumbnail"
-	"thumbflow/upload"
-	"thumbflow/web"
-	"thumbflow/websocket"
+	"thumbflow/local/stack"
 )
 
-// Config says where the local cloud listens and keeps its data. The zero
-// value of every field but Addr and WebAddr has a sensible default.
+// Config says where the local cloud listens, keeps its data, and which
+// template it runs. The zero value of every field but Addr and WebAddr has
+// a sensible default.
 type Config struct {
 	// Addr is the single AWS endpoint (S3, Step Functions, @connections,
-	// and the WebSocket API at /{Stage}); ":0" picks a free port.
+	// and the WebSocket API at /{stage}); ":0" picks a free port.
 	Addr string
 	// WebAddr serves the browser client.
 	WebAddr string
@@ -57,17 +50,23 @@ type Config struct {
 	DataDir string
 	// Credentials every request must be signed with; empty generates a
 	// pair per data directory (Cloud.AccessKeyID has the ones in use).
+	// Region is AWS::Region ("us-east-1").
 	AccessKeyID, SecretAccessKey, Region string
 	// Public serves requests naming any Host, not only loopback ones, and
 	// the web client at any address, for testing from another device.
 	Public bool
-	// Stage of the WebSocket API ("prod").
-	Stage string
-	// StateMachines is the directory of *.asl.json definitions.
-	StateMachines string
-	// ConvertTimeout is the convert function's timeout (30 s, as in
-	// template.yaml); tests shorten it.
-	ConvertTimeout time.Duration
+	// Files holds the template and the files it names (DefinitionUri),
+	// at their paths relative to it; nil is the embedded thumbflow.Files.
+	Files fs.FS
+	// Template is the template's path in Files ("template.yaml").
+	Template string
+	// StackName is AWS::StackName and the prefix of local names
+	// ("thumbflow"; -stack).
+	StackName string
+	// Parameters override the template's parameter defaults (-param).
+	// WebOrigin, when the template declares it, defaults to the web
+	// client's origin.
+	Parameters map[string]string
 	// Clock drives the state machine's waits, back-off and timeouts; nil
 	// is real time (clock.System). Tests pass a clocktest.FastClock.
 	Clock asl.Clock
@@ -82,25 +81,23 @@ type Config struct {
 // AccountID is the account every local ARN names.
 const AccountID = "000000000000"
 
-// Bucket names of the local stack (on AWS they come from the template).
+// The stack outputs the operator page reads, as an operator configures
+// the CLI on AWS from the same outputs.
 const (
-	UploadsBucket = "thumbflow-uploads"
-	OutputBucket  = "thumbflow-output"
-	RecordsBucket = "thumbflow-records"
-)
-
-// Function names, as the local Lambda registry knows them.
-const (
-	StartFunction     = "thumbflow-start"
-	ConvertFunction   = "thumbflow-convert"
-	StatusFunction    = "thumbflow-status"
-	WebSocketFunction = "thumbflow-websocket"
+	outputStateMachine  = "StateMachineArn"
+	outputRecordsBucket = "RecordsBucketName"
+	outputOutputBucket  = "OutputBucketName"
 )
 
 // Cloud is a running local cloud.
 type Cloud struct {
 	cfg Config
 	log *slog.Logger
+
+	// Stack is the template's resolved model: every name, ARN and
+	// setting the local cloud was built from. Tests and tools find the
+	// buckets, functions and state machine there, by logical id.
+	Stack *stack.Stack
 
 	// The services, exposed for tests and fault injection.
 	S3      *locals3.Server
@@ -112,15 +109,23 @@ type Cloud struct {
 	// Endpoint is the AWS endpoint URL, WebSocketURL the API's URL,
 	// WebURL the browser client's.
 	Endpoint, WebSocketURL, WebURL string
-	// StateMachineARN is the thumbnail workflow's.
+	// StateMachineARN is the stack's StateMachineArn output: the
+	// workflow the operator page shows.
 	StateMachineARN string
 	// AccessKeyID and SecretAccessKey are the credentials requests must
 	// be signed with: Config's, or the generated ones.
 	AccessKeyID, SecretAccessKey string
 
+	verifier *sigv4.Verifier
+	hosts    *awsHosts
+	api      *webSocketAPI
+	secrets  secrets
+
 	awsLn, webLn net.Listener
 	awsSrv       *http.Server
 	webSrv       *http.Server
+	stop         chan struct{}
+	sweeper      sync.WaitGroup
 	closeOnce    sync.Once
 }
 
@@ -128,25 +133,23 @@ func (c *Config) defaults() {
 	if c.Region == "" {
 		c.Region = "us-east-1"
 	}
-	if c.Stage == "" {
-		c.Stage = "prod"
+	if c.Template == "" {
+		c.Template = thumbflow.TemplatePath
 	}
-	if c.StateMachines == "" {
-		c.StateMachines = "statemachine"
-	}
-	if c.ConvertTimeout == 0 {
-		c.ConvertTimeout = 30 * time.Second
+	if c.StackName == "" {
+		c.StackName = "thumbflow"
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
 }
 
-// Start brings the local cloud up and returns once every listener accepts
-// connections.
+// Start loads the template, brings up the local cloud it declares and
+// returns once every listener accepts connections. A template the local
+// cloud cannot honour is refused with every problem and its line.
 func Start(cfg Config) (c *Cloud, err error) {
 	cfg.defaults()
-	c = &Cloud{cfg: cfg, log: cfg.Logger}
+	c = &Cloud{cfg: cfg, log: cfg.Logger, stop: make(chan struct{})}
 	// A failed start stops what it started; c itself is nil by then.
 	started := c
 	defer func() {
@@ -154,111 +157,93 @@ func Start(cfg Config) (c *Cloud, err error) {
 			started.Close()
 		}
 	}()
+	if err := c.listen(); err != nil {
+		return nil, err
+	}
+	if c.Stack, err = c.loadStack(); err != nil {
+		return nil, err
+	}
+	if err := c.build(); err != nil {
+		return nil, err
+	}
+	c.serve()
+	return c, nil
+}
+
+// listen takes the data directory, the credentials and both ports: the
+// web client's origin is a parameter of the template.
+func (c *Cloud) listen() error {
+	cfg := c.cfg
 	if cfg.DataDir != "" {
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("data directory: %w", err)
+			return fmt.Errorf("data directory: %w", err)
 		}
 	}
 	creds, err := c.credentials()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	c.AccessKeyID, c.SecretAccessKey = creds.AccessKeyID, creds.SecretAccessKey
 	if c.awsLn, err = net.Listen("tcp", cfg.Addr); err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	if c.webLn, err = net.Listen("tcp", cfg.WebAddr); err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", cfg.WebAddr, err)
+		return fmt.Errorf("listen on %s: %w", cfg.WebAddr, err)
 	}
 	c.Endpoint = "http://" + c.awsLn.Addr().String()
-	c.WebSocketURL = "ws://" + c.awsLn.Addr().String() + "/" + cfg.Stage
 	c.WebURL = "http://" + c.webLn.Addr().String()
+	c.verifier = sigv4.NewVerifier(c.AccessKeyID, c.SecretAccessKey, cfg.Region)
+	return nil
+}
 
-	verifier := sigv4.NewVerifier(c.AccessKeyID, c.SecretAccessKey, cfg.Region)
-	if c.S3, err = locals3.New(locals3.Options{Dir: c.sub("s3"), Auth: verifier, Access: c.access(), Region: cfg.Region, Logger: c.log.With("service", "s3")}); err != nil {
-		return nil, fmt.Errorf("local S3: %w", err)
+// build instantiates the stack, one resource type after another, in the
+// order their dependencies need: what can be refused without touching the
+// data directory first (the API, the outputs), then buckets before the
+// functions that use them, functions before the engine (which at once
+// resumes executions a killed process left running, and those call the
+// functions) and before the notifications that invoke them. A new type of
+// resource is one more step.
+func (c *Cloud) build() error {
+	var err error
+	if c.hosts, err = newAWSHosts(c.Stack, c.Endpoint); err != nil {
+		return err
 	}
-	if err := c.createBuckets(); err != nil {
-		return nil, err
+	if err := c.buildAPI(); err != nil {
+		return err
 	}
-	c.Lambdas = lambda.NewRegistry(cfg.Region, AccountID)
-	if c.Alerter, err = alert.New(alert.Options{Webhook: cfg.AlertWebhook, Dir: c.sub("alerts"), Region: cfg.Region,
-		AccountID: AccountID, Logger: c.log.With("service", "alert")}); err != nil {
-		return nil, fmt.Errorf("alerts: %w", err)
+	c.WebSocketURL = "ws://" + c.awsLn.Addr().String() + "/" + c.api.stage.Name
+	if c.StateMachineARN, _, _, err = c.operatorOutputs(); err != nil {
+		return err
 	}
-	// The functions are registered before the engine starts: it resumes
-	// at once the executions a killed process left running, and those
-	// call the functions.
-	c.StateMachineARN = fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:thumbnail", cfg.Region, AccountID)
-	if err := c.registerFunctions(); err != nil {
-		return nil, err
+	if c.S3, err = locals3.New(locals3.Options{Dir: c.sub("s3"), Auth: c.verifier, Access: c.access(), Region: c.cfg.Region,
+		Logger: c.log.With("service", "s3")}); err != nil {
+		return fmt.Errorf("local S3: %w", err)
 	}
-	if c.SFN, err = sfn.New(sfn.Options{DataDir: c.sub("states"), Invoker: c.Lambdas, Verifier: verifier, Clock: cfg.Clock,
-		Region: cfg.Region, AccountID: AccountID, Logger: c.log.With("service", "states")}); err != nil {
-		return nil, fmt.Errorf("local Step Functions: %w", err)
+	if err := c.buildBuckets(); err != nil {
+		return err
+	}
+	c.Lambdas = lambda.NewRegistry(c.cfg.Region, AccountID)
+	if err := c.buildAlerts(); err != nil {
+		return err
+	}
+	if err := c.buildFunctions(context.Background()); err != nil {
+		return err
+	}
+	if c.SFN, err = sfn.New(sfn.Options{DataDir: c.sub("states"), Invoker: c.Lambdas, Verifier: c.verifier, Clock: c.cfg.Clock,
+		Region: c.cfg.Region, AccountID: AccountID, Logger: c.log.With("service", "states")}); err != nil {
+		return fmt.Errorf("local Step Functions: %w", err)
 	}
 	// Registered before anything else can happen, so that executions that
 	// ended unobserved before a restart are alerted now, once.
 	c.SFN.OnExecutionEnd(c.Alerter.Observe)
-	c.Gateway = apigw.New(apigw.Options{
-		Stage:    cfg.Stage,
-		APIID:    "local",
-		Handler:  c.routeHandler,
-		Routes:   websocket.Actions,
-		Verifier: verifier,
-		Access:   c.access(),
-		Limits:   cfg.WebSocketLimits,
-		Logger:   c.log.With("service", "websocket"),
-	})
-	arns, err := c.SFN.LoadDir(cfg.StateMachines, "arn:aws:iam::"+AccountID+":role/thumbflow-statemachine", map[string]string{
-		"ConvertFunctionArn": c.functionARN(ConvertFunction),
-		"StatusFunctionArn":  c.functionARN(StatusFunction),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("load state machines from %s: %w", cfg.StateMachines, err)
-	}
-	if arns["thumbnail"] != c.StateMachineARN {
-		return nil, fmt.Errorf("no thumbnail.asl.json in %s", cfg.StateMachines)
-	}
-	// The uploads bucket notifies the start function, as template.yaml's
-	// S3 event does; delivery retries until the function succeeds.
-	c.S3.Notify(UploadsBucket, upload.OriginalPrefix, func(ctx context.Context, ev events.S3Event) error {
-		payload, err := json.Marshal(ev)
-		if err != nil {
-			return err
-		}
-		_, err = c.Lambdas.Invoke(ctx, StartFunction, payload)
+	if err := c.buildStateMachines(); err != nil {
 		return err
-	})
-
-	spec := thumbnail.DefaultSpec()
-	renditions := make([]web.Rendition, len(spec.Renditions))
-	for i, r := range spec.Renditions {
-		renditions[i] = web.Rendition{Name: r.Name, Width: r.Width, Height: r.Height}
 	}
-	// No ReadTimeout: it would cut off large uploads on slow links, and its
-	// deadline outlives the WebSocket upgrade's hijack.
-	c.awsSrv = &http.Server{Handler: c.endpoint(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	site := http.NewServeMux()
-	site.Handle("/", web.Handler(web.Config{
-		WebsocketURL: c.WebSocketURL,
-		MaxBytes:     spec.Limits.MaxBytes,
-		Types:        thumbnail.AcceptedContentTypes(),
-		Renditions:   renditions,
-	}))
-	// The operator page reads Step Functions and the records through
-	// this server, which holds the local credentials; the page holds none.
-	records := s3.NewFromConfig(c.awsConfig(), func(o *s3.Options) { o.UsePathStyle = true })
-	opsPage := ops.Handler(ops.Config{
-		StepFunctions: sfnapi.NewFromConfig(c.awsConfig()), Records: records, Presigner: s3.NewPresignClient(records),
-		StateMachineARN: c.StateMachineARN, RecordsBucket: RecordsBucket, OutputBucket: OutputBucket, Logger: c.log.With("service", "ops"),
-	})
-	site.Handle("/ops", opsPage)
-	site.Handle("/ops/", opsPage)
-	c.webSrv = &http.Server{Handler: site, ReadHeaderTimeout: 10 * time.Second}
-	go c.awsSrv.Serve(c.awsLn)
-	go c.webSrv.Serve(c.webLn)
-	return c, nil
+	if err := c.buildNotifications(); err != nil {
+		return err
+	}
+	c.sweep()
+	return nil
 }
 
 // sub is a service's directory under the data directory ("" in memory).
@@ -267,138 +252,6 @@ func (c *Cloud) sub(name string) string {
 		return ""
 	}
 	return filepath.Join(c.cfg.DataDir, name)
-}
-
-func (c *Cloud) functionARN(name string) string {
-	return fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", c.cfg.Region, AccountID, name)
-}
-
-// webOrigins are the origins the page may be opened at: the address it
-// listens on, and localhost for the same port.
-func (c *Cloud) webOrigins() []string {
-	_, port, _ := net.SplitHostPort(c.webLn.Addr().String())
-	origins := []string{c.WebURL}
-	for _, h := range []string{"127.0.0.1", "localhost", "[::1]"} {
-		if o := "http://" + net.JoinHostPort(strings.Trim(h, "[]"), port); o != c.WebURL {
-			origins = append(origins, o)
-		}
-	}
-	return origins
-}
-
-func (c *Cloud) createBuckets() error {
-	origins := c.corsOrigins()
-	buckets := map[string]locals3.CORSRule{
-		UploadsBucket: {AllowedOrigins: origins, AllowedMethods: []string{"POST"}, AllowedHeaders: []string{"*"}, ExposeHeaders: []string{"ETag"}, MaxAgeSeconds: 3000},
-		OutputBucket:  {AllowedOrigins: origins, AllowedMethods: []string{"GET", "HEAD"}, AllowedHeaders: []string{"*"}, ExposeHeaders: []string{"ETag", "Content-Length", "Content-Type"}, MaxAgeSeconds: 3000},
-		RecordsBucket: {AllowedOrigins: origins, AllowedMethods: []string{"GET", "HEAD"}, AllowedHeaders: []string{"*"}, MaxAgeSeconds: 3000},
-	}
-	for b, rule := range buckets {
-		if err := c.S3.CreateBucket(b, rule); err != nil {
-			return fmt.Errorf("create bucket %s: %w", b, err)
-		}
-	}
-	// Versioned as in template.yaml, so a replayed grant cannot overwrite
-	// the original the pipeline converts.
-	if err := c.S3.SetVersioning(UploadsBucket, true); err != nil {
-		return fmt.Errorf("create bucket %s: %w", UploadsBucket, err)
-	}
-	return nil
-}
-
-// awsConfig is what a Lambda's role and region give it on AWS: here, the
-// local endpoint and, until functions have roles of their own, the
-// developer's credentials.
-func (c *Cloud) awsConfig() aws.Config {
-	return c.AWSConfig()
-}
-
-// registerFunctions builds the handlers with the Lambda mains'
-// constructors, from the variables template.yaml sets on AWS.
-func (c *Cloud) registerFunctions() error {
-	vars := map[string]string{
-		"STATE_MACHINE_ARN":    c.StateMachineARN,
-		"UPLOADS_BUCKET":       UploadsBucket,
-		"OUTPUT_BUCKET":        OutputBucket,
-		"RECORDS_BUCKET":       RecordsBucket,
-		"CONNECTIONS_ENDPOINT": c.Endpoint + "/" + c.cfg.Stage,
-	}
-	env := &wiring.Env{Lookup: func(k string) string { return vars[k] }}
-	cfg := c.awsConfig()
-	key, err := c.tokenKey()
-	if err != nil {
-		return err
-	}
-	ws, err := wiring.WebSocket(env, cfg, key, c.log.With("function", "websocket"))
-	if err != nil {
-		return err
-	}
-	fns := []struct {
-		name    string
-		handler any
-		opts    lambda.FunctionOptions
-	}{
-		{StartFunction, wiring.Start(env, cfg, c.log.With("function", "start")).Handle, lambda.FunctionOptions{Timeout: 10 * time.Second}},
-		// The converter is CPU-bound: a pool the size of the machine keeps
-		// memory bounded under load; extra calls wait for a slot.
-		{ConvertFunction, wiring.Convert(env, cfg, c.log.With("function", "convert")).Handle, lambda.FunctionOptions{Timeout: c.cfg.ConvertTimeout, Concurrency: runtime.NumCPU(), Queue: true}},
-		{StatusFunction, wiring.Status(env, cfg, c.log.With("function", "status")).Handle, lambda.FunctionOptions{Timeout: 10 * time.Second}},
-		{WebSocketFunction, ws.Handle, lambda.FunctionOptions{Timeout: 10 * time.Second}},
-	}
-	if err := env.Err(); err != nil {
-		return fmt.Errorf("function configuration: %w", err)
-	}
-	for _, f := range fns {
-		if err := c.Lambdas.Register(c.functionARN(f.name), f.handler, f.opts); err != nil {
-			return fmt.Errorf("register %s: %w", f.name, err)
-		}
-	}
-	return nil
-}
-
-// tokenKey is the subscription-token signing key: generated once and kept
-// in the data directory (mode 0600), or fresh per process in memory. On
-// AWS it lives in Secrets Manager; it is never in the repository.
-func (c *Cloud) tokenKey() ([]byte, error) {
-	fresh := func() []byte {
-		b := make([]byte, 32)
-		rand.Read(b)
-		return []byte(hex.EncodeToString(b))
-	}
-	if c.cfg.DataDir == "" {
-		return fresh(), nil
-	}
-	path := filepath.Join(c.cfg.DataDir, "token.key")
-	key, err := os.ReadFile(path)
-	if err == nil && len(key) >= upload.MinKeyBytes {
-		return key, nil
-	}
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("read token key: %w", err)
-	}
-	key = fresh()
-	if err := os.WriteFile(path, key, 0o600); err != nil {
-		return nil, fmt.Errorf("write token key: %w", err)
-	}
-	return key, nil
-}
-
-// routeHandler invokes the WebSocket function, as API Gateway's Lambda
-// proxy integration does.
-func (c *Cloud) routeHandler(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
-	payload, err := json.Marshal(req)
-	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
-	}
-	out, err := c.Lambdas.Invoke(ctx, WebSocketFunction, payload)
-	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
-	}
-	var resp events.APIGatewayProxyResponse
-	if err := json.Unmarshal(out, &resp); err != nil {
-		return events.APIGatewayProxyResponse{}, fmt.Errorf("websocket function answered %q: %w", out, err)
-	}
-	return resp, nil
 }
 
 // endpoint routes the single AWS endpoint: Step Functions by X-Amz-Target,
@@ -416,7 +269,7 @@ func (c *Cloud) endpoint() http.Handler {
 	// in their own error format.
 	states := loopbackOnly(c.access(), c.SFN)
 	mgmt := loopbackOnly(c.access(), c.Gateway.ManagementHandler())
-	stagePath := "/" + c.cfg.Stage
+	stagePath := "/" + c.api.stage.Name
 	// plainRead is a GET or HEAD with no SigV4 signature, in the
 	// Authorization header or in a presigned query string.
 	plainRead := func(r *http.Request) bool {
@@ -453,6 +306,8 @@ func (c *Cloud) Shutdown(ctx context.Context) error {
 	c.closeOnce.Do(func() {
 		// The engine stops first, so that no handler cut off by the
 		// servers below can record a failure that was only a shutdown.
+		close(c.stop)
+		c.sweeper.Wait()
 		if c.SFN != nil {
 			errs = append(errs, c.SFN.Close())
 		}

@@ -18,7 +18,7 @@ import (
 // startCloud runs an in-memory local cloud on free ports.
 func startCloud(t testing.TB, mod ...func(*Config)) *Cloud {
 	t.Helper()
-	cfg := Config{Addr: "127.0.0.1:0", WebAddr: "127.0.0.1:0", StateMachines: "../../statemachine"}
+	cfg := Config{Addr: "127.0.0.1:0", WebAddr: "127.0.0.1:0"}
 	for _, m := range mod {
 		m(&cfg)
 	}
@@ -97,7 +97,7 @@ func TestRetriedConversionIsVisibleAndSucceeds(t *testing.T) {
 	c := startCloud(t, func(cfg *Config) { cfg.Clock = clocktest.NewFastClock(20) })
 	// The first attempt hangs past the task's 25 s TimeoutSeconds, which
 	// the state machine retries as States.Timeout.
-	if err := c.Lambdas.InjectFault(ConvertFunction, lambda.FaultTimeout); err != nil {
+	if err := c.Lambdas.InjectFault(functionName(c, "ConvertFunction"), lambda.FaultTimeout); err != nil {
 		t.Fatal(err)
 	}
 	cl := dial(t, context.Background(), c.WebSocketURL)

@@ -41,7 +41,7 @@ func TestStandardConfigurationReachesEveryService(t *testing.T) {
 	for _, b := range buckets.Buckets {
 		names[aws.ToString(b.Name)] = true
 	}
-	for _, b := range []string{UploadsBucket, OutputBucket, RecordsBucket} {
+	for _, b := range []string{bucketName(c, "UploadsBucket"), bucketName(c, "OutputBucket"), bucketName(c, "RecordsBucket")} {
 		if !names[b] {
 			t.Errorf("bucket %s missing from %v", b, names)
 		}

@@ -19,11 +19,11 @@ func TestPresignedLinkRefusesUnsignedAmzHeaders(t *testing.T) {
 	c := startCloud(t)
 	ctx := context.Background()
 	client := s3.NewFromConfig(c.AWSConfig(), func(o *s3.Options) { o.UsePathStyle = true })
-	if _, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(RecordsBucket), Key: aws.String("status/x.json"),
+	if _, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucketName(c, "RecordsBucket")), Key: aws.String("status/x.json"),
 		Body: strings.NewReader(`{"state":"uploaded"}`)}); err != nil {
 		t.Fatal(err)
 	}
-	link, err := s3.NewPresignClient(client).PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(RecordsBucket), Key: aws.String("status/x.json")})
+	link, err := s3.NewPresignClient(client).PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucketName(c, "RecordsBucket")), Key: aws.String("status/x.json")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,7 @@ func newRig(t testing.TB, mod ...func(*Config)) *rig {
 	t.Cleanup(cancel)
 	r := &rig{t: t, ctx: ctx, log: &logtest.Buffer{}}
 	r.cfg = Config{
-		Addr: "127.0.0.1:0", WebAddr: "127.0.0.1:0", StateMachines: "../../statemachine",
+		Addr: "127.0.0.1:0", WebAddr: "127.0.0.1:0",
 		Clock:  clocktest.NewFastClock(20),
 		Logger: slog.New(slog.NewJSONHandler(r.log, nil)),
 	}
@@ -280,15 +280,15 @@ func (r *rig) expect(cl *client.Client, g upload.Grant, size int, want outcome) 
 			r.t.Errorf("upload %s: states %s, want %s", id, s, want.states)
 		}
 	}
-	if n, ok := r.object(UploadsBucket, upload.OriginalKey(id)); !ok || n != int64(size) {
+	if n, ok := r.object(bucketName(r.c, "UploadsBucket"), upload.OriginalKey(id)); !ok || n != int64(size) {
 		r.t.Errorf("upload %s: original is %d bytes (exists %v), want the %d bytes uploaded", id, n, ok, size)
 	}
 	var stored upload.Record
-	if !r.stored(RecordsBucket, upload.StatusKey(id), &stored) || stored.Version != rec.Version || stored.State != rec.State {
+	if !r.stored(bucketName(r.c, "RecordsBucket"), upload.StatusKey(id), &stored) || stored.Version != rec.Version || stored.State != rec.State {
 		r.t.Errorf("upload %s: stored record %+v, pushed %+v", id, stored, rec)
 	}
 	var f upload.FailureRecord
-	hasFailure := r.stored(RecordsBucket, upload.FailureKey(id), &f)
+	hasFailure := r.stored(bucketName(r.c, "RecordsBucket"), upload.FailureKey(id), &f)
 	switch {
 	case want.state == upload.StateFailed && (!hasFailure || f.Error == nil || f.Error.Code != want.code):
 		r.t.Errorf("upload %s: failure record %+v (exists %v), want one with code %s", id, f, hasFailure, want.code)
@@ -303,14 +303,14 @@ func (r *rig) expect(cl *client.Client, g upload.Grant, size int, want outcome) 
 func (r *rig) refusedByS3(cl *client.Client, g upload.Grant) {
 	r.t.Helper()
 	id := g.UploadID
-	if _, ok := r.object(UploadsBucket, upload.OriginalKey(id)); ok {
+	if _, ok := r.object(bucketName(r.c, "UploadsBucket"), upload.OriginalKey(id)); ok {
 		r.t.Errorf("upload %s: refused POST left an object", id)
 	}
 	if execs := r.executions(id); len(execs) != 0 {
 		r.t.Errorf("upload %s: refused POST started %d executions", id, len(execs))
 	}
 	var rec upload.Record
-	if r.stored(RecordsBucket, upload.StatusKey(id), &rec) {
+	if r.stored(bucketName(r.c, "RecordsBucket"), upload.StatusKey(id), &rec) {
 		r.t.Errorf("upload %s: refused POST has a status record %+v", id, rec)
 	}
 	got, err := cl.Subscribe(r.ctx, id, g.Token)

@@ -29,7 +29,6 @@ import (
 	"thumbflow/client"
 	"thumbflow/internal/clocktest"
 	"thumbflow/lambdas/pipeline"
-	"thumbflow/lambdas/wiring"
 	"thumbflow/local/lambda"
 	"thumbflow/thumbnail/testimage"
 	"thumbflow/upload"
@@ -138,7 +137,7 @@ func TestReliabilityDisplayOnlyNames(t *testing.T) {
 	for _, g := range grants {
 		r.expect(cl, g, len(data), outcome{state: upload.StateSucceeded, attempt: 1, runs: 1, states: "uploaded,converting,succeeded"})
 	}
-	out, err := r.s3.ListObjectsV2(r.ctx, &s3.ListObjectsV2Input{Bucket: aws.String(UploadsBucket)})
+	out, err := r.s3.ListObjectsV2(r.ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucketName(r.c, "UploadsBucket"))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +205,7 @@ func TestReliabilityExpiredGrant(t *testing.T) {
 		t.Fatal(err)
 	}
 	post, err := s3.NewPresignClient(r.s3).PresignPostObject(r.ctx, &s3.PutObjectInput{
-		Bucket: aws.String(UploadsBucket), Key: aws.String(upload.OriginalKey(g.UploadID)),
+		Bucket: aws.String(bucketName(r.c, "UploadsBucket")), Key: aws.String(upload.OriginalKey(g.UploadID)),
 	}, func(o *s3.PresignPostOptions) {
 		o.Expires = -time.Second
 		o.Conditions = []any{map[string]string{"Content-Type": "image/jpeg"}, []any{"content-length-range", len(data), len(data)}}
@@ -231,11 +230,11 @@ func TestReliabilityExpiredGrant(t *testing.T) {
 // version stays readable by its id although the replay is now current.
 func TestReliabilityReplayedGrant(t *testing.T) {
 	// A long task timeout: the conversion waits for the replay.
-	r := newRig(t, func(c *Config) { c.ConvertTimeout = 10 * time.Minute })
+	r := newRig(t, withTemplate(t, "      MemorySize: 1536\n      Timeout: 30\n", "      MemorySize: 1536\n      Timeout: 600\n"))
 	// Watch the uploads bucket's events alongside the start function, to
 	// learn the version ids and when the replayed object's event is out.
 	seen := make(chan events.S3Event, 10)
-	r.c.S3.Notify(UploadsBucket, upload.OriginalPrefix, func(ctx context.Context, ev events.S3Event) error {
+	r.c.S3.Notify(bucketName(r.c, "UploadsBucket"), upload.OriginalPrefix, func(ctx context.Context, ev events.S3Event) error {
 		seen <- ev
 		return nil
 	})
@@ -274,7 +273,7 @@ func TestReliabilityReplayedGrant(t *testing.T) {
 	// Deliver the replayed object's event once more, synchronously, so
 	// the start function has surely handled it before the conversion reads.
 	payload, _ := json.Marshal(ev2)
-	if _, err := r.c.Lambdas.Invoke(r.ctx, StartFunction, payload); err != nil {
+	if _, err := r.c.Lambdas.Invoke(r.ctx, functionName(r.c, "StartFunction"), payload); err != nil {
 		t.Fatalf("start function refused the replayed object's event: %v", err)
 	}
 	close(replayed)
@@ -300,7 +299,7 @@ func TestReliabilityReplayedGrant(t *testing.T) {
 		if rd.Width != 320 || rd.Height != 240 {
 			t.Errorf("rendition %s is %dx%d, want 320x240 from the first image (240x320 would be the replay)", rd.Name, rd.Width, rd.Height)
 		}
-		out, err := r.s3.GetObject(r.ctx, &s3.GetObjectInput{Bucket: aws.String(OutputBucket), Key: aws.String(rd.Key)})
+		out, err := r.s3.GetObject(r.ctx, &s3.GetObjectInput{Bucket: aws.String(bucketName(r.c, "OutputBucket")), Key: aws.String(rd.Key)})
 		if err != nil {
 			t.Fatalf("rendition %s: %v", rd.Name, err)
 		}
@@ -316,7 +315,7 @@ func TestReliabilityReplayedGrant(t *testing.T) {
 		version string
 		want    []byte
 	}{{v1, first}, {v2, second}, {"", second}} {
-		in := &s3.GetObjectInput{Bucket: aws.String(UploadsBucket), Key: aws.String(upload.OriginalKey(g.UploadID))}
+		in := &s3.GetObjectInput{Bucket: aws.String(bucketName(r.c, "UploadsBucket")), Key: aws.String(upload.OriginalKey(g.UploadID))}
 		if c.version != "" {
 			in.VersionId = aws.String(c.version)
 		}
@@ -332,7 +331,7 @@ func TestReliabilityReplayedGrant(t *testing.T) {
 	}
 
 	var stored upload.Record
-	if !r.stored(RecordsBucket, upload.StatusKey(g.UploadID), &stored) || stored.Version != rec.Version || stored.State != upload.StateSucceeded {
+	if !r.stored(bucketName(r.c, "RecordsBucket"), upload.StatusKey(g.UploadID), &stored) || stored.Version != rec.Version || stored.State != upload.StateSucceeded {
 		t.Errorf("record after replay %+v, want version %d succeeded unchanged", stored, rec.Version)
 	}
 	if ts := client.Terminals(cl.Statuses(g.UploadID)); len(ts) != 1 {
@@ -404,20 +403,11 @@ type convertFunc func(context.Context, pipeline.ConvertInput) (pipeline.ConvertO
 // conversion starts or ends.
 func wrapConvert(t testing.TB, c *Cloud, wrap func(context.Context, pipeline.ConvertInput, convertFunc) (pipeline.ConvertOutput, error)) {
 	t.Helper()
-	vars := map[string]string{
-		"OUTPUT_BUCKET": OutputBucket, "RECORDS_BUCKET": RecordsBucket,
-		"CONNECTIONS_ENDPOINT": c.Endpoint + "/" + c.cfg.Stage,
-	}
-	env := &wiring.Env{Lookup: func(k string) string { return vars[k] }}
-	h := wiring.Convert(env, c.awsConfig(), c.log.With("function", "convert"))
-	if err := env.Err(); err != nil {
-		t.Fatal(err)
-	}
+	convert, opts := rebuild[func(context.Context, pipeline.ConvertInput) (pipeline.ConvertOutput, error)](t, c, "ConvertFunction")
 	handler := func(ctx context.Context, in pipeline.ConvertInput) (pipeline.ConvertOutput, error) {
-		return wrap(ctx, in, h.Handle)
+		return wrap(ctx, in, convert)
 	}
-	opts := lambda.FunctionOptions{Timeout: c.cfg.ConvertTimeout, Concurrency: 2, Queue: true}
-	if err := c.Lambdas.Register(c.functionARN(ConvertFunction), handler, opts); err != nil {
+	if err := c.Lambdas.Register(c.Stack.Function("ConvertFunction").ARN, handler, opts); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -479,22 +469,19 @@ func TestReliabilityS3Faults(t *testing.T) {
 		if !errors.As(err, &se) || se.Status != http.StatusServiceUnavailable || se.Code != "SlowDown" {
 			t.Fatalf("POST during a fault: %v, want 503 SlowDown", err)
 		}
-		if _, ok := r.object(UploadsBucket, upload.OriginalKey(g.UploadID)); ok {
+		if _, ok := r.object(bucketName(r.c, "UploadsBucket"), upload.OriginalKey(g.UploadID)); ok {
 			t.Fatal("a refused POST stored the original")
 		}
 		// The retried POST succeeds; the start function's first S3 call
 		// then meets 3 faults: its SDK gives up, the function fails, and
 		// the outbox delivers the event again.
-		vars := map[string]string{"STATE_MACHINE_ARN": r.c.StateMachineARN, "RECORDS_BUCKET": RecordsBucket,
-			"CONNECTIONS_ENDPOINT": r.c.Endpoint + "/" + r.c.cfg.Stage}
-		env := &wiring.Env{Lookup: func(k string) string { return vars[k] }}
-		start := wiring.Start(env, r.c.awsConfig(), r.c.log.With("function", "start"))
+		start, opts := rebuild[func(context.Context, events.S3Event) error](t, r.c, "StartFunction")
 		var once sync.Once
 		handler := func(ctx context.Context, ev events.S3Event) error {
 			once.Do(func() { r.c.S3.InjectFaults(3, http.StatusServiceUnavailable) })
-			return start.Handle(ctx, ev)
+			return start(ctx, ev)
 		}
-		if err := r.c.Lambdas.Register(r.c.functionARN(StartFunction), handler, lambda.FunctionOptions{Timeout: 10 * time.Second}); err != nil {
+		if err := r.c.Lambdas.Register(r.c.Stack.Function("StartFunction").ARN, handler, opts); err != nil {
 			t.Fatal(err)
 		}
 		if err := client.Post(r.ctx, nil, g, "event.jpg", data); err != nil {
@@ -513,7 +500,7 @@ func TestReliabilityS3Faults(t *testing.T) {
 // keeps the panic.
 func TestReliabilityConvertPanicsOnce(t *testing.T) {
 	r := newRig(t)
-	if err := r.c.Lambdas.InjectFault(ConvertFunction, lambda.FaultPanic); err != nil {
+	if err := r.c.Lambdas.InjectFault(functionName(r.c, "ConvertFunction"), lambda.FaultPanic); err != nil {
 		t.Fatal(err)
 	}
 	cl := r.dial()
@@ -525,7 +512,7 @@ func TestReliabilityConvertPanicsOnce(t *testing.T) {
 		t.Errorf("the user's message leaks the panic: %q", rec.Error.Message)
 	}
 	var f upload.FailureRecord
-	r.stored(RecordsBucket, upload.FailureKey(g.UploadID), &f)
+	r.stored(bucketName(r.c, "RecordsBucket"), upload.FailureKey(g.UploadID), &f)
 	if !strings.Contains(f.StepFunctionsCause, "injected fault") {
 		t.Errorf("failure record cause %q should keep the panic for the operator", f.StepFunctionsCause)
 	}
@@ -540,7 +527,7 @@ func TestReliabilityConvertPanicsOnce(t *testing.T) {
 func TestReliabilityConvertTimeouts(t *testing.T) {
 	t.Run("once", func(t *testing.T) {
 		r := newRig(t)
-		if err := r.c.Lambdas.InjectFault(ConvertFunction, lambda.FaultTimeout); err != nil {
+		if err := r.c.Lambdas.InjectFault(functionName(r.c, "ConvertFunction"), lambda.FaultTimeout); err != nil {
 			t.Fatal(err)
 		}
 		cl := r.dial()
@@ -574,7 +561,7 @@ func TestReliabilityConvertTimeouts(t *testing.T) {
 func TestReliabilitySocketDropMidExecution(t *testing.T) {
 	r := newRig(t)
 	// A timed-out first attempt keeps the execution busy for ~1.3 s.
-	if err := r.c.Lambdas.InjectFault(ConvertFunction, lambda.FaultTimeout); err != nil {
+	if err := r.c.Lambdas.InjectFault(functionName(r.c, "ConvertFunction"), lambda.FaultTimeout); err != nil {
 		t.Fatal(err)
 	}
 	cl := r.dial()
@@ -619,9 +606,9 @@ func TestReliabilitySocketDropMidExecution(t *testing.T) {
 func TestReliabilityDuplicateS3Events(t *testing.T) {
 	r := newRig(t)
 	delivered := make(chan events.S3Event, 20)
-	r.c.S3.Notify(UploadsBucket, upload.OriginalPrefix, func(ctx context.Context, ev events.S3Event) error {
+	r.c.S3.Notify(bucketName(r.c, "UploadsBucket"), upload.OriginalPrefix, func(ctx context.Context, ev events.S3Event) error {
 		payload, _ := json.Marshal(ev)
-		if _, err := r.c.Lambdas.Invoke(ctx, StartFunction, payload); err != nil {
+		if _, err := r.c.Lambdas.Invoke(ctx, functionName(r.c, "StartFunction"), payload); err != nil {
 			return err
 		}
 		delivered <- ev
@@ -641,7 +628,7 @@ func TestReliabilityDuplicateS3Events(t *testing.T) {
 	for range grants {
 		ev := <-delivered
 		payload, _ := json.Marshal(ev)
-		if _, err := r.c.Lambdas.Invoke(r.ctx, StartFunction, payload); err != nil {
+		if _, err := r.c.Lambdas.Invoke(r.ctx, functionName(r.c, "StartFunction"), payload); err != nil {
 			t.Fatalf("late duplicate event: %v", err)
 		}
 	}

@@ -40,9 +40,9 @@ func TestPlainGetToTheWebSocketURLIsUpgradeRequired(t *testing.T) {
 	}
 
 	client := s3.NewFromConfig(c.AWSConfig(), func(o *s3.Options) { o.UsePathStyle = true })
-	_, err := client.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(c.cfg.Stage)})
+	_, err := client.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(c.api.stage.Name)})
 	var api smithy.APIError
 	if !errors.As(err, &api) || api.ErrorCode() != "NoSuchBucket" {
-		t.Errorf("signed ListObjectsV2 of bucket %q: %v, want S3's NoSuchBucket", c.cfg.Stage, err)
+		t.Errorf("signed ListObjectsV2 of bucket %q: %v, want S3's NoSuchBucket", c.api.stage.Name, err)
 	}
 }

@@ -160,3 +160,16 @@ func sameSet(a, b []string) bool {
 	sort.Strings(b)
 	return strings.Join(a, " ") == strings.Join(b, " ")
 }
+
+// TestSweepWithoutUploadsInProgress: a rule that aborts incomplete
+// uploads, on a bucket that never had one, sweeps without an error.
+func TestSweepWithoutUploadsInProgress(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	mustBucket(t, e, "fresh")
+	if err := e.srv.SetLifecycle("fresh", []LifecycleRule{{ID: "abort", Enabled: true, AbortIncompleteUploadDays: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.srv.Sweep(time.Now()); n != 0 || err != nil {
+		t.Fatalf("Sweep = %d, %v; want 0, nil", n, err)
+	}
+}

@@ -75,6 +75,11 @@ func (s *Server) abortExpiredUploads(bucket string, rules []LifecycleRule, now t
 	q := url.Values{"uploads": {""}}
 	for {
 		c, err := s.internal(http.MethodGet, &url.URL{Path: "/" + bucket, RawQuery: q.Encode()})
+		if c != nil && c.status == http.StatusNotFound && strings.Contains(c.body.String(), "<Code>NoSuchUpload</Code>") {
+			// gofakes3 answers a bucket that never had an upload in
+			// progress with NoSuchUpload rather than an empty list.
+			return n, nil
+		}
 		if err != nil {
 			return n, fmt.Errorf("listing multipart uploads: %w", err)
 		}
