@@ -36,6 +36,7 @@ func runDev(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.SecretAccessKey, "secret-key", envOr("THUMBFLOW_SECRET_KEY", ""), "secret access key; default generated with the access key (env THUMBFLOW_SECRET_KEY)")
 	fs.BoolVar(&cfg.Public, "public", envOr("THUMBFLOW_PUBLIC", "") == "true", "also serve hosts that are not loopback and the web client at any address, for testing from another device on the LAN (env THUMBFLOW_PUBLIC=true)")
 	fs.StringVar(&cfg.Region, "region", envOr("THUMBFLOW_REGION", "us-east-1"), "region (env THUMBFLOW_REGION)")
+	fs.StringVar(&cfg.AccountID, "account", envOr("THUMBFLOW_ACCOUNT", cloud.AccountID), "the 12-digit account id that local ARNs name (env THUMBFLOW_ACCOUNT)")
 	fs.StringVar(&cfg.StateMachines, "statemachines", envOr("THUMBFLOW_STATEMACHINES", "statemachine"), "directory of *.asl.json definitions (env THUMBFLOW_STATEMACHINES)")
 	fs.StringVar(&cfg.AlertWebhook, "alert-webhook", envOr("THUMBFLOW_ALERT_WEBHOOK", ""), "POST an EventBridge-shaped alert here for every execution that ends FAILED, TIMED_OUT or ABORTED (env THUMBFLOW_ALERT_WEBHOOK)")
 	if err := parseFlags(fs, args); err != nil {

@@ -75,10 +75,14 @@ type Config struct {
 	// AlertWebhook receives an EventBridge-shaped POST for every execution
 	// that ends FAILED, TIMED_OUT or ABORTED; empty only logs the alert.
 	AlertWebhook string
-	Logger       *slog.Logger
+	// AccountID is the account every local ARN names; empty is
+	// AccountID, the default.
+	AccountID string
+	Logger    *slog.Logger
 }
 
-// AccountID is the account every local ARN names.
+// AccountID is the account local ARNs name unless Config.AccountID (the
+// -account flag) says otherwise.
 const AccountID = "000000000000"
 
 // Bucket names of the local stack (on AWS they come from the template).
@@ -126,6 +130,9 @@ type Cloud struct {
 func (c *Config) defaults() {
 	if c.Region == "" {
 		c.Region = "us-east-1"
+	}
+	if c.AccountID == "" {
+		c.AccountID = AccountID
 	}
 	if c.Stage == "" {
 		c.Stage = "prod"
@@ -180,20 +187,20 @@ func Start(cfg Config) (c *Cloud, err error) {
 	if err := c.createBuckets(); err != nil {
 		return nil, err
 	}
-	c.Lambdas = lambda.NewRegistry(cfg.Region, AccountID)
+	c.Lambdas = lambda.NewRegistry(cfg.Region, cfg.AccountID)
 	if c.Alerter, err = alert.New(alert.Options{Webhook: cfg.AlertWebhook, Dir: c.sub("alerts"), Region: cfg.Region,
-		AccountID: AccountID, Logger: c.log.With("service", "alert")}); err != nil {
+		AccountID: cfg.AccountID, Logger: c.log.With("service", "alert")}); err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)
 	}
 	// The functions are registered before the engine starts: it resumes
 	// at once the executions a killed process left running, and those
 	// call the functions.
-	c.StateMachineARN = fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:thumbnail", cfg.Region, AccountID)
+	c.StateMachineARN = fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:thumbnail", cfg.Region, cfg.AccountID)
 	if err := c.registerFunctions(); err != nil {
 		return nil, err
 	}
 	if c.SFN, err = sfn.New(sfn.Options{DataDir: c.sub("states"), Invoker: c.Lambdas, Verifier: verifier, Clock: cfg.Clock,
-		Region: cfg.Region, AccountID: AccountID, Logger: c.log.With("service", "states")}); err != nil {
+		Region: cfg.Region, AccountID: cfg.AccountID, Logger: c.log.With("service", "states")}); err != nil {
 		return nil, fmt.Errorf("local Step Functions: %w", err)
 	}
 	// Registered before anything else can happen, so that executions that
@@ -209,7 +216,7 @@ func Start(cfg Config) (c *Cloud, err error) {
 		Limits:   cfg.WebSocketLimits,
 		Logger:   c.log.With("service", "websocket"),
 	})
-	arns, err := c.SFN.LoadDir(cfg.StateMachines, "arn:aws:iam::"+AccountID+":role/thumbflow-statemachine", map[string]string{
+	arns, err := c.SFN.LoadDir(cfg.StateMachines, "arn:aws:iam::"+cfg.AccountID+":role/thumbflow-statemachine", map[string]string{
 		"ConvertFunctionArn": c.functionARN(ConvertFunction),
 		"StatusFunctionArn":  c.functionARN(StatusFunction),
 	})
@@ -269,7 +276,7 @@ func (c *Cloud) sub(name string) string {
 }
 
 func (c *Cloud) functionARN(name string) string {
-	return fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", c.cfg.Region, AccountID, name)
+	return fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", c.cfg.Region, c.cfg.AccountID, name)
 }
 
 // webOrigins are the origins the page may be opened at: the address it

@@ -115,4 +115,29 @@ var operations = map[string]func(*Service, []byte) (any, error){
 	"ListExecutions":      operation((*Service).ListExecutions),
 	"GetExecutionHistory": operation((*Service).GetExecutionHistory),
 	"StopExecution":       operation((*Service).StopExecution),
+	"UpdateStateMachine":  operation((*Service).UpdateStateMachine),
+	"DeleteStateMachine": operation(func(s *Service, in stateMachineRef) (struct{}, error) {
+		return struct{}{}, s.DeleteStateMachine(in.ARN)
+	}),
+	"PublishStateMachineVersion": operation((*Service).PublishStateMachineVersion),
+	"ListStateMachineVersions":   operation((*Service).ListStateMachineVersions),
+	"DeleteStateMachineVersion": operation(func(s *Service, in struct {
+		ARN string `json:"stateMachineVersionArn"`
+	}) (struct{}, error) {
+		return struct{}{}, s.DeleteStateMachineVersion(in.ARN)
+	}),
+	"DescribeStateMachineForExecution": operation(func(s *Service, in executionRef) (DescribeStateMachineForExecutionOutput, error) {
+		return s.DescribeStateMachineForExecution(in.ARN)
+	}),
+	"TagResource": operation(func(s *Service, in TagResourceInput) (struct{}, error) {
+		return struct{}{}, s.TagResource(in)
+	}),
+	"UntagResource": operation(func(s *Service, in UntagResourceInput) (struct{}, error) {
+		return struct{}{}, s.UntagResource(in)
+	}),
+	"ListTagsForResource": operation(func(s *Service, in struct {
+		ARN string `json:"resourceArn"`
+	}) (ListTagsForResourceOutput, error) {
+		return s.ListTagsForResource(in.ARN)
+	}),
 }

@@ -99,13 +99,17 @@ type Service struct {
 	// zero. See begin.
 	runMu sync.Mutex
 
+	// mu guards the maps and the machines in them. It may be held while
+	// taking an execution's mu, never the other way round.
 	mu         sync.Mutex
-	machines   map[string]*stateMachine // by ARN
+	machines   map[string]*stateMachine // by unqualified ARN
 	executions map[string]*execution    // by ARN
 	observers  []func(ExecutionSummary)
 	unnotified []*execution // ended before any observer was registered
 }
 
+// stateMachine is a state machine's current revision, or (in Versions) one
+// of its published versions, whose ARN ends in ":<number>".
 type stateMachine struct {
 	ARN        string    `json:"arn"`
 	Name       string    `json:"name"`
@@ -113,17 +117,33 @@ type stateMachine struct {
 	RoleARN    string    `json:"roleArn"`
 	Type       string    `json:"type"`
 	Created    time.Time `json:"created"`
+	// Updated is the last UpdateStateMachine that changed the machine.
+	Updated time.Time `json:"updated,omitzero"`
+	// RevisionID names the current revision; AWS assigns none until
+	// the first update.
+	RevisionID  string            `json:"revisionId,omitempty"`
+	Description string            `json:"description,omitempty"` // versions only
+	Deleting    bool              `json:"deleting,omitempty"`
+	Tags        map[string]string `json:"tags,omitempty"`
+	Versions    []*stateMachine   `json:"versions,omitempty"` // oldest first
+	LastVersion int               `json:"lastVersion,omitempty"`
 }
 
 // execution is one run. Fields after mu are guarded by it.
 type execution struct {
-	ARN             string          `json:"arn"`
-	Name            string          `json:"name"`
-	StateMachineARN string          `json:"stateMachineArn"`
-	Definition      string          `json:"definition"`
-	RoleARN         string          `json:"roleArn"`
-	Input           json.RawMessage `json:"input"`
-	Start           time.Time       `json:"start"`
+	ARN             string `json:"arn"`
+	Name            string `json:"name"`
+	StateMachineARN string `json:"stateMachineArn"`
+	// VersionARN is the version the execution was started with, if any.
+	VersionARN string `json:"versionArn,omitempty"`
+	// Revision and Updated describe the machine as it was at the start,
+	// for DescribeStateMachineForExecution.
+	Revision   string          `json:"revisionId,omitempty"`
+	Updated    time.Time       `json:"updated,omitzero"`
+	Definition string          `json:"definition"`
+	RoleARN    string          `json:"roleArn"`
+	Input      json.RawMessage `json:"input"`
+	Start      time.Time       `json:"start"`
 
 	prog   program
 	cancel context.CancelCauseFunc
@@ -167,6 +187,9 @@ func newService(opts Options, parse func([]byte) (program, error)) (*Service, er
 	}
 	if opts.AccountID == "" {
 		opts.AccountID = "000000000000"
+	}
+	if !validAccount(opts.AccountID) {
+		return nil, fmt.Errorf("sfn: account id %q is not 12 digits", opts.AccountID)
 	}
 	if opts.Clock == nil {
 		opts.Clock = clock.System{}
@@ -221,6 +244,11 @@ func newService(opts Options, parse func([]byte) (program, error)) (*Service, er
 		}
 		s.log.Info("resuming execution", "execution", e.ARN, "fromEvent", e.cpEvent)
 		s.launch(e, true)
+	}
+	for _, m := range machines {
+		if m.Deleting {
+			s.purgeIfIdle(m.ARN)
+		}
 	}
 	return s, nil
 }
@@ -413,6 +441,7 @@ func (s *Service) finish(e *execution, res asl.Result) {
 	if len(observers) > 0 {
 		s.notify(e, observers)
 	}
+	s.purgeIfIdle(e.StateMachineARN)
 }
 
 // noFunctions is the Invoker of a service configured without one: every

@@ -578,7 +578,7 @@ func TestRawProtocolErrors(t *testing.T) {
 	cases := []struct {
 		target, body, code string
 	}{
-		{"AWSStepFunctions.DeleteStateMachine", `{}`, "UnknownOperationException"},
+		{"AWSStepFunctions.CreateActivity", `{}`, "UnknownOperationException"},
 		{"", `{}`, "UnknownOperationException"},
 		{"AWSStepFunctions.StartExecution", `{not json`, "SerializationException"},
 		{"AWSStepFunctions.ListExecutions", `{}`, "ValidationException"},
