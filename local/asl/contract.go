@@ -104,6 +104,11 @@ type Execution struct {
 	RoleARN          string
 	StartTime        time.Time
 	Input            json.RawMessage
+	// RedriveCount and RedriveTime describe the latest RedriveExecution:
+	// $$.Execution.RedriveCount shows the count, and the state machine's
+	// TimeoutSeconds counts from RedriveTime when it is set.
+	RedriveCount int
+	RedriveTime  time.Time
 }
 
 // Execution statuses, as the Step Functions API spells them.

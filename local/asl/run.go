@@ -161,7 +161,7 @@ func newRunner(m *Machine, exec Execution, opts Options) *runner {
 		"Name":         exec.Name,
 		"RoleArn":      exec.RoleARN,
 		"StartTime":    isoTime(exec.StartTime),
-		"RedriveCount": int64(0),
+		"RedriveCount": int64(exec.RedriveCount),
 	}
 	r.smCtx = map[string]any{"Id": exec.StateMachineARN, "Name": exec.StateMachineName}
 	return r
@@ -188,7 +188,11 @@ func (r *runner) execute(ctx context.Context, t *thread, start string, input any
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	if r.m.timeoutSeconds > 0 {
-		deadline := r.exec.StartTime.Add(time.Duration(r.m.timeoutSeconds) * time.Second)
+		from := r.exec.StartTime
+		if !r.exec.RedriveTime.IsZero() {
+			from = r.exec.RedriveTime
+		}
+		deadline := from.Add(time.Duration(r.m.timeoutSeconds) * time.Second)
 		go func() {
 			if r.clock.Sleep(runCtx, deadline.Sub(r.clock.Now())) == nil {
 				cancel(errTimedOut)

@@ -92,7 +92,7 @@ func (s *Service) StartExecution(in StartExecutionInput) (StartExecutionOutput, 
 		return StartExecutionOutput{}, serviceErr(err)
 	}
 	e.log = l
-	s.launch(e, false)
+	s.launch(e, launchRun)
 	return StartExecutionOutput{ExecutionARN: arn, StartDate: epoch(e.Start)}, nil
 }
 
@@ -107,7 +107,12 @@ func (s *Service) DescribeExecution(arn string) (DescribeExecutionOutput, error)
 		return DescribeExecutionOutput{}, err
 	}
 	sum := e.summary()
+	e.mu.Lock()
+	redriveStatus, redriveReason := e.redrivable(s.opts.Clock.Now())
+	e.mu.Unlock()
 	out := DescribeExecutionOutput{
+		RedriveStatus:          redriveStatus,
+		RedriveStatusReason:    redriveReason,
 		ExecutionListItem:      listItem(sum),
 		Input:                  string(sum.Input),
 		InputDetails:           map[string]bool{"included": true},
@@ -143,7 +148,12 @@ func (s *Service) DescribeStateMachineForExecution(arn string) (DescribeStateMac
 
 // listItem is how ListExecutions lists an execution.
 func listItem(sum ExecutionSummary) ExecutionListItem {
-	item := ExecutionListItem{ExecutionARN: sum.ExecutionARN, StateMachineARN: sum.StateMachineARN, Name: sum.Name, Status: sum.Status, StartDate: epoch(sum.StartDate)}
+	item := ExecutionListItem{ExecutionARN: sum.ExecutionARN, StateMachineARN: sum.StateMachineARN, Name: sum.Name, Status: sum.Status, StartDate: epoch(sum.StartDate),
+		RedriveCount: sum.RedriveCount}
+	if !sum.RedriveDate.IsZero() {
+		d := epoch(sum.RedriveDate)
+		item.RedriveDate = &d
+	}
 	if sum.Status != asl.StatusRunning {
 		stop := epoch(sum.StopDate)
 		item.StopDate = &stop

@@ -116,6 +116,7 @@ var operations = map[string]func(*Service, []byte) (any, error){
 	"GetExecutionHistory": operation((*Service).GetExecutionHistory),
 	"StopExecution":       operation((*Service).StopExecution),
 	"UpdateStateMachine":  operation((*Service).UpdateStateMachine),
+	"RedriveExecution":    operation((*Service).RedriveExecution),
 	"DeleteStateMachine": operation(func(s *Service, in stateMachineRef) (struct{}, error) {
 		return struct{}{}, s.DeleteStateMachine(in.ARN)
 	}),

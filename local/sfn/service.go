@@ -68,6 +68,8 @@ type ExecutionSummary struct {
 	Output          json.RawMessage
 	Error           string
 	Cause           string
+	RedriveCount    int
+	RedriveDate     time.Time
 }
 
 // program is what the engine needs from a parsed definition. It is the
@@ -76,6 +78,7 @@ type ExecutionSummary struct {
 type program interface {
 	Run(ctx context.Context, exec asl.Execution, opts asl.Options) asl.Result
 	Resume(ctx context.Context, exec asl.Execution, from asl.Checkpoint, opts asl.Options) asl.Result
+	Redrive(ctx context.Context, exec asl.Execution, from asl.Checkpoint, opts asl.Options) asl.Result
 }
 
 // parseDefinition is set by the file that links the real interpreter.
@@ -160,6 +163,12 @@ type execution struct {
 	cause    string
 	stop     time.Time
 	notified bool
+	// Redrives: how many, the latest's date and client token, and
+	// whether the latest has yet to record ExecutionRedriven.
+	redriveCount   int
+	redriveDate    time.Time
+	redriveToken   string
+	redrivePending bool
 }
 
 func (e *execution) summary() ExecutionSummary {
@@ -169,6 +178,7 @@ func (e *execution) summary() ExecutionSummary {
 		ExecutionARN: e.ARN, StateMachineARN: e.StateMachineARN, Name: e.Name,
 		Status: e.status, StartDate: e.Start, StopDate: e.stop,
 		Input: e.Input, Output: e.output, Error: e.errName, Cause: e.cause,
+		RedriveCount: e.redriveCount, RedriveDate: e.redriveDate,
 	}
 }
 
@@ -242,8 +252,12 @@ func newService(opts Options, parse func([]byte) (program, error)) (*Service, er
 		if err := e.rewindToCheckpoint(); err != nil {
 			return nil, fmt.Errorf("sfn: resuming %s: %w", e.ARN, err)
 		}
+		mode := launchResume
+		if e.redrivePending {
+			mode = launchRedrive
+		}
 		s.log.Info("resuming execution", "execution", e.ARN, "fromEvent", e.cpEvent)
-		s.launch(e, true)
+		s.launch(e, mode)
 	}
 	for _, m := range machines {
 		if m.Deleting {
@@ -327,10 +341,19 @@ func (s *Service) begin() bool {
 	return true
 }
 
+// How launch starts the interpreter.
+type launchMode int
+
+const (
+	launchRun     launchMode = iota // from the start
+	launchResume                    // from the last checkpoint, after a restart
+	launchRedrive                   // from the last checkpoint, after RedriveExecution
+)
+
 // launch runs e on its own goroutine. The caller holds a begin
 // registration, or the service is not yet published (New), so the
 // WaitGroup is never Added from zero while Close waits on it.
-func (s *Service) launch(e *execution, resume bool) {
+func (s *Service) launch(e *execution, mode launchMode) {
 	ctx, cancel := context.WithCancelCause(s.ctx)
 	e.mu.Lock()
 	e.cancel = cancel
@@ -340,11 +363,18 @@ func (s *Service) launch(e *execution, resume bool) {
 	go func() {
 		defer s.wg.Done()
 		defer cancel(nil)
+		e.mu.Lock()
 		exec := asl.Execution{
 			ARN: e.ARN, Name: e.Name, StateMachineARN: e.StateMachineARN,
 			StateMachineName: nameFromARN(e.StateMachineARN), RoleARN: e.RoleARN,
 			StartTime: e.Start, Input: e.Input,
+			RedriveCount: e.redriveCount, RedriveTime: e.redriveDate,
 		}
+		var lastID int64
+		if n := len(e.events); n > 0 {
+			lastID = e.events[n-1].ID
+		}
+		e.mu.Unlock()
 		opts := asl.Options{Clock: s.opts.Clock, Invoker: s.opts.Invoker, Record: func(ev asl.Event, cp asl.Checkpoint) error {
 			return s.record(e, ev, cp)
 		}}
@@ -359,9 +389,13 @@ func (s *Service) launch(e *execution, resume bool) {
 			e.mu.Lock()
 			cp := e.cp
 			e.mu.Unlock()
-			if resume && cp != nil {
+			switch {
+			case mode == launchRedrive && cp != nil:
+				opts.LastEventID = lastID
+				res = e.prog.Redrive(ctx, exec, cp, opts)
+			case mode == launchResume && cp != nil:
 				res = e.prog.Resume(ctx, exec, cp, opts)
-			} else {
+			default:
 				res = e.prog.Run(ctx, exec, opts)
 			}
 		}()
@@ -386,6 +420,7 @@ func (s *Service) record(e *execution, ev asl.Event, cp asl.Checkpoint) error {
 	}
 	e.mu.Lock()
 	e.events = append(e.events, ev)
+	e.redrivePending = false
 	if cp != nil {
 		e.cp, e.cpEvent = cp, ev.ID
 	}

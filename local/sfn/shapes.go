@@ -134,10 +134,8 @@ type (
 		OutputDetails          map[string]bool `json:"outputDetails,omitempty"`
 		Error                  string          `json:"error,omitempty"`
 		Cause                  string          `json:"cause,omitempty"`
-		RedriveCount           int             `json:"redriveCount"`
 		RedriveStatus          string          `json:"redriveStatus"`
 		RedriveStatusReason    string          `json:"redriveStatusReason,omitempty"`
-		RedriveDate            *epoch          `json:"redriveDate,omitempty"`
 		StateMachineVersionARN string          `json:"stateMachineVersionArn,omitempty"`
 	}
 	ExecutionListItem struct {
@@ -147,6 +145,8 @@ type (
 		Status          string `json:"status"`
 		StartDate       epoch  `json:"startDate"`
 		StopDate        *epoch `json:"stopDate,omitempty"`
+		RedriveCount    int    `json:"redriveCount"`
+		RedriveDate     *epoch `json:"redriveDate,omitempty"`
 	}
 	ListExecutionsInput struct {
 		StateMachineARN string `json:"stateMachineArn"`
