@@ -201,7 +201,7 @@ func checkTask(c *checker, s *state, f fields) {
 	if s.resource == "" {
 		c.add(name, "Resource is required for Task states")
 	} else if !supportedResource(s.resource) {
-		c.add(name, "the resource %q is not supported by the local engine (only Lambda functions and arn:aws:states:::lambda:invoke)", s.resource)
+		c.add(name, "the resource %q is not supported by the local engine (only Lambda functions, arn:aws:states:::lambda:invoke and arn:aws:states:::lambda:invoke.waitForTaskToken)", s.resource)
 	}
 	if n := f.int("TimeoutSeconds"); n != nil {
 		if *n <= 0 {
@@ -386,7 +386,7 @@ func checkALLLast(c *checker, name, field string, lists [][]string) {
 }
 
 func supportedResource(r string) bool {
-	if r == "arn:aws:states:::lambda:invoke" {
+	if r == "arn:aws:states:::lambda:invoke" || r == waitForTaskToken {
 		return true
 	}
 	return strings.HasPrefix(r, "arn:") && strings.Contains(r, ":lambda:") && strings.Contains(r, ":function:")

@@ -158,6 +158,9 @@ type Options struct {
 	// after that event (nil when the event is not a safe resume point). A
 	// non-nil error from Record interrupts the execution as a shutdown does.
 	Record func(ev Event, cp Checkpoint) error
+	// Tokens receives the callbacks of .waitForTaskToken tasks. Nil
+	// gives each execution its own, which nothing can call back.
+	Tokens *TaskTokens
 	// LastEventID is for Resume: the id of the last event that was
 	// recorded before the interruption, which may be later than the
 	// checkpoint's. New events continue after it so ids never repeat. Zero

@@ -150,6 +150,9 @@ func newRunner(m *Machine, exec Execution, opts Options) *runner {
 	if len(exec.Input) == 0 {
 		exec.Input = json.RawMessage("{}")
 	}
+	if opts.Tokens == nil {
+		opts.Tokens = NewTaskTokens()
+	}
 	r := &runner{m: m, exec: exec, opts: opts, clock: opts.Clock}
 	if parts := strings.Split(exec.ARN, ":"); len(parts) > 3 {
 		r.region = parts[3]

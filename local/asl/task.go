@@ -33,6 +33,14 @@ var errTaskTimeout = errors.New("task timed out")
 // integration (the Task* events and its response envelope).
 func (sr *stateRun) task(ctx context.Context, eff any) (any, *failure, error) {
 	s := sr.s
+	var wait *tokenWait
+	if s.resource == waitForTaskToken {
+		tt := sr.t.r.opts.Tokens
+		sr.taskToken = newTaskToken(sr.t.r.exec.ARN, sr.enteredID, sr.retries)
+		wait = tt.register(sr.taskToken, sr.t.r.clock)
+		defer tt.release(sr.taskToken, wait)
+		defer func() { sr.taskToken = "" }()
+	}
 	payload := eff
 	if s.parameters != nil {
 		var f *failure
@@ -48,7 +56,8 @@ func (sr *stateRun) task(ctx context.Context, eff any) (any, *failure, error) {
 	if !ok {
 		return nil, sr.runtime("The HeartbeatSecondsPath field does not reference a positive integer"), nil
 	}
-	service := s.resource == "arn:aws:states:::lambda:invoke"
+	service := s.resource == "arn:aws:states:::lambda:invoke" || wait != nil
+	started := sr.t.r.clock.Now()
 	var function string
 	var body []byte
 	var f *failure
@@ -77,7 +86,81 @@ func (sr *stateRun) task(ctx context.Context, eff any) (any, *failure, error) {
 		f, err := sr.taskFailed(service, name, cause)
 		return nil, f, err
 	}
+	if wait != nil {
+		return sr.taskSubmitted(ctx, wait, res, started, timeout, heartbeat)
+	}
 	return sr.taskSucceeded(service, res)
+}
+
+// taskSubmitted records that the function of a .waitForTaskToken task
+// returned, waits for the token's callback and records how it ended.
+func (sr *stateRun) taskSubmitted(ctx context.Context, wait *tokenWait, res []byte, started time.Time, timeout, heartbeat int64) (any, *failure, error) {
+	d := sr.integrationDetails(map[string]any{"output": jsonText(invokeEnvelope(parseResult(res))), "outputDetails": truncated()})
+	if _, err := sr.t.emit("TaskSubmitted", d, nil); err != nil {
+		return nil, nil, err
+	}
+	cb, limit, err := sr.awaitToken(ctx, sr.t.r.opts.Tokens, wait, started, timeout, heartbeat)
+	switch {
+	case err != nil:
+		return nil, nil, err
+	case limit != "":
+		f, err := sr.taskTimedOut(true, limit)
+		return nil, f, err
+	case cb.failed:
+		f, err := sr.taskFailed(true, cb.name, cb.cause)
+		return nil, f, err
+	}
+	if len(cb.output) > maxPayload {
+		f, err := sr.taskFailed(true, "States.DataLimitExceeded", fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", sr.s.resource))
+		return nil, f, err
+	}
+	out := parseResult(cb.output)
+	if _, err := sr.t.emit("TaskSucceeded", sr.integrationDetails(map[string]any{"output": jsonText(out), "outputDetails": truncated()}), nil); err != nil {
+		return nil, nil, err
+	}
+	return out, nil, nil
+}
+
+// integration is the resource an integration's Task* events name.
+func (sr *stateRun) integration() string {
+	if sr.s.resource == waitForTaskToken {
+		return "invoke.waitForTaskToken"
+	}
+	return "invoke"
+}
+
+// integrationDetails adds the resource and its type to Task* event
+// details.
+func (sr *stateRun) integrationDetails(d map[string]any) map[string]any {
+	d["resource"], d["resourceType"] = sr.integration(), "lambda"
+	return d
+}
+
+// parseResult reads a function's result: JSON, or else the text itself.
+func parseResult(res []byte) any {
+	if len(res) == 0 {
+		return nil
+	}
+	if v, err := oj.Parse(res); err == nil {
+		return v
+	}
+	return string(res)
+}
+
+// invokeEnvelope is the lambda:invoke integration's response around a
+// function's result.
+func invokeEnvelope(val any) map[string]any {
+	return map[string]any{
+		"ExecutedVersion": "$LATEST",
+		"Payload":         val,
+		"StatusCode":      int64(200),
+		"SdkHttpMetadata": map[string]any{
+			"HttpStatusCode": int64(200),
+			"HttpHeaders":    map[string]any{"Content-Type": "application/json", "X-Amz-Executed-Version": "$LATEST"},
+			"AllHttpHeaders": map[string]any{"Content-Type": []any{"application/json"}, "X-Amz-Executed-Version": []any{"$LATEST"}},
+		},
+		"SdkResponseMetadata": map[string]any{"RequestId": newUUID()},
+	}
 }
 
 // timingDetails adds a task's timeout and heartbeat, when set, to its
@@ -99,7 +182,7 @@ func (sr *stateRun) scheduleInvoke(payload any, timeout, heartbeat int64) (strin
 	t := sr.t
 	pm, _ := payload.(map[string]any)
 	fn, _ := pm["FunctionName"].(string)
-	d := map[string]any{"parameters": jsonText(payload), "region": t.r.region, "resource": "invoke", "resourceType": "lambda"}
+	d := sr.integrationDetails(map[string]any{"parameters": jsonText(payload), "region": t.r.region})
 	if _, err := t.emit("TaskScheduled", timingDetails(d, timeout, heartbeat), nil); err != nil {
 		return "", nil, nil, err
 	}
@@ -118,7 +201,7 @@ func (sr *stateRun) scheduleInvoke(payload any, timeout, heartbeat int64) (strin
 			}
 		}
 	}
-	if _, err := t.emit("TaskStarted", map[string]any{"resource": "invoke", "resourceType": "lambda"}, nil); err != nil {
+	if _, err := t.emit("TaskStarted", sr.integrationDetails(map[string]any{}), nil); err != nil {
 		return "", nil, nil, err
 	}
 	return fn, body, nil, nil
@@ -145,7 +228,7 @@ func (sr *stateRun) scheduleFunction(payload any, timeout, heartbeat int64) (str
 func (sr *stateRun) taskTimedOut(service bool, limitErr string) (*failure, error) {
 	var err error
 	if service {
-		_, err = sr.t.emit("TaskTimedOut", map[string]any{"error": limitErr, "resource": "invoke", "resourceType": "lambda"}, nil)
+		_, err = sr.t.emit("TaskTimedOut", sr.integrationDetails(map[string]any{"error": limitErr}), nil)
 	} else {
 		_, err = sr.t.emit("LambdaFunctionTimedOut", map[string]any{"error": limitErr}, nil)
 	}
@@ -192,29 +275,11 @@ func (sr *stateRun) taskSucceeded(service bool, res []byte) (any, *failure, erro
 		f, err := sr.taskFailed(service, "States.DataLimitExceeded", "The state/task 'lambda' returned a result with a size exceeding the maximum number of bytes service limit.")
 		return nil, f, err
 	}
-	var val any
-	if len(res) == 0 {
-		val = nil
-	} else if v, perr := oj.Parse(res); perr == nil {
-		val = v
-	} else {
-		val = string(res)
-	}
-	var result any = val
+	var result any = parseResult(res)
 	var err error
 	if service {
-		result = map[string]any{
-			"ExecutedVersion": "$LATEST",
-			"Payload":         val,
-			"StatusCode":      int64(200),
-			"SdkHttpMetadata": map[string]any{
-				"HttpStatusCode": int64(200),
-				"HttpHeaders":    map[string]any{"Content-Type": "application/json", "X-Amz-Executed-Version": "$LATEST"},
-				"AllHttpHeaders": map[string]any{"Content-Type": []any{"application/json"}, "X-Amz-Executed-Version": []any{"$LATEST"}},
-			},
-			"SdkResponseMetadata": map[string]any{"RequestId": newUUID()},
-		}
-		_, err = t.emit("TaskSucceeded", map[string]any{"output": jsonText(result), "outputDetails": truncated(), "resource": "invoke", "resourceType": "lambda"}, nil)
+		result = invokeEnvelope(result)
+		_, err = t.emit("TaskSucceeded", sr.integrationDetails(map[string]any{"output": jsonText(result), "outputDetails": truncated()}), nil)
 	} else {
 		_, err = t.emit("LambdaFunctionSucceeded", map[string]any{"output": jsonText(result), "outputDetails": truncated()}, nil)
 	}
@@ -232,7 +297,7 @@ func (sr *stateRun) taskFailed(service bool, name, cause string) (*failure, erro
 	typ := "LambdaFunctionFailed"
 	if service {
 		typ = "TaskFailed"
-		d["resource"], d["resourceType"] = "invoke", "lambda"
+		sr.integrationDetails(d)
 	}
 	if _, err := sr.t.emit(typ, d, nil); err != nil {
 		return nil, err

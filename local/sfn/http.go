@@ -130,6 +130,15 @@ var operations = map[string]func(*Service, []byte) (any, error){
 	"DescribeStateMachineForExecution": operation(func(s *Service, in executionRef) (DescribeStateMachineForExecutionOutput, error) {
 		return s.DescribeStateMachineForExecution(in.ARN)
 	}),
+	"SendTaskSuccess": operation(func(s *Service, in SendTaskSuccessInput) (struct{}, error) {
+		return struct{}{}, s.SendTaskSuccess(in)
+	}),
+	"SendTaskFailure": operation(func(s *Service, in SendTaskFailureInput) (struct{}, error) {
+		return struct{}{}, s.SendTaskFailure(in)
+	}),
+	"SendTaskHeartbeat": operation(func(s *Service, in SendTaskHeartbeatInput) (struct{}, error) {
+		return struct{}{}, s.SendTaskHeartbeat(in)
+	}),
 	"TagResource": operation(func(s *Service, in TagResourceInput) (struct{}, error) {
 		return struct{}{}, s.TagResource(in)
 	}),

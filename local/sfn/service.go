@@ -91,6 +91,8 @@ type Service struct {
 	parse func([]byte) (program, error)
 	log   *slog.Logger
 	store *store
+	// tokens connects .waitForTaskToken tasks with SendTask*.
+	tokens *asl.TaskTokens
 
 	ctx    context.Context // cancelled by Close and kill
 	cancel context.CancelFunc
@@ -216,6 +218,7 @@ func newService(opts Options, parse func([]byte) (program, error)) (*Service, er
 		log:        opts.Logger.With("component", "stepfunctions"),
 		machines:   map[string]*stateMachine{},
 		executions: map[string]*execution{},
+		tokens:     asl.NewTaskTokens(),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	st, err := openStore(opts.DataDir)
@@ -375,7 +378,7 @@ func (s *Service) launch(e *execution, mode launchMode) {
 			lastID = e.events[n-1].ID
 		}
 		e.mu.Unlock()
-		opts := asl.Options{Clock: s.opts.Clock, Invoker: s.opts.Invoker, Record: func(ev asl.Event, cp asl.Checkpoint) error {
+		opts := asl.Options{Clock: s.opts.Clock, Invoker: s.opts.Invoker, Tokens: s.tokens, Record: func(ev asl.Event, cp asl.Checkpoint) error {
 			return s.record(e, ev, cp)
 		}}
 		var res asl.Result
