@@ -112,11 +112,12 @@ var operations = map[string]func(*Service, []byte) (any, error){
 	"DescribeExecution": operation(func(s *Service, in executionRef) (DescribeExecutionOutput, error) {
 		return s.DescribeExecution(in.ARN)
 	}),
-	"ListExecutions":      operation((*Service).ListExecutions),
-	"GetExecutionHistory": operation((*Service).GetExecutionHistory),
-	"StopExecution":       operation((*Service).StopExecution),
-	"UpdateStateMachine":  operation((*Service).UpdateStateMachine),
-	"RedriveExecution":    operation((*Service).RedriveExecution),
+	"ListExecutions":                 operation((*Service).ListExecutions),
+	"GetExecutionHistory":            operation((*Service).GetExecutionHistory),
+	"StopExecution":                  operation((*Service).StopExecution),
+	"UpdateStateMachine":             operation((*Service).UpdateStateMachine),
+	"RedriveExecution":               operation((*Service).RedriveExecution),
+	"ValidateStateMachineDefinition": operation((*Service).ValidateStateMachineDefinition),
 	"DeleteStateMachine": operation(func(s *Service, in stateMachineRef) (struct{}, error) {
 		return struct{}{}, s.DeleteStateMachine(in.ARN)
 	}),
