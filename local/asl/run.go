@@ -51,6 +51,9 @@ type thread struct {
 	vars   *vars
 	top    bool
 	silent bool
+	// inspect and mock are set by TestState on the tested state's thread.
+	inspect *Inspection
+	mock    *Mock
 }
 
 // cp is the Checkpoint format: where to continue an interrupted execution.

@@ -16,10 +16,12 @@ func (sr *stateRun) pass(input any) (any, string, *failure, error) {
 		if result, f = sr.evalTmpl(sr.s.parameters, eff); f != nil {
 			return nil, "", f, nil
 		}
+		sr.t.note(func(i *Inspection) *string { return &i.AfterParameters }, result)
 	}
 	if sr.s.hasResult {
 		result = deepCopy(sr.s.result)
 	}
+	sr.t.note(func(i *Inspection) *string { return &i.Result }, result)
 	assigned, f := sr.assignFrom(sr.s.assign, result)
 	if f != nil {
 		return nil, "", f, nil
@@ -28,6 +30,7 @@ func (sr *stateRun) pass(input any) (any, string, *failure, error) {
 	if err != nil {
 		return nil, "", sr.runtime("%s", err.Error()), nil
 	}
+	sr.t.note(func(i *Inspection) *string { return &i.AfterResultPath }, out)
 	if out, f = sr.applyOutput(out); f != nil {
 		return nil, "", f, nil
 	}

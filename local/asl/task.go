@@ -47,6 +47,7 @@ func (sr *stateRun) task(ctx context.Context, eff any) (any, *failure, error) {
 		if payload, f = sr.evalTmpl(s.parameters, eff); f != nil {
 			return nil, f, nil
 		}
+		sr.t.note(func(i *Inspection) *string { return &i.AfterParameters }, payload)
 	}
 	timeout, ok := secondsOr(s.timeoutSeconds, s.timeoutPath, sr.scope(eff))
 	if !ok {

@@ -118,6 +118,7 @@ var operations = map[string]func(*Service, []byte) (any, error){
 	"UpdateStateMachine":             operation((*Service).UpdateStateMachine),
 	"RedriveExecution":               operation((*Service).RedriveExecution),
 	"ValidateStateMachineDefinition": operation((*Service).ValidateStateMachineDefinition),
+	"TestState":                      operation((*Service).TestState),
 	"DeleteStateMachine": operation(func(s *Service, in stateMachineRef) (struct{}, error) {
 		return struct{}{}, s.DeleteStateMachine(in.ARN)
 	}),
