@@ -359,6 +359,12 @@ func checkMap(c *checker, s *state, f fields) {
 		s.tolPercent = &p
 	}
 	s.tolPercentPath = f.path("ToleratedFailurePercentagePath")
+	if label, ok := f.str("Label"); ok {
+		if label == "" || len([]rune(label)) > 40 || strings.ContainsAny(label, " \t\n<>{}[]?*\"#%\\^|~`$&,;:/") {
+			c.add(name, "Label must have 1 to 40 characters and no whitespace or special characters")
+		}
+		s.label = label
+	}
 }
 
 // checkRetryCatch compiles Retry and Catch, where States.ALL may only

@@ -53,6 +53,15 @@ type Invoker interface {
 	Invoke(ctx context.Context, function string, payload []byte) ([]byte, error)
 }
 
+// LogTailer is an Invoker that can also return the tail of a function's
+// log for one invocation: what Lambda returns, base64-encoded, as
+// LogResult when lambda:invoke's LogType parameter is "Tail" (at most the
+// last 4 KB). Without it the interpreter reports Lambda's platform lines
+// (START, END, REPORT) only.
+type LogTailer interface {
+	InvokeWithLog(ctx context.Context, function string, payload []byte) (out []byte, log string, err error)
+}
+
 // NamedError is an Invoker's error that names itself as Step Functions
 // reports a failed task: the error that Retry and Catch match, and the
 // cause. The interface is defined here, where it is consumed, so that a

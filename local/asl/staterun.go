@@ -18,6 +18,10 @@ type stateRun struct {
 	mapCtx    map[string]any
 	// taskToken is $$.Task.Token while a .waitForTaskToken task runs.
 	taskToken string
+	// tail is set when a lambda:invoke asks for LogType Tail; log is
+	// then the invocation's log.
+	tail bool
+	log  string
 }
 
 func (sr *stateRun) ctxObj() map[string]any {

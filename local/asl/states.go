@@ -144,8 +144,11 @@ func (sr *stateRun) waitDeadline(input any) (time.Time, *failure) {
 			return time.Time{}, sr.runtime("%s", s.secondsPath.notFound(sc))
 		}
 		n, ok := toInt(v)
-		if !ok || n < 0 {
+		if !ok {
 			return time.Time{}, sr.runtime("The SecondsPath parameter cannot be parsed as a long value: %s == %s", s.secondsPath.src, plain(v))
+		}
+		if n < 0 {
+			return time.Time{}, sr.runtime("The SecondsPath parameter references a negative value: %s == %s", s.secondsPath.src, plain(v))
 		}
 		return now.Add(time.Duration(n) * time.Second), nil
 	case s.timestampPath != nil:

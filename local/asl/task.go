@@ -3,9 +3,12 @@ package asl
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"strings"
 	"time"
 
 	"github.com/ohler55/ojg/oj"
@@ -112,7 +115,7 @@ func (sr *stateRun) taskSubmitted(ctx context.Context, wait *tokenWait, res []by
 		return nil, f, err
 	}
 	if len(cb.output) > maxPayload {
-		f, err := sr.taskFailed(true, "States.DataLimitExceeded", fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", sr.s.resource))
+		f, err := sr.taskFailed(true, "States.DataLimitExceeded", sr.dataLimitCause())
 		return nil, f, err
 	}
 	out := parseResult(cb.output)
@@ -120,6 +123,17 @@ func (sr *stateRun) taskSubmitted(ctx context.Context, wait *tokenWait, res []by
 		return nil, nil, err
 	}
 	return out, nil, nil
+}
+
+// dataLimitCause is AWS's cause of a task result over 256 KiB. It names
+// the resource: the function ARN for a function resource, the service
+// ("lambda") for the lambda:invoke integrations.
+func (sr *stateRun) dataLimitCause() string {
+	name := sr.s.resource
+	if strings.HasPrefix(name, "arn:aws:states:::lambda:") {
+		name = "lambda"
+	}
+	return fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", name)
 }
 
 // integration is the resource an integration's Task* events name.
@@ -183,6 +197,7 @@ func (sr *stateRun) scheduleInvoke(payload any, timeout, heartbeat int64) (strin
 	t := sr.t
 	pm, _ := payload.(map[string]any)
 	fn, _ := pm["FunctionName"].(string)
+	sr.tail = pm["LogType"] == "Tail"
 	d := sr.integrationDetails(map[string]any{"parameters": jsonText(payload), "region": t.r.region})
 	if _, err := t.emit("TaskScheduled", timingDetails(d, timeout, heartbeat), nil); err != nil {
 		return "", nil, nil, err
@@ -273,13 +288,17 @@ func invokeFailure(service bool, err error) (name, cause string) {
 func (sr *stateRun) taskSucceeded(service bool, res []byte) (any, *failure, error) {
 	t := sr.t
 	if len(res) > maxPayload {
-		f, err := sr.taskFailed(service, "States.DataLimitExceeded", "The state/task 'lambda' returned a result with a size exceeding the maximum number of bytes service limit.")
+		f, err := sr.taskFailed(service, "States.DataLimitExceeded", sr.dataLimitCause())
 		return nil, f, err
 	}
 	var result any = parseResult(res)
 	var err error
 	if service {
-		result = invokeEnvelope(result)
+		env := invokeEnvelope(result)
+		if sr.tail {
+			env["LogResult"] = base64.StdEncoding.EncodeToString([]byte(lastBytes(sr.log, 4096)))
+		}
+		result = env
 		_, err = t.emit("TaskSucceeded", sr.integrationDetails(map[string]any{"output": jsonText(result), "outputDetails": truncated()}), nil)
 	} else {
 		_, err = t.emit("LambdaFunctionSucceeded", map[string]any{"output": jsonText(result), "outputDetails": truncated()}, nil)
@@ -315,6 +334,7 @@ func (sr *stateRun) invoke(ctx context.Context, function string, payload []byte,
 	defer cancel()
 	type result struct {
 		b   []byte
+		log string
 		err error
 	}
 	ch := make(chan result, 1)
@@ -324,8 +344,13 @@ func (sr *stateRun) invoke(ctx context.Context, function string, payload []byte,
 				ch <- result{err: &ServiceError{Name: "Lambda.Unknown", Cause: fmt.Sprint(p)}}
 			}
 		}()
-		b, err := inv.Invoke(ictx, function, payload)
-		ch <- result{b, err}
+		if !sr.tail {
+			b, err := inv.Invoke(ictx, function, payload)
+			ch <- result{b, "", err}
+			return
+		}
+		b, log, err := invokeWithLog(ictx, inv, function, payload, sr.t.r.clock)
+		ch <- result{b, log, err}
 	}()
 	var timer chan error
 	if limit > 0 {
@@ -334,6 +359,7 @@ func (sr *stateRun) invoke(ctx context.Context, function string, payload []byte,
 	}
 	select {
 	case res := <-ch:
+		sr.log = res.log
 		return res.b, res.err
 	case err := <-timer:
 		if err == nil {
@@ -343,4 +369,28 @@ func (sr *stateRun) invoke(ctx context.Context, function string, payload []byte,
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// invokeWithLog invokes a function and returns its log: the invoker's, or
+// the platform lines Lambda writes for every invocation.
+func invokeWithLog(ctx context.Context, inv Invoker, function string, payload []byte, clk Clock) ([]byte, string, error) {
+	if lt, ok := inv.(LogTailer); ok {
+		return lt.InvokeWithLog(ctx, function, payload)
+	}
+	id := newUUID()
+	start := clk.Now()
+	b, err := inv.Invoke(ctx, function, payload)
+	ms := float64(clk.Now().Sub(start).Microseconds()) / 1000
+	log := fmt.Sprintf("START RequestId: %s Version: $LATEST\nEND RequestId: %s\nREPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\t\n",
+		id, id, id, ms, int64(math.Ceil(ms)))
+	return b, log, err
+}
+
+// lastBytes is the end of s, at most n bytes, as Lambda truncates a log
+// tail.
+func lastBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[len(s)-n:]
 }
