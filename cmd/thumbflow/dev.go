@@ -63,10 +63,13 @@ func runDev(ctx context.Context, args []string) error {
   Point the aws CLI or any SDK at it:
     export AWS_ENDPOINT_URL=%s AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_REGION=%s
 
+  State machines %s/*.asl.json: an edit is published as a new version for
+                 new executions (running ones keep theirs); template.yaml and
+                 embedded definitions are not watched: restart to apply them
   Data directory %s (delete it to start afresh)
   Press Ctrl+C to stop.
 `, time.Since(began).Round(time.Millisecond), c.WebURL, opsURL(c.WebURL), c.WebSocketURL, c.Endpoint,
-		c.Endpoint, c.AccessKeyID, c.SecretAccessKey, cfg.Region, cfg.DataDir)
+		c.Endpoint, c.AccessKeyID, c.SecretAccessKey, cfg.Region, cfg.StateMachines, cfg.DataDir)
 
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "\nthumbflow dev: stopping; running executions resume at the next start")

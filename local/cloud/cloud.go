@@ -81,6 +81,10 @@ type Config struct {
 	Logger    *slog.Logger
 }
 
+// watchInterval is how often the statemachine directory is checked for
+// edits: quick enough to feel immediate, cheap for a few small files.
+const watchInterval = 500 * time.Millisecond
+
 // AccountID is the account local ARNs name unless Config.AccountID (the
 // -account flag) says otherwise.
 const AccountID = "000000000000"
@@ -121,6 +125,7 @@ type Cloud struct {
 	// be signed with: Config's, or the generated ones.
 	AccessKeyID, SecretAccessKey string
 
+	stopWatch    func() // ends the statemachine directory's watcher
 	awsLn, webLn net.Listener
 	awsSrv       *http.Server
 	webSrv       *http.Server
@@ -216,16 +221,27 @@ func Start(cfg Config) (c *Cloud, err error) {
 		Limits:   cfg.WebSocketLimits,
 		Logger:   c.log.With("service", "websocket"),
 	})
-	arns, err := c.SFN.LoadDir(cfg.StateMachines, "arn:aws:iam::"+cfg.AccountID+":role/thumbflow-statemachine", map[string]string{
+	smRole := "arn:aws:iam::" + cfg.AccountID + ":role/thumbflow-statemachine"
+	smSubs := map[string]string{
 		"ConvertFunctionArn": c.functionARN(ConvertFunction),
 		"StatusFunctionArn":  c.functionARN(StatusFunction),
-	})
+	}
+	arns, err := c.SFN.LoadDir(cfg.StateMachines, smRole, smSubs)
 	if err != nil {
 		return nil, fmt.Errorf("load state machines from %s: %w", cfg.StateMachines, err)
 	}
 	if arns["thumbnail"] != c.StateMachineARN {
 		return nil, fmt.Errorf("no thumbnail.asl.json in %s", cfg.StateMachines)
 	}
+	// Edits to the definitions are published as new versions while the
+	// cloud runs (refused ones are logged with AWS's diagnostics).
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	watched := make(chan struct{})
+	c.stopWatch = func() { stopWatch(); <-watched }
+	go func() {
+		defer close(watched)
+		c.SFN.WatchDir(watchCtx, cfg.StateMachines, smRole, smSubs, watchInterval, nil)
+	}()
 	// The uploads bucket notifies the start function, as template.yaml's
 	// S3 event does; delivery retries until the function succeeds.
 	c.S3.Notify(UploadsBucket, upload.OriginalPrefix, func(ctx context.Context, ev events.S3Event) error {
@@ -444,7 +460,11 @@ func (c *Cloud) Shutdown(ctx context.Context) error {
 	var errs []error
 	c.closeOnce.Do(func() {
 		// The engine stops first, so that no handler cut off by the
-		// servers below can record a failure that was only a shutdown.
+		// servers below can record a failure that was only a shutdown;
+		// before it, the watcher that publishes to it.
+		if c.stopWatch != nil {
+			c.stopWatch()
+		}
 		if c.SFN != nil {
 			errs = append(errs, c.SFN.Close())
 		}

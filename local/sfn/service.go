@@ -13,6 +13,7 @@ package sfn
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -110,7 +111,8 @@ type Service struct {
 	machines   map[string]*stateMachine // by unqualified ARN
 	executions map[string]*execution    // by ARN
 	observers  []func(ExecutionSummary)
-	unnotified []*execution // ended before any observer was registered
+	loaded     map[string][sha256.Size]byte // LoadDir's files, for WatchDir
+	unnotified []*execution                 // ended before any observer was registered
 }
 
 // stateMachine is a state machine's current revision, or (in Versions) one
@@ -219,6 +221,7 @@ func newService(opts Options, parse func([]byte) (program, error)) (*Service, er
 		machines:   map[string]*stateMachine{},
 		executions: map[string]*execution{},
 		tokens:     asl.NewTaskTokens(),
+		loaded:     map[string][sha256.Size]byte{},
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	st, err := openStore(opts.DataDir)

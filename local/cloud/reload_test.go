@@ -1,0 +1,71 @@
+package cloud
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"thumbflow/local/sfn"
+)
+
+// TestEditedDefinitionServesTheNextExecution edits thumbnail.asl.json
+// under a running local cloud, as a developer does under thumbflow dev:
+// the next execution runs the edited definition; an invalid edit leaves
+// it in service.
+func TestEditedDefinitionServesTheNextExecution(t *testing.T) {
+	dir := t.TempDir()
+	orig, err := os.ReadFile("../../statemachine/thumbnail.asl.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "thumbnail.asl.json")
+	save := func(b []byte) {
+		t.Helper()
+		if err := os.WriteFile(file+".tmp", b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(file+".tmp", file); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save(orig)
+	c := startCloud(t, func(cfg *Config) { cfg.StateMachines = dir })
+
+	edited := strings.Replace(string(orig), `"TimeoutSeconds": 600`, `"TimeoutSeconds": 900`, 1)
+	if edited == string(orig) {
+		t.Fatal("the workflow no longer has TimeoutSeconds 600 to edit")
+	}
+	save([]byte(edited))
+	// Bounded wait for the watcher: only a hang reaches the limit.
+	var version string
+	for deadline := time.Now().Add(20 * time.Second); version == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		out, err := c.SFN.ListStateMachineVersions(sfn.ListStateMachineVersionsInput{StateMachineARN: c.StateMachineARN})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.StateMachineVersions) > 0 {
+			version = out.StateMachineVersions[0].StateMachineVersionARN
+		}
+	}
+	if version != c.StateMachineARN+":1" {
+		t.Fatalf("the edit was not published (version %q)", version)
+	}
+	input := `{"uploadId":"u1","bucket":"b","key":"originals/u1","size":10,"contentType":"image/png","eTag":"e1","versionId":""}`
+	ex, err := c.SFN.StartExecution(sfn.StartExecutionInput{StateMachineARN: c.StateMachineARN, Name: "after-edit", Input: &input})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.SFN.DescribeStateMachineForExecution(ex.ExecutionARN)
+	if err != nil || !strings.Contains(d.Definition, `"TimeoutSeconds": 900`) {
+		t.Fatalf("the next execution does not run the edit: %v", err)
+	}
+
+	save([]byte(strings.Replace(edited, `"StartAt": "MarkConverting"`, `"StartAt": "Nowhere"`, 1)))
+	time.Sleep(2 * watchInterval) // give the watcher a scan; the assertion is that nothing changes
+	desc, err := c.SFN.DescribeStateMachine(c.StateMachineARN)
+	if err != nil || !strings.Contains(desc.Definition, `"TimeoutSeconds": 900`) || strings.Contains(desc.Definition, "Nowhere") {
+		t.Errorf("an invalid edit replaced the definition: %v", err)
+	}
+}
