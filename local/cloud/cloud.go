@@ -81,6 +81,19 @@ type Config struct {
 	Logger    *slog.Logger
 }
 
+// watchStateMachines publishes edits to the definitions as new versions
+// while the cloud runs (refused ones are logged with AWS's diagnostics),
+// until Shutdown.
+func (c *Cloud) watchStateMachines(role string, subs map[string]string) {
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	c.stopWatch = func() { stop(); <-done }
+	go func() {
+		defer close(done)
+		c.SFN.WatchDir(ctx, c.cfg.StateMachines, role, subs, watchInterval, nil)
+	}()
+}
+
 // watchInterval is how often the statemachine directory is checked for
 // edits: quick enough to feel immediate, cheap for a few small files.
 const watchInterval = 500 * time.Millisecond
@@ -233,15 +246,7 @@ func Start(cfg Config) (c *Cloud, err error) {
 	if arns["thumbnail"] != c.StateMachineARN {
 		return nil, fmt.Errorf("no thumbnail.asl.json in %s", cfg.StateMachines)
 	}
-	// Edits to the definitions are published as new versions while the
-	// cloud runs (refused ones are logged with AWS's diagnostics).
-	watchCtx, stopWatch := context.WithCancel(context.Background())
-	watched := make(chan struct{})
-	c.stopWatch = func() { stopWatch(); <-watched }
-	go func() {
-		defer close(watched)
-		c.SFN.WatchDir(watchCtx, cfg.StateMachines, smRole, smSubs, watchInterval, nil)
-	}()
+	c.watchStateMachines(smRole, smSubs)
 	// The uploads bucket notifies the start function, as template.yaml's
 	// S3 event does; delivery retries until the function succeeds.
 	c.S3.Notify(UploadsBucket, upload.OriginalPrefix, func(ctx context.Context, ev events.S3Event) error {
