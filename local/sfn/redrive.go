@@ -38,6 +38,13 @@ func (s *Service) RedriveExecution(in RedriveExecutionInput) (RedriveExecutionOu
 		return RedriveExecutionOutput{}, &Error{Code: "ServiceUnavailable", Message: "the local Step Functions service is shutting down", Status: http.StatusServiceUnavailable}
 	}
 	defer s.wg.Done()
+	s.mu.Lock()
+	m := s.machines[e.StateMachineARN]
+	deleting := m != nil && m.Deleting
+	s.mu.Unlock()
+	if deleting {
+		return RedriveExecutionOutput{}, apiErr("ExecutionNotRedrivable", "State machine is in DELETING status.")
+	}
 	now := s.opts.Clock.Now()
 	e.mu.Lock()
 	if in.ClientToken != "" && in.ClientToken == e.redriveToken {

@@ -5,12 +5,14 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"thumbflow/local/clock"
 	"thumbflow/local/lambda"
 )
 
@@ -198,4 +200,60 @@ func TestRedriveAbortedExecution(t *testing.T) {
 	}
 	_, err = c.RedriveExecution(ctx, &awssfn.RedriveExecutionInput{ExecutionArn: aws.String(*ex.ExecutionArn + "x")})
 	wantErr[*types.ExecutionDoesNotExist](t, "redriving an unknown execution", err)
+}
+
+// TestRedriveTimedOutExecution redrives an execution that timed out while
+// its task waited for a task token: the task is entered again with a new
+// token, and the machine's TimeoutSeconds counts from the redrive.
+func TestRedriveTimedOutExecution(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		reg := lambda.NewRegistry("us-east-1", "000000000000")
+		tokens := make(chan string, 2)
+		reg.Register("approve", func(in struct{ Token string }) (struct{}, error) {
+			tokens <- in.Token
+			return struct{}{}, nil
+		}, lambda.FunctionOptions{})
+		s, err := New(Options{Invoker: reg, Clock: clock.System{}, Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		def := strings.Replace(approvalWorkflow, `"StartAt"`, `"TimeoutSeconds": 100, "StartAt"`, 1)
+		def = strings.Replace(def, `"HeartbeatSeconds": 60,`, "", 1)
+		sm, err := s.CreateStateMachine(CreateStateMachineInput{Name: "approvals", Definition: def, RoleARN: role})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ex, err := s.StartExecution(StartExecutionInput{StateMachineARN: sm.StateMachineARN, Input: aws.String(`{"order":"o9"}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := <-tokens
+		time.Sleep(101 * time.Second)
+		synctest.Wait()
+		d, _ := s.DescribeExecution(ex.ExecutionARN)
+		if d.Status != "TIMED_OUT" || d.RedriveStatus != "REDRIVABLE" {
+			t.Fatalf("after 101 s: %s %s", d.Status, d.RedriveStatus)
+		}
+		time.Sleep(time.Hour) // the redrive's timeout counts from the redrive
+		if _, err := s.RedriveExecution(RedriveExecutionInput{ExecutionARN: ex.ExecutionARN}); err != nil {
+			t.Fatal(err)
+		}
+		second := <-tokens
+		if second == first {
+			t.Error("the redriven task reused the timed-out task's token")
+		}
+		if err := s.SendTaskSuccess(SendTaskSuccessInput{TaskToken: first, Output: aws.String(`{}`)}); err == nil {
+			t.Error("the timed-out task's token was accepted")
+		}
+		time.Sleep(50 * time.Second)
+		if err := s.SendTaskSuccess(SendTaskSuccessInput{TaskToken: second, Output: aws.String(`{"approved":true}`)}); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		d, _ = s.DescribeExecution(ex.ExecutionARN)
+		if d.Status != "SUCCEEDED" || aws.ToString(d.Output) != `{"approved":true}` || d.RedriveCount != 1 {
+			t.Errorf("after the redrive: %s %s %d", d.Status, aws.ToString(d.Output), d.RedriveCount)
+		}
+	})
 }
