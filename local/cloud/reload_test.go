@@ -69,3 +69,15 @@ func TestEditedDefinitionServesTheNextExecution(t *testing.T) {
 		t.Errorf("an invalid edit replaced the definition: %v", err)
 	}
 }
+
+// TestAccountFlag: -account (Config.AccountID) is the account local ARNs
+// name.
+func TestAccountFlag(t *testing.T) {
+	c := startCloud(t, func(cfg *Config) { cfg.AccountID = "123456789012" })
+	if want := "arn:aws:states:us-east-1:123456789012:stateMachine:thumbnail"; c.StateMachineARN != want {
+		t.Fatalf("state machine %s, want %s", c.StateMachineARN, want)
+	}
+	if _, err := c.SFN.DescribeStateMachine(c.StateMachineARN); err != nil {
+		t.Fatal(err)
+	}
+}
