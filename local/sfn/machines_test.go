@@ -71,9 +71,12 @@ func TestUpdateStateMachineVersions(t *testing.T) {
 	if err != nil || aws.ToString(again.StateMachineVersionArn) != *up.StateMachineVersionArn {
 		t.Fatalf("republish: %v %v", err, again)
 	}
-	pub, err := c.PublishStateMachineVersion(ctx, &awssfn.PublishStateMachineVersionInput{StateMachineArn: sm.StateMachineArn, RevisionId: aws.String("stale")})
+	_, err = c.PublishStateMachineVersion(ctx, &awssfn.PublishStateMachineVersionInput{StateMachineArn: sm.StateMachineArn, RevisionId: aws.String("stale")})
 	wantErr[*types.ConflictException](t, "publish with a stale revision", err)
-	_ = pub
+	pub, err := c.PublishStateMachineVersion(ctx, &awssfn.PublishStateMachineVersionInput{StateMachineArn: sm.StateMachineArn, RevisionId: up.RevisionId})
+	if err != nil || *pub.StateMachineVersionArn != *up.StateMachineVersionArn || pub.CreationDate == nil {
+		t.Errorf("publishing the current revision again: %v %+v", err, pub)
+	}
 
 	d1, err := c.DescribeStateMachine(ctx, &awssfn.DescribeStateMachineInput{StateMachineArn: sm.StateMachineVersionArn})
 	if err != nil || *d1.Definition != v1 || aws.ToString(d1.Description) != "first" || *d1.StateMachineArn != *sm.StateMachineVersionArn {

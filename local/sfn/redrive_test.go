@@ -257,3 +257,38 @@ func TestRedriveTimedOutExecution(t *testing.T) {
 		}
 	})
 }
+
+// TestRedriveInterruptedBeforeItsEventResumes kills the service after a
+// redrive was recorded but before ExecutionRedriven was: the next start
+// carries the redrive out, once.
+func TestRedriveInterruptedBeforeItsEventResumes(t *testing.T) {
+	dir := t.TempDir()
+	s, c := startFake(t, Options{DataDir: dir, Invoker: echoRegistry(t)})
+	ctx := context.Background()
+	def := `{"Steps":["invoke:echo","fail:X"]}`
+	sm, err := c.CreateStateMachine(ctx, &awssfn.CreateStateMachineInput{Name: aws.String("m"), Definition: &def, RoleArn: aws.String(role)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := c.StartExecution(ctx, &awssfn.StartExecutionInput{StateMachineArn: sm.StateMachineArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, c, *ex.ExecutionArn)
+	e, _ := s.execution(*ex.ExecutionArn)
+	// What RedriveExecution writes first; the process dies right after.
+	if err := e.log.append(logRecord{Redrive: &redriveRecord{Count: 1, Date: time.Now()}}, true); err != nil {
+		t.Fatal(err)
+	}
+	s.kill()
+
+	_, c2 := startFake(t, Options{DataDir: dir, Invoker: echoRegistry(t)})
+	d := waitDone(t, c2, *ex.ExecutionArn)
+	if d.Status != types.ExecutionStatusFailed || aws.ToInt32(d.RedriveCount) != 1 {
+		t.Errorf("after the restart: %s redriveCount %d", d.Status, aws.ToInt32(d.RedriveCount))
+	}
+	got := strings.Join(historyTypes(t, c2, *ex.ExecutionArn), " ")
+	if want := "ExecutionStarted TaskStateEntered LambdaFunctionScheduled TaskStateExited ExecutionFailed ExecutionRedriven ExecutionFailed"; got != want {
+		t.Errorf("history\n got %s\nwant %s", got, want)
+	}
+}

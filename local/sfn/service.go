@@ -255,12 +255,14 @@ func newService(opts Options, parse func([]byte) (program, error)) (*Service, er
 			continue
 		}
 		e.prog = prog
-		if err := e.rewindToCheckpoint(); err != nil {
-			return nil, fmt.Errorf("sfn: resuming %s: %w", e.ARN, err)
-		}
 		mode := launchResume
 		if e.redrivePending {
+			// Redriven, but ExecutionRedriven is not recorded yet: the
+			// history ends with the previous run's terminal event, which
+			// stays.
 			mode = launchRedrive
+		} else if err := e.rewindToCheckpoint(); err != nil {
+			return nil, fmt.Errorf("sfn: resuming %s: %w", e.ARN, err)
 		}
 		s.log.Info("resuming execution", "execution", e.ARN, "fromEvent", e.cpEvent)
 		s.launch(e, mode)
