@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/ohler55/ojg/oj"
+
+	"thumbflow/local/clock"
 )
 
 // StateTest is one TestState call: a state run once, in isolation, with
@@ -136,6 +138,9 @@ func (m *Machine) TestState(ctx context.Context, name string, test StateTest) (S
 		return StateTestResult{}, fmt.Errorf("a mock can only be specified for Task, Map, or Parallel states, not %s", s.typ)
 	}
 	opts := test.Options
+	if opts.Clock == nil {
+		opts.Clock = clock.System{}
+	}
 	if s.typ == "Wait" {
 		opts.Clock = noWait{opts.Clock}
 	}
