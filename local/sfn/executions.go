@@ -28,9 +28,8 @@ func (s *Service) StartExecution(in StartExecutionInput) (StartExecutionOutput, 
 	if err == nil {
 		// A copy: UpdateStateMachine changes the machine under s.mu.
 		sm = *target
-		sm.Updated, sm.RevisionID = m.Updated, target.RevisionID
-		if sm.Updated.IsZero() || target != m {
-			sm.Updated = target.Created
+		if sm.Updated.IsZero() { // never updated, or a version
+			sm.Updated = sm.Created
 		}
 	}
 	s.mu.Unlock()
@@ -72,6 +71,11 @@ func (s *Service) StartExecution(in StartExecutionInput) (StartExecutionOutput, 
 		e.VersionARN = target.ARN
 	}
 	s.mu.Lock()
+	if cur := s.machines[m.ARN]; cur == nil || cur.Deleting {
+		// Deleted while this start was being checked.
+		s.mu.Unlock()
+		return StartExecutionOutput{}, deletingErr(m.ARN)
+	}
 	if old, ok := s.executions[arn]; ok {
 		s.mu.Unlock()
 		old.mu.Lock()
