@@ -42,6 +42,7 @@ func runDev(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.StackName, "stack", envOr("THUMBFLOW_STACK", "thumbflow"), "the local stack name: AWS::StackName and the prefix of local resource names (env THUMBFLOW_STACK)")
 	params := stack.ParamFlag{}
 	fs.Var(params, "param", "a template parameter, Key=Value (repeatable); WebOrigin defaults to the web client's origin")
+	fs.StringVar(&cfg.AccountID, "account", envOr("THUMBFLOW_ACCOUNT", cloud.AccountID), "the 12-digit account id that local ARNs name (env THUMBFLOW_ACCOUNT)")
 	fs.StringVar(&cfg.AlertWebhook, "alert-webhook", envOr("THUMBFLOW_ALERT_WEBHOOK", ""), "POST an EventBridge-shaped alert here for every execution that ends FAILED, TIMED_OUT or ABORTED (env THUMBFLOW_ALERT_WEBHOOK)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -71,16 +72,29 @@ func runDev(ctx context.Context, args []string) error {
   Point the aws CLI or any SDK at it:
     export AWS_ENDPOINT_URL=%s AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_REGION=%s
 
+  State machines %s
   Data directory %s (delete it to start afresh)
   Press Ctrl+C to stop.
 `, time.Since(began).Round(time.Millisecond), c.WebURL, opsURL(c.WebURL), c.WebSocketURL, c.Endpoint,
-		c.Endpoint, c.AccessKeyID, c.SecretAccessKey, cfg.Region, cfg.DataDir)
+		c.Endpoint, c.AccessKeyID, c.SecretAccessKey, cfg.Region, watchNote(*template), cfg.DataDir)
 
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "\nthumbflow dev: stopping; running executions resume at the next start")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return c.Shutdown(shutdownCtx)
+}
+
+// watchNote says which definition edits the running cloud follows: the
+// files a template on disk names are watched, the embedded ones and the
+// template itself are not.
+func watchNote(template string) string {
+	if template == "" {
+		return "built into this binary: not watched (use -template template.yaml to edit them live)"
+	}
+	return "the files " + template + " names: an edit is published as a new version for\n" +
+		"                 new executions (running ones keep theirs); an edit of the template\n" +
+		"                 itself needs a restart"
 }
 
 // opsURL is the operator page's address as this machine reaches it: the

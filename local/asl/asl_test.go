@@ -35,12 +35,12 @@ func TestParseReportsProblemsByState(t *testing.T) {
 	}{
 		{"unknown field", `{"StartAt":"A","States":{"A":{"Type":"Pass","Nxt":"B","End":true}}}`, "A", `"Nxt" is not supported`},
 		{"missing Next", `{"StartAt":"A","States":{"A":{"Type":"Pass"}}}`, "A", "neither Next nor End"},
-		{"undefined target", `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"Nowhere"}}}`, "A", `"Nowhere" is not defined`},
+		{"undefined target", `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"Nowhere"}}}`, "A", `Missing 'Next' target: Nowhere`},
 		{"unreachable", `{"StartAt":"A","States":{"A":{"Type":"Succeed"},"B":{"Type":"Succeed"}}}`, "B", "not reachable"},
 		{"bad path", `{"StartAt":"A","States":{"A":{"Type":"Pass","InputPath":"foo","End":true}}}`, "A", "not a valid JSONPath"},
 		{"non-reference ResultPath", `{"StartAt":"A","States":{"A":{"Type":"Pass","ResultPath":"$.a[*]","End":true}}}`, "A", "reference path"},
 		{"bad intrinsic", `{"StartAt":"A","States":{"A":{"Type":"Pass","Parameters":{"x.$":"States.Nope(1)"},"End":true}}}`, "A", "unknown function"},
-		{"catch target", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:f","Catch":[{"ErrorEquals":["States.ALL"],"Next":"X"}],"End":true}}}`, "A", `"X" is not defined`},
+		{"catch target", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:f","Catch":[{"ErrorEquals":["States.ALL"],"Next":"X"}],"End":true}}}`, "A", `Missing 'Next' target: X`},
 		{"States.ALL not last", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:f","Retry":[{"ErrorEquals":["States.ALL"]},{"ErrorEquals":["X"]}],"End":true}}}`, "A", "States.ALL"},
 		{"nested map state", `{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Pass"}}},"End":true}}}`, "I", "neither Next nor End"},
 	}

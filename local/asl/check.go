@@ -1,6 +1,7 @@
 package asl
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -44,7 +45,7 @@ func (c *checker) state(name string, o map[string]any, inMap bool) *state {
 			continue
 		}
 		if !slices.Contains(allowed, k) {
-			c.add(name, "the field %q is not supported for %s states", k, typ)
+			c.add(name, "The field %q is not supported by Step Functions for %s states", k, typ)
 		}
 	}
 	f := fields{c: c, name: name, o: o}
@@ -170,7 +171,7 @@ func checkTransition(c *checker, s *state, f fields) {
 	case hasNext && end:
 		c.add(name, "Next and End cannot both be set")
 	case !hasNext && !end:
-		c.add(name, "the state has neither Next nor End: true (MISSING_TRANSITION_TARGET)")
+		c.addCode(name, CodeMissingTransition, "", "the state has neither Next nor End: true")
 	}
 	s.next, s.end = next, end
 }
@@ -201,7 +202,7 @@ func checkTask(c *checker, s *state, f fields) {
 	if s.resource == "" {
 		c.add(name, "Resource is required for Task states")
 	} else if !supportedResource(s.resource) {
-		c.add(name, "the resource %q is not supported by the local engine (only Lambda functions and arn:aws:states:::lambda:invoke)", s.resource)
+		c.addCode(name, CodeInvalidResource, "Resource", "the resource %q is not supported by the local engine (only Lambda functions, arn:aws:states:::lambda:invoke and arn:aws:states:::lambda:invoke.waitForTaskToken)", s.resource)
 	}
 	if n := f.int("TimeoutSeconds"); n != nil {
 		if *n <= 0 {
@@ -298,20 +299,22 @@ func checkParallel(c *checker, s *state, f fields, inMap bool) {
 	if !ok || len(list) == 0 {
 		c.add(s.name, "Branches must be a non-empty array")
 	}
-	for _, b := range list {
+	for i, b := range list {
 		bo, ok := b.(map[string]any)
 		if !ok {
 			c.add(s.name, "each branch must be a JSON object")
 			continue
 		}
-		s.branches = append(s.branches, c.graph(bo, s.name, inMap))
+		s.branches = append(s.branches, c.nested(fmt.Sprintf("%s/Branches/%d", c.loc(s.name), i), bo, s.name, inMap))
 	}
 }
 
 func checkMap(c *checker, s *state, f fields) {
 	name, o := s.name, f.o
+	field := "ItemProcessor"
 	proc, ok := o["ItemProcessor"].(map[string]any)
 	if !ok {
+		field = "Iterator"
 		proc, ok = o["Iterator"].(map[string]any)
 	}
 	if !ok {
@@ -328,7 +331,7 @@ func checkMap(c *checker, s *state, f fields) {
 				inner[k] = v
 			}
 		}
-		s.processor = c.graph(inner, name, true)
+		s.processor = c.nested(c.loc(name)+"/"+field, inner, name, true)
 	}
 	if _, ok := o["ItemReader"]; ok {
 		s.hasItemReader = true
@@ -356,6 +359,12 @@ func checkMap(c *checker, s *state, f fields) {
 		s.tolPercent = &p
 	}
 	s.tolPercentPath = f.path("ToleratedFailurePercentagePath")
+	if label, ok := f.str("Label"); ok {
+		if label == "" || len([]rune(label)) > 40 || strings.ContainsAny(label, " \t\n<>{}[]?*\"#%\\^|~`$&,;:/") {
+			c.add(name, "Label must have 1 to 40 characters and no whitespace or special characters")
+		}
+		s.label = label
+	}
 }
 
 // checkRetryCatch compiles Retry and Catch, where States.ALL may only
@@ -386,7 +395,7 @@ func checkALLLast(c *checker, name, field string, lists [][]string) {
 }
 
 func supportedResource(r string) bool {
-	if r == "arn:aws:states:::lambda:invoke" {
+	if r == "arn:aws:states:::lambda:invoke" || r == waitForTaskToken {
 		return true
 	}
 	return strings.HasPrefix(r, "arn:") && strings.Contains(r, ":lambda:") && strings.Contains(r, ":function:")

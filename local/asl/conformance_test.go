@@ -10,8 +10,10 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -155,6 +157,15 @@ func TestConformance(t *testing.T) {
 		t.Skipf("no conformance cases under %s (set ASL_CONFORMANCE_DIR)", dir)
 	}
 	gaps := loadKnownGaps(t)
+	var passed, failed, known, jsonata atomic.Int64
+	t.Cleanup(func() {
+		// Printed, not only logged, so that a run in the package's
+		// directory (or with -v) shows it: the count must not hide.
+		summary := fmt.Sprintf("conformance: %d JSONPath cases: %d pass, %d fail, %d known gaps (testdata/known-gaps.txt); %d JSONata cases skipped",
+			passed.Load()+failed.Load()+known.Load(), passed.Load(), failed.Load(), known.Load(), jsonata.Load())
+		fmt.Println(summary)
+		t.Log(summary)
+	})
 	for _, file := range files {
 		b, err := os.ReadFile(file)
 		if err != nil {
@@ -168,6 +179,7 @@ func TestConformance(t *testing.T) {
 		area := filepath.Base(filepath.Dir(file))
 		t.Run(area+"/"+id, func(t *testing.T) {
 			if c.QueryLanguage == "JSONata" {
+				jsonata.Add(1)
 				t.Skip("JSONata not supported")
 			}
 			t.Parallel()
@@ -175,11 +187,16 @@ func TestConformance(t *testing.T) {
 			reason, listed := gaps[area+"/"+id]
 			switch {
 			case listed && len(problems) == 0:
+				passed.Add(1)
 				t.Errorf("listed in testdata/known-gaps.txt (%s) but passes now: remove it from the list", reason)
 			case listed:
+				known.Add(1)
 				t.Skipf("known gap: %s", reason)
 			case len(problems) > 0:
+				failed.Add(1)
 				t.Errorf("%s", strings.Join(problems, "\n"))
+			default:
+				passed.Add(1)
 			}
 		})
 	}
@@ -357,43 +374,58 @@ func compareEvents(want, got []normEvent) (problems []string) {
 	return problems
 }
 
-// normaliseParallel applies README rule 6 to our own events.
+// normaliseParallel applies README rule 6 to our own events: every event
+// between a ParallelStateStarted and the next ParallelStateSucceeded,
+// Failed, Aborted or Exited gets id [0] and previousEventId 0, each such
+// block is sorted, and a ParallelStateSucceeded right before a
+// ParallelStateExited is dropped.
+//
+// Read literally, "the next" of those events after a nested
+// ParallelStateStarted is the inner one's, so a nested Parallel splits the
+// outer block: the events before the inner ParallelStateStarted form one
+// block, the inner ParallelStateStarted keeps its id (it is not between
+// its own start and end), and the inner branch events form the next
+// block. The terminal events of the inner Parallel fall inside the outer
+// one, between its start and its own end, so they are not kept as
+// delimiters: only the outermost end (and its dropped Succeeded) closes
+// the run. This is the shape of the one nested recording,
+// scenarios/test_parallel_state_nested.
 func normaliseParallel(evs []normEvent) []normEvent {
-	var out []normEvent
+	var out, block []normEvent
 	depth := 0
-	var block []normEvent
-	for i := 0; i < len(evs); i++ {
-		e := evs[i]
-		if depth == 0 {
+	flush := func() {
+		sort.SliceStable(block, func(a, b int) bool { return jsonText(block[a]) < jsonText(block[b]) })
+		out = append(out, block...)
+		block = nil
+	}
+	for i, e := range evs {
+		switch {
+		case e.Type == "ParallelStateStarted":
+			flush()
 			out = append(out, e)
-			if e.Type == "ParallelStateStarted" {
-				depth = 1
-				block = nil
-			}
+			depth++
+			continue
+		case depth == 0:
+			out = append(out, e)
 			continue
 		}
 		switch e.Type {
-		case "ParallelStateStarted":
-			depth++
 		case "ParallelStateSucceeded", "ParallelStateFailed", "ParallelStateAborted", "ParallelStateExited":
-			if depth == 1 {
-				sort.SliceStable(block, func(a, b int) bool { return jsonText(block[a]) < jsonText(block[b]) })
-				out = append(out, block...)
-				depth = 0
-				if e.Type == "ParallelStateSucceeded" && i+1 < len(evs) && evs[i+1].Type == "ParallelStateExited" {
-					continue
-				}
+			flush()
+			if e.Type == "ParallelStateSucceeded" && i+1 < len(evs) && evs[i+1].Type == "ParallelStateExited" {
+				continue // dropped; the Exited ends the Parallel
+			}
+			depth--
+			if depth == 0 {
 				out = append(out, e)
-				continue
 			}
-			if e.Type != "ParallelStateStarted" {
-				depth--
-			}
+			continue
 		}
 		e.ID = []any{float64(0)}
 		e.Prev = 0
 		block = append(block, e)
 	}
+	flush()
 	return out
 }
 
@@ -440,7 +472,41 @@ func setMask(v any, p []any, repl any) any {
 	return v
 }
 
-var isoRe = regexp.MustCompile(`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}(:?\d{2})?)`)
+// isoRe is README rule 2.3's pattern, YYYY-MM-DDThh:mm:ss[.fraction](Z|±hh[:mm]);
+// validDate keeps it to valid calendar dates, as the rule says.
+var isoRe = regexp.MustCompile(`(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}(:\d{2})?)`)
+
+// validDate reports whether an isoRe match names a real calendar day
+// (month 13 or 30 February is not a date and stays text).
+func validDate(m string) bool {
+	sub := isoRe.FindStringSubmatch(m)
+	if sub == nil {
+		return false
+	}
+	y, _ := strconv.Atoi(sub[1])
+	mo, _ := strconv.Atoi(sub[2])
+	d, _ := strconv.Atoi(sub[3])
+	if mo < 1 || mo > 12 || d < 1 {
+		return false
+	}
+	return time.Date(y, time.Month(mo), d, 0, 0, 0, 0, time.UTC).Day() == d
+}
+
+// startsWithDate reports whether s begins with a valid ISO-8601 date-time.
+func startsWithDate(s string) bool {
+	loc := isoRe.FindStringIndex(s)
+	return loc != nil && loc[0] == 0 && validDate(s[loc[0]:loc[1]])
+}
+
+// replaceDates is rule 2.3: every valid date-time inside s becomes "date".
+func replaceDates(s string) string {
+	return isoRe.ReplaceAllStringFunc(s, func(m string) string {
+		if validDate(m) {
+			return "date"
+		}
+		return m
+	})
+}
 
 var ignoredKeys = map[string]bool{"redriveCount": true, "redriveStatus": true, "RedriveCount": true, "RedriveStatus": true, "SdkHttpMetadata": true, "SdkResponseMetadata": true}
 
@@ -461,7 +527,7 @@ func normalise(v any, dates bool) any {
 				continue
 			}
 			if dates && strings.Contains(strings.ToLower(k), "timestamp") {
-				if s, ok := y.(string); !ok || !isoRe.MatchString(s) || isoRe.FindStringIndex(s)[0] != 0 {
+				if s, ok := y.(string); !ok || !startsWithDate(s) {
 					x[k] = "timestamp"
 					continue
 				}
@@ -474,7 +540,7 @@ func normalise(v any, dates bool) any {
 		}
 	case string:
 		if dates {
-			return isoRe.ReplaceAllString(x, "date")
+			return replaceDates(x)
 		}
 	}
 	return v

@@ -53,6 +53,15 @@ type Invoker interface {
 	Invoke(ctx context.Context, function string, payload []byte) ([]byte, error)
 }
 
+// LogTailer is an Invoker that can also return the tail of a function's
+// log for one invocation: what Lambda returns, base64-encoded, as
+// LogResult when lambda:invoke's LogType parameter is "Tail" (at most the
+// last 4 KB). Without it the interpreter reports Lambda's platform lines
+// (START, END, REPORT) only.
+type LogTailer interface {
+	InvokeWithLog(ctx context.Context, function string, payload []byte) (out []byte, log string, err error)
+}
+
 // NamedError is an Invoker's error that names itself as Step Functions
 // reports a failed task: the error that Retry and Catch match, and the
 // cause. The interface is defined here, where it is consumed, so that a
@@ -104,6 +113,11 @@ type Execution struct {
 	RoleARN          string
 	StartTime        time.Time
 	Input            json.RawMessage
+	// RedriveCount and RedriveTime describe the latest RedriveExecution:
+	// $$.Execution.RedriveCount shows the count, and the state machine's
+	// TimeoutSeconds counts from RedriveTime when it is set.
+	RedriveCount int
+	RedriveTime  time.Time
 }
 
 // Execution statuses, as the Step Functions API spells them.
@@ -153,6 +167,9 @@ type Options struct {
 	// after that event (nil when the event is not a safe resume point). A
 	// non-nil error from Record interrupts the execution as a shutdown does.
 	Record func(ev Event, cp Checkpoint) error
+	// Tokens receives the callbacks of .waitForTaskToken tasks. Nil
+	// gives each execution its own, which nothing can call back.
+	Tokens *TaskTokens
 	// LastEventID is for Resume: the id of the last event that was
 	// recorded before the interruption, which may be later than the
 	// checkpoint's. New events continue after it so ids never repeat. Zero

@@ -2,6 +2,14 @@ package asl
 
 // applyInput applies InputPath.
 func (sr *stateRun) applyInput(input any) (any, *failure) {
+	v, f := sr.inputPath(input)
+	if f == nil {
+		sr.t.note(func(i *Inspection) *string { return &i.AfterInputPath }, v)
+	}
+	return v, f
+}
+
+func (sr *stateRun) inputPath(input any) (any, *failure) {
 	ip := sr.s.inputPath
 	switch {
 	case !ip.set:

@@ -62,6 +62,7 @@ type state struct {
 	// Map
 	processor           *graph
 	distributed         bool
+	label               string // Label: the map run ARN's label
 	itemsPath           *path
 	maxConcurrency      int64
 	maxConcurrencyPath  *path

@@ -69,6 +69,8 @@ func detailsField(typ string) string {
 		return "executionAbortedEventDetails"
 	case "ExecutionTimedOut":
 		return "executionTimedOutEventDetails"
+	case "ExecutionRedriven":
+		return "executionRedrivenEventDetails"
 	case "LambdaFunctionScheduled":
 		return "lambdaFunctionScheduledEventDetails"
 	case "LambdaFunctionStartFailed":

@@ -138,7 +138,10 @@ func (p *intrinsicParser) arg() (arg, error) {
 		for end < len(p.s) {
 			ch := p.s[end]
 			if inQuote != 0 {
-				if ch == inQuote {
+				switch ch {
+				case '\\':
+					end++ // an escaped character, such as \' or \\
+				case inQuote:
 					inQuote = 0
 				}
 			} else if ch == '\'' || ch == '"' {

@@ -2,6 +2,8 @@ package asl
 
 import (
 	"context"
+	"math"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -35,7 +37,7 @@ func (sr *stateRun) mapState(ctx context.Context, eff any) (any, *failure, error
 		return nil, f, nil
 	}
 	if s.distributed {
-		arn := strings.Replace(t.r.exec.StateMachineARN, ":stateMachine:", ":mapRun:", 1) + "/" + s.name + ":" + newUUID()
+		arn := strings.Replace(t.r.exec.StateMachineARN, ":stateMachine:", ":mapRun:", 1) + "/" + s.mapRunLabel() + ":" + newUUID()
 		if _, err := t.emit("MapRunStarted", map[string]any{"mapRunArn": arn}, nil); err != nil {
 			return nil, nil, err
 		}
@@ -98,7 +100,7 @@ func (sr *stateRun) mapMaxConcurrency(sc scope) (int64, *failure) {
 		return s.maxConcurrency, nil
 	}
 	v, ok := s.maxConcurrencyPath.get(sc)
-	n, isInt := toInt(v)
+	n, isInt := toIntOrString(v)
 	if !ok || !isInt {
 		return 0, sr.runtime("The MaxConcurrencyPath field refers to value \"%s\" which is not a valid integer: %s", plain(v), s.maxConcurrencyPath.src)
 	}
@@ -140,7 +142,7 @@ func (sr *stateRun) mapTolerance(sc scope) (mapTolerance, *failure) {
 	}
 	if s.tolCountPath != nil {
 		v, ok := s.tolCountPath.get(sc)
-		n, isInt := toInt(v)
+		n, isInt := toIntOrString(v)
 		if !ok || !isInt {
 			return tol, sr.runtime("The ToleratedFailureCountPath field refers to value \"%s\" which is not a valid integer: %s", plain(v), s.tolCountPath.src)
 		}
@@ -154,7 +156,7 @@ func (sr *stateRun) mapTolerance(sc scope) (mapTolerance, *failure) {
 	}
 	if s.tolPercentPath != nil {
 		v, ok := s.tolPercentPath.get(sc)
-		n, isNum := toFloat(v)
+		n, isNum := toFloatOrString(v)
 		if !ok || !isNum {
 			return tol, sr.runtime("The ToleratedFailurePercentagePath field refers to value \"%s\" which is not a valid number: %s", plain(v), s.tolPercentPath.src)
 		}
@@ -292,4 +294,33 @@ func (m *mapIterations) run(ctx context.Context, i int, start int64) {
 		return
 	}
 	m.outs[i] = out
+}
+
+// mapRunLabel is the label in a distributed Map's map-run ARN
+// (arn:…:mapRun:<machine>/<label>:<id>): the state's Label, or without
+// one a generated identifier, as AWS generates one.
+func (s *state) mapRunLabel() string {
+	if s.label != "" {
+		return s.label
+	}
+	return strings.ReplaceAll(newUUID(), "-", "")[:8]
+}
+
+// toIntOrString reads an integer that the *Path fields of a Map state
+// select: AWS accepts a number or a string holding one ("5").
+func toIntOrString(v any) (int64, bool) {
+	if str, ok := v.(string); ok {
+		n, err := strconv.ParseInt(strings.TrimSpace(str), 10, 64)
+		return n, err == nil
+	}
+	return toInt(v)
+}
+
+// toFloatOrString is toIntOrString for ToleratedFailurePercentagePath.
+func toFloatOrString(v any) (float64, bool) {
+	if str, ok := v.(string); ok {
+		n, err := strconv.ParseFloat(strings.TrimSpace(str), 64)
+		return n, err == nil && !math.IsNaN(n) && !math.IsInf(n, 0)
+	}
+	return toFloat(v)
 }

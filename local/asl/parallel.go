@@ -12,6 +12,7 @@ func (sr *stateRun) parallel(ctx context.Context, eff any) (any, *failure, error
 		if in, f = sr.evalTmpl(sr.s.parameters, eff); f != nil {
 			return nil, f, nil
 		}
+		sr.t.note(func(i *Inspection) *string { return &i.AfterParameters }, in)
 	}
 	startID, err := sr.t.emit("ParallelStateStarted", nil, nil)
 	if err != nil {

@@ -16,9 +16,43 @@ type ValidationError struct {
 }
 
 // Problem is one validation finding. State is empty for top-level problems.
+// Code and Location are what AWS's validation reports: a diagnostic code
+// such as SCHEMA_VALIDATION_FAILED and a JSON pointer into the definition
+// such as /States/Convert or /States/Fanout/Branches/0/States/Resize.
 type Problem struct {
-	State   string
-	Message string
+	State    string
+	Message  string
+	Code     string
+	Location string
+}
+
+// Problem codes, from AWS's list of ValidateStateMachineDefinition
+// diagnostics.
+const (
+	CodeSchema            = "SCHEMA_VALIDATION_FAILED"
+	CodeInvalidJSON       = "INVALID_JSON_DESCRIPTION"
+	CodeMissingTransition = "MISSING_TRANSITION_TARGET"
+	CodeUnreachable       = "UNREACHABLE_STATE"
+	CodeInvalidResource   = "INVALID_RESOURCE"
+)
+
+// AWS renders the problem as AWS does in an InvalidDefinition message:
+// "SCHEMA_VALIDATION_FAILED: <message> at /States/<state>".
+func (p Problem) AWS() string {
+	if p.Location == "" {
+		return p.Code + ": " + p.Message
+	}
+	return p.Code + ": " + p.Message + " at " + p.Location
+}
+
+// AWS renders every problem as AWS's InvalidDefinition message lists
+// them, separated by commas.
+func (e *ValidationError) AWS() string {
+	parts := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		parts[i] = p.AWS()
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (e *ValidationError) Error() string {
@@ -38,10 +72,49 @@ func (e *ValidationError) Error() string {
 
 type checker struct {
 	problems []Problem
+	// base is the JSON pointer of the graph being checked: "" for the
+	// top level, /States/P/Branches/0 inside a Parallel branch.
+	base string
 }
 
+// add reports a schema problem of state st ("": the graph itself).
 func (c *checker) add(st, format string, a ...any) {
-	c.problems = append(c.problems, Problem{State: st, Message: fmt.Sprintf(format, a...)})
+	c.addCode(st, CodeSchema, "", format, a...)
+}
+
+// addCode reports a problem with its code, at the state's field when
+// field is set.
+func (c *checker) addCode(st, code, field, format string, a ...any) {
+	loc := c.base
+	if st != "" {
+		loc += "/States/" + pointerEscape(st)
+	}
+	if field != "" {
+		loc += "/" + field
+	}
+	if loc == "" {
+		loc = "/"
+	}
+	c.problems = append(c.problems, Problem{State: st, Message: fmt.Sprintf(format, a...), Code: code, Location: loc})
+}
+
+// pointerEscape escapes a JSON pointer token (RFC 6901).
+func pointerEscape(s string) string {
+	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
+}
+
+// nested checks a graph nested at the pointer at (a branch or an item
+// processor), with its problems located inside it.
+func (c *checker) nested(at string, obj map[string]any, owner string, inMap bool) *graph {
+	saved := c.base
+	c.base = at
+	defer func() { c.base = saved }()
+	return c.graph(obj, owner, inMap)
+}
+
+// loc is the JSON pointer of state st in the graph being checked.
+func (c *checker) loc(st string) string {
+	return c.base + "/States/" + pointerEscape(st)
 }
 
 // Parse reads and validates a JSONPath ASL definition. Definitions that use
@@ -49,16 +122,16 @@ func (c *checker) add(st, format string, a ...any) {
 func Parse(definition []byte) (*Machine, error) {
 	raw, err := oj.Parse(definition)
 	if err != nil {
-		return nil, &ValidationError{Problems: []Problem{{Message: fmt.Sprintf("the definition is not valid JSON: %v", err)}}}
+		return nil, &ValidationError{Problems: []Problem{{Message: fmt.Sprintf("the definition is not valid JSON: %v", err), Code: CodeInvalidJSON}}}
 	}
 	top, ok := raw.(map[string]any)
 	if !ok {
-		return nil, &ValidationError{Problems: []Problem{{Message: "the definition must be a JSON object"}}}
+		return nil, &ValidationError{Problems: []Problem{{Message: "the definition must be a JSON object", Code: CodeSchema, Location: "/"}}}
 	}
 	c := &checker{}
 	if ql, ok := top["QueryLanguage"]; ok {
 		if ql == "JSONata" {
-			return nil, &ValidationError{Problems: []Problem{{Message: "QueryLanguage JSONata is not supported by the local Step Functions engine yet; use JSONPath"}}}
+			return nil, &ValidationError{Problems: []Problem{{Message: "QueryLanguage JSONata is not supported by the local Step Functions engine yet; use JSONPath", Code: CodeSchema, Location: "/QueryLanguage"}}}
 		}
 		if ql != "JSONPath" {
 			c.add("", "QueryLanguage must be JSONPath or JSONata, not %v", ql)
@@ -68,7 +141,7 @@ func Parse(definition []byte) (*Machine, error) {
 		switch k {
 		case "StartAt", "States", "Comment", "Version", "TimeoutSeconds", "QueryLanguage":
 		default:
-			c.add("", "the field %q is not supported by Step Functions", k)
+			c.add("", "The field %q is not supported by Step Functions", k)
 		}
 	}
 	m := &Machine{}
@@ -93,12 +166,12 @@ func (c *checker) graph(obj map[string]any, owner string, inMap bool) *graph {
 	g := &graph{states: map[string]*state{}}
 	start, ok := obj["StartAt"].(string)
 	if !ok {
-		c.add(owner, "StartAt is missing or not a string")
+		c.addCode("", CodeSchema, "StartAt", "StartAt is missing or not a string")
 	}
 	g.startAt = start
 	states, ok := obj["States"].(map[string]any)
 	if !ok || len(states) == 0 {
-		c.add(owner, "States is missing or empty")
+		c.addCode("", CodeSchema, "States", "States is missing or empty")
 		return g
 	}
 	names := make([]string, 0, len(states))
@@ -118,7 +191,7 @@ func (c *checker) graph(obj map[string]any, owner string, inMap bool) *graph {
 		g.states[n] = c.state(n, so, inMap)
 	}
 	if _, ok := g.states[start]; !ok && start != "" {
-		c.add(owner, "StartAt refers to the undefined state %q", start)
+		c.addCode("", CodeMissingTransition, "StartAt", "Missing 'Next' target: %s", start)
 	}
 	// Transitions and reachability.
 	reach := map[string]bool{}
@@ -144,11 +217,11 @@ func (c *checker) graph(obj map[string]any, owner string, inMap bool) *graph {
 		}
 		for _, t := range s.targets() {
 			if _, ok := g.states[t]; !ok {
-				c.add(n, "the transition target %q is not defined (MISSING_TRANSITION_TARGET)", t)
+				c.addCode(n, CodeMissingTransition, "", "Missing 'Next' target: %s", t)
 			}
 		}
 		if !reach[n] && start != "" {
-			c.add(n, "the state is not reachable from StartAt (UNREACHABLE_STATE)")
+			c.addCode(n, CodeUnreachable, "", "State %q is not reachable.", n)
 		}
 	}
 	return g

@@ -67,7 +67,15 @@ func bracketize(s string) string {
 		ch := s[i]
 		switch {
 		case quote != 0:
-			if ch == quote {
+			switch ch {
+			case '\\':
+				// An escaped quote or backslash stays inside the key.
+				if i+1 < len(s) {
+					b.WriteByte(ch)
+					i++
+					ch = s[i]
+				}
+			case quote:
 				quote = 0
 			}
 		case ch == '\'' || ch == '"':

@@ -112,21 +112,25 @@ func (sr *stateRun) body(ctx context.Context, input any) (bodyOut, *failure, err
 	}
 	var result any
 	var err error
-	switch sr.s.typ {
-	case "Task":
+	switch {
+	case sr.t.mock != nil:
+		result, f = sr.mocked(eff)
+	case sr.s.typ == "Task":
 		result, f, err = sr.task(ctx, eff)
-	case "Parallel":
+	case sr.s.typ == "Parallel":
 		result, f, err = sr.parallel(ctx, eff)
-	case "Map":
+	case sr.s.typ == "Map":
 		result, f, err = sr.mapState(ctx, eff)
 	}
 	if err != nil || f != nil {
 		return bodyOut{}, f, err
 	}
+	sr.t.note(func(i *Inspection) *string { return &i.Result }, result)
 	if sr.s.resultSelector != nil {
 		if result, f = sr.evalTmpl(sr.s.resultSelector, result); f != nil {
 			return bodyOut{}, f, nil
 		}
+		sr.t.note(func(i *Inspection) *string { return &i.AfterResultSelector }, result)
 	}
 	assigned, f := sr.assignFrom(sr.s.assign, result)
 	if f != nil {
@@ -136,8 +140,22 @@ func (sr *stateRun) body(ctx context.Context, input any) (bodyOut, *failure, err
 	if rerr != nil {
 		return bodyOut{}, sr.runtime("%s", rerr.Error()), nil
 	}
+	sr.t.note(func(i *Inspection) *string { return &i.AfterResultPath }, out)
 	if out, f = sr.applyOutput(out); f != nil {
 		return bodyOut{}, f, nil
 	}
 	return bodyOut{v: out, assigned: assigned}, nil, nil
+}
+
+// mocked is TestState's stand-in for a Task, Parallel or Map body: its
+// Parameters are still evaluated (and inspected), then the mock answers.
+func (sr *stateRun) mocked(eff any) (any, *failure) {
+	if sr.s.parameters != nil {
+		p, f := sr.evalTmpl(sr.s.parameters, eff)
+		if f != nil {
+			return nil, f
+		}
+		sr.t.note(func(i *Inspection) *string { return &i.AfterParameters }, p)
+	}
+	return sr.t.mock.outcome()
 }

@@ -51,6 +51,9 @@ type thread struct {
 	vars   *vars
 	top    bool
 	silent bool
+	// inspect and mock are set by TestState on the tested state's thread.
+	inspect *Inspection
+	mock    *Mock
 }
 
 // cp is the Checkpoint format: where to continue an interrupted execution.
@@ -150,6 +153,9 @@ func newRunner(m *Machine, exec Execution, opts Options) *runner {
 	if len(exec.Input) == 0 {
 		exec.Input = json.RawMessage("{}")
 	}
+	if opts.Tokens == nil {
+		opts.Tokens = NewTaskTokens()
+	}
 	r := &runner{m: m, exec: exec, opts: opts, clock: opts.Clock}
 	if parts := strings.Split(exec.ARN, ":"); len(parts) > 3 {
 		r.region = parts[3]
@@ -161,7 +167,7 @@ func newRunner(m *Machine, exec Execution, opts Options) *runner {
 		"Name":         exec.Name,
 		"RoleArn":      exec.RoleARN,
 		"StartTime":    isoTime(exec.StartTime),
-		"RedriveCount": int64(0),
+		"RedriveCount": int64(exec.RedriveCount),
 	}
 	r.smCtx = map[string]any{"Id": exec.StateMachineARN, "Name": exec.StateMachineName}
 	return r
@@ -188,7 +194,11 @@ func (r *runner) execute(ctx context.Context, t *thread, start string, input any
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	if r.m.timeoutSeconds > 0 {
-		deadline := r.exec.StartTime.Add(time.Duration(r.m.timeoutSeconds) * time.Second)
+		from := r.exec.StartTime
+		if !r.exec.RedriveTime.IsZero() {
+			from = r.exec.RedriveTime
+		}
+		deadline := from.Add(time.Duration(r.m.timeoutSeconds) * time.Second)
 		go func() {
 			if r.clock.Sleep(runCtx, deadline.Sub(r.clock.Now())) == nil {
 				cancel(errTimedOut)

@@ -16,6 +16,12 @@ type stateRun struct {
 	enteredAt time.Time
 	retries   int64
 	mapCtx    map[string]any
+	// taskToken is $$.Task.Token while a .waitForTaskToken task runs.
+	taskToken string
+	// tail is set when a lambda:invoke asks for LogType Tail; log is
+	// then the invocation's log.
+	tail bool
+	log  string
 }
 
 func (sr *stateRun) ctxObj() map[string]any {
@@ -26,6 +32,9 @@ func (sr *stateRun) ctxObj() map[string]any {
 	c := map[string]any{"Execution": sr.t.r.execCtx, "StateMachine": sr.t.r.smCtx, "State": st}
 	if sr.mapCtx != nil {
 		c["Map"] = sr.mapCtx
+	}
+	if sr.taskToken != "" {
+		c["Task"] = map[string]any{"Token": sr.taskToken}
 	}
 	return c
 }

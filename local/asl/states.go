@@ -16,10 +16,12 @@ func (sr *stateRun) pass(input any) (any, string, *failure, error) {
 		if result, f = sr.evalTmpl(sr.s.parameters, eff); f != nil {
 			return nil, "", f, nil
 		}
+		sr.t.note(func(i *Inspection) *string { return &i.AfterParameters }, result)
 	}
 	if sr.s.hasResult {
 		result = deepCopy(sr.s.result)
 	}
+	sr.t.note(func(i *Inspection) *string { return &i.Result }, result)
 	assigned, f := sr.assignFrom(sr.s.assign, result)
 	if f != nil {
 		return nil, "", f, nil
@@ -28,6 +30,7 @@ func (sr *stateRun) pass(input any) (any, string, *failure, error) {
 	if err != nil {
 		return nil, "", sr.runtime("%s", err.Error()), nil
 	}
+	sr.t.note(func(i *Inspection) *string { return &i.AfterResultPath }, out)
 	if out, f = sr.applyOutput(out); f != nil {
 		return nil, "", f, nil
 	}
@@ -141,8 +144,11 @@ func (sr *stateRun) waitDeadline(input any) (time.Time, *failure) {
 			return time.Time{}, sr.runtime("%s", s.secondsPath.notFound(sc))
 		}
 		n, ok := toInt(v)
-		if !ok || n < 0 {
+		if !ok {
 			return time.Time{}, sr.runtime("The SecondsPath parameter cannot be parsed as a long value: %s == %s", s.secondsPath.src, plain(v))
+		}
+		if n < 0 {
+			return time.Time{}, sr.runtime("The SecondsPath parameter references a negative value: %s == %s", s.secondsPath.src, plain(v))
 		}
 		return now.Add(time.Duration(n) * time.Second), nil
 	case s.timestampPath != nil:

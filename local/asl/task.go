@@ -3,9 +3,12 @@ package asl
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"strings"
 	"time"
 
 	"github.com/ohler55/ojg/oj"
@@ -33,12 +36,21 @@ var errTaskTimeout = errors.New("task timed out")
 // integration (the Task* events and its response envelope).
 func (sr *stateRun) task(ctx context.Context, eff any) (any, *failure, error) {
 	s := sr.s
+	var wait *tokenWait
+	if s.resource == waitForTaskToken {
+		tt := sr.t.r.opts.Tokens
+		sr.taskToken = newTaskToken(sr.t.r.exec.ARN, sr.enteredID, sr.retries)
+		wait = tt.register(sr.taskToken, sr.t.r.clock)
+		defer tt.release(sr.taskToken, wait)
+		defer func() { sr.taskToken = "" }()
+	}
 	payload := eff
 	if s.parameters != nil {
 		var f *failure
 		if payload, f = sr.evalTmpl(s.parameters, eff); f != nil {
 			return nil, f, nil
 		}
+		sr.t.note(func(i *Inspection) *string { return &i.AfterParameters }, payload)
 	}
 	timeout, ok := secondsOr(s.timeoutSeconds, s.timeoutPath, sr.scope(eff))
 	if !ok {
@@ -48,7 +60,8 @@ func (sr *stateRun) task(ctx context.Context, eff any) (any, *failure, error) {
 	if !ok {
 		return nil, sr.runtime("The HeartbeatSecondsPath field does not reference a positive integer"), nil
 	}
-	service := s.resource == "arn:aws:states:::lambda:invoke"
+	service := s.resource == "arn:aws:states:::lambda:invoke" || wait != nil
+	started := sr.t.r.clock.Now()
 	var function string
 	var body []byte
 	var f *failure
@@ -77,7 +90,92 @@ func (sr *stateRun) task(ctx context.Context, eff any) (any, *failure, error) {
 		f, err := sr.taskFailed(service, name, cause)
 		return nil, f, err
 	}
+	if wait != nil {
+		return sr.taskSubmitted(ctx, wait, res, started, timeout, heartbeat)
+	}
 	return sr.taskSucceeded(service, res)
+}
+
+// taskSubmitted records that the function of a .waitForTaskToken task
+// returned, waits for the token's callback and records how it ended.
+func (sr *stateRun) taskSubmitted(ctx context.Context, wait *tokenWait, res []byte, started time.Time, timeout, heartbeat int64) (any, *failure, error) {
+	d := sr.integrationDetails(map[string]any{"output": jsonText(invokeEnvelope(parseResult(res))), "outputDetails": truncated()})
+	if _, err := sr.t.emit("TaskSubmitted", d, nil); err != nil {
+		return nil, nil, err
+	}
+	cb, limit, err := sr.awaitToken(ctx, sr.t.r.opts.Tokens, wait, started, timeout, heartbeat)
+	switch {
+	case err != nil:
+		return nil, nil, err
+	case limit != "":
+		f, err := sr.taskTimedOut(true, limit)
+		return nil, f, err
+	case cb.failed:
+		f, err := sr.taskFailed(true, cb.name, cb.cause)
+		return nil, f, err
+	}
+	if len(cb.output) > maxPayload {
+		f, err := sr.taskFailed(true, "States.DataLimitExceeded", sr.dataLimitCause())
+		return nil, f, err
+	}
+	out := parseResult(cb.output)
+	if _, err := sr.t.emit("TaskSucceeded", sr.integrationDetails(map[string]any{"output": jsonText(out), "outputDetails": truncated()}), nil); err != nil {
+		return nil, nil, err
+	}
+	return out, nil, nil
+}
+
+// dataLimitCause is AWS's cause of a task result over 256 KiB. It names
+// the resource: the function ARN for a function resource, the service
+// ("lambda") for the lambda:invoke integrations.
+func (sr *stateRun) dataLimitCause() string {
+	name := sr.s.resource
+	if strings.HasPrefix(name, "arn:aws:states:::lambda:") {
+		name = "lambda"
+	}
+	return fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", name)
+}
+
+// integration is the resource an integration's Task* events name.
+func (sr *stateRun) integration() string {
+	if sr.s.resource == waitForTaskToken {
+		return "invoke.waitForTaskToken"
+	}
+	return "invoke"
+}
+
+// integrationDetails adds the resource and its type to Task* event
+// details.
+func (sr *stateRun) integrationDetails(d map[string]any) map[string]any {
+	d["resource"], d["resourceType"] = sr.integration(), "lambda"
+	return d
+}
+
+// parseResult reads a function's result: JSON, or else the text itself.
+func parseResult(res []byte) any {
+	if len(res) == 0 {
+		return nil
+	}
+	if v, err := oj.Parse(res); err == nil {
+		return v
+	}
+	return string(res)
+}
+
+// invokeEnvelope is the lambda:invoke integration's response around a
+// function's result.
+func invokeEnvelope(val any) map[string]any {
+	return map[string]any{
+		"ExecutedVersion": "$LATEST",
+		"Payload":         val,
+		"StatusCode":      int64(200),
+		"SdkHttpMetadata": map[string]any{
+			"HttpStatusCode": int64(200),
+			"HttpHeaders":    map[string]any{"Content-Type": "application/json", "X-Amz-Executed-Version": "$LATEST"},
+			"AllHttpHeaders": map[string]any{"Content-Type": []any{"application/json"}, "X-Amz-Executed-Version": []any{"$LATEST"}},
+		},
+		"SdkResponseMetadata": map[string]any{"RequestId": newUUID()},
+	}
 }
 
 // timingDetails adds a task's timeout and heartbeat, when set, to its
@@ -99,7 +197,8 @@ func (sr *stateRun) scheduleInvoke(payload any, timeout, heartbeat int64) (strin
 	t := sr.t
 	pm, _ := payload.(map[string]any)
 	fn, _ := pm["FunctionName"].(string)
-	d := map[string]any{"parameters": jsonText(payload), "region": t.r.region, "resource": "invoke", "resourceType": "lambda"}
+	sr.tail = pm["LogType"] == "Tail"
+	d := sr.integrationDetails(map[string]any{"parameters": jsonText(payload), "region": t.r.region})
 	if _, err := t.emit("TaskScheduled", timingDetails(d, timeout, heartbeat), nil); err != nil {
 		return "", nil, nil, err
 	}
@@ -118,7 +217,7 @@ func (sr *stateRun) scheduleInvoke(payload any, timeout, heartbeat int64) (strin
 			}
 		}
 	}
-	if _, err := t.emit("TaskStarted", map[string]any{"resource": "invoke", "resourceType": "lambda"}, nil); err != nil {
+	if _, err := t.emit("TaskStarted", sr.integrationDetails(map[string]any{}), nil); err != nil {
 		return "", nil, nil, err
 	}
 	return fn, body, nil, nil
@@ -145,7 +244,7 @@ func (sr *stateRun) scheduleFunction(payload any, timeout, heartbeat int64) (str
 func (sr *stateRun) taskTimedOut(service bool, limitErr string) (*failure, error) {
 	var err error
 	if service {
-		_, err = sr.t.emit("TaskTimedOut", map[string]any{"error": limitErr, "resource": "invoke", "resourceType": "lambda"}, nil)
+		_, err = sr.t.emit("TaskTimedOut", sr.integrationDetails(map[string]any{"error": limitErr}), nil)
 	} else {
 		_, err = sr.t.emit("LambdaFunctionTimedOut", map[string]any{"error": limitErr}, nil)
 	}
@@ -189,32 +288,18 @@ func invokeFailure(service bool, err error) (name, cause string) {
 func (sr *stateRun) taskSucceeded(service bool, res []byte) (any, *failure, error) {
 	t := sr.t
 	if len(res) > maxPayload {
-		f, err := sr.taskFailed(service, "States.DataLimitExceeded", "The state/task 'lambda' returned a result with a size exceeding the maximum number of bytes service limit.")
+		f, err := sr.taskFailed(service, "States.DataLimitExceeded", sr.dataLimitCause())
 		return nil, f, err
 	}
-	var val any
-	if len(res) == 0 {
-		val = nil
-	} else if v, perr := oj.Parse(res); perr == nil {
-		val = v
-	} else {
-		val = string(res)
-	}
-	var result any = val
+	var result any = parseResult(res)
 	var err error
 	if service {
-		result = map[string]any{
-			"ExecutedVersion": "$LATEST",
-			"Payload":         val,
-			"StatusCode":      int64(200),
-			"SdkHttpMetadata": map[string]any{
-				"HttpStatusCode": int64(200),
-				"HttpHeaders":    map[string]any{"Content-Type": "application/json", "X-Amz-Executed-Version": "$LATEST"},
-				"AllHttpHeaders": map[string]any{"Content-Type": []any{"application/json"}, "X-Amz-Executed-Version": []any{"$LATEST"}},
-			},
-			"SdkResponseMetadata": map[string]any{"RequestId": newUUID()},
+		env := invokeEnvelope(result)
+		if sr.tail {
+			env["LogResult"] = base64.StdEncoding.EncodeToString([]byte(lastBytes(sr.log, 4096)))
 		}
-		_, err = t.emit("TaskSucceeded", map[string]any{"output": jsonText(result), "outputDetails": truncated(), "resource": "invoke", "resourceType": "lambda"}, nil)
+		result = env
+		_, err = t.emit("TaskSucceeded", sr.integrationDetails(map[string]any{"output": jsonText(result), "outputDetails": truncated()}), nil)
 	} else {
 		_, err = t.emit("LambdaFunctionSucceeded", map[string]any{"output": jsonText(result), "outputDetails": truncated()}, nil)
 	}
@@ -232,7 +317,7 @@ func (sr *stateRun) taskFailed(service bool, name, cause string) (*failure, erro
 	typ := "LambdaFunctionFailed"
 	if service {
 		typ = "TaskFailed"
-		d["resource"], d["resourceType"] = "invoke", "lambda"
+		sr.integrationDetails(d)
 	}
 	if _, err := sr.t.emit(typ, d, nil); err != nil {
 		return nil, err
@@ -249,6 +334,7 @@ func (sr *stateRun) invoke(ctx context.Context, function string, payload []byte,
 	defer cancel()
 	type result struct {
 		b   []byte
+		log string
 		err error
 	}
 	ch := make(chan result, 1)
@@ -258,8 +344,13 @@ func (sr *stateRun) invoke(ctx context.Context, function string, payload []byte,
 				ch <- result{err: &ServiceError{Name: "Lambda.Unknown", Cause: fmt.Sprint(p)}}
 			}
 		}()
-		b, err := inv.Invoke(ictx, function, payload)
-		ch <- result{b, err}
+		if !sr.tail {
+			b, err := inv.Invoke(ictx, function, payload)
+			ch <- result{b, "", err}
+			return
+		}
+		b, log, err := invokeWithLog(ictx, inv, function, payload, sr.t.r.clock)
+		ch <- result{b, log, err}
 	}()
 	var timer chan error
 	if limit > 0 {
@@ -268,6 +359,7 @@ func (sr *stateRun) invoke(ctx context.Context, function string, payload []byte,
 	}
 	select {
 	case res := <-ch:
+		sr.log = res.log
 		return res.b, res.err
 	case err := <-timer:
 		if err == nil {
@@ -277,4 +369,28 @@ func (sr *stateRun) invoke(ctx context.Context, function string, payload []byte,
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// invokeWithLog invokes a function and returns its log: the invoker's, or
+// the platform lines Lambda writes for every invocation.
+func invokeWithLog(ctx context.Context, inv Invoker, function string, payload []byte, clk Clock) ([]byte, string, error) {
+	if lt, ok := inv.(LogTailer); ok {
+		return lt.InvokeWithLog(ctx, function, payload)
+	}
+	id := newUUID()
+	start := clk.Now()
+	b, err := inv.Invoke(ctx, function, payload)
+	ms := float64(clk.Now().Sub(start).Microseconds()) / 1000
+	log := fmt.Sprintf("START RequestId: %s Version: $LATEST\nEND RequestId: %s\nREPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\t\n",
+		id, id, id, ms, int64(math.Ceil(ms)))
+	return b, log, err
+}
+
+// lastBytes is the end of s, at most n bytes, as Lambda truncates a log
+// tail.
+func lastBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[len(s)-n:]
 }

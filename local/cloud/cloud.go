@@ -75,10 +75,14 @@ type Config struct {
 	// AlertWebhook receives an EventBridge-shaped POST for every execution
 	// that ends FAILED, TIMED_OUT or ABORTED; empty only logs the alert.
 	AlertWebhook string
-	Logger       *slog.Logger
+	// AccountID is the account every local ARN names; empty is
+	// AccountID, the default.
+	AccountID string
+	Logger    *slog.Logger
 }
 
-// AccountID is the account every local ARN names.
+// AccountID is the account local ARNs name unless Config.AccountID (the
+// -account flag) says otherwise.
 const AccountID = "000000000000"
 
 // The stack outputs the operator page reads, as an operator configures
@@ -116,10 +120,11 @@ type Cloud struct {
 	// be signed with: Config's, or the generated ones.
 	AccessKeyID, SecretAccessKey string
 
-	verifier *sigv4.Verifier
-	hosts    *awsHosts
-	api      *webSocketAPI
-	secrets  secrets
+	verifier  *sigv4.Verifier
+	hosts     *awsHosts
+	api       *webSocketAPI
+	secrets   secrets
+	stopWatch func() // ends the definition files' watchers
 
 	awsLn, webLn net.Listener
 	awsSrv       *http.Server
@@ -135,6 +140,9 @@ func (c *Config) defaults() {
 	}
 	if c.Template == "" {
 		c.Template = thumbflow.TemplatePath
+	}
+	if c.AccountID == "" {
+		c.AccountID = AccountID
 	}
 	if c.StackName == "" {
 		c.StackName = "thumbflow"
@@ -222,7 +230,7 @@ func (c *Cloud) build() error {
 	if err := c.buildBuckets(); err != nil {
 		return err
 	}
-	c.Lambdas = lambda.NewRegistry(c.cfg.Region, AccountID)
+	c.Lambdas = lambda.NewRegistry(c.cfg.Region, c.cfg.AccountID)
 	if err := c.buildAlerts(); err != nil {
 		return err
 	}
@@ -230,7 +238,7 @@ func (c *Cloud) build() error {
 		return err
 	}
 	if c.SFN, err = sfn.New(sfn.Options{DataDir: c.sub("states"), Invoker: c.Lambdas, Verifier: c.verifier, Clock: c.cfg.Clock,
-		Region: c.cfg.Region, AccountID: AccountID, Logger: c.log.With("service", "states")}); err != nil {
+		Region: c.cfg.Region, AccountID: c.cfg.AccountID, Logger: c.log.With("service", "states")}); err != nil {
 		return fmt.Errorf("local Step Functions: %w", err)
 	}
 	// Registered before anything else can happen, so that executions that
@@ -239,6 +247,7 @@ func (c *Cloud) build() error {
 	if err := c.buildStateMachines(); err != nil {
 		return err
 	}
+	c.watchStateMachines()
 	if err := c.buildNotifications(); err != nil {
 		return err
 	}
@@ -308,6 +317,10 @@ func (c *Cloud) Shutdown(ctx context.Context) error {
 		// servers below can record a failure that was only a shutdown.
 		close(c.stop)
 		c.sweeper.Wait()
+		// before it, the watchers that publish to it.
+		if c.stopWatch != nil {
+			c.stopWatch()
+		}
 		if c.SFN != nil {
 			errs = append(errs, c.SFN.Close())
 		}

@@ -149,7 +149,7 @@ func generateSecret(p stack.SecretProps) ([]byte, error) {
 func (c *Cloud) buildAlerts() error {
 	var err error
 	if c.Alerter, err = alert.New(alert.Options{Webhook: c.cfg.AlertWebhook, Dir: c.sub("alerts"), Region: c.cfg.Region,
-		AccountID: AccountID, Logger: c.log.With("service", "alert")}); err != nil {
+		AccountID: c.cfg.AccountID, Logger: c.log.With("service", "alert")}); err != nil {
 		return fmt.Errorf("alerts: %w", err)
 	}
 	for _, r := range c.Stack.Rules {

@@ -1,7 +1,12 @@
 package cloud
 
 import (
+	"context"
 	"fmt"
+	"io/fs"
+	"path"
+	"sync"
+	"time"
 
 	"thumbflow/local/sfn"
 )
@@ -29,3 +34,41 @@ func (c *Cloud) buildStateMachines() error {
 	}
 	return nil
 }
+
+// watchStateMachines publishes edits of the definition files the
+// template's DefinitionUri values name as new versions while the cloud
+// runs, as UpdateStateMachine with publish does: new executions use them,
+// running ones keep theirs, and a refused edit is logged with AWS's
+// diagnostics while the previous version stays in service. Only a
+// template read from disk is watched: the embedded files never change, and
+// an edit of the template itself needs a restart (the banner says so).
+func (c *Cloud) watchStateMachines() {
+	if c.cfg.Files == nil {
+		return
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, m := range c.Stack.StateMachines {
+		if m.Props.DefinitionUri == "" {
+			continue
+		}
+		file := path.Join(path.Dir(c.cfg.Template), m.Props.DefinitionUri)
+		// Read now, not in the goroutine: an edit saved right after Start
+		// returns must count as an edit.
+		deployed, err := fs.ReadFile(c.cfg.Files, file)
+		if err != nil {
+			c.log.Warn("definition file not watched", "file", file, "error", err)
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.SFN.WatchFile(ctx, c.cfg.Files, file, m.Name, m.RoleARN, m.Props.DefinitionSubstitutions, deployed, watchInterval, nil)
+		}()
+	}
+	c.stopWatch = func() { stop(); wg.Wait() }
+}
+
+// watchInterval is how often the definition files are checked for edits:
+// quick enough to feel immediate, cheap for a few small files.
+const watchInterval = 500 * time.Millisecond

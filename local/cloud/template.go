@@ -30,7 +30,7 @@ func (c *Cloud) loadStack() (*stack.Stack, error) {
 	}
 	st, err := stack.LoadFS(files, c.cfg.Template, stack.Options{
 		StackName:  c.cfg.StackName,
-		AccountID:  AccountID,
+		AccountID:  c.cfg.AccountID,
 		Region:     c.cfg.Region,
 		Parameters: withWebOrigin(files, c.cfg.Template, params, c.WebURL),
 	})

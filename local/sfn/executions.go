@@ -19,7 +19,20 @@ const maxInput = 256 * 1024
 // input while the first is running returns the first, as AWS does for
 // STANDARD workflows.
 func (s *Service) StartExecution(in StartExecutionInput) (StartExecutionOutput, error) {
-	m, err := s.machine(in.StateMachineARN)
+	s.mu.Lock()
+	m, target, err := s.resolveLocked(in.StateMachineARN)
+	if err == nil && m.Deleting {
+		err = deletingErr(m.ARN)
+	}
+	var sm stateMachine
+	if err == nil {
+		// A copy: UpdateStateMachine changes the machine under s.mu.
+		sm = *target
+		if sm.Updated.IsZero() { // never updated, or a version
+			sm.Updated = sm.Created
+		}
+	}
+	s.mu.Unlock()
 	if err != nil {
 		return StartExecutionOutput{}, err
 	}
@@ -43,17 +56,26 @@ func (s *Service) StartExecution(in StartExecutionInput) (StartExecutionOutput, 
 	if !json.Valid([]byte(input)) {
 		return StartExecutionOutput{}, apiErr("InvalidExecutionInput", "Invalid State Machine Execution Input: 'Invalid JSON'")
 	}
-	prog, err := s.parse([]byte(m.Definition))
+	prog, err := s.parse([]byte(sm.Definition))
 	if err != nil {
-		return StartExecutionOutput{}, apiErr("InvalidDefinition", "Invalid State Machine Definition: '%s'", err)
+		return StartExecutionOutput{}, invalidDefinition(err)
 	}
-	arn := fmt.Sprintf("arn:aws:states:%s:%s:execution:%s:%s", s.opts.Region, s.opts.AccountID, m.Name, in.Name)
+	arn := fmt.Sprintf("arn:aws:states:%s:%s:execution:%s:%s", s.opts.Region, s.opts.AccountID, sm.Name, in.Name)
 	e := &execution{
-		ARN: arn, Name: in.Name, StateMachineARN: m.ARN, Definition: m.Definition,
-		RoleARN: m.RoleARN, Input: json.RawMessage(input), Start: s.opts.Clock.Now(),
+		ARN: arn, Name: in.Name, StateMachineARN: m.ARN, Definition: sm.Definition,
+		RoleARN: sm.RoleARN, Input: json.RawMessage(input), Start: s.opts.Clock.Now(),
+		Revision: sm.RevisionID, Updated: sm.Updated,
 		prog: prog, status: asl.StatusRunning,
 	}
+	if target != m {
+		e.VersionARN = target.ARN
+	}
 	s.mu.Lock()
+	if cur := s.machines[m.ARN]; cur == nil || cur.Deleting {
+		// Deleted while this start was being checked.
+		s.mu.Unlock()
+		return StartExecutionOutput{}, deletingErr(m.ARN)
+	}
 	if old, ok := s.executions[arn]; ok {
 		s.mu.Unlock()
 		old.mu.Lock()
@@ -74,7 +96,7 @@ func (s *Service) StartExecution(in StartExecutionInput) (StartExecutionOutput, 
 		return StartExecutionOutput{}, serviceErr(err)
 	}
 	e.log = l
-	s.launch(e, false)
+	s.launch(e, launchRun)
 	return StartExecutionOutput{ExecutionARN: arn, StartDate: epoch(e.Start)}, nil
 }
 
@@ -89,13 +111,18 @@ func (s *Service) DescribeExecution(arn string) (DescribeExecutionOutput, error)
 		return DescribeExecutionOutput{}, err
 	}
 	sum := e.summary()
+	e.mu.Lock()
+	redriveStatus, redriveReason := e.redrivable(s.opts.Clock.Now())
+	e.mu.Unlock()
 	out := DescribeExecutionOutput{
-		ExecutionListItem: listItem(sum),
-		Input:             string(sum.Input),
-		InputDetails:      map[string]bool{"included": true},
-		Error:             sum.Error,
-		Cause:             sum.Cause,
-		RedriveStatus:     "NOT_REDRIVABLE",
+		RedriveStatus:          redriveStatus,
+		RedriveStatusReason:    redriveReason,
+		ExecutionListItem:      listItem(sum),
+		Input:                  string(sum.Input),
+		InputDetails:           map[string]bool{"included": true},
+		Error:                  sum.Error,
+		Cause:                  sum.Cause,
+		StateMachineVersionARN: e.VersionARN,
 	}
 	if sum.Status == asl.StatusSucceeded {
 		o := string(sum.Output)
@@ -105,9 +132,32 @@ func (s *Service) DescribeExecution(arn string) (DescribeExecutionOutput, error)
 	return out, nil
 }
 
+// DescribeStateMachineForExecution returns the definition an execution
+// runs: the one it started with, even after the machine was updated.
+func (s *Service) DescribeStateMachineForExecution(arn string) (DescribeStateMachineForExecutionOutput, error) {
+	e, err := s.execution(arn)
+	if err != nil {
+		return DescribeStateMachineForExecutionOutput{}, err
+	}
+	updated := e.Updated
+	if updated.IsZero() {
+		updated = e.Start // executions recorded before revisions were kept
+	}
+	return DescribeStateMachineForExecutionOutput{
+		StateMachineARN: e.StateMachineARN, Name: nameFromARN(e.StateMachineARN),
+		Definition: e.Definition, RoleARN: e.RoleARN, UpdateDate: epoch(updated),
+		RevisionID: e.Revision, LoggingConfiguration: loggingOff(), TracingConfiguration: tracingOff(),
+	}, nil
+}
+
 // listItem is how ListExecutions lists an execution.
 func listItem(sum ExecutionSummary) ExecutionListItem {
-	item := ExecutionListItem{ExecutionARN: sum.ExecutionARN, StateMachineARN: sum.StateMachineARN, Name: sum.Name, Status: sum.Status, StartDate: epoch(sum.StartDate)}
+	item := ExecutionListItem{ExecutionARN: sum.ExecutionARN, StateMachineARN: sum.StateMachineARN, Name: sum.Name, Status: sum.Status, StartDate: epoch(sum.StartDate),
+		RedriveCount: sum.RedriveCount}
+	if !sum.RedriveDate.IsZero() {
+		d := epoch(sum.RedriveDate)
+		item.RedriveDate = &d
+	}
 	if sum.Status != asl.StatusRunning {
 		stop := epoch(sum.StopDate)
 		item.StopDate = &stop
@@ -125,8 +175,16 @@ func (s *Service) ListExecutions(in ListExecutionsInput) (ListExecutionsOutput, 
 	if in.StateMachineARN == "" {
 		return ListExecutionsOutput{}, apiErr("ValidationException", "Must provide a StateMachine ARN or MapRun ARN")
 	}
-	if _, err := s.machine(in.StateMachineARN); err != nil {
+	s.mu.Lock()
+	m, target, err := s.resolveLocked(in.StateMachineARN)
+	s.mu.Unlock()
+	if err != nil {
 		return ListExecutionsOutput{}, err
+	}
+	// A version ARN lists the executions started from that version.
+	version := ""
+	if target != m {
+		version = target.ARN
 	}
 	if in.StatusFilter != "" && !statuses[in.StatusFilter] {
 		return ListExecutionsOutput{}, apiErr("ValidationException", "1 validation error detected: Value '%s' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [SUCCEEDED, TIMED_OUT, PENDING_REDRIVE, ABORTED, FAILED, RUNNING]", in.StatusFilter)
@@ -142,7 +200,7 @@ func (s *Service) ListExecutions(in ListExecutionsInput) (ListExecutionsOutput, 
 	var rows []row
 	s.mu.Lock()
 	for _, e := range s.executions {
-		if e.StateMachineARN == in.StateMachineARN {
+		if e.StateMachineARN == m.ARN && (version == "" || e.VersionARN == version) {
 			rows = append(rows, row{e: e})
 		}
 	}
@@ -161,7 +219,8 @@ func (s *Service) ListExecutions(in ListExecutionsInput) (ListExecutionsOutput, 
 	key := func(r row) string {
 		return fmt.Sprintf("%020d|%s", math.MaxInt64-r.sum.StartDate.UnixNano(), r.sum.ExecutionARN)
 	}
-	start, err := decodeToken(in.NextToken, "ex:"+in.StateMachineARN, func(k string) int {
+	var start int
+	start, err = decodeToken(in.NextToken, "ex:"+in.StateMachineARN, func(k string) int {
 		return sort.Search(len(rows), func(i int) bool { return key(rows[i]) > k })
 	})
 	if err != nil {

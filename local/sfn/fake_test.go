@@ -77,6 +77,20 @@ func (p *fakeProgram) Resume(ctx context.Context, exec asl.Execution, from asl.C
 	return p.from(&fakeRun{ctx: ctx, opts: opts, id: cp.ID}, cp)
 }
 
+func (p *fakeProgram) Redrive(ctx context.Context, exec asl.Execution, from asl.Checkpoint, opts asl.Options) asl.Result {
+	var cp fakeCP
+	if err := json.Unmarshal(from, &cp); err != nil {
+		return asl.Result{Status: asl.StatusFailed, Error: "States.Runtime", Cause: err.Error()}
+	}
+	r := &fakeRun{ctx: ctx, opts: opts, id: opts.LastEventID}
+	next := cp
+	if r.rec("ExecutionRedriven", map[string]any{"redriveCount": exec.RedriveCount}, &next) != nil {
+		return asl.Result{}
+	}
+	cp.Deadline = time.Time{}
+	return p.from(r, cp)
+}
+
 func (p *fakeProgram) stopped(r *fakeRun) asl.Result {
 	var abort *asl.Abort
 	if errors.As(context.Cause(r.ctx), &abort) {

@@ -112,7 +112,44 @@ var operations = map[string]func(*Service, []byte) (any, error){
 	"DescribeExecution": operation(func(s *Service, in executionRef) (DescribeExecutionOutput, error) {
 		return s.DescribeExecution(in.ARN)
 	}),
-	"ListExecutions":      operation((*Service).ListExecutions),
-	"GetExecutionHistory": operation((*Service).GetExecutionHistory),
-	"StopExecution":       operation((*Service).StopExecution),
+	"ListExecutions":                 operation((*Service).ListExecutions),
+	"GetExecutionHistory":            operation((*Service).GetExecutionHistory),
+	"StopExecution":                  operation((*Service).StopExecution),
+	"UpdateStateMachine":             operation((*Service).UpdateStateMachine),
+	"RedriveExecution":               operation((*Service).RedriveExecution),
+	"ValidateStateMachineDefinition": operation((*Service).ValidateStateMachineDefinition),
+	"TestState":                      operation((*Service).TestState),
+	"DeleteStateMachine": operation(func(s *Service, in stateMachineRef) (struct{}, error) {
+		return struct{}{}, s.DeleteStateMachine(in.ARN)
+	}),
+	"PublishStateMachineVersion": operation((*Service).PublishStateMachineVersion),
+	"ListStateMachineVersions":   operation((*Service).ListStateMachineVersions),
+	"DeleteStateMachineVersion": operation(func(s *Service, in struct {
+		ARN string `json:"stateMachineVersionArn"`
+	}) (struct{}, error) {
+		return struct{}{}, s.DeleteStateMachineVersion(in.ARN)
+	}),
+	"DescribeStateMachineForExecution": operation(func(s *Service, in executionRef) (DescribeStateMachineForExecutionOutput, error) {
+		return s.DescribeStateMachineForExecution(in.ARN)
+	}),
+	"SendTaskSuccess": operation(func(s *Service, in SendTaskSuccessInput) (struct{}, error) {
+		return struct{}{}, s.SendTaskSuccess(in)
+	}),
+	"SendTaskFailure": operation(func(s *Service, in SendTaskFailureInput) (struct{}, error) {
+		return struct{}{}, s.SendTaskFailure(in)
+	}),
+	"SendTaskHeartbeat": operation(func(s *Service, in SendTaskHeartbeatInput) (struct{}, error) {
+		return struct{}{}, s.SendTaskHeartbeat(in)
+	}),
+	"TagResource": operation(func(s *Service, in TagResourceInput) (struct{}, error) {
+		return struct{}{}, s.TagResource(in)
+	}),
+	"UntagResource": operation(func(s *Service, in UntagResourceInput) (struct{}, error) {
+		return struct{}{}, s.UntagResource(in)
+	}),
+	"ListTagsForResource": operation(func(s *Service, in struct {
+		ARN string `json:"resourceArn"`
+	}) (ListTagsForResourceOutput, error) {
+		return s.ListTagsForResource(in.ARN)
+	}),
 }

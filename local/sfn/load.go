@@ -1,6 +1,7 @@
 package sfn
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -55,6 +56,9 @@ func (s *Service) LoadDir(dir, roleARN string, subs map[string]string) (map[stri
 		if err != nil {
 			return nil, fmt.Errorf("loading state machine: %w", err)
 		}
+		s.mu.Lock()
+		s.loaded[filepath.Clean(p)] = sha256.Sum256(b)
+		s.mu.Unlock()
 		def, err := Substitute(string(b), subs)
 		if err != nil {
 			return nil, fmt.Errorf("loading state machine %s: %w", p, err)

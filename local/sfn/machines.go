@@ -3,69 +3,113 @@ package sfn
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
 // CreateStateMachine validates and stores a definition. Creating the same
 // name again with the same definition and role returns the existing machine,
-// as AWS does.
+// as AWS does. With publish set it also publishes version 1.
 func (s *Service) CreateStateMachine(in CreateStateMachineInput) (CreateStateMachineOutput, error) {
+	if err := validTags(in.Tags); err != nil {
+		return CreateStateMachineOutput{}, err
+	}
 	m, err := s.putStateMachine(in, false)
 	if err != nil {
 		return CreateStateMachineOutput{}, err
 	}
-	return CreateStateMachineOutput{StateMachineARN: m.ARN, CreationDate: epoch(m.Created)}, nil
+	out := CreateStateMachineOutput{StateMachineARN: m.ARN, CreationDate: epoch(m.Created)}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(in.Tags) > 0 {
+		m.Tags = mergeTags(m.Tags, in.Tags)
+	}
+	if in.Publish {
+		v, err := s.publishLocked(m, nil, in.VersionDescription)
+		if err != nil {
+			return CreateStateMachineOutput{}, err
+		}
+		out.StateMachineVersionARN = v.ARN
+	}
+	if len(in.Tags) > 0 || in.Publish {
+		if err := s.saveMachinesLocked(); err != nil {
+			return CreateStateMachineOutput{}, err
+		}
+	}
+	return out, nil
 }
 
-// putStateMachine creates a machine, or with replace set overwrites its
-// definition (executions keep the definition they started with).
+// checkMachineInput applies CreateStateMachine's rules on a role ARN,
+// a type and a definition.
+func (s *Service) checkMachineInput(roleARN, typ, definition string) (string, error) {
+	if roleARN == "" {
+		return "", apiErr("ValidationException", "1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null")
+	}
+	if !strings.HasPrefix(roleARN, "arn:") || !strings.Contains(roleARN, ":iam::") {
+		return "", apiErr("InvalidArn", "Invalid Arn: 'Resource type not valid in this context: %s'", roleARN)
+	}
+	switch typ {
+	case "", "STANDARD":
+		typ = "STANDARD"
+	case "EXPRESS":
+		return "", apiErr("ValidationException", "EXPRESS state machines are not supported by the local engine; use STANDARD")
+	default:
+		return "", apiErr("ValidationException", "1 validation error detected: Value '%s' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]", typ)
+	}
+	if _, err := s.parse([]byte(definition)); err != nil {
+		return "", invalidDefinition(err)
+	}
+	return typ, nil
+}
+
+// putStateMachine creates a machine, or with replace set updates its
+// definition as UpdateStateMachine does (executions keep the definition
+// they started with).
 func (s *Service) putStateMachine(in CreateStateMachineInput, replace bool) (*stateMachine, error) {
 	if err := validName(in.Name); err != nil {
 		return nil, err
 	}
-	if in.RoleARN == "" {
-		return nil, apiErr("ValidationException", "1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null")
+	typ, err := s.checkMachineInput(in.RoleARN, in.Type, in.Definition)
+	if err != nil {
+		return nil, err
 	}
-	if !strings.HasPrefix(in.RoleARN, "arn:") || !strings.Contains(in.RoleARN, ":iam::") {
-		return nil, apiErr("InvalidArn", "Invalid Arn: 'Resource type not valid in this context: %s'", in.RoleARN)
-	}
-	switch in.Type {
-	case "", "STANDARD":
-		in.Type = "STANDARD"
-	case "EXPRESS":
-		return nil, apiErr("ValidationException", "EXPRESS state machines are not supported by the local engine; use STANDARD")
-	default:
-		return nil, apiErr("ValidationException", "1 validation error detected: Value '%s' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]", in.Type)
-	}
-	if _, err := s.parse([]byte(in.Definition)); err != nil {
-		return nil, apiErr("InvalidDefinition", "Invalid State Machine Definition: '%s'", err)
-	}
+	in.Type = typ
 	arn := fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s", s.opts.Region, s.opts.AccountID, in.Name)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old, ok := s.machines[arn]; ok {
+		if old.Deleting {
+			return nil, deletingErr(arn)
+		}
 		if old.Definition == in.Definition && old.RoleARN == in.RoleARN && old.Type == in.Type {
 			return old, nil
 		}
 		if !replace {
 			return nil, apiErr("StateMachineAlreadyExists", "State Machine Already Exists: '%s'", arn)
 		}
+		def, role := in.Definition, in.RoleARN
+		_, err := s.updateLocked(old, &def, &role)
+		return old, err
 	}
 	m := &stateMachine{ARN: arn, Name: in.Name, Definition: in.Definition, RoleARN: in.RoleARN, Type: in.Type, Created: s.opts.Clock.Now()}
-	if old, ok := s.machines[arn]; ok {
-		m.Created = old.Created
-	}
-	prev := s.machines[arn]
 	s.machines[arn] = m
-	if err := s.store.saveMachines(s.machineList()); err != nil {
-		if prev != nil {
-			s.machines[arn] = prev
-		} else {
-			delete(s.machines, arn)
-		}
-		return nil, serviceErr(err)
+	if err := s.saveMachinesLocked(); err != nil {
+		delete(s.machines, arn)
+		return nil, err
 	}
 	return m, nil
+}
+
+// saveMachinesLocked persists every machine; s.mu must be held.
+func (s *Service) saveMachinesLocked() error {
+	if err := s.store.saveMachines(s.machineList()); err != nil {
+		return serviceErr(err)
+	}
+	return nil
+}
+
+func deletingErr(arn string) error {
+	return apiErr("StateMachineDeleting", "State Machine is being deleted: '%s'", arn)
 }
 
 // machineList returns the machines sorted by name; s.mu must be held.
@@ -78,8 +122,44 @@ func (s *Service) machineList() []*stateMachine {
 	return ms
 }
 
-func (s *Service) machine(arn string) (*stateMachine, error) {
-	return lookup(s, s.machines, arn, "stateMachine", 7, "StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'")
+// splitMachineARN checks that arn is a state machine ARN and splits off a
+// version number (0 for an unqualified ARN).
+func splitMachineARN(arn string) (base string, version int, err error) {
+	p := strings.Split(arn, ":")
+	if len(p) == 8 && p[5] == "stateMachine" {
+		n, convErr := strconv.Atoi(p[7])
+		if convErr != nil || n < 1 {
+			// An alias: the local service has none.
+			return "", 0, apiErr("ResourceNotFound", "Resource not found: '%s'", arn)
+		}
+		return strings.Join(p[:7], ":"), n, nil
+	}
+	if err := checkARN(arn, "stateMachine", 7); err != nil {
+		return "", 0, err
+	}
+	return arn, 0, nil
+}
+
+// resolve finds the machine an ARN names and, for a version ARN, the
+// version; target is the version or the machine itself. s.mu must be held.
+func (s *Service) resolveLocked(arn string) (m, target *stateMachine, err error) {
+	base, n, err := splitMachineARN(arn)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, ok := s.machines[base]
+	if !ok {
+		return nil, nil, apiErr("StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'", arn)
+	}
+	if n == 0 {
+		return m, m, nil
+	}
+	for _, v := range m.Versions {
+		if v.ARN == arn {
+			return m, v, nil
+		}
+	}
+	return nil, nil, apiErr("StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'", arn)
 }
 
 // lookup finds the resource that arn names in byARN, which s.mu guards,
@@ -98,19 +178,33 @@ func lookup[T any](s *Service, byARN map[string]*T, arn, kind string, parts int,
 	return v, nil
 }
 
-// DescribeStateMachine returns a machine's definition and settings.
+// DescribeStateMachine returns a machine's (or a version's) definition
+// and settings.
 func (s *Service) DescribeStateMachine(arn string) (DescribeStateMachineOutput, error) {
-	m, err := s.machine(arn)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, v, err := s.resolveLocked(arn)
 	if err != nil {
 		return DescribeStateMachineOutput{}, err
 	}
+	status := "ACTIVE"
+	if m.Deleting {
+		status = "DELETING"
+	}
 	return DescribeStateMachineOutput{
-		StateMachineARN: m.ARN, Name: m.Name, Status: "ACTIVE", Definition: m.Definition,
-		RoleARN: m.RoleARN, Type: m.Type, CreationDate: epoch(m.Created),
-		LoggingConfiguration: map[string]any{"level": "OFF", "includeExecutionData": false},
-		TracingConfiguration: map[string]any{"enabled": false},
+		StateMachineARN: v.ARN, Name: v.Name, Status: status, Definition: v.Definition,
+		RoleARN: v.RoleARN, Type: v.Type, CreationDate: epoch(v.Created),
+		LoggingConfiguration: loggingOff(), TracingConfiguration: tracingOff(),
+		RevisionID: v.RevisionID, Description: v.Description,
 	}, nil
 }
+
+// The local engine neither logs to CloudWatch nor traces with X-Ray; these
+// are what AWS returns for a machine that does neither.
+func loggingOff() map[string]any {
+	return map[string]any{"level": "OFF", "includeExecutionData": false}
+}
+func tracingOff() map[string]any { return map[string]any{"enabled": false} }
 
 // ListStateMachines pages through the machines in name order.
 func (s *Service) ListStateMachines(maxResults int, nextToken string) (ListStateMachinesOutput, error) {

@@ -13,6 +13,7 @@ package sfn
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -68,6 +69,8 @@ type ExecutionSummary struct {
 	Output          json.RawMessage
 	Error           string
 	Cause           string
+	RedriveCount    int
+	RedriveDate     time.Time
 }
 
 // program is what the engine needs from a parsed definition. It is the
@@ -76,6 +79,7 @@ type ExecutionSummary struct {
 type program interface {
 	Run(ctx context.Context, exec asl.Execution, opts asl.Options) asl.Result
 	Resume(ctx context.Context, exec asl.Execution, from asl.Checkpoint, opts asl.Options) asl.Result
+	Redrive(ctx context.Context, exec asl.Execution, from asl.Checkpoint, opts asl.Options) asl.Result
 }
 
 // parseDefinition is set by the file that links the real interpreter.
@@ -88,6 +92,8 @@ type Service struct {
 	parse func([]byte) (program, error)
 	log   *slog.Logger
 	store *store
+	// tokens connects .waitForTaskToken tasks with SendTask*.
+	tokens *asl.TaskTokens
 
 	ctx    context.Context // cancelled by Close and kill
 	cancel context.CancelFunc
@@ -99,13 +105,18 @@ type Service struct {
 	// zero. See begin.
 	runMu sync.Mutex
 
+	// mu guards the maps and the machines in them. It may be held while
+	// taking an execution's mu, never the other way round.
 	mu         sync.Mutex
-	machines   map[string]*stateMachine // by ARN
+	machines   map[string]*stateMachine // by unqualified ARN
 	executions map[string]*execution    // by ARN
 	observers  []func(ExecutionSummary)
-	unnotified []*execution // ended before any observer was registered
+	loaded     map[string][sha256.Size]byte // LoadDir's files, for WatchDir
+	unnotified []*execution                 // ended before any observer was registered
 }
 
+// stateMachine is a state machine's current revision, or (in Versions) one
+// of its published versions, whose ARN ends in ":<number>".
 type stateMachine struct {
 	ARN        string    `json:"arn"`
 	Name       string    `json:"name"`
@@ -113,17 +124,33 @@ type stateMachine struct {
 	RoleARN    string    `json:"roleArn"`
 	Type       string    `json:"type"`
 	Created    time.Time `json:"created"`
+	// Updated is the last UpdateStateMachine that changed the machine.
+	Updated time.Time `json:"updated,omitzero"`
+	// RevisionID names the current revision; AWS assigns none until
+	// the first update.
+	RevisionID  string            `json:"revisionId,omitempty"`
+	Description string            `json:"description,omitempty"` // versions only
+	Deleting    bool              `json:"deleting,omitempty"`
+	Tags        map[string]string `json:"tags,omitempty"`
+	Versions    []*stateMachine   `json:"versions,omitempty"` // oldest first
+	LastVersion int               `json:"lastVersion,omitempty"`
 }
 
 // execution is one run. Fields after mu are guarded by it.
 type execution struct {
-	ARN             string          `json:"arn"`
-	Name            string          `json:"name"`
-	StateMachineARN string          `json:"stateMachineArn"`
-	Definition      string          `json:"definition"`
-	RoleARN         string          `json:"roleArn"`
-	Input           json.RawMessage `json:"input"`
-	Start           time.Time       `json:"start"`
+	ARN             string `json:"arn"`
+	Name            string `json:"name"`
+	StateMachineARN string `json:"stateMachineArn"`
+	// VersionARN is the version the execution was started with, if any.
+	VersionARN string `json:"versionArn,omitempty"`
+	// Revision and Updated describe the machine as it was at the start,
+	// for DescribeStateMachineForExecution.
+	Revision   string          `json:"revisionId,omitempty"`
+	Updated    time.Time       `json:"updated,omitzero"`
+	Definition string          `json:"definition"`
+	RoleARN    string          `json:"roleArn"`
+	Input      json.RawMessage `json:"input"`
+	Start      time.Time       `json:"start"`
 
 	prog   program
 	cancel context.CancelCauseFunc
@@ -140,6 +167,12 @@ type execution struct {
 	cause    string
 	stop     time.Time
 	notified bool
+	// Redrives: how many, the latest's date and client token, and
+	// whether the latest has yet to record ExecutionRedriven.
+	redriveCount   int
+	redriveDate    time.Time
+	redriveToken   string
+	redrivePending bool
 }
 
 func (e *execution) summary() ExecutionSummary {
@@ -149,6 +182,7 @@ func (e *execution) summary() ExecutionSummary {
 		ExecutionARN: e.ARN, StateMachineARN: e.StateMachineARN, Name: e.Name,
 		Status: e.status, StartDate: e.Start, StopDate: e.stop,
 		Input: e.Input, Output: e.output, Error: e.errName, Cause: e.cause,
+		RedriveCount: e.redriveCount, RedriveDate: e.redriveDate,
 	}
 }
 
@@ -168,6 +202,9 @@ func newService(opts Options, parse func([]byte) (program, error)) (*Service, er
 	if opts.AccountID == "" {
 		opts.AccountID = "000000000000"
 	}
+	if !validAccount(opts.AccountID) {
+		return nil, fmt.Errorf("sfn: account id %q is not 12 digits", opts.AccountID)
+	}
 	if opts.Clock == nil {
 		opts.Clock = clock.System{}
 	}
@@ -183,6 +220,8 @@ func newService(opts Options, parse func([]byte) (program, error)) (*Service, er
 		log:        opts.Logger.With("component", "stepfunctions"),
 		machines:   map[string]*stateMachine{},
 		executions: map[string]*execution{},
+		tokens:     asl.NewTaskTokens(),
+		loaded:     map[string][sha256.Size]byte{},
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	st, err := openStore(opts.DataDir)
@@ -216,11 +255,22 @@ func newService(opts Options, parse func([]byte) (program, error)) (*Service, er
 			continue
 		}
 		e.prog = prog
-		if err := e.rewindToCheckpoint(); err != nil {
+		mode := launchResume
+		if e.redrivePending {
+			// Redriven, but ExecutionRedriven is not recorded yet: the
+			// history ends with the previous run's terminal event, which
+			// stays.
+			mode = launchRedrive
+		} else if err := e.rewindToCheckpoint(); err != nil {
 			return nil, fmt.Errorf("sfn: resuming %s: %w", e.ARN, err)
 		}
 		s.log.Info("resuming execution", "execution", e.ARN, "fromEvent", e.cpEvent)
-		s.launch(e, true)
+		s.launch(e, mode)
+	}
+	for _, m := range machines {
+		if m.Deleting {
+			s.purgeIfIdle(m.ARN)
+		}
 	}
 	return s, nil
 }
@@ -299,10 +349,19 @@ func (s *Service) begin() bool {
 	return true
 }
 
+// How launch starts the interpreter.
+type launchMode int
+
+const (
+	launchRun     launchMode = iota // from the start
+	launchResume                    // from the last checkpoint, after a restart
+	launchRedrive                   // from the last checkpoint, after RedriveExecution
+)
+
 // launch runs e on its own goroutine. The caller holds a begin
 // registration, or the service is not yet published (New), so the
 // WaitGroup is never Added from zero while Close waits on it.
-func (s *Service) launch(e *execution, resume bool) {
+func (s *Service) launch(e *execution, mode launchMode) {
 	ctx, cancel := context.WithCancelCause(s.ctx)
 	e.mu.Lock()
 	e.cancel = cancel
@@ -312,12 +371,19 @@ func (s *Service) launch(e *execution, resume bool) {
 	go func() {
 		defer s.wg.Done()
 		defer cancel(nil)
+		e.mu.Lock()
 		exec := asl.Execution{
 			ARN: e.ARN, Name: e.Name, StateMachineARN: e.StateMachineARN,
 			StateMachineName: nameFromARN(e.StateMachineARN), RoleARN: e.RoleARN,
 			StartTime: e.Start, Input: e.Input,
+			RedriveCount: e.redriveCount, RedriveTime: e.redriveDate,
 		}
-		opts := asl.Options{Clock: s.opts.Clock, Invoker: s.opts.Invoker, Record: func(ev asl.Event, cp asl.Checkpoint) error {
+		var lastID int64
+		if n := len(e.events); n > 0 {
+			lastID = e.events[n-1].ID
+		}
+		e.mu.Unlock()
+		opts := asl.Options{Clock: s.opts.Clock, Invoker: s.opts.Invoker, Tokens: s.tokens, Record: func(ev asl.Event, cp asl.Checkpoint) error {
 			return s.record(e, ev, cp)
 		}}
 		var res asl.Result
@@ -331,9 +397,13 @@ func (s *Service) launch(e *execution, resume bool) {
 			e.mu.Lock()
 			cp := e.cp
 			e.mu.Unlock()
-			if resume && cp != nil {
+			switch {
+			case mode == launchRedrive && cp != nil:
+				opts.LastEventID = lastID
+				res = e.prog.Redrive(ctx, exec, cp, opts)
+			case mode == launchResume && cp != nil:
 				res = e.prog.Resume(ctx, exec, cp, opts)
-			} else {
+			default:
 				res = e.prog.Run(ctx, exec, opts)
 			}
 		}()
@@ -358,6 +428,7 @@ func (s *Service) record(e *execution, ev asl.Event, cp asl.Checkpoint) error {
 	}
 	e.mu.Lock()
 	e.events = append(e.events, ev)
+	e.redrivePending = false
 	if cp != nil {
 		e.cp, e.cpEvent = cp, ev.ID
 	}
@@ -413,6 +484,7 @@ func (s *Service) finish(e *execution, res asl.Result) {
 	if len(observers) > 0 {
 		s.notify(e, observers)
 	}
+	s.purgeIfIdle(e.StateMachineARN)
 }
 
 // noFunctions is the Invoker of a service configured without one: every

@@ -20,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"thumbflow/local/asl"
 	"thumbflow/local/lambda"
@@ -52,7 +54,17 @@ func client(t *testing.T, h http.Handler) *awssfn.Client {
 		BaseEndpoint: aws.String(srv.URL),
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
 		HTTPClient:   srv.Client(),
+		APIOptions:   []func(*middleware.Stack) error{noHostPrefix},
 	})
+}
+
+// noHostPrefix keeps the SDK from sending TestState to "sync-<host>", the
+// host AWS serves it on, which does not resolve for a local endpoint.
+func noHostPrefix(stack *middleware.Stack) error {
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("NoHostPrefix",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			return next.HandleInitialize(smithyhttp.DisableEndpointHostPrefix(ctx, true), in)
+		}), middleware.Before)
 }
 
 func echoRegistry(t *testing.T) *lambda.Registry {
@@ -578,7 +590,7 @@ func TestRawProtocolErrors(t *testing.T) {
 	cases := []struct {
 		target, body, code string
 	}{
-		{"AWSStepFunctions.DeleteStateMachine", `{}`, "UnknownOperationException"},
+		{"AWSStepFunctions.CreateActivity", `{}`, "UnknownOperationException"},
 		{"", `{}`, "UnknownOperationException"},
 		{"AWSStepFunctions.StartExecution", `{not json`, "SerializationException"},
 		{"AWSStepFunctions.ListExecutions", `{}`, "ValidationException"},

@@ -47,6 +47,14 @@ type logRecord struct {
 	Rewind   *int64     `json:"rewind,omitempty"`
 	End      *endRecord `json:"end,omitempty"`
 	Notified bool       `json:"notified,omitempty"`
+	// Redrive reopens an execution that ended: RedriveExecution.
+	Redrive *redriveRecord `json:"redrive,omitempty"`
+}
+
+type redriveRecord struct {
+	Count       int       `json:"count"`
+	Date        time.Time `json:"date"`
+	ClientToken string    `json:"clientToken,omitempty"`
 }
 
 type endRecord struct {
@@ -212,6 +220,7 @@ func (st *store) loadExecution(path string) (*execution, error) {
 			return nil, fmt.Errorf("sfn: %s: record before the start record", path)
 		case rec.Event != nil:
 			e.events = append(e.events, *rec.Event)
+			e.redrivePending = false
 			if rec.Checkpoint != nil {
 				cps[rec.Event.ID] = rec.Checkpoint
 				e.cp, e.cpEvent = rec.Checkpoint, rec.Event.ID
@@ -228,6 +237,8 @@ func (st *store) loadExecution(path string) (*execution, error) {
 			e.status, e.output, e.errName, e.cause, e.stop = rec.End.Status, rec.End.Output, rec.End.Error, rec.End.Cause, rec.End.Stop
 		case rec.Notified:
 			e.notified = true
+		case rec.Redrive != nil:
+			e.reopen(*rec.Redrive)
 		}
 	}
 	if e == nil {

@@ -1,0 +1,182 @@
+package sfn
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Reload is what WatchDir did with one edited definition file: published
+// it as a new version, or refused it with AWS's diagnostics, leaving the
+// previous version in service.
+type Reload struct {
+	File            string
+	StateMachineARN string
+	VersionARN      string       // set when the edit was published
+	Diagnostics     []Diagnostic // set when the edit was refused
+	Err             error        // set when the edit was refused
+}
+
+// WatchDir watches the *.asl.json files that LoadDir loaded from dir and
+// publishes every edit as UpdateStateMachine with publish does: the new
+// version serves new executions, running ones keep the definition they
+// started with. An edit that does not validate is refused with AWS's
+// diagnostics and the previous version stays in service. A new file
+// creates its machine; a deleted file deletes nothing.
+//
+// It polls every interval (a few files, read whole: cheaper than
+// depending on a file-notification library) until ctx ends, and calls
+// report, if set, for every edit.
+func (s *Service) WatchDir(ctx context.Context, dir, roleARN string, subs map[string]string, interval time.Duration, report func(Reload)) {
+	// Edits since LoadDir read the files count, even those made before
+	// the first scan.
+	seen := map[string][sha256.Size]byte{}
+	s.mu.Lock()
+	for p, sum := range s.loaded {
+		if filepath.Dir(p) == filepath.Clean(dir) {
+			seen[p] = sum
+		}
+	}
+	s.mu.Unlock()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.scanDir(dir, roleARN, subs, seen, report)
+		}
+	}
+}
+
+// scanDir reloads the files whose content changed since seen.
+func (s *Service) scanDir(dir, roleARN string, subs map[string]string, seen map[string][sha256.Size]byte, report func(Reload)) {
+	paths, _ := filepath.Glob(filepath.Join(dir, "*.asl.json"))
+	sort.Strings(paths)
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue // being replaced: the next scan sees it
+		}
+		sum := sha256.Sum256(b)
+		if old, ok := seen[p]; ok && old == sum {
+			continue
+		}
+		seen[p] = sum
+		r := s.reload(p, string(b), roleARN, subs)
+		s.logReload(r)
+		if report != nil {
+			report(r)
+		}
+	}
+}
+
+// reload validates one edited file and publishes it, as the machine the
+// file's name names.
+func (s *Service) reload(path, content, roleARN string, subs map[string]string) Reload {
+	return s.reloadAs(path, strings.TrimSuffix(filepath.Base(path), ".asl.json"), content, roleARN, subs)
+}
+
+// WatchFile publishes edits of one definition file, read through fsys at
+// path, as new versions of the machine named name (as UpdateStateMachine
+// with publish does), until ctx ends. It is how the local cloud follows
+// the files its template's DefinitionUri values name. deployed is the
+// file's content as it was deployed: any other content is an edit.
+func (s *Service) WatchFile(ctx context.Context, fsys fs.FS, path, name, roleARN string, subs map[string]string, deployed []byte, interval time.Duration, report func(Reload)) {
+	seen := sha256.Sum256(deployed)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		b, err := fs.ReadFile(fsys, path)
+		if err != nil {
+			continue // being replaced: the next tick sees it
+		}
+		if sum := sha256.Sum256(b); sum != seen {
+			seen = sum
+			r := s.reloadAs(path, name, string(b), roleARN, subs)
+			s.logReload(r)
+			if report != nil {
+				report(r)
+			}
+		}
+	}
+}
+
+func (s *Service) logReload(r Reload) {
+	if r.Err != nil {
+		s.log.Error("state machine edit refused; the previous version stays in service", "file", r.File, "error", r.Err)
+		return
+	}
+	s.log.Info("state machine edit published", "file", r.File, "version", r.VersionARN)
+}
+
+// reloadAs validates an edited definition and publishes it as the machine
+// named name.
+func (s *Service) reloadAs(path, name, content, roleARN string, subs map[string]string) Reload {
+	arn := fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s", s.opts.Region, s.opts.AccountID, name)
+	r := Reload{File: path, StateMachineARN: arn}
+	def, err := Substitute(content, subs)
+	if err != nil {
+		r.Err = fmt.Errorf("%s: %w", path, err)
+		return r
+	}
+	v, err := s.ValidateStateMachineDefinition(ValidateStateMachineDefinitionInput{Definition: &def})
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	if v.Result != "OK" {
+		r.Diagnostics = v.Diagnostics
+		_, perr := s.parse([]byte(def))
+		r.Err = invalidDefinition(perr)
+		return r
+	}
+	s.mu.Lock()
+	_, exists := s.machines[arn]
+	s.mu.Unlock()
+	desc := "edited " + filepath.Base(path)
+	if !exists {
+		out, err := s.CreateStateMachine(CreateStateMachineInput{Name: name, Definition: def, RoleARN: roleARN, Publish: true, VersionDescription: desc})
+		r.VersionARN, r.Err = out.StateMachineVersionARN, err
+		return r
+	}
+	out, err := s.UpdateStateMachine(UpdateStateMachineInput{StateMachineARN: arn, Definition: &def, Publish: true, VersionDescription: desc})
+	r.VersionARN, r.Err = out.StateMachineVersionARN, err
+	return r
+}
+
+// diagnosticsText renders diagnostics for a terminal, one per line.
+func diagnosticsText(ds []Diagnostic) string {
+	var b strings.Builder
+	for _, d := range ds {
+		fmt.Fprintf(&b, "  %s %s: %s", d.Severity, d.Code, d.Message)
+		if d.Location != "" {
+			fmt.Fprintf(&b, " at %s", d.Location)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// String is the reload as the terminal shows it.
+func (r Reload) String() string {
+	switch {
+	case r.Err == nil:
+		return fmt.Sprintf("%s: published %s; new executions use it, running ones keep their version\n", r.File, r.VersionARN)
+	case len(r.Diagnostics) > 0:
+		return fmt.Sprintf("%s: edit refused, the previous version stays in service:\n%s", r.File, diagnosticsText(r.Diagnostics))
+	}
+	return fmt.Sprintf("%s: edit refused, the previous version stays in service: %v\n", r.File, r.Err)
+}
