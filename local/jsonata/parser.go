@@ -59,6 +59,10 @@ func (p *parser) lbp() int {
 	if p.tok.kind != tkOp {
 		return 0
 	}
+	switch p.tok.val {
+	case ":", ";", ",", ")", "]", "}", "|", "**", "!", "~":
+		return 0
+	}
 	return operators[p.tok.val]
 }
 
