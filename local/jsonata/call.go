@@ -30,6 +30,11 @@ type builtin struct {
 }
 
 func (b *builtin) arity() int {
+	if b.name == "string" {
+		// jsonata-js declares prettify with a default, so $string counts
+		// as taking one argument when passed to $map and friends
+		return 1
+	}
 	if b.sig != nil {
 		return b.sig.arity()
 	}

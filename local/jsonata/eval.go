@@ -275,20 +275,31 @@ func toStringOrEmpty(v any) (string, error) {
 	return stringify(v, false)
 }
 
-func isNumber(v any) (float64, bool) {
+// isNumber reports a usable number; an infinite one (from 1/0) is an
+// error as soon as it is used, as in jsonata-js.
+func isNumber(v any) (float64, bool, error) {
 	f, ok := v.(float64)
 	if !ok || math.IsNaN(f) {
-		return 0, false
+		return 0, false, nil
 	}
-	return f, true
+	if math.IsInf(f, 0) {
+		return 0, false, newErr("D1001", f)
+	}
+	return f, true, nil
 }
 
 func arith(op string, l, r any) (any, error) {
-	lf, lok := isNumber(l)
+	lf, lok, err := isNumber(l)
+	if err != nil {
+		return nil, err
+	}
 	if l != nil && !lok {
 		return nil, newErr("T2001", l)
 	}
-	rf, rok := isNumber(r)
+	rf, rok, err := isNumber(r)
+	if err != nil {
+		return nil, err
+	}
 	if r != nil && !rok {
 		return nil, newErr("T2002", r)
 	}
@@ -307,9 +318,6 @@ func arith(op string, l, r any) (any, error) {
 		res = lf / rf
 	case "%":
 		res = math.Mod(lf, rf)
-	}
-	if math.IsInf(res, 0) || math.IsNaN(res) {
-		return nil, newErr("D1001", res)
 	}
 	return res, nil
 }

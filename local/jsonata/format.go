@@ -107,10 +107,13 @@ func writeJSON(b *strings.Builder, v any, pretty bool, indent string) error {
 		}
 	case float64:
 		if math.IsInf(x, 0) || math.IsNaN(x) {
-			b.WriteString("null")
-			return nil
+			return newErr("D1001", x)
 		}
-		b.WriteString(formatNumber(round15(x)))
+		if x == math.Trunc(x) {
+			b.WriteString(formatNumber(x))
+		} else {
+			b.WriteString(formatNumber(round15(x)))
+		}
 	case string:
 		writeJSONString(b, x)
 	case callable:

@@ -2,6 +2,7 @@ package jsonata
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -129,7 +130,13 @@ func (e *Expr) Evaluate(ctx context.Context, input any, opts *Options) (any, err
 // EvaluateRaw is Evaluate on the evaluator's internal representation (nil
 // for undefined, Null, *Array, *Object), for callers that chain
 // evaluations without converting in between.
-func (e *Expr) EvaluateRaw(ctx context.Context, input any, opts *Options) (any, error) {
+func (e *Expr) EvaluateRaw(ctx context.Context, input any, opts *Options) (res any, err error) {
+	defer func() {
+		// a bug in the evaluator must not take the engine down with it
+		if r := recover(); r != nil {
+			res, err = nil, &Error{Code: "U1002", Position: -1, Message: fmt.Sprintf("internal error: %v", r)}
+		}
+	}()
 	if opts == nil {
 		opts = &Options{}
 	}
@@ -159,7 +166,7 @@ func (e *Expr) EvaluateRaw(ctx context.Context, input any, opts *Options) (any, 
 	if a, ok := input.(*Array); ok && !a.seq {
 		input = &Array{items: []any{a}, seq: true, outerWrapper: true}
 	}
-	res, err := ev.eval(e.root, input, top)
+	res, err = ev.eval(e.root, input, top)
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-var jsonNumberRe = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([Ee][-+]?[0-9]+)?$`)
+var jsonNumberRe = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?([Ee][-+]?[0-9]+)?$`)
 
 func fnNumber(c *callCtx, a []any) (any, error) {
 	switch x := a[0].(type) {
@@ -22,7 +22,7 @@ func fnNumber(c *callCtx, a []any) (any, error) {
 		}
 		return 0.0, nil
 	case string:
-		s := strings.TrimSpace(x)
+		s := x
 		if jsonNumberRe.MatchString(s) {
 			f, err := strconv.ParseFloat(s, 64)
 			if err == nil && !math.IsInf(f, 0) {

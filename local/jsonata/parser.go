@@ -23,7 +23,14 @@ func parse(src string) (*node, error) {
 		return nil, errAt("S0201", p.tok.pos, tokText(p.tok), nil)
 	}
 	pr := &processor{}
-	return pr.process(n)
+	root, err := pr.process(n)
+	if err != nil {
+		return nil, err
+	}
+	if root.typ == ntParent || root.seekingParent != nil {
+		return nil, errAt("S0217", root.pos, "", nil)
+	}
+	return root, nil
 }
 
 func tokText(t *token) string {

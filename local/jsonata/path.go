@@ -329,7 +329,7 @@ func (ev *evaluator) groupBy(g *groupExpr, input any, e *env) (any, error) {
 	for _, item := range items {
 		ctx, fe := item, e
 		if reduce {
-			t := item.(tuple)
+			t, _ := item.(tuple)
 			ctx = t["@"]
 			fe = frameFromTuple(e, t)
 		}
@@ -380,7 +380,7 @@ func (ev *evaluator) groupBy(g *groupExpr, input any, e *env) (any, error) {
 func reduceTuples(v any) tuple {
 	a, ok := v.(*Array)
 	if !ok {
-		t := v.(tuple)
+		t, _ := v.(tuple)
 		c := make(tuple, len(t))
 		for k, x := range t {
 			c[k] = x
@@ -548,6 +548,10 @@ func wildcard(input any) any {
 	out := newSeq()
 	if a, ok := input.(*Array); ok && a.outerWrapper && len(a.items) > 0 {
 		input = a.items[0]
+	}
+	if arr, ok := input.(*Array); ok {
+		out.items = append(out.items, flatten(arr, nil)...)
+		return out
 	}
 	if o, ok := input.(*Object); ok {
 		for _, k := range o.keys {

@@ -171,12 +171,22 @@ func (s *signature) validate(args []any, input any) ([]any, error) {
 				}
 				out = append(out, input)
 			} else {
-				out = append(out, nil)
+				// as jsonata-js: a skipped optional parameter still
+				// consumes the argument at its position
+				var v any
+				if ai < len(args) {
+					v = args[ai]
+				}
+				out = append(out, v)
+				ai++
 			}
 			continue
 		}
 		for k := 0; k < counts[pi]; k++ {
-			arg := args[ai]
+			var arg any
+			if ai < len(args) {
+				arg = args[ai]
+			}
 			if p.typ == 'a' && arg != nil {
 				if err := checkSubtype(p, arg, ai); err != nil {
 					return nil, err

@@ -170,6 +170,9 @@ func fnContains(c *callCtx, a []any) (any, error) {
 	if p, ok := a[1].(string); ok {
 		return strings.Contains(s, p), nil
 	}
+	if a[1] == nil {
+		return nil, nil
+	}
 	ms, err := matcher(c, a[1], s, 1)
 	if err != nil {
 		return nil, err

@@ -28,7 +28,11 @@ type suiteCase struct {
 	Result          json.RawMessage `json:"result"`
 	UndefinedResult bool            `json:"undefinedResult"`
 	Code            string          `json:"code"`
-	raw             map[string]json.RawMessage
+	ExprFile        string          `json:"expr-file"`
+	Error           *struct {
+		Code string `json:"code"`
+	} `json:"error"`
+	raw map[string]json.RawMessage
 }
 
 type namedCase struct {
@@ -69,6 +73,16 @@ func loadSuite(t testing.TB) []namedCase {
 			}
 			if err := json.Unmarshal(r, &c.raw); err != nil {
 				t.Fatalf("%s: %v", f, err)
+			}
+			if c.ExprFile != "" {
+				src, err := os.ReadFile(filepath.Join(filepath.Dir(f), c.ExprFile))
+				if err != nil {
+					t.Fatalf("%s: %v", f, err)
+				}
+				c.Expr = string(src)
+			}
+			if c.Error != nil && c.Code == "" {
+				c.Code = c.Error.Code
 			}
 			name := base
 			if len(raws) > 1 {

@@ -87,7 +87,7 @@ func (o *Object) MarshalJSON() ([]byte, error) {
 		kb, _ := json.Marshal(k)
 		b.Write(kb)
 		b.WriteByte(':')
-		vb, err := json.Marshal(ToJSON(o.m[k]))
+		vb, err := marshalAny(o.m[k])
 		if err != nil {
 			return nil, err
 		}
@@ -129,6 +129,25 @@ func (a *Array) Items() []any { return a.items }
 
 // MarshalJSON writes the array.
 func (a *Array) MarshalJSON() ([]byte, error) { return json.Marshal(ToJSON(a)) }
+
+// marshalAny writes a value of either representation.
+func marshalAny(v any) ([]byte, error) {
+	switch x := v.(type) {
+	case nil, nullType, undefinedType:
+		return []byte("null"), nil
+	case *Object:
+		return x.MarshalJSON()
+	case *Array:
+		return json.Marshal(ToJSON(x))
+	case callable:
+		return []byte(`""`), nil
+	case float64:
+		if math.IsInf(x, 0) || math.IsNaN(x) {
+			return []byte("null"), nil
+		}
+	}
+	return json.Marshal(v)
+}
 
 func newSeq(items ...any) *Array { return &Array{items: items, seq: true} }
 
