@@ -109,6 +109,10 @@ func (l *lexer) scan() (*token, error) {
 			return &token{kind: tkOp, val: op, pos: l.pos, start: start}, nil
 		}
 	}
+	if c == '!' || c == '~' {
+		l.pos++
+		return nil, errAt("S0204", l.pos, string(c), nil)
+	}
 	if isOpChar(c) {
 		l.pos++
 		return &token{kind: tkOp, val: string(c), pos: l.pos, start: start}, nil

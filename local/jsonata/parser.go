@@ -289,7 +289,13 @@ func (p *parser) led(t *token, left *node) (*node, error) {
 		return p.parseCall(t, left)
 	case "[":
 		if p.isOp("]") {
-			left.keepArray = true
+			// [] keeps singleton arrays: it marks the step under any
+			// predicates
+			step := left
+			for step.typ == ntPredicate {
+				step = step.lhs
+			}
+			step.keepArray = true
 			return left, p.advance()
 		}
 		rhs, err := p.expression(0)

@@ -164,8 +164,15 @@ func FromJSON(v any) any {
 		return Null
 	case undefinedType:
 		return nil
-	case nullType, bool, float64, string, *Object, *Array:
+	case nullType, bool, float64, string, *Array:
 		return x
+	case *Object:
+		// an *Object may come from ToJSON, holding external values
+		o := &Object{keys: append([]string(nil), x.keys...), m: make(map[string]any, len(x.keys))}
+		for k, e := range x.m {
+			o.m[k] = FromJSON(e)
+		}
+		return o
 	case json.Number:
 		f, _ := x.Float64()
 		return f
