@@ -440,4 +440,3 @@ func fnParseInteger(c *callCtx, a []any) (any, error) {
 	n, _ := f.parse(s)
 	return n, nil
 }
-
