@@ -43,92 +43,13 @@ func (pr *processor) processInner(e *node) (*node, error) {
 	case ntPredicate:
 		return pr.processPredicate(e)
 	case ntGroup:
-		r, err := pr.process(e.lhs)
-		if err != nil {
-			return nil, err
-		}
-		if r.group != nil {
-			return nil, errAt("S0210", e.pos, "{", nil)
-		}
-		g := &groupExpr{pos: e.pos}
-		for _, pair := range e.pairs {
-			k, err := pr.process(pair[0])
-			if err != nil {
-				return nil, err
-			}
-			v, err := pr.process(pair[1])
-			if err != nil {
-				return nil, err
-			}
-			g.pairs = append(g.pairs, [2]*node{k, v})
-		}
-		r.group = g
-		return r, nil
+		return pr.processGroup(e)
 	case ntOrderBy:
-		r, err := pr.process(e.lhs)
-		if err != nil {
-			return nil, err
-		}
-		if r.typ != ntPath {
-			r = &node{typ: ntPath, items: []*node{r}, pos: r.pos}
-		}
-		st := &node{typ: ntSort, pos: e.pos}
-		for _, t := range e.terms {
-			x, err := pr.process(t.expr)
-			if err != nil {
-				return nil, err
-			}
-			pushAncestry(st, x)
-			st.terms = append(st.terms, sortTerm{desc: t.desc, expr: x})
-		}
-		r.items = append(r.items, st)
-		if err := pr.resolveAncestry(r); err != nil {
-			return nil, err
-		}
-		return r, nil
+		return pr.processOrderBy(e)
 	case ntFocus:
-		r, err := pr.process(e.lhs)
-		if err != nil {
-			return nil, err
-		}
-		step := r
-		if r.typ == ntPath {
-			step = r.items[len(r.items)-1]
-		}
-		if step.stages != nil || step.predicate != nil {
-			return nil, errAt("S0215", e.pos, "@", nil)
-		}
-		if step.typ == ntSort {
-			return nil, errAt("S0216", e.pos, "@", nil)
-		}
-		if e.keepArray {
-			step.keepArray = true
-		}
-		step.focus = e.str
-		step.tuple = true
-		return r, nil
+		return pr.processFocus(e)
 	case ntIndex:
-		r, err := pr.process(e.lhs)
-		if err != nil {
-			return nil, err
-		}
-		step := r
-		if r.typ == ntPath {
-			step = r.items[len(r.items)-1]
-		} else {
-			r = &node{typ: ntPath, items: []*node{r}, pos: r.pos}
-			if step.predicate != nil {
-				step.stages = step.predicate
-				step.predicate = nil
-			}
-		}
-		if step.stages == nil {
-			step.index = e.str
-		} else {
-			step.stages = append(step.stages, stage{index: e.str, pos: e.pos})
-		}
-		step.tuple = true
-		return r, nil
+		return pr.processIndex(e)
 	case ntBind:
 		rhs, err := pr.process(e.rhs)
 		if err != nil {
@@ -454,4 +375,103 @@ func tailCallOptimize(e *node) *node {
 		}
 	}
 	return e
+}
+
+// processGroup processes a group-by clause, path{key: value}, attaches to its step.
+func (pr *processor) processGroup(e *node) (*node, error) {
+	r, err := pr.process(e.lhs)
+	if err != nil {
+		return nil, err
+	}
+	if r.group != nil {
+		return nil, errAt("S0210", e.pos, "{", nil)
+	}
+	g := &groupExpr{pos: e.pos}
+	for _, pair := range e.pairs {
+		k, err := pr.process(pair[0])
+		if err != nil {
+			return nil, err
+		}
+		v, err := pr.process(pair[1])
+		if err != nil {
+			return nil, err
+		}
+		g.pairs = append(g.pairs, [2]*node{k, v})
+	}
+	r.group = g
+	return r, nil
+}
+
+// processOrderBy processes an order-by clause, path^(terms), becomes a sort step of the path.
+func (pr *processor) processOrderBy(e *node) (*node, error) {
+	r, err := pr.process(e.lhs)
+	if err != nil {
+		return nil, err
+	}
+	if r.typ != ntPath {
+		r = &node{typ: ntPath, items: []*node{r}, pos: r.pos}
+	}
+	st := &node{typ: ntSort, pos: e.pos}
+	for _, t := range e.terms {
+		x, err := pr.process(t.expr)
+		if err != nil {
+			return nil, err
+		}
+		pushAncestry(st, x)
+		st.terms = append(st.terms, sortTerm{desc: t.desc, expr: x})
+	}
+	r.items = append(r.items, st)
+	if err := pr.resolveAncestry(r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// processFocus processes a context binding, step@$v, marks the step as binding a tuple variable.
+func (pr *processor) processFocus(e *node) (*node, error) {
+	r, err := pr.process(e.lhs)
+	if err != nil {
+		return nil, err
+	}
+	step := r
+	if r.typ == ntPath {
+		step = r.items[len(r.items)-1]
+	}
+	if step.stages != nil || step.predicate != nil {
+		return nil, errAt("S0215", e.pos, "@", nil)
+	}
+	if step.typ == ntSort {
+		return nil, errAt("S0216", e.pos, "@", nil)
+	}
+	if e.keepArray {
+		step.keepArray = true
+	}
+	step.focus = e.str
+	step.tuple = true
+	return r, nil
+}
+
+// processIndex processes a positional binding, step#$i, binds the index in the tuple stream.
+func (pr *processor) processIndex(e *node) (*node, error) {
+	r, err := pr.process(e.lhs)
+	if err != nil {
+		return nil, err
+	}
+	step := r
+	if r.typ == ntPath {
+		step = r.items[len(r.items)-1]
+	} else {
+		r = &node{typ: ntPath, items: []*node{r}, pos: r.pos}
+		if step.predicate != nil {
+			step.stages = step.predicate
+			step.predicate = nil
+		}
+	}
+	if step.stages == nil {
+		step.index = e.str
+	} else {
+		step.stages = append(step.stages, stage{index: e.str, pos: e.pos})
+	}
+	step.tuple = true
+	return r, nil
 }
