@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"time"
+	"unicode/utf8"
 )
 
 // Expr is a compiled expression. It is immutable and safe for concurrent
@@ -19,7 +20,7 @@ type Expr struct {
 func Compile(expr string) (*Expr, error) {
 	root, err := parse(expr)
 	if err != nil {
-		return nil, err
+		return nil, charPosition(err, expr)
 	}
 	return &Expr{src: expr, root: root}, nil
 }
@@ -127,6 +128,20 @@ func (e *Expr) Evaluate(ctx context.Context, input any, opts *Options) (any, err
 	return ToJSON(res), nil
 }
 
+// charPosition turns the byte offset the lexer works in into the character
+// offset JSONata reports.
+func charPosition(err error, src string) error {
+	je, ok := err.(*Error)
+	if !ok || je.Position < 0 {
+		return err
+	}
+	if je.Position > len(src) {
+		je.Position = len(src)
+	}
+	je.Position = utf8.RuneCountInString(src[:je.Position])
+	return je
+}
+
 // EvaluateRaw is Evaluate on the evaluator's internal representation (nil
 // for undefined, Null, *Array, *Object), for callers that chain
 // evaluations without converting in between.
@@ -168,7 +183,7 @@ func (e *Expr) EvaluateRaw(ctx context.Context, input any, opts *Options) (res a
 	}
 	res, err = ev.eval(e.root, input, top)
 	if err != nil {
-		return nil, err
+		return nil, charPosition(err, e.src)
 	}
 	if a, ok := res.(*Array); ok && a.tuple {
 		out := newSeq()

@@ -26,6 +26,10 @@ func (nullType) MarshalJSON() ([]byte, error) { return []byte("null"), nil }
 // undefinedType is the type of Undefined.
 type undefinedType struct{}
 
+// MarshalJSON writes Undefined as null, for callers that marshal a result
+// without checking for Undefined first.
+func (undefinedType) MarshalJSON() ([]byte, error) { return []byte("null"), nil }
+
 // Undefined is what Evaluate returns when the expression has no result, and
 // what a caller passes as input to evaluate with no input document. It is
 // distinct from nil, which is JSON null in the external representation.
