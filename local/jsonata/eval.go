@@ -34,9 +34,16 @@ func (ev *evaluator) guard(n *node) error {
 	return nil
 }
 
+// eval evaluates n with input as its context, counting the nesting depth
+// for the U1001 limit.
 func (ev *evaluator) eval(n *node, input any, e *env) (any, error) {
 	ev.depth++
-	defer func() { ev.depth-- }()
+	res, err := ev.evalDepth(n, input, e)
+	ev.depth--
+	return res, err
+}
+
+func (ev *evaluator) evalDepth(n *node, input any, e *env) (any, error) {
 	if err := ev.guard(n); err != nil {
 		return nil, err
 	}

@@ -307,8 +307,43 @@ func arrayOfNumbers(v any) ([]float64, bool) {
 }
 
 type groupEntry struct {
-	data      any
+	acc       accumulator
 	exprIndex int
+}
+
+// accumulator is $append applied repeatedly, without copying the
+// accumulated array each time: one value stays as it is; more are
+// concatenated into a plain array, arrays contributing their items.
+type accumulator struct {
+	first any
+	items []any
+	n     int
+}
+
+func (a *accumulator) add(v any) {
+	a.n++
+	if a.n == 1 {
+		a.first = v
+		return
+	}
+	if a.n == 2 {
+		a.items = appendFlat(nil, a.first)
+	}
+	a.items = appendFlat(a.items, v)
+}
+
+func appendFlat(items []any, v any) []any {
+	if arr, ok := v.(*Array); ok {
+		return append(items, arr.items...)
+	}
+	return append(items, v)
+}
+
+func (a *accumulator) value() any {
+	if a.n <= 1 {
+		return a.first
+	}
+	return &Array{items: a.items}
 }
 
 // groupBy evaluates an object constructor, either standalone or as a
@@ -349,9 +384,11 @@ func (ev *evaluator) groupBy(g *groupExpr, input any, e *env) (any, error) {
 				if ent.exprIndex != pi {
 					return nil, errAt("D1009", g.pos, "", ks)
 				}
-				ent.data = appendValues(ent.data, item)
+				ent.acc.add(item)
 			} else {
-				groups[ks] = &groupEntry{data: item, exprIndex: pi}
+				ent := &groupEntry{exprIndex: pi}
+				ent.acc.add(item)
+				groups[ks] = ent
 				order = append(order, ks)
 			}
 		}
@@ -359,9 +396,9 @@ func (ev *evaluator) groupBy(g *groupExpr, input any, e *env) (any, error) {
 	out := NewObject()
 	for _, k := range order {
 		ent := groups[k]
-		ctx, fe := ent.data, e
+		ctx, fe := ent.acc.value(), e
 		if reduce {
-			t := reduceTuples(ent.data)
+			t := reduceTuples(ctx)
 			ctx = t["@"]
 			delete(t, "@")
 			fe = frameFromTuple(e, t)
@@ -387,14 +424,20 @@ func reduceTuples(v any) tuple {
 		}
 		return c
 	}
-	res := tuple{}
-	for k, x := range a.items[0].(tuple) {
-		res[k] = x
-	}
-	for _, tv := range a.items[1:] {
+	accs := map[string]*accumulator{}
+	for _, tv := range a.items {
 		for k, x := range tv.(tuple) {
-			res[k] = appendValues(res[k], x)
+			acc := accs[k]
+			if acc == nil {
+				acc = &accumulator{}
+				accs[k] = acc
+			}
+			acc.add(x)
 		}
+	}
+	res := make(tuple, len(accs))
+	for k, acc := range accs {
+		res[k] = acc.value()
 	}
 	return res
 }
