@@ -24,6 +24,7 @@ type Error struct {
 // context.DeadlineExceeded), so errors.Is works on it.
 func (e *Error) Unwrap() error { return e.cause }
 
+// Error formats the code, the position and the message.
 func (e *Error) Error() string {
 	msg := e.Message
 	if msg == "" {

@@ -3,6 +3,7 @@ package jsonata
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -88,13 +89,22 @@ func (g *goFunc) arity() int {
 	return 1
 }
 
+// signatures caches parsed signatures of custom functions, which are
+// passed anew with every evaluation.
+var signatures sync.Map
+
 func (g *goFunc) invoke(ev *evaluator, args []any, input any) (any, error) {
 	if g.sig == nil && g.def.Signature != "" {
-		s, err := parseSignature(g.def.Signature)
-		if err != nil {
-			return nil, err
+		if s, ok := signatures.Load(g.def.Signature); ok {
+			g.sig = s.(*signature)
+		} else {
+			s, err := parseSignature(g.def.Signature)
+			if err != nil {
+				return nil, err
+			}
+			signatures.Store(g.def.Signature, s)
+			g.sig = s
 		}
-		g.sig = s
 	}
 	if g.sig != nil {
 		var err error

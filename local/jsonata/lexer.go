@@ -240,7 +240,7 @@ func (l *lexer) scanString(q byte) (*token, error) {
 				}
 				r := rune(n)
 				i += 4
-				if r >= 0xD800 && r < 0xDC00 && i+6 < len(src)+0 && strings.HasPrefix(src[i+1:], "\\u") {
+				if r >= 0xD800 && r < 0xDC00 && i+7 <= len(src) && strings.HasPrefix(src[i+1:], "\\u") {
 					if n2, err := strconv.ParseUint(src[i+3:i+7], 16, 32); err == nil && n2 >= 0xDC00 && n2 < 0xE000 {
 						r = (r-0xD800)<<10 + (rune(n2) - 0xDC00) + 0x10000
 						i += 6

@@ -1,9 +1,6 @@
 package jsonata
 
-import (
-	"math"
-	"time"
-)
+import "math"
 
 // globalEnv holds the function library; every evaluation's frames chain to
 // it. It is built once and never written afterwards.
@@ -103,4 +100,3 @@ func fnNow(c *callCtx, a []any) (any, error) {
 	return formatMillis(c.ev.now.UnixMilli(), a[0], a[1])
 }
 
-var _ = time.UTC

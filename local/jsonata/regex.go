@@ -48,7 +48,8 @@ func translateRegex(p string) string {
 			case '/':
 				b.WriteByte('/')
 			case 'u':
-				if i+5 < len(p)+0 && i+6 <= len(p) {
+				// JavaScript's \uXXXX is RE2's \x{XXXX}
+				if i+6 <= len(p) {
 					b.WriteString(`\x{` + p[i+2:i+6] + `}`)
 					i += 5
 					continue
