@@ -99,4 +99,3 @@ func fnMillis(c *callCtx, a []any) (any, error) {
 func fnNow(c *callCtx, a []any) (any, error) {
 	return formatMillis(c.ev.now.UnixMilli(), a[0], a[1])
 }
-
