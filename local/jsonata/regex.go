@@ -84,7 +84,8 @@ func (r *regexValue) findAll(s string, limit int) []matchRes {
 		m := matchRes{match: s[loc[0]:loc[1]], start: runeIndex(s, loc[0]), end: runeIndex(s, loc[1]), groups: []any{}}
 		for g := 1; g < len(loc)/2; g++ {
 			if loc[2*g] < 0 {
-				m.groups = append(m.groups, "")
+				// an unmatched group is undefined (null in JSON)
+				m.groups = append(m.groups, nil)
 				continue
 			}
 			m.groups = append(m.groups, s[loc[2*g]:loc[2*g+1]])

@@ -24,26 +24,36 @@ func fnLength(c *callCtx, a []any) (any, error) {
 	return float64(utf8.RuneCountInString(s)), nil
 }
 
+// substr is $substring: code points, a negative start counting from the
+// end; like Array.prototype.slice, fractional bounds are truncated only
+// after start + length is computed.
 func substr(s string, start float64, length any) string {
 	rs := []rune(s)
-	n := len(rs)
-	st := int(start)
-	if math.IsInf(start, -1) || n+st < 0 {
-		st = 0
+	n := float64(len(rs))
+	if n+start < 0 {
+		start = 0
 	}
 	if l, ok := length.(float64); ok {
 		if l <= 0 {
 			return ""
 		}
-		var end int
-		if st >= 0 {
-			end = st + int(l)
-		} else {
-			end = n + st + int(l)
+		end := start + l
+		if start < 0 {
+			end = n + start + l
 		}
-		return sliceRunes(rs, st, end)
+		return sliceRunes(rs, clampInt(start), clampInt(end))
 	}
-	return sliceRunes(rs, st, n)
+	return sliceRunes(rs, clampInt(start), len(rs))
+}
+
+func clampInt(f float64) int {
+	switch {
+	case f > 1e15:
+		return 1 << 50
+	case f < -1e15:
+		return -(1 << 50)
+	}
+	return int(f)
 }
 
 // sliceRunes is Array.prototype.slice on code points.
@@ -106,9 +116,13 @@ func fnSubstringAfter(c *callCtx, a []any) (any, error) {
 	return s, nil
 }
 
+// upperSpecial holds the characters whose upper case is longer, which
+// JavaScript's toUpperCase expands and Go's ToUpper does not.
+var upperSpecial = strings.NewReplacer("ß", "SS", "ﬀ", "FF", "ﬁ", "FI", "ﬂ", "FL", "ﬃ", "FFI", "ﬄ", "FFL", "ﬅ", "ST", "ﬆ", "ST")
+
 func fnUpper(c *callCtx, a []any) (any, error) {
 	if s, ok := a[0].(string); ok {
-		return strings.ToUpper(s), nil
+		return strings.ToUpper(upperSpecial.Replace(s)), nil
 	}
 	return nil, nil
 }
@@ -372,12 +386,19 @@ func substitute(repl string, m matchRes) string {
 	return b.String()
 }
 
+// fnBase64Encode encodes each character as one byte (its code modulo 256),
+// as jsonata-js does (Buffer's 'binary' encoding): ASCII and Latin-1 text
+// round-trip; other text does not.
 func fnBase64Encode(c *callCtx, a []any) (any, error) {
 	s, ok := a[0].(string)
 	if !ok {
 		return nil, nil
 	}
-	return base64.StdEncoding.EncodeToString([]byte(s)), nil
+	var b []byte
+	for _, u := range utf16Units(s) {
+		b = append(b, byte(u))
+	}
+	return base64.StdEncoding.EncodeToString(b), nil
 }
 
 func fnBase64Decode(c *callCtx, a []any) (any, error) {
@@ -389,7 +410,12 @@ func fnBase64Decode(c *callCtx, a []any) (any, error) {
 	if err != nil {
 		b, _ = base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "="))
 	}
-	return string(b), nil
+	// each byte is one character (Latin-1), as in jsonata-js
+	rs := make([]rune, len(b))
+	for i, x := range b {
+		rs[i] = rune(x)
+	}
+	return string(rs), nil
 }
 
 const uriUnreserved = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.!~*'()"

@@ -242,12 +242,14 @@ func ToJSON(v any) any {
 	case nullType:
 		return nil
 	case *Array:
-		out := make([]any, 0, len(x.items))
-		for _, e := range x.items {
+		out := make([]any, len(x.items))
+		for i, e := range x.items {
 			if e == nil {
+				// as JSON.stringify writes undefined in an array
+				out[i] = nil
 				continue
 			}
-			out = append(out, ToJSON(e))
+			out[i] = ToJSON(e)
 		}
 		return out
 	case *Object:
