@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-var isoDateRe = regexp.MustCompile(`^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:?\d{2})?)?)?)?$`)
+var isoDateRe = regexp.MustCompile(`^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?)?)?)?$`)
 
 // parseISO reads the ISO 8601 forms $toMillis accepts without a picture.
 func parseISO(s string) (int64, bool) {

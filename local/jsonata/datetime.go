@@ -285,17 +285,6 @@ func (p *dtPart) format(t time.Time, offsetMin int) (string, error) {
 		}
 		return p.truncName(applyCase(s, p.names)), nil
 	}
-	if c == 'f' && p.intf.kind == ikDecimal {
-		s := strconv.Itoa(1000 + v)[1:]
-		want := p.intf.mandatory
-		if want < 3 {
-			want = 3
-		}
-		for len(s) < want {
-			s += "0"
-		}
-		return s, nil
-	}
 	if c == 'Y' && p.yearN > 0 {
 		v %= int(math.Pow10(p.yearN))
 	}

@@ -72,6 +72,8 @@
 //     ("1", "2") first.
 //   - String functions count code points (as jsonata-js does for $length
 //     and $substring, but not everywhere).
+//   - $fromMillis with a negative timezone offset that has minutes, such
+//     as "-0830", shifts by -8:30; jsonata-js 2.2.2 shifts by -9:30.
 //   - A Go string cannot hold a lone UTF-16 surrogate; one arriving as
 //     invalid UTF-8 is refused by the URL functions (D3140), as jsonata-js
 //     refuses the surrogate.

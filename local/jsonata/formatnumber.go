@@ -325,7 +325,12 @@ func (f *decimalFormat) render(v float64, l numLayout) string {
 		}
 	}
 	rounded := roundHalfEven(mant, l.maxFrac)
-	s := f.digits(strconv.FormatFloat(math.Abs(rounded), 'f', l.maxFrac, 64))
+	// toFixed, which jsonata-js uses, switches to exponent form from 1e21
+	digits := strconv.FormatFloat(math.Abs(rounded), 'f', l.maxFrac, 64)
+	if math.Abs(rounded) >= 1e21 {
+		digits = formatNumber(math.Abs(rounded))
+	}
+	s := f.digits(digits)
 	zero := string(f.zeroRune())
 	if i := strings.IndexByte(s, '.'); i >= 0 {
 		s = s[:i] + f.decimal + s[i+1:]

@@ -437,6 +437,11 @@ func fnParseInteger(c *callCtx, a []any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, _ := f.parse(s)
+	n, ok := f.parse(s)
+	if !ok {
+		// jsonata-js answers null, not undefined, for text that is not
+		// in the picture's form
+		return Null, nil
+	}
 	return n, nil
 }

@@ -67,7 +67,9 @@ func (p *parser) lbp() int {
 		return 0
 	}
 	switch p.tok.val {
-	case ":", ";", ",", ")", "]", "}", "|", "**", "!", "~":
+	case ":", ";", ",", ")", "]", "}", "|", "**", "!", "~", "..":
+		// ".." is a range only inside an array constructor, where
+		// parseArray handles it
 		return 0
 	}
 	return operators[p.tok.val]
@@ -175,6 +177,16 @@ func (p *parser) parseArray(t *token) (*node, error) {
 			if err != nil {
 				return nil, err
 			}
+			if p.isOp("..") {
+				r := &node{typ: ntBinary, op: "..", lhs: e, pos: p.tok.pos}
+				if err := p.advance(); err != nil {
+					return nil, err
+				}
+				if r.rhs, err = p.expression(0); err != nil {
+					return nil, err
+				}
+				e = r
+			}
 			n.items = append(n.items, e)
 			if !p.isOp(",") {
 				break
@@ -243,7 +255,7 @@ func (p *parser) led(t *token, left *node) (*node, error) {
 	}
 	bp := operators[t.val]
 	switch t.val {
-	case ".", "+", "-", "*", "/", "%", "=", "<", ">", "!=", "<=", ">=", "&", "and", "or", "in", "..":
+	case ".", "+", "-", "*", "/", "%", "=", "<", ">", "!=", "<=", ">=", "&", "and", "or", "in":
 		rhs, err := p.expression(bp)
 		if err != nil {
 			return nil, err

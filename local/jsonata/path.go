@@ -27,6 +27,12 @@ func (ev *evaluator) path(n *node, input any, e *env) (any, error) {
 			if err != nil {
 				return nil, err
 			}
+			if _, ok := v.(*Array); !ok && len(n.items) > 1 {
+				// as in jsonata-js, a constructed array that a predicate
+				// or group-by turned into a single value is not
+				// iterated by the following steps
+				return nil, nil
+			}
 			result = asSeq(v)
 		} else if isTuple {
 			var err error
