@@ -146,11 +146,11 @@ func TestErrorsCarryCodeAndPosition(t *testing.T) {
 		t.Fatalf("position %d token %q", je.Position, je.Token)
 	}
 	_, err = Compile(`"é" + (`)
-	je = wantCode(t, err, "S0207")
+	je = wantCode(t, err, "S0203")
 	if je.Position != 7 {
 		t.Fatalf("position %d, want 7 (characters, not bytes)", je.Position)
 	}
-	if !strings.Contains(je.Error(), "S0207") {
+	if !strings.Contains(je.Error(), "S0203") {
 		t.Fatalf("message %q", je.Error())
 	}
 }

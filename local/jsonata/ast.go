@@ -28,6 +28,7 @@ const (
 	ntTransform
 	ntSort
 	ntPlaceholder
+	ntEnd // end of input where an operand was expected
 	// raw parse nodes, rewritten by process
 	ntPredicate // lhs[rhs]
 	ntGroup     // lhs{pairs}

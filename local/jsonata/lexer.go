@@ -42,43 +42,17 @@ var operators = map[string]int{
 var twoCharOps = []string{"..", ":=", "!=", ">=", "<=", "**", "~>", "?:", "??"}
 
 type lexer struct {
-	src  string
-	pos  int
-	prev *token
+	src string
+	pos int
 }
 
 func isOpChar(c byte) bool {
 	return strings.IndexByte(".[]{}()@#;,:?+-*/%|=<>^&!~", c) >= 0
 }
 
-// next reads one token. A '/' starts a regex only where an operand is
-// expected, which is decided from the previous token.
-func (l *lexer) next() (*token, error) {
-	t, err := l.scan()
-	if err == nil {
-		l.prev = t
-	}
-	return t, err
-}
-
-func (l *lexer) regexAllowed() bool {
-	p := l.prev
-	if p == nil {
-		return true
-	}
-	switch p.kind {
-	case tkName, tkVar, tkString, tkNumber, tkValue, tkRegex:
-		return false
-	case tkOp:
-		switch p.val {
-		case ")", "]", "}", "*", "%":
-			return false
-		}
-	}
-	return true
-}
-
-func (l *lexer) scan() (*token, error) {
+// next reads one token. In infix position (after an operand) '/' is the
+// division operator; elsewhere it starts a regex.
+func (l *lexer) next(infix bool) (*token, error) {
 	src := l.src
 	for {
 		for l.pos < len(src) && strings.IndexByte(" \t\n\r\v\f", src[l.pos]) >= 0 {
@@ -100,7 +74,7 @@ func (l *lexer) scan() (*token, error) {
 		return &token{kind: tkEnd, pos: l.pos, start: start}, nil
 	}
 	c := src[l.pos]
-	if c == '/' && l.regexAllowed() {
+	if c == '/' && !infix {
 		return l.scanRegex()
 	}
 	for _, op := range twoCharOps {
@@ -196,7 +170,7 @@ func (l *lexer) scanRegex() (*token, error) {
 	}
 	i++
 	fs := i
-	for i < len(src) && strings.IndexByte("gimuy", src[i]) >= 0 {
+	for i < len(src) && (src[i] == 'i' || src[i] == 'm') {
 		i++
 	}
 	l.pos = i

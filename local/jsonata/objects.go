@@ -2,25 +2,27 @@ package jsonata
 
 func fnKeys(c *callCtx, a []any) (any, error) {
 	out := newSeq()
-	switch x := a[0].(type) {
+	seen := map[string]bool{}
+	collectKeys(a[0], seen, out)
+	return out, nil
+}
+
+// collectKeys gathers the keys of an object, or the union of the keys of
+// the objects in an array, nested arrays included.
+func collectKeys(v any, seen map[string]bool, out *Array) {
+	switch x := v.(type) {
 	case *Object:
 		for _, k := range x.keys {
-			out.items = append(out.items, k)
-		}
-	case *Array:
-		seen := map[string]bool{}
-		for _, item := range x.items {
-			if o, ok := item.(*Object); ok {
-				for _, k := range o.keys {
-					if !seen[k] {
-						seen[k] = true
-						out.items = append(out.items, k)
-					}
-				}
+			if !seen[k] {
+				seen[k] = true
+				out.items = append(out.items, k)
 			}
 		}
+	case *Array:
+		for _, item := range x.items {
+			collectKeys(item, seen, out)
+		}
 	}
-	return out, nil
 }
 
 func fnLookup(c *callCtx, a []any) (any, error) {

@@ -40,8 +40,17 @@ func tokText(t *token) string {
 	return t.val
 }
 
-func (p *parser) advance() error {
-	t, err := p.lx.next()
+// advance reads the next token where an operand may start, so '/' begins
+// a regex.
+func (p *parser) advance() error { return p.read(false) }
+
+// advanceInfix reads the token after an operand (or a closing bracket),
+// where '/' is division: the same rule as jsonata-js, so (/a/) is an error
+// there too.
+func (p *parser) advanceInfix() error { return p.read(true) }
+
+func (p *parser) read(infix bool) error {
+	t, err := p.lx.next(infix)
 	if err != nil {
 		return err
 	}
@@ -50,6 +59,15 @@ func (p *parser) advance() error {
 }
 
 func (p *parser) isOp(s string) bool { return p.tok.kind == tkOp && p.tok.val == s }
+
+// expectInfix is expect for a closing bracket, after which an operator
+// follows.
+func (p *parser) expectInfix(s string) error {
+	if !p.isOp(s) {
+		return p.expect(s)
+	}
+	return p.advanceInfix()
+}
 
 // expect consumes the operator s or fails with S0202/S0203.
 func (p *parser) expect(s string) error {
@@ -77,7 +95,7 @@ func (p *parser) lbp() int {
 
 func (p *parser) expression(rbp int) (*node, error) {
 	t := p.tok
-	if err := p.advance(); err != nil {
+	if err := p.advanceInfix(); err != nil {
 		return nil, err
 	}
 	left, err := p.nud(t)
@@ -100,7 +118,10 @@ func (p *parser) expression(rbp int) (*node, error) {
 func (p *parser) nud(t *token) (*node, error) {
 	switch t.kind {
 	case tkEnd:
-		return nil, errAt("S0207", t.pos, "(end)", nil)
+		// as in jsonata-js, a missing operand is reported by whatever
+		// expects the next token (S0203), or else when the tree is
+		// processed (S0207)
+		return &node{typ: ntEnd, pos: t.pos}, nil
 	case tkName:
 		return &node{typ: ntName, str: t.val, pos: t.pos}, nil
 	case tkVar:
@@ -166,7 +187,7 @@ func (p *parser) parseBlock(t *token) (*node, error) {
 			return nil, err
 		}
 	}
-	return n, p.expect(")")
+	return n, p.expectInfix(")")
 }
 
 func (p *parser) parseArray(t *token) (*node, error) {
@@ -196,7 +217,7 @@ func (p *parser) parseArray(t *token) (*node, error) {
 			}
 		}
 	}
-	return n, p.expect("]")
+	return n, p.expectInfix("]")
 }
 
 func (p *parser) parsePairs() ([][2]*node, error) {
@@ -223,7 +244,7 @@ func (p *parser) parsePairs() ([][2]*node, error) {
 			}
 		}
 	}
-	return pairs, p.expect("}")
+	return pairs, p.expectInfix("}")
 }
 
 func (p *parser) parseTransform(t *token) (*node, error) {
@@ -308,13 +329,13 @@ func (p *parser) led(t *token, left *node) (*node, error) {
 				step = step.lhs
 			}
 			step.keepArray = true
-			return left, p.advance()
+			return left, p.advanceInfix()
 		}
 		rhs, err := p.expression(0)
 		if err != nil {
 			return nil, err
 		}
-		return &node{typ: ntPredicate, lhs: left, rhs: rhs, pos: t.pos}, p.expect("]")
+		return &node{typ: ntPredicate, lhs: left, rhs: rhs, pos: t.pos}, p.expectInfix("]")
 	case "{":
 		pairs, err := p.parsePairs()
 		if err != nil {
@@ -332,7 +353,7 @@ func (p *parser) led(t *token, left *node) (*node, error) {
 		if t.val == "#" {
 			typ = ntIndex
 		}
-		return &node{typ: typ, lhs: left, str: v, pos: t.pos}, p.advance()
+		return &node{typ: typ, lhs: left, str: v, pos: t.pos}, p.advanceInfix()
 	}
 	return nil, errAt("S0201", t.pos, t.val, nil)
 }
@@ -394,7 +415,7 @@ func (p *parser) parseCall(t *token, left *node) (*node, error) {
 			}
 		}
 	}
-	if err := p.expect(")"); err != nil {
+	if err := p.expectInfix(")"); err != nil {
 		return nil, err
 	}
 	if left.typ != ntName || (left.str != "function" && left.str != "λ") {

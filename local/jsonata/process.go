@@ -186,6 +186,9 @@ func (pr *processor) processOther(e *node) (*node, error) {
 	case ntString, ntNumber, ntValue, ntWildcard, ntDescendant, ntVariable, ntRegex, ntPlaceholder:
 		return e, nil
 	}
+	if e.typ == ntEnd {
+		return nil, errAt("S0207", e.pos, "(end)", nil)
+	}
 	return nil, errAt("S0206", e.pos, "", nil)
 }
 
