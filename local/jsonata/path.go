@@ -1,9 +1,6 @@
 package jsonata
 
-import (
-	"math"
-	"sort"
-)
+import "math"
 
 // path evaluates a location path step by step. Steps that bind variables
 // (@, #) or are needed by a parent reference (%) switch the path to a
@@ -31,7 +28,8 @@ func (ev *evaluator) path(n *node, input any, e *env) (any, error) {
 				// as in jsonata-js, a constructed array that a predicate
 				// or group-by turned into a single value is not
 				// iterated by the following steps
-				return nil, nil
+				result = nil
+				break
 			}
 			result = asSeq(v)
 		} else if isTuple {
@@ -471,76 +469,81 @@ func appendValues(a, b any) any {
 	return &Array{items: items}
 }
 
-type sortKey struct {
-	vals []any
-}
-
+// sortStep evaluates path^(terms): a stable merge sort on the terms'
+// values. As in jsonata-js, nothing is evaluated for fewer than two items,
+// and the type checks (T2008, T2007) apply to the pairs compared.
 func (ev *evaluator) sortStep(n *node, input any, e *env) (any, error) {
 	in := asSeq(input)
 	isTuple := in.tuple
-	keys := make([]sortKey, len(in.items))
+	if len(in.items) <= 1 {
+		return in, nil
+	}
+	keys := make(map[int][]any, len(in.items))
+	idx := make([]any, len(in.items))
 	for i, item := range in.items {
+		idx[i] = i
 		ctx, fe := item, e
 		if isTuple {
 			t := item.(tuple)
 			ctx = t["@"]
 			fe = frameFromTuple(e, t)
 		}
-		keys[i].vals = make([]any, len(n.terms))
+		vals := make([]any, len(n.terms))
 		for j, term := range n.terms {
 			v, err := ev.eval(term.expr, ctx, fe)
 			if err != nil {
 				return nil, err
 			}
-			switch v.(type) {
-			case nil, float64, string:
-			default:
-				return nil, errAt("T2008", n.pos, "", v)
-			}
-			keys[i].vals[j] = v
+			vals[j] = v
 		}
+		keys[i] = vals
 	}
-	// type consistency per term
-	for j := range n.terms {
-		var kind int
-		for i := range keys {
-			switch v := keys[i].vals[j].(type) {
-			case float64:
-				if kind == 2 {
-					return nil, &Error{Code: "T2007", Position: n.pos, Value: v}
-				}
-				kind = 1
-			case string:
-				if kind == 1 {
-					return nil, &Error{Code: "T2007", Position: n.pos, Value: v}
-				}
-				kind = 2
-			}
-		}
-	}
-	idx := make([]int, len(in.items))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool {
-		ka, kb := keys[idx[a]], keys[idx[b]]
+	less := func(x, y any) (bool, error) {
+		ka, kb := keys[x.(int)], keys[y.(int)]
 		for j, term := range n.terms {
-			c := compareKeys(ka.vals[j], kb.vals[j])
+			c, err := compareSortValues(ka[j], kb[j], n.pos)
+			if err != nil {
+				return false, err
+			}
 			if c == 0 {
 				continue
 			}
-			if term.desc && ka.vals[j] != nil && kb.vals[j] != nil {
+			if term.desc && ka[j] != nil && kb[j] != nil {
 				c = -c
 			}
-			return c < 0
+			return c < 0, nil
 		}
-		return false
-	})
-	out := &Array{seq: true, tuple: isTuple, items: make([]any, len(idx))}
-	for i, k := range idx {
-		out.items[i] = in.items[k]
+		return true, nil
+	}
+	sorted, err := mergeSort(idx, less)
+	if err != nil {
+		return nil, err
+	}
+	out := &Array{seq: true, tuple: isTuple, items: make([]any, len(sorted))}
+	for i, k := range sorted {
+		out.items[i] = in.items[k.(int)]
 	}
 	return out, nil
+}
+
+func compareSortValues(a, b any, pos int) (int, error) {
+	if a == nil || b == nil {
+		return compareKeys(a, b), nil
+	}
+	_, an := a.(float64)
+	_, as := a.(string)
+	_, bn := b.(float64)
+	_, bs := b.(string)
+	if !(an || as) {
+		return 0, errAt("T2008", pos, "", a)
+	}
+	if !(bn || bs) {
+		return 0, errAt("T2008", pos, "", b)
+	}
+	if an != bn {
+		return 0, &Error{Code: "T2007", Position: pos, Value: a, Value2: b}
+	}
+	return compareKeys(a, b), nil
 }
 
 // compareKeys orders sort keys; undefined sorts last.
