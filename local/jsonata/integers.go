@@ -140,6 +140,12 @@ func (f *intFormat) format(n float64) string {
 			s = strings.ToLower(s)
 		}
 	case ikRomanUpper, ikRomanLower:
+		if n > 1e6 {
+			// a million M's is no numeral anyone reads; and it would take
+			// unbounded time and memory, outside the evaluation limits
+			s = strconv.FormatFloat(math.Floor(n), 'f', 0, 64)
+			break
+		}
 		s = toRoman(int(n))
 		if f.kind == ikRomanLower {
 			s = strings.ToLower(s)
