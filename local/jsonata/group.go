@@ -158,4 +158,3 @@ func appendValues(a, b any) any {
 	}
 	return &Array{items: items}
 }
-

@@ -102,4 +102,3 @@ func compareKeys(a, b any) int {
 	}
 	return 0
 }
-
