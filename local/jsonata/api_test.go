@@ -206,3 +206,37 @@ func TestConcurrentEvaluation(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestObjectAPIAndConversions(t *testing.T) {
+	o := NewObject()
+	o.Set("b", 1.0)
+	o.Set("a", "x")
+	o.Set("b", 2.0)
+	if k := o.Keys(); len(k) != 2 || k[0] != "b" || k[1] != "a" {
+		t.Fatalf("keys %v", k)
+	}
+	o.Delete("b")
+	if _, ok := o.Get("b"); ok || o.Len() != 1 {
+		t.Fatal("delete")
+	}
+	var u Object
+	if err := json.Unmarshal([]byte(`{"z":[1,{"y":null}],"a":true}`), &u); err != nil {
+		t.Fatal(err)
+	}
+	if s := mustJSON(t, &u); s != `{"z":[1,{"y":null}],"a":true}` {
+		t.Fatalf("round trip %s", s)
+	}
+	// maps have no order: their keys are sorted on the way in
+	got, err := eval(t, `$keys($)`, map[string]any{"b": 1, "a": 2, "c": nil}, nil)
+	if err != nil || mustJSON(t, got) != `["a","b","c"]` {
+		t.Fatalf("got %v, %v", got, err)
+	}
+	// raw JSON keeps its order
+	got, err = eval(t, `$keys($)`, json.RawMessage(`{"b": 1, "a": 2}`), nil)
+	if err != nil || mustJSON(t, got) != `["b","a"]` {
+		t.Fatalf("got %v, %v", got, err)
+	}
+	if s := mustJSON(t, Undefined); s != "null" {
+		t.Fatalf("Undefined marshals as %s", s)
+	}
+}

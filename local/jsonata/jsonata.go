@@ -18,7 +18,12 @@ type Expr struct {
 
 // Compile parses an expression. Syntax errors are *Error with an S0xxx code
 // and the position where parsing stopped.
-func Compile(expr string) (*Expr, error) {
+func Compile(expr string) (e *Expr, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			e, err = nil, &Error{Code: "U1002", Position: -1, Message: fmt.Sprintf("internal error: %v", r)}
+		}
+	}()
 	root, err := parse(expr)
 	if err != nil {
 		return nil, charPosition(err, expr)
