@@ -139,6 +139,8 @@ func (ev *evaluator) apply(f any, args []any, input any, e *env, pos int) (any, 
 	return res, err
 }
 
+// applyInner calls one function once: it checks the signature, then
+// dispatches on the kind of function. Thunks it returns are run by apply.
 func (ev *evaluator) applyInner(f any, args []any, input any, e *env, pos int) (any, error) {
 	switch fn := f.(type) {
 	case *lambda:
@@ -181,6 +183,8 @@ func (ev *evaluator) applyInner(f any, args []any, input any, e *env, pos int) (
 	return nil, errAt("T1006", pos, "", nil)
 }
 
+// applyLambda binds the parameters in a frame over the lambda's closure
+// (missing arguments are undefined) and evaluates the body.
 func (ev *evaluator) applyLambda(l *lambda, args []any) (any, error) {
 	f := &env{parent: l.env, names: make([]string, 0, len(l.params)), vals: make([]any, 0, len(l.params))}
 	for i, p := range l.params {
@@ -213,6 +217,8 @@ func (ev *evaluator) applyLambda(l *lambda, args []any) (any, error) {
 
 type placeholder struct{}
 
+// partial evaluates f(a, ?, b): the supplied arguments are evaluated now,
+// and the result is a lambda whose parameters are the placeholders.
 func (ev *evaluator) partial(n *node, input any, e *env) (any, error) {
 	args := make([]any, len(n.items))
 	for i, a := range n.items {
@@ -266,6 +272,8 @@ func (ev *evaluator) partial(n *node, input any, e *env) (any, error) {
 	return nil, errAt("T1008", n.pos, procName, nil)
 }
 
+// nativePartial wraps a partial application of a non-lambda function,
+// which has no parameter names to bind.
 func nativePartial(fn callable, args []any, e *env, pos int) *lambda {
 	var params []string
 	for _, a := range args {
@@ -365,6 +373,8 @@ func (ev *evaluator) transform(t *transformer, obj any) (any, error) {
 	return result, nil
 }
 
+// deepClone copies arrays and objects, for transforms, which modify the
+// copy in place.
 func deepClone(v any) any {
 	switch x := v.(type) {
 	case *Array:

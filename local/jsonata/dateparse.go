@@ -117,6 +117,8 @@ func (p *dtPart) parseValue(s string) int {
 	return int(v)
 }
 
+// maskOf is a bit per component in order, set when the component was
+// parsed; the allowed combinations are masks.
 func maskOf(comps map[byte]int, order string) int {
 	m := 0
 	for i := 0; i < len(order); i++ {
@@ -151,6 +153,8 @@ func nowFragment(now time.Time, c byte) int {
 	return 0
 }
 
+// parseWithPicture is $toMillis with a picture: the picture becomes one
+// anchored regular expression, whose groups are the components.
 func parseWithPicture(s, picture string, now time.Time) (any, error) {
 	parts, err := parseDatePicture(picture)
 	if err != nil {

@@ -39,6 +39,8 @@ var defaultPresentation = map[byte]string{'Y': "1", 'M': "1", 'D': "1", 'd': "1"
 	'X': "1", 'x': "1", 'H': "1", 'h': "1", 'P': "n", 'm': "01", 's': "01", 'f': "1", 'Z': "01:01", 'z': "01:01",
 	'C': "n", 'E': "n"}
 
+// parseDatePicture splits a date/time picture into literals and markers;
+// [[ and ]] are literal brackets.
 func parseDatePicture(pic string) ([]*dtPart, error) {
 	// an unterminated marker is reported before anything inside markers
 	if i := strings.LastIndexByte(strings.ReplaceAll(pic, "[[", ""), '['); i >= 0 && !strings.Contains(strings.ReplaceAll(pic, "[[", "")[i:], "]") {
@@ -100,6 +102,8 @@ func parseWidthSpec(s string) int {
 	return n
 }
 
+// parseMarker reads one [marker]: component, presentation modifiers and
+// ,min-max width.
 func parseMarker(m string) (*dtPart, error) {
 	p := &dtPart{isMarker: true, minWidth: -1, maxWidth: -1, yearN: -1}
 	if m == "" {
@@ -261,6 +265,7 @@ func componentValue(t time.Time, c byte) int {
 	return 0
 }
 
+// format renders one marker for the time t.
 func (p *dtPart) format(t time.Time, offsetMin int) (string, error) {
 	c := p.component
 	switch c {
@@ -295,6 +300,8 @@ func (p *dtPart) format(t time.Time, offsetMin int) (string, error) {
 	return s, nil
 }
 
+// formatZone renders [Z] and [z]: the picture's digit count chooses
+// between +5, +05:00 and +0500 forms; t makes a zero offset "Z".
 func (p *dtPart) formatZone(offsetMin int) (string, error) {
 	f := p.intf
 	if p.pres2 == "t" && offsetMin == 0 {
@@ -362,6 +369,8 @@ func parseTZ(tz string) int {
 	return sign * (h*60 + m)
 }
 
+// formatMillis is $fromMillis and $now: the ISO 8601 form when no picture
+// is given, in UTC or the given offset.
 func formatMillis(ms int64, pic, tz any) (any, error) {
 	picture := isoPicture
 	if s, ok := pic.(string); ok {

@@ -11,6 +11,7 @@ type env struct {
 
 func newEnv(parent *env) *env { return &env{parent: parent} }
 
+// bind sets a variable in this frame (:= never assigns to an outer one).
 func (e *env) bind(name string, v any) {
 	for i, n := range e.names {
 		if n == name {
@@ -22,6 +23,7 @@ func (e *env) bind(name string, v any) {
 	e.vals = append(e.vals, v)
 }
 
+// lookup finds a variable in this frame or the nearest enclosing one.
 func (e *env) lookup(name string) (any, bool) {
 	for f := e; f != nil; f = f.parent {
 		for i := len(f.names) - 1; i >= 0; i-- {
@@ -42,6 +44,7 @@ func (e *env) lookup(name string) (any, bool) {
 // other keys are focus (@$v), index (#$i) and ancestor (%) labels.
 type tuple map[string]any
 
+// frameFromTuple makes a tuple's bindings visible as variables.
 func frameFromTuple(e *env, t tuple) *env {
 	f := &env{parent: e, names: make([]string, 0, len(t)), vals: make([]any, 0, len(t))}
 	for k, v := range t {

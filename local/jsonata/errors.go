@@ -64,6 +64,8 @@ func errAt(code string, pos int, token string, value any) *Error {
 	return &Error{Code: code, Position: pos, Token: token, Value: value}
 }
 
+// newErr builds an error without a position; the call that raised it
+// fills the position and token in (see call).
 func newErr(code string, value any) *Error {
 	return &Error{Code: code, Position: -1, Value: value}
 }

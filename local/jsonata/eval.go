@@ -18,6 +18,8 @@ type evaluator struct {
 	now      time.Time
 }
 
+// guard enforces the limits. The clock and the context are read every 64
+// steps only, as reading them costs more than a step.
 func (ev *evaluator) guard(n *node) error {
 	ev.count++
 	if ev.count&63 == 0 {
@@ -77,6 +79,8 @@ func (ev *evaluator) evalDepth(n *node, input any, e *env) (any, error) {
 	return res, nil
 }
 
+// evalNode evaluates one node by type, before predicates, group-by and
+// sequence collapsing, which eval applies to every type alike.
 func (ev *evaluator) evalNode(n *node, input any, e *env) (any, error) {
 	switch n.typ {
 	case ntPath:
@@ -166,6 +170,8 @@ func (ev *evaluator) evalNode(n *node, input any, e *env) (any, error) {
 	return nil, errAt("S0206", n.pos, "", nil)
 }
 
+// coalesce evaluates a ?? b (b when a is undefined) and a ?: b (b when a
+// is falsy), evaluating a once.
 func (ev *evaluator) coalesce(n *node, input any, e *env) (any, error) {
 	l, err := ev.eval(n.lhs, input, e)
 	if err != nil {
@@ -181,6 +187,8 @@ func (ev *evaluator) coalesce(n *node, input any, e *env) (any, error) {
 	return ev.eval(n.rhs, input, e)
 }
 
+// arrayCons evaluates [a, b, ...]: undefined items vanish and array values
+// are spliced in, except those written as nested constructors.
 func (ev *evaluator) arrayCons(n *node, input any, e *env) (any, error) {
 	out := &Array{items: make([]any, 0, len(n.items))}
 	for _, item := range n.items {
@@ -203,6 +211,8 @@ func (ev *evaluator) arrayCons(n *node, input any, e *env) (any, error) {
 	return out, nil
 }
 
+// binary evaluates the binary operators; and/or short-circuit. Errors from
+// the operator get its position and symbol.
 func (ev *evaluator) binary(n *node, input any, e *env) (any, error) {
 	l, err := ev.eval(n.lhs, input, e)
 	if err != nil {
@@ -295,6 +305,8 @@ func isNumber(v any) (float64, bool, error) {
 	return f, true, nil
 }
 
+// arith is + - * / %: undefined operands give undefined; non-numbers are
+// T2001 (left) or T2002 (right).
 func arith(op string, l, r any) (any, error) {
 	lf, lok, err := isNumber(l)
 	if err != nil {
@@ -329,6 +341,8 @@ func arith(op string, l, r any) (any, error) {
 	return res, nil
 }
 
+// compare is < <= > >=: only numbers with numbers and strings with
+// strings (T2009), nothing else at all (T2010).
 func compare(op string, l, r any) (any, error) {
 	comparable := func(v any) bool {
 		switch v.(type) {
@@ -398,6 +412,7 @@ func cmpString(a, b string) int {
 	return 0
 }
 
+// rangeOp is a..b: integers only, at most 1e7 items (D2014).
 func rangeOp(l, r any) (any, error) {
 	lf, lok := l.(float64)
 	if l != nil && (!lok || lf != math.Trunc(lf)) {
@@ -421,6 +436,7 @@ func rangeOp(l, r any) (any, error) {
 	return &Array{items: items, seq: true}, nil
 }
 
+// inOp is a in b, where b may be a single value.
 func inOp(l, r any) any {
 	if l == nil || r == nil {
 		return false
@@ -465,6 +481,8 @@ func toBool(v any) bool {
 	return false
 }
 
+// deepEqual is = on any values: arrays and objects compare by content,
+// functions by identity.
 func deepEqual(a, b any) bool {
 	switch x := a.(type) {
 	case *Array:

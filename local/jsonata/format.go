@@ -95,6 +95,8 @@ func stringify(v any, pretty bool) (string, error) {
 	return b.String(), nil
 }
 
+// writeJSON writes a value as JSON.stringify would after jsonata-js's
+// replacer (numbers to 15 digits, functions as "").
 func writeJSON(b *strings.Builder, v any, pretty bool, indent string) error {
 	switch x := v.(type) {
 	case nil, nullType:
@@ -218,4 +220,6 @@ func writeJSONString(b *strings.Builder, s string) {
 	b.WriteByte('"')
 }
 
+// utf16Units is the string as JavaScript sees it, for orderings and
+// encodings defined on UTF-16 code units.
 func utf16Units(s string) []uint16 { return utf16.Encode([]rune(s)) }

@@ -50,6 +50,8 @@ type subPicture struct {
 	exponent                                                 *string
 }
 
+// split divides a sub-picture into prefix, active part (mantissa and
+// exponent) and suffix.
 func (f *decimalFormat) split(pic string) subPicture {
 	rs := []rune(pic)
 	sp := subPicture{pic: pic}
@@ -200,6 +202,8 @@ func (f *decimalFormat) groupPositions(part string, toLeft bool) []int {
 	return out
 }
 
+// regularGrouping returns the interval when the grouping separators
+// repeat regularly (then they repeat over all digits), else 0.
 func regularGrouping(pos []int) int {
 	if len(pos) == 0 {
 		return 0
@@ -228,6 +232,8 @@ func regularGrouping(pos []int) int {
 	return g
 }
 
+// analyse derives the layout of a valid sub-picture: digit counts,
+// grouping positions and the exponent's width.
 func (f *decimalFormat) analyse(sp subPicture) numLayout {
 	l := numLayout{prefix: sp.prefix, suffix: sp.suffix, pic: sp.pic, hasExp: sp.exponent != nil}
 	l.intGroups = f.groupPositions(sp.integer, false)
@@ -304,6 +310,8 @@ func fnFormatNumber(c *callCtx, a []any) (any, error) {
 	return f.render(v, l), nil
 }
 
+// render formats v by a layout: scale (percent, per-mille, exponent),
+// round half to even, pad, group, add prefix and suffix.
 func (f *decimalFormat) render(v float64, l numLayout) string {
 	if strings.Contains(l.pic, f.percent) {
 		v *= 100

@@ -14,6 +14,7 @@ type accumulator struct {
 	n     int
 }
 
+// add appends v.
 func (a *accumulator) add(v any) {
 	a.n++
 	if a.n == 1 {
@@ -33,6 +34,7 @@ func appendFlat(items []any, v any) []any {
 	return append(items, v)
 }
 
+// value is the accumulated $append result.
 func (a *accumulator) value() any {
 	if a.n <= 1 {
 		return a.first
@@ -108,6 +110,8 @@ func (ev *evaluator) groupBy(g *groupExpr, input any, e *env) (any, error) {
 	return out, nil
 }
 
+// reduceTuples merges the tuples of one group into one tuple, each
+// binding holding all the group's values.
 func reduceTuples(v any) tuple {
 	a, ok := v.(*Array)
 	if !ok {

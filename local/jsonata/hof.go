@@ -36,6 +36,7 @@ func fnFilter(c *callCtx, a []any) (any, error) {
 	return out, nil
 }
 
+// fnSingle returns the one item matching (D3138 for more, D3139 for none).
 func fnSingle(c *callCtx, a []any) (any, error) {
 	arr, ok := a[0].(*Array)
 	if !ok {
@@ -66,6 +67,8 @@ func fnSingle(c *callCtx, a []any) (any, error) {
 	return found, nil
 }
 
+// fnReduce folds left; without an initial value the first item is the
+// start. The callback needs at least two parameters (D3050).
 func fnReduce(c *callCtx, a []any) (any, error) {
 	arr, ok := a[0].(*Array)
 	if !ok {

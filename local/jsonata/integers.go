@@ -51,6 +51,8 @@ func digitZero(r rune) rune {
 	return r - (r-b)%10
 }
 
+// parseIntPicture reads a format-integer picture: primary token (digits,
+// A a I i W w Ww) and optional ;o (ordinal) modifier.
 func parseIntPicture(pic string) (*intFormat, error) {
 	f := &intFormat{}
 	primary := pic
@@ -82,6 +84,8 @@ func parseIntPicture(pic string) (*intFormat, error) {
 	return f, nil
 }
 
+// parseDecimal reads a decimal digit pattern: mandatory digits of one
+// family, optional '#', and grouping separators, regular or not.
 func (f *intFormat) parseDecimal(primary string) error {
 	f.kind = ikDecimal
 	f.zero = -1
@@ -267,6 +271,8 @@ var scaleWords = []struct {
 	name string
 }{{1e12, "trillion"}, {1e9, "billion"}, {1e6, "million"}, {1e3, "thousand"}}
 
+// toWords spells a number in British English, as jsonata-js does
+// ("one hundred and one", scales up to trillions, repeated beyond).
 func toWords(n float64) string {
 	n = math.Floor(n)
 	switch {
@@ -356,6 +362,7 @@ var wordValues = func() map[string]float64 {
 	return m
 }()
 
+// fromWords reads numbers spelled by toWords, and ordinals.
 func fromWords(s string) (float64, bool) {
 	s = strings.ToLower(s)
 	fields := strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '-' || r == ',' })
@@ -396,6 +403,7 @@ func fromWords(s string) (float64, bool) {
 	return total + current, true
 }
 
+// parse reads a number in the picture's form; false when there is none.
 func (f *intFormat) parse(s string) (float64, bool) {
 	switch f.kind {
 	case ikAlphaUpper, ikAlphaLower:

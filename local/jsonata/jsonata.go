@@ -98,6 +98,8 @@ func (g *goFunc) arity() int {
 // passed anew with every evaluation.
 var signatures sync.Map
 
+// invoke calls a caller's function, converting arguments and result
+// between the representations.
 func (g *goFunc) invoke(ev *evaluator, args []any, input any) (any, error) {
 	if g.sig == nil && g.def.Signature != "" {
 		if s, ok := signatures.Load(g.def.Signature); ok {

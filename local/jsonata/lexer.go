@@ -137,6 +137,8 @@ func (l *lexer) next(infix bool) (*token, error) {
 	return &token{kind: tkName, val: name, pos: l.pos, start: start}, nil
 }
 
+// scanRegex reads /pattern/flags; a / inside brackets or escaped does not
+// end the pattern.
 func (l *lexer) scanRegex() (*token, error) {
 	src := l.src
 	start := l.pos
@@ -177,6 +179,8 @@ func (l *lexer) scanRegex() (*token, error) {
 	return &token{kind: tkRegex, val: pattern, flags: src[fs:i], pos: l.pos, start: start}, nil
 }
 
+// scanString reads a quoted string with JSON's escapes; any other escape
+// is S0103.
 func (l *lexer) scanString(q byte) (*token, error) {
 	src := l.src
 	start := l.pos
@@ -239,6 +243,7 @@ func (l *lexer) scanString(q byte) (*token, error) {
 	return nil, errAt("S0101", l.pos, "", nil)
 }
 
+// scanNumber reads a JSON number (without sign: '-' is an operator).
 func (l *lexer) scanNumber() (*token, error) {
 	src := l.src
 	start := l.pos

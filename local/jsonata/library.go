@@ -6,6 +6,8 @@ import "math"
 // it. It is built once and never written afterwards.
 var globalEnv = &env{global: map[string]any{}}
 
+// def registers a built-in with its signature, which is checked on every
+// call.
 func def(name, sig string, fn func(c *callCtx, a []any) (any, error)) {
 	var s *signature
 	if sig != "" {
