@@ -89,8 +89,12 @@ func TestObjectKeyOrder(t *testing.T) {
 	if s := mustJSON(t, got); s != want {
 		t.Fatalf("got %s, want %s", s, want)
 	}
-	if p, ok := ToPlain(FromJSON(got)).(map[string]any); !ok || p["first"] != 1.0 {
+	p, ok := ToPlain(got).(map[string]any)
+	if !ok || p["first"] != 1.0 {
 		t.Fatalf("ToPlain: %#v", p)
+	}
+	if second, ok := p["second"].(map[string]any); !ok || len(second) != 2 || second["y"] != nil {
+		t.Fatalf("ToPlain keeps nulls: %#v", p["second"])
 	}
 }
 

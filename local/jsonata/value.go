@@ -279,41 +279,40 @@ func ToJSON(v any) any {
 	return v
 }
 
-// ToPlain converts an evaluator value to plain encoding/json values
-// (map[string]any instead of *Object): for callers that do not care about
-// key order. Undefined becomes nil too.
+// ToPlain converts a value of either representation to plain
+// encoding/json values: map[string]any for objects (their order is lost),
+// []any, float64, string, bool and nil for null and for undefined. It is
+// for callers, like the ASL engine's state data, that work on
+// map[string]any.
 func ToPlain(v any) any {
-	switch x := ToJSON(v).(type) {
-	case undefinedType:
+	switch x := v.(type) {
+	case nil, nullType, undefinedType:
 		return nil
 	case *Object:
-		return plainObj(x)
-	case []any:
-		return plainArr(x)
-	default:
-		return x
-	}
-}
-
-func plainObj(o *Object) map[string]any {
-	m := make(map[string]any, len(o.keys))
-	for _, k := range o.keys {
-		m[k] = ToPlain(o.m[k])
-	}
-	return m
-}
-
-func plainArr(a []any) []any {
-	out := make([]any, len(a))
-	for i, e := range a {
-		switch x := e.(type) {
-		case *Object:
-			out[i] = plainObj(x)
-		case []any:
-			out[i] = plainArr(x)
-		default:
-			out[i] = x
+		m := make(map[string]any, len(x.keys))
+		for _, k := range x.keys {
+			m[k] = ToPlain(x.m[k])
 		}
+		return m
+	case *Array:
+		return plainSlice(x.items)
+	case []any:
+		return plainSlice(x)
+	case float64:
+		if math.IsInf(x, 0) || math.IsNaN(x) {
+			return nil
+		}
+		return x
+	case callable:
+		return ""
+	}
+	return v
+}
+
+func plainSlice(items []any) []any {
+	out := make([]any, len(items))
+	for i, e := range items {
+		out[i] = ToPlain(e)
 	}
 	return out
 }
