@@ -405,5 +405,6 @@ func fnFromMillis(c *callCtx, a []any) (any, error) {
 	if !ok {
 		return nil, nil
 	}
-	return formatMillis(int64(math.Floor(x)), a[1], a[2])
+	// a JavaScript Date truncates fractional milliseconds toward zero
+	return formatMillis(int64(x), a[1], a[2])
 }

@@ -104,9 +104,9 @@ func (f *intFormat) parseDecimal(primary string) error {
 		} else if r == '#' {
 			f.optional++
 			digitsSeen++
-		} else if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			return newErr("D3130", primary)
 		} else {
+			// as in jsonata-js, anything else among digits is a
+			// grouping separator, letters included
 			seps = append(seps, groupSep{pos: digitsSeen, sep: r})
 		}
 	}

@@ -408,7 +408,18 @@ func fnBase64Decode(c *callCtx, a []any) (any, error) {
 	}
 	b, err := base64.StdEncoding.DecodeString(s)
 	if err != nil {
-		b, _ = base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "="))
+		// lenient like Node's Buffer: skip what is not base64, decode the
+		// rest
+		clean := strings.Map(func(r rune) rune {
+			if r < 128 && (r == '+' || r == '/' || (r >= '0' && r <= '9') || (r|0x20 >= 'a' && r|0x20 <= 'z')) {
+				return r
+			}
+			return -1
+		}, s)
+		if len(clean)%4 == 1 {
+			clean = clean[:len(clean)-1]
+		}
+		b, _ = base64.RawStdEncoding.DecodeString(clean)
 	}
 	// each byte is one character (Latin-1), as in jsonata-js
 	rs := make([]rune, len(b))

@@ -232,9 +232,9 @@ func FromJSON(v any) any {
 
 // ToJSON converts an evaluator value to the external representation:
 // Undefined for undefined, nil for null, bool, float64, string, []any and
-// *Object (ordered; it marshals in order). Functions are returned as they
-// are (encoding/json writes them as ""), matching JSON.stringify's
-// treatment in jsonata-js closely enough.
+// *Object (ordered; it marshals in order). As JSON.stringify does, a
+// function inside an array becomes null and inside an object is left out;
+// a function result on its own becomes "".
 func ToJSON(v any) any {
 	switch x := v.(type) {
 	case nil:
@@ -244,8 +244,9 @@ func ToJSON(v any) any {
 	case *Array:
 		out := make([]any, len(x.items))
 		for i, e := range x.items {
-			if e == nil {
-				// as JSON.stringify writes undefined in an array
+			if _, isFn := e.(callable); e == nil || isFn {
+				// as JSON.stringify writes undefined and functions in
+				// an array
 				out[i] = nil
 				continue
 			}
@@ -260,8 +261,7 @@ func ToJSON(v any) any {
 				continue
 			}
 			if _, isFn := e.(callable); isFn {
-				o.keys = append(o.keys, k)
-				o.m[k] = ""
+				// JSON.stringify leaves functions out of objects
 				continue
 			}
 			o.keys = append(o.keys, k)
