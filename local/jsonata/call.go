@@ -55,6 +55,10 @@ func (c *callCtx) call(f any, args ...any) (any, error) {
 	return c.ev.apply(f, args, nil, c.env, c.pos)
 }
 
+// transformSig is the signature jsonata-js gives a transform: it applies
+// to an object or an array, anything else is T0410.
+var transformSig, _ = parseSignature("<(oa):o>")
+
 type transformer struct {
 	n   *node
 	env *env
@@ -165,8 +169,9 @@ func (ev *evaluator) applyInner(f any, args []any, input any, e *env, pos int) (
 	case *goFunc:
 		return fn.invoke(ev, args, input)
 	case *transformer:
-		if len(args) == 0 {
-			return nil, nil
+		args, err := transformSig.validate(args, input)
+		if err != nil {
+			return nil, err
 		}
 		return ev.transform(fn, args[0])
 	case *regexValue:
