@@ -161,7 +161,10 @@ func charPosition(err error, src string) error {
 
 // EvaluateRaw is Evaluate on the evaluator's internal representation (nil
 // for undefined, Null, *Array, *Object), for callers that chain
-// evaluations without converting in between.
+// evaluations without converting in between. The input is only read, so
+// one decoded document can serve concurrent evaluations; a result should
+// not be shared between concurrent evaluations as input or binding, since
+// evaluation may set sequence flags on the arrays it produced.
 func (e *Expr) EvaluateRaw(ctx context.Context, input any, opts *Options) (res any, err error) {
 	defer func() {
 		// a bug in the evaluator must not take the engine down with it

@@ -67,7 +67,12 @@ func (ev *evaluator) path(n *node, input any, e *env) (any, error) {
 		if result.cons && !result.seq {
 			result = newSeq(result)
 		}
-		result.keepSingleton = true
+		// the flag only matters on a sequence; a plain array may be the
+		// caller's input, shared with other evaluations, and is not
+		// written to
+		if result.seq {
+			result.keepSingleton = true
+		}
 	}
 	if n.group != nil {
 		src := result
