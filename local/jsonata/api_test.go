@@ -244,3 +244,26 @@ func TestObjectAPIAndConversions(t *testing.T) {
 		t.Fatalf("Undefined marshals as %s", s)
 	}
 }
+
+// TestConcurrentRawOnSharedInput runs EvaluateRaw on one decoded document
+// from several goroutines; run with -race.
+func TestConcurrentRawOnSharedInput(t *testing.T) {
+	in, _ := Decode([]byte(`{"a":{"b":[1]},"c":[{"d":[2,3]},{"d":[4]}]}`))
+	exprs := []*Expr{MustCompile(`a.b[]`), MustCompile(`c.d[]`), MustCompile(`c#$i.d[$i = 0]`), MustCompile(`$sort(c.d, function($x, $y){$x < $y})`), MustCompile(`c ~> |$|{"e": 1}|`)}
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 100; i++ {
+				for _, e := range exprs {
+					if _, err := e.EvaluateRaw(context.Background(), in, nil); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
