@@ -267,3 +267,10 @@ func TestConcurrentRawOnSharedInput(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestLargeRange(t *testing.T) {
+	got, err := eval(t, `($r := [1..1000000]; [$count($r), $r[0], $r[-1], $sum($r[[0..2]])])`, nil, nil)
+	if err != nil || mustJSON(t, got) != `[1000000,1,1000000,6]` {
+		t.Fatalf("got %v, %v", mustJSON(t, got), err)
+	}
+}

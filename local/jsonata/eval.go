@@ -190,6 +190,21 @@ func (ev *evaluator) coalesce(n *node, input any, e *env) (any, error) {
 // arrayCons evaluates [a, b, ...]: undefined items vanish and array values
 // are spliced in, except those written as nested constructors.
 func (ev *evaluator) arrayCons(n *node, input any, e *env) (any, error) {
+	if len(n.items) == 1 && n.items[0].typ == ntBinary && n.items[0].op == ".." {
+		// [a..b] alone: the range's fresh items become the array's,
+		// without a copy of what may be ten million values
+		v, err := ev.eval(n.items[0], input, e)
+		if err != nil {
+			return nil, err
+		}
+		out := &Array{items: []any{}, cons: n.consarray}
+		if a, ok := v.(*Array); ok {
+			out.items = a.items
+		} else if v != nil {
+			out.items = []any{v}
+		}
+		return out, nil
+	}
 	out := &Array{items: make([]any, 0, len(n.items))}
 	for _, item := range n.items {
 		v, err := ev.eval(item, input, e)
@@ -429,11 +444,7 @@ func rangeOp(l, r any) (any, error) {
 	if size > 1e7 {
 		return nil, newErr("D2014", size)
 	}
-	items := make([]any, int(size))
-	for i := range items {
-		items[i] = lf + float64(i)
-	}
-	return &Array{items: items, seq: true}, nil
+	return &Array{items: floatRange(lf, int(size)), seq: true}, nil
 }
 
 // inOp is a in b, where b may be a single value.
