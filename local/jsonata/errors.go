@@ -6,7 +6,8 @@ import (
 )
 
 // Error is a JSONata error: a code from the JSONata error catalogue (S0xxx
-// syntax, T0xxx/T1xxx/T2xxx type, D1xxx-D3xxx dynamic, U1001 limits), the
+// syntax, T0xxx/T1xxx/T2xxx type, D1xxx-D3xxx dynamic, U1001 limits, U1002
+// an internal error), the
 // character position in the expression where it arose, and the token and
 // value it concerns.
 type Error struct {

@@ -160,8 +160,9 @@ func newArray(items []any) *Array { return &Array{items: items} }
 // FromJSON converts a value decoded by encoding/json (nil, bool, float64,
 // json.Number, string, []any, map[string]any) and Go numbers into the
 // evaluator's representation. Maps have no order, so their keys are sorted;
-// use Decode to keep a document's key order. *Object and *Array values are
-// taken as they are.
+// use Decode to keep a document's key order. *Array values are taken as
+// they are; an *Object is copied with its values converted, since one from
+// ToJSON holds external values.
 func FromJSON(v any) any {
 	switch x := v.(type) {
 	case nil:
