@@ -61,6 +61,17 @@ type groupExpr struct {
 	pos   int
 }
 
+// typeName is the node type as jsonata-js names it in error tokens.
+func (n *node) typeName() string {
+	names := map[nodeType]string{ntPath: "path", ntBinary: "binary", ntNeg: "unary", ntArray: "unary",
+		ntObject: "unary", ntName: "name", ntString: "string", ntNumber: "number", ntValue: "value",
+		ntWildcard: "wildcard", ntDescendant: "descendant", ntParent: "parent", ntCondition: "condition",
+		ntCoalesce: "condition", ntBlock: "block", ntBind: "bind", ntRegex: "regex", ntFunction: "function",
+		ntPartial: "partial", ntVariable: "variable", ntLambda: "lambda", ntApply: "apply",
+		ntTransform: "transform", ntSort: "sort"}
+	return names[n.typ]
+}
+
 // node is one AST node. Only the fields its type uses are set.
 type node struct {
 	typ nodeType

@@ -61,7 +61,7 @@ func (l *lexer) next(infix bool) (*token, error) {
 		if strings.HasPrefix(src[l.pos:], "/*") {
 			end := strings.Index(src[l.pos+2:], "*/")
 			if end < 0 {
-				l.pos = len(src)
+				// reported where the comment starts, as jsonata-js does
 				return nil, errAt("S0106", l.pos, "", nil)
 			}
 			l.pos += end + 4

@@ -28,7 +28,7 @@ func parse(src string) (*node, error) {
 		return nil, err
 	}
 	if root.typ == ntParent || root.seekingParent != nil {
-		return nil, errAt("S0217", root.pos, "", nil)
+		return nil, errAt("S0217", root.pos, root.typeName(), nil)
 	}
 	return root, nil
 }

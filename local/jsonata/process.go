@@ -326,7 +326,7 @@ func (pr *processor) seekParent(n *node, s *slot) (*slot, error) {
 			i--
 		}
 	default:
-		return nil, errAt("S0217", n.pos, "", nil)
+		return nil, errAt("S0217", n.pos, n.typeName(), nil)
 	}
 	return s, nil
 }
