@@ -3,6 +3,7 @@ package jsonata
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -33,6 +34,7 @@ func TestAgainstJSONataJS(t *testing.T) {
 			Result    json.RawMessage
 			Undefined bool
 			Code      string
+			Position  *int
 		}
 	}
 	if err := json.Unmarshal(b, &golden); err != nil {
@@ -60,8 +62,11 @@ func TestAgainstJSONataJS(t *testing.T) {
 		}
 		if err != nil {
 			je, ok := err.(*Error)
-			if !ok || je.Code != c.Code {
+			switch {
+			case !ok || je.Code != c.Code:
 				why = "unexpected error " + err.Error()
+			case c.Position != nil && je.Position != *c.Position:
+				why = fmt.Sprintf("error %s at %d, jsonata-js reports it at %d", je.Code, je.Position, *c.Position)
 			}
 		}
 		if why != "" {

@@ -290,7 +290,7 @@ func (p *parser) led(t *token, left *node) (*node, error) {
 		return &node{typ: ntApply, lhs: left, rhs: rhs, pos: t.pos}, nil
 	case ":=":
 		if left.typ != ntVariable {
-			return nil, errAt("S0212", t.pos, t.val, nil)
+			return nil, errAt("S0212", left.pos, t.val, nil)
 		}
 		rhs, err := p.expression(bp - 1)
 		if err != nil {
@@ -444,6 +444,10 @@ func (p *parser) parseCall(t *token, left *node) (*node, error) {
 		sigText := "<" + src[p.lx.pos:i]
 		sig, err := parseSignature(strings.Join(strings.Fields(sigText), ""))
 		if err != nil {
+			if je, ok := err.(*Error); ok {
+				// from an offset in the signature to one in the expression
+				je.Position += p.tok.pos + 1
+			}
 			return nil, err
 		}
 		lam.sig = sig
