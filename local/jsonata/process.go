@@ -175,6 +175,13 @@ func (pr *processor) processOther(e *node) (*node, error) {
 	case ntBlock:
 		r := &node{typ: ntBlock, pos: e.pos}
 		r.items, err = pr.processList(r, e.items)
+		for _, x := range r.items {
+			// a block holding a constructed array is itself one: a path
+			// starting with it evaluates it once, not per context item
+			if x.consarray || (x.typ == ntPath && x.items[0].consarray) {
+				r.consarray = true
+			}
+		}
 		return r, err
 	case ntName:
 		return &node{typ: ntPath, items: []*node{e}, pos: e.pos, keepSingletonArray: e.keepArray}, nil
