@@ -52,7 +52,9 @@ type callCtx struct {
 
 // call applies f to args from inside a built-in (higher-order functions).
 func (c *callCtx) call(f any, args ...any) (any, error) {
-	return c.ev.apply(f, args, nil, c.env, c.pos)
+	// no call position: an error from the callback takes the position of
+	// the built-in's call on its way out
+	return c.ev.apply(f, args, nil, c.env, -1)
 }
 
 // transformSig is the signature jsonata-js gives a transform: it applies
@@ -131,7 +133,8 @@ func (ev *evaluator) apply(f any, args []any, input any, e *env, pos int) (any, 
 		if err2 := ev.guard(call); err2 != nil {
 			return nil, err2
 		}
-		res, err = ev.applyInner(next, nargs, input, e, call.pos)
+		// the position jsonata-js gives a tail call is its procedure's
+		res, err = ev.applyInner(next, nargs, input, e, call.proc.pos)
 		if err != nil {
 			if je, ok := err.(*Error); ok && je.Token == "" {
 				if call.proc.typ == ntVariable {
@@ -146,6 +149,20 @@ func (ev *evaluator) apply(f any, args []any, input any, e *env, pos int) (any, 
 // applyInner calls one function once: it checks the signature, then
 // dispatches on the kind of function. Thunks it returns are run by apply.
 func (ev *evaluator) applyInner(f any, args []any, input any, e *env, pos int) (any, error) {
+	res, err := ev.applyOnce(f, args, input, e, pos)
+	if err != nil {
+		if _, isFn := f.(callable); isFn && pos >= 0 {
+			if je, ok := err.(*Error); ok {
+				// as in jsonata-js, an error leaving a function takes the
+				// position of the call, so the outermost call names it
+				je.Position = pos
+			}
+		}
+	}
+	return res, err
+}
+
+func (ev *evaluator) applyOnce(f any, args []any, input any, e *env, pos int) (any, error) {
 	switch fn := f.(type) {
 	case *lambda:
 		if fn.sig != nil {
@@ -315,7 +332,9 @@ func (ev *evaluator) applyOp(n *node, input any, e *env) (any, error) {
 			return c.call(f, r)
 		}, sig: nil}, nil
 	}
-	return ev.apply(f, []any{lhs}, nil, e, n.pos)
+	// not a call expression: errors keep their own positions, as in
+	// jsonata-js
+	return ev.apply(f, []any{lhs}, nil, e, -1)
 }
 
 // transform applies |pattern|update,delete| to a deep copy of obj.

@@ -233,22 +233,17 @@ func (ev *evaluator) binary(n *node, input any, e *env) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch n.op {
-	case "and":
-		if !toBool(l) {
-			return false, nil
+	if n.op == "and" || n.op == "or" {
+		if toBool(l) == (n.op == "or") {
+			return n.op == "or", nil
 		}
 		r, err := ev.eval(n.rhs, input, e)
 		if err != nil {
-			return nil, err
-		}
-		return toBool(r), nil
-	case "or":
-		if toBool(l) {
-			return true, nil
-		}
-		r, err := ev.eval(n.rhs, input, e)
-		if err != nil {
+			if je, ok := err.(*Error); ok {
+				// jsonata-js reports errors from the right side at the
+				// operator
+				je.Position, je.Token = n.pos, n.op
+			}
 			return nil, err
 		}
 		return toBool(r), nil
