@@ -33,7 +33,7 @@ type Store interface {
 }
 
 // Actions are the routes a client can select; $default answers with them.
-var Actions = []string{"upload", "subscribe"}
+var Actions = []string{"upload", "subscribe", "links", "delete", "ping"}
 
 // MaxRequestBytes bounds a request message. The real ones are under 1 KB;
 // API Gateway's own 128 KB frame limit would let far more through.
@@ -57,6 +57,9 @@ type Handler struct {
 	UploadTTL, WatchTTL, LinkTTL time.Duration
 	Now                          func() time.Time
 	Log                          *slog.Logger
+
+	// Objects deletes an upload's objects ("delete"; see delete.go).
+	Objects Objects
 }
 
 // Handle is the Lambda entry point for every route.
@@ -146,6 +149,12 @@ func (h *Handler) route(ctx context.Context, log *slog.Logger, conn, routeKey, b
 		return h.upload(ctx, log, conn, req)
 	case "subscribe":
 		return h.subscribe(ctx, log, conn, req)
+	case "links":
+		return h.linksAction(ctx, log, req)
+	case "delete":
+		return h.deleteAction(ctx, log, req)
+	case "ping":
+		return ping(req)
 	}
 	if req.Action == "" {
 		return errorMsg(req.RequestID, "InvalidMessage", "The message has no \"action\". Valid actions: %s.", validActions())
