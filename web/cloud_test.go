@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"thumbflow/internal/browsertest"
@@ -106,6 +108,41 @@ func originals(t *testing.T, c *cloud.Cloud) []string {
 		keys = append(keys, aws.ToString(v.Key))
 	}
 	return keys
+}
+
+// newTab opens a second tab in the browser of ctx.
+func newTab(t *testing.T, ctx context.Context) context.Context {
+	t.Helper()
+	tab, cancel := chromedp.NewContext(ctx)
+	t.Cleanup(cancel)
+	// The first action must run on tab itself: a tab opened under a
+	// context with a deadline is closed when that context ends.
+	if err := chromedp.Do(tab); err != nil {
+		t.Fatal(err)
+	}
+	return tab
+}
+
+// acceptDialogs answers every dialog of the tab (a beforeunload prompt)
+// with OK, as a user who means to leave does, and counts them.
+func acceptDialogs(t *testing.T, ctx context.Context) *atomic.Int32 {
+	t.Helper()
+	var n atomic.Int32
+	ctx, cancel := context.WithCancel(ctx)
+	t.Cleanup(cancel)
+	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)
+	go func() {
+		for ev, err := range dialogs {
+			if err != nil {
+				return
+			}
+			if ev.Type == page.DialogTypeBeforeunload {
+				n.Add(1)
+			}
+			chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
+		}
+	}()
+	return &n
 }
 
 const firstRow = `document.querySelector(".upload")`
@@ -215,8 +252,12 @@ func TestCloudReloadMidUploadLeavesRemovableInterruptedRow(t *testing.T) {
 	throttle(t, p.ctx, 64<<10)
 	p.choose(t, "holiday.jpg", noisyJPEG(t, 1<<20))
 	waitForIn(t, p.ctx, firstRow+`?.dataset.state === "uploading"`)
+	prompts := acceptDialogs(t, p.ctx)
 	p.navigate(t)
 	waitForIn(t, p.ctx, firstRow+`?.dataset.state === "interrupted"`)
+	if n := prompts.Load(); n > 1 {
+		t.Errorf("%d beforeunload prompts for one reload", n)
+	}
 	if got := rowText(t, p.ctx); !strings.Contains(got, "interrupted") || !strings.Contains(got, "Choose the file again") {
 		t.Errorf("interrupted row says %q", got)
 	}
@@ -251,9 +292,7 @@ func TestCloudSecondTabShowsSameRowsAndLiveProgress(t *testing.T) {
 	c := cloudtest.Start(t)
 	ctx1 := browsertest.NewBrowser(t)
 	p := openCloud(t, ctx1, c)
-	ctx2, cancel := chromedp.NewContext(ctx1) // a second tab of the same browser
-	defer cancel()
-	q := &cloudPage{c: c, ctx: ctx2}
+	q := &cloudPage{c: c, ctx: newTab(t, ctx1)}
 	q.navigate(t)
 	throttle(t, p.ctx, 128<<10)
 	p.choose(t, "shared.jpg", noisyJPEG(t, 1<<20))
