@@ -85,9 +85,10 @@ export function checkFile(file, config) {
 }
 
 function unsupportedMessage(name, type, accepted) {
-  const choose = `Choose a ${typeNames(accepted)} image`;
+  const kinds = `a ${typeNames(accepted)} image`;
+  const choose = `Choose ${kinds}`;
   if (type === "image/heic" || type === "image/heif") {
-    return `${name} is ${KNOWN_FORMATS[type]}, which cannot be converted here. Export it as JPEG (on an iPhone: Settings, Camera, Formats, Most Compatible) or ${choose.toLowerCase()}.`;
+    return `${name} is ${KNOWN_FORMATS[type]}, which cannot be converted here. Export it as JPEG (on an iPhone: Settings, Camera, Formats, Most Compatible) or choose ${kinds}.`;
   }
   if (KNOWN_FORMATS[type]) return `${name} is ${KNOWN_FORMATS[type]}, which cannot be converted here. ${choose}.`;
   return `${name} is not an image that can be converted here. ${choose}.`;
