@@ -157,3 +157,33 @@ func TestRemoveMovesFocusToTheNextRow(t *testing.T) {
 		t.Errorf("after a reload the rows are %q", got)
 	}
 }
+
+// TestHistoryAgesOut runs the page's history (static/js/history.js) on a
+// storage of its own and a clock the test moves: a row goes when its
+// token expires, a refused row after a day.
+func TestHistoryAgesOut(t *testing.T) {
+	e := openPage(t, nil)
+	got, err := chromedp.Run(e.ctx, chromedp.Evaluate[[]string](`import("./js/history.js").then(({ History, REFUSED_TTL_MS }) => {
+		const store = new Map();
+		const storage = { getItem: (k) => store.get(k) ?? null, setItem: (k, v) => store.set(k, v) };
+		let now = 1e12;
+		const h = new History("tab", { storage, now: () => now });
+		h.put({ key: "granted", createdAt: 1, expiresAt: now + 3600e3, token: "t" });
+		h.put({ key: "refused", createdAt: 2, expiresAt: now + REFUSED_TTL_MS });
+		const seen = [];
+		now += 3600e3;
+		h.prune();
+		seen.push(h.all().map((e) => e.key).join(","));
+		now += REFUSED_TTL_MS;
+		h.prune();
+		seen.push(h.all().map((e) => e.key).join(",") || "none");
+		seen.push(new History("tab2", { storage, now: () => now }).all().length + " kept");
+		return seen;
+	})`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"refused", "none", "0 kept"}; !slices.Equal(got, want) {
+		t.Errorf("history after the token's and a day's expiry: %q, want %q", got, want)
+	}
+}

@@ -404,6 +404,9 @@ func TestRejectsBeforeContactingServer(t *testing.T) {
 	if !slices.Equal(spoken, wantSpoken) {
 		t.Errorf("announced\n%q\nwant\n%q", spoken, wantSpoken)
 	}
+	// Refused rows are history too: they survive a reload.
+	e.do(t, chromedp.Reload())
+	e.waitFor(t, `document.documentElement.dataset.ready === "true" && document.querySelectorAll('.upload[data-state="rejected"]').length === 3`)
 	time.Sleep(200 * time.Millisecond) // give a wrongly sent request time to arrive
 	if ups := e.cloud.actions("upload"); len(ups) != 0 {
 		t.Errorf("the page asked for grants for refused files: %v", ups)
