@@ -44,6 +44,8 @@ const rows = new Map(); // key → <li>
 const spoken = new Map(); // key → the phase last announced
 const previews = new Map(); // key → object URL of the local file
 const linkRequests = new Set(); // keys whose fresh links are on the way
+const linkFailures = new Map(); // key → when `links` last failed, so a failure is not retried on every render
+const LINK_RETRY_MS = 30000;
 const subscribing = new Set(); // uploadIds with a subscribe in flight
 
 /** What this tab may do with a row, by its phase. */
@@ -179,13 +181,19 @@ function renderTotal() {
 async function ensureLinks(entry, { force = false } = {}) {
   const fresh = entry.links && Date.parse(entry.links.expiresAt || "") - LINK_MARGIN_MS > Date.now();
   if ((fresh && !force) || !entry.token || linkRequests.has(entry.key) || !conn) return entry.links;
+  if (!force && Date.now() - (linkFailures.get(entry.key) || 0) < LINK_RETRY_MS) return entry.links;
   linkRequests.add(entry.key);
   try {
     const msg = await conn.request({ action: "links", uploadId: entry.uploadId, token: entry.token, name: entry.name });
+    linkFailures.delete(entry.key);
     const e = history.get(entry.key);
     if (e && msg.links) return history.put({ key: e.key, links: msg.links }).links;
   } catch (err) {
+    linkFailures.set(entry.key, Date.now());
     console.warn(`thumbflow: links for ${entry.uploadId}: ${err.code}: ${err.message}`);
+    if (TOKEN_ERRORS.has(err.code) && history.get(entry.key)) {
+      history.put({ key: entry.key, notice: `The download links cannot be renewed: ${err.message}` });
+    }
   } finally {
     linkRequests.delete(entry.key);
   }
