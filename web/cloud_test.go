@@ -226,6 +226,8 @@ func TestCloudCancelMidUploadStoresNothing(t *testing.T) {
 	throttle(t, p.ctx, 64<<10)
 	p.choose(t, "big.jpg", noisyJPEG(t, 1<<20))
 	waitForIn(t, p.ctx, firstRow+`?.dataset.state === "uploading" && `+firstRow+`.querySelector("progress").value > 0`)
+	// Speed and time left, once there is enough to go on.
+	waitForIn(t, p.ctx, `/^[0-9.]+ [KM]?B\/s, [0-9]+ (s|min) left$/.test(`+firstRow+`.querySelector(".upload-detail").textContent)`)
 	if !eval[bool](t, p.ctx, `(() => { const e = new Event("beforeunload", { cancelable: true }); dispatchEvent(e); return e.defaultPrevented; })()`) {
 		t.Error("closing the tab mid-upload does not warn")
 	}
@@ -250,29 +252,40 @@ func TestCloudReloadMidUploadLeavesRemovableInterruptedRow(t *testing.T) {
 	c := cloudtest.Start(t)
 	p := openCloud(t, browsertest.NewBrowser(t), c)
 	throttle(t, p.ctx, 64<<10)
+	again := filepath.Join(p.dir, "again.jpg")
+	os.WriteFile(again, noisyJPEG(t, 1<<20), 0o644)
 	p.choose(t, "holiday.jpg", noisyJPEG(t, 1<<20))
-	waitForIn(t, p.ctx, firstRow+`?.dataset.state === "uploading"`)
+	run(t, p.ctx, chromedp.SetUploadFiles(chromedp.CSS("#file-input"), []string{again}))
+	waitForIn(t, p.ctx, `[...document.querySelectorAll(".upload")].filter(r => r.dataset.state === "uploading").length === 2`)
 	prompts := acceptDialogs(t, p.ctx)
 	p.navigate(t)
-	waitForIn(t, p.ctx, firstRow+`?.dataset.state === "interrupted"`)
+	waitForIn(t, p.ctx, `[...document.querySelectorAll(".upload")].filter(r => r.dataset.state === "interrupted").length === 2`)
 	if n := prompts.Load(); n > 1 {
 		t.Errorf("%d beforeunload prompts for one reload", n)
 	}
 	if got := rowText(t, p.ctx); !strings.Contains(got, "interrupted") || !strings.Contains(got, "Choose the file again") {
 		t.Errorf("interrupted row says %q", got)
 	}
-	buttons := eval[[]string](t, p.ctx, `[...document.querySelectorAll(".upload button:not([hidden])")].map(b => b.textContent)`)
+	buttons := eval[[]string](t, p.ctx, firstRow+`.querySelectorAll("button:not([hidden])").values().map(b => b.textContent).toArray()`)
 	if strings.Join(buttons, "|") != "Choose the file again holiday.jpg|Remove holiday.jpg" {
 		t.Errorf("buttons = %q", buttons)
 	}
 	if eval[bool](t, p.ctx, firstRow+`.querySelector("progress").checkVisibility()`) {
 		t.Error("the interrupted row still shows a progress bar")
 	}
+
+	// Remove the first; choose the second's file again, which uploads it.
 	run(t, p.ctx, chromedp.Click(chromedp.CSS(".upload .btn-remove")))
-	waitForIn(t, p.ctx, `document.querySelectorAll(".upload").length === 0`)
+	waitForIn(t, p.ctx, `document.querySelectorAll(".upload").length === 1`)
+	throttle(t, p.ctx, 0)
+	if _, err := chromedp.Call(p.ctx, page.SetInterceptFileChooserDialog, page.SetInterceptFileChooserDialogParams{Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	run(t, p.ctx, chromedp.Click(chromedp.CSS(".upload .btn-refile")), chromedp.SetUploadFiles(chromedp.CSS("#refile-input"), []string{again}))
+	waitForIn(t, p.ctx, firstRow+`?.dataset.state === "succeeded" && `+firstRow+`.querySelector(".upload-name").textContent === "again.jpg"`)
 	p.navigate(t)
-	if n := eval[int](t, p.ctx, `document.querySelectorAll(".upload").length`); n != 0 {
-		t.Errorf("the removed row came back after a reload (%d rows)", n)
+	if got := eval[[]string](t, p.ctx, `[...document.querySelectorAll(".upload")].map(r => r.dataset.state)`); strings.Join(got, ",") != "succeeded" {
+		t.Errorf("after a reload the rows are %v; the removed row must stay removed", got)
 	}
 }
 
