@@ -321,6 +321,18 @@ func TestCloudSecondTabShowsSameRowsAndLiveProgress(t *testing.T) {
 	// Removing in one tab removes in both.
 	run(t, q.ctx, chromedp.Click(chromedp.CSS(".upload .btn-remove")))
 	waitForIn(t, p.ctx, `document.querySelectorAll(".upload").length === 0`)
+
+	// Cancel in the tab that does not upload: the uploading tab stops.
+	throttle(t, p.ctx, 64<<10)
+	p.choose(t, "stop.jpg", noisyJPEG(t, 1<<20))
+	waitForIn(t, q.ctx, firstRow+`?.dataset.state === "uploading" && !`+firstRow+`.querySelector(".btn-cancel").hidden`)
+	run(t, q.ctx, chromedp.Click(chromedp.CSS(".upload .btn-cancel")))
+	waitForIn(t, p.ctx, firstRow+`?.dataset.state === "cancelled"`)
+	waitForIn(t, q.ctx, firstRow+`?.dataset.state === "cancelled"`)
+	throttle(t, p.ctx, 0)
+	if keys := originals(t, c); len(keys) != 1 {
+		t.Errorf("the uploads bucket holds %v; want only shared.jpg's original", keys)
+	}
 }
 
 func TestCloudBrowserRestartRestoresHistoryAndResubscribes(t *testing.T) {
