@@ -248,6 +248,37 @@ func TestCloudCancelMidUploadStoresNothing(t *testing.T) {
 	}
 }
 
+func TestCloudCancelWhileQueued(t *testing.T) {
+	c := cloudtest.Start(t)
+	p := openCloud(t, browsertest.NewBrowser(t), c)
+	throttle(t, p.ctx, 64<<10)
+	var paths []string
+	for i := range 4 {
+		path := filepath.Join(p.dir, fmt.Sprintf("q%d.jpg", i))
+		os.WriteFile(path, noisyJPEG(t, 256<<10), 0o644)
+		paths = append(paths, path)
+	}
+	run(t, p.ctx, chromedp.SetUploadFiles(chromedp.CSS("#file-input"), paths))
+	const fourth = `document.querySelectorAll(".upload")[3]`
+	waitForIn(t, p.ctx, fourth+`?.dataset.state === "queued" && document.querySelectorAll('.upload[data-state="uploading"]').length === 3`)
+	run(t, p.ctx, chromedp.Click(chromedp.CSS(`.upload:nth-child(4) .btn-cancel`)))
+	waitForIn(t, p.ctx, fourth+`.dataset.state === "cancelled"`)
+	if id := eval[string](t, p.ctx, fourth+`.dataset.uploadId ?? ""`); id != "" {
+		t.Errorf("a file cancelled in the queue got a grant (%s)", id)
+	}
+	if eval[bool](t, p.ctx, fourth+`.querySelector(".btn-retry").hidden`) {
+		t.Error("a cancelled file offers no Upload again")
+	}
+	throttle(t, p.ctx, 0)
+	waitForIn(t, p.ctx, `document.querySelectorAll('.upload[data-state="succeeded"]').length === 3`)
+	if got := eval[string](t, p.ctx, fourth+`.dataset.state`); got != "cancelled" {
+		t.Errorf("the cancelled file ended %s", got)
+	}
+	if keys := originals(t, c); len(keys) != 3 {
+		t.Errorf("the uploads bucket holds %d originals, want 3", len(keys))
+	}
+}
+
 func TestCloudReloadMidUploadLeavesRemovableInterruptedRow(t *testing.T) {
 	c := cloudtest.Start(t)
 	p := openCloud(t, browsertest.NewBrowser(t), c)
