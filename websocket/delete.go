@@ -34,7 +34,11 @@ type DeletedMessage struct {
 //
 // An upload still being converted is refused, because the running
 // execution would write renditions and records again after the delete.
-func (h *Handler) deleteAction(ctx context.Context, log *slog.Logger, req request) any {
+func (h *Handler) deleteAction(ctx context.Context, log *slog.Logger, requestID, body string) any {
+	req, bad := readTokenRequest(requestID, body)
+	if bad != nil {
+		return *bad
+	}
 	if msg := h.checkToken(log, req); msg != nil {
 		return msg
 	}

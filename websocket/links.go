@@ -2,6 +2,7 @@ package websocket
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -28,13 +29,17 @@ type LinksMessage struct {
 // stay inline (an <img src> needs that); these say "attachment", because a
 // cross-origin <a download> is ignored by browsers and only the response's
 // Content-Disposition makes a click save the file.
-func (h *Handler) linksAction(ctx context.Context, log *slog.Logger, req request) any {
+func (h *Handler) linksAction(ctx context.Context, log *slog.Logger, requestID, body string) any {
+	req, bad := readTokenRequest(requestID, body)
+	if bad != nil {
+		return *bad
+	}
 	if msg := h.checkToken(log, req); msg != nil {
 		return msg
 	}
 	log = log.With("uploadId", req.UploadID)
-	if req.Name != "" && (len(req.Name) > 255 || !utf8.ValidString(req.Name)) {
-		return errorMsg(req.RequestID, "InvalidRequest", "name must be the file's name: 1 to 255 bytes of text.")
+	if len(req.Name) > 255 || !utf8.ValidString(req.Name) {
+		return errorMsg(req.RequestID, "InvalidRequest", "\"name\" must be the file's name: at most 255 bytes of text.")
 	}
 	rec, _, err := h.Store.GetStatus(ctx, req.UploadID)
 	if err != nil {
@@ -56,9 +61,41 @@ func (h *Handler) linksAction(ctx context.Context, log *slog.Logger, req request
 	return LinksMessage{Type: "links", RequestID: req.RequestID, UploadID: req.UploadID, Links: links}
 }
 
+// tokenRequest is what "links" and "delete" send: the upload, its token
+// and, for links, the file's name.
+type tokenRequest struct {
+	RequestID string `json:"-"`
+	UploadID  string `json:"uploadId"`
+	Token     string `json:"token"`
+	Name      string `json:"name"`
+}
+
+// readTokenRequest reads the members "links" and "delete" need from the
+// message itself, so these actions do not depend on how the other
+// actions' requests are parsed.
+func readTokenRequest(requestID, body string) (tokenRequest, *ErrorMessage) {
+	req := tokenRequest{RequestID: requestID}
+	if err := json.Unmarshal([]byte(body), &req); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			msg := errorMsg(requestID, "InvalidRequest", "%q must be a string.", te.Field)
+			return req, &msg
+		}
+		msg := errorMsg(requestID, "InvalidMessage", "The message is not a valid JSON object. Valid actions: %s.", validActions())
+		return req, &msg
+	}
+	for _, m := range []struct{ name, value string }{{"uploadId", req.UploadID}, {"token", req.Token}} {
+		if m.value == "" {
+			msg := errorMsg(requestID, "InvalidRequest", "%q is missing: send the %s from the grant.", m.name, m.name)
+			return req, &msg
+		}
+	}
+	return req, nil
+}
+
 // checkToken returns the error answer for a request whose uploadId or
 // token does not hold, or nil when its holder may act on the upload.
-func (h *Handler) checkToken(log *slog.Logger, req request) any {
+func (h *Handler) checkToken(log *slog.Logger, req tokenRequest) any {
 	if !upload.ValidID(req.UploadID) {
 		return errorMsg(req.RequestID, "InvalidRequest", "uploadId must be the id from a grant.")
 	}

@@ -196,6 +196,23 @@ func TestDeleteRemovesOriginalRenditionsAndRecords(t *testing.T) {
 	}
 }
 
+// TestLinksAndDeleteNameTheFieldAtFault: a field of the wrong type is the
+// message parser's to answer (routes.go), before these actions run.
+func TestLinksAndDeleteNameTheFieldAtFault(t *testing.T) {
+	f := newFixture(t)
+	g := f.grant(t, "c1")
+	for _, tc := range []struct{ body, code, mention string }{
+		{`{"action":"links","requestId":"x","uploadId":"` + g.UploadID + `"}`, "InvalidRequest", `"token" is missing`},
+		{`{"action":"delete","requestId":"x","token":"t"}`, "InvalidRequest", `"uploadId" is missing`},
+		{`{"action":"delete","requestId":"x","uploadId":"nope","token":"t"}`, "InvalidRequest", "uploadId"},
+	} {
+		m := f.send(t, "c1", "$default", tc.body)
+		if m["code"] != tc.code || m["requestId"] != "x" || !strings.Contains(m["message"].(string), tc.mention) {
+			t.Errorf("%s: answer %v, want %s mentioning %s", tc.body, m, tc.code, tc.mention)
+		}
+	}
+}
+
 func TestPing(t *testing.T) {
 	f := newFixture(t)
 	if m := f.send(t, "c1", "$default", `{"action":"ping","requestId":"hb1"}`); m["type"] != "pong" || m["requestId"] != "hb1" {

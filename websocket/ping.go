@@ -8,4 +8,4 @@ type PongMessage struct {
 	RequestID string `json:"requestId,omitempty"`
 }
 
-func ping(req request) any { return PongMessage{Type: "pong", RequestID: req.RequestID} }
+func ping(requestID string) any { return PongMessage{Type: "pong", RequestID: requestID} }

@@ -150,11 +150,11 @@ func (h *Handler) route(ctx context.Context, log *slog.Logger, conn, routeKey, b
 	case "subscribe":
 		return h.subscribe(ctx, log, conn, req)
 	case "links":
-		return h.linksAction(ctx, log, req)
+		return h.linksAction(ctx, log, req.RequestID, body)
 	case "delete":
-		return h.deleteAction(ctx, log, req)
+		return h.deleteAction(ctx, log, req.RequestID, body)
 	case "ping":
-		return ping(req)
+		return ping(req.RequestID)
 	}
 	if req.Action == "" {
 		return errorMsg(req.RequestID, "InvalidMessage", "The message has no \"action\". Valid actions: %s.", validActions())
