@@ -51,7 +51,11 @@ func TestBatchAnnouncements(t *testing.T) {
 	perFile := 0
 	for i, s := range spoken {
 		if summary.MatchString(s) {
-			if at[i]-last < 1990 { // timers fire late, never early
+			// The page's timer never fires early, but the observer that
+			// timestamps a message runs after it was added, by up to a long
+			// task on a loaded machine: hence the margin. Without the
+			// throttle, summaries come milliseconds apart.
+			if at[i]-last < 1800 {
 				t.Errorf("summary %q came %.0f ms after the previous one", s, at[i]-last)
 			}
 			last = at[i]

@@ -398,7 +398,7 @@ func TestCloudExpiredLinksAreRefreshed(t *testing.T) {
 	c := cloudtest.Start(t)
 	p := openCloud(t, browsertest.NewBrowser(t), c)
 	p.choose(t, "old.jpg", uploadtest.Photo(400, 300))
-	waitForIn(t, p.ctx, firstRow+`?.dataset.state === "succeeded"`)
+	waitForIn(t, p.ctx, firstRow+`?.dataset.state === "succeeded" && `+firstRow+`.querySelector(".upload-thumb").naturalWidth === 320`)
 	// An hour later: the kept links have expired (and no longer work).
 	eval[chromedp.Void](t, p.ctx, `(() => {
 		const h = JSON.parse(localStorage.getItem("thumbflow.history.v1"));
