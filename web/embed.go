@@ -42,6 +42,10 @@ type Config struct {
 	MaxBytes     int64       `json:"maxBytes"`
 	Types        []string    `json:"types"`
 	Renditions   []Rendition `json:"renditions"`
+	// HeartbeatSeconds is how often the page pings the server while it is
+	// idle, so a dead server shows as "Reconnecting…" without the user
+	// acting. Zero leaves the page's default (25 s).
+	HeartbeatSeconds int `json:"heartbeatSeconds,omitempty"`
 }
 
 // Rendition names one output size the pipeline produces, so the page can

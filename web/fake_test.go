@@ -31,6 +31,8 @@ type fakeCloud struct {
 	hold     chan struct{}       // when non-nil, conversions wait for it to close
 	script   func(u *fakeUpload) // when non-nil, replaces convert after a post
 	refuse   string              // when non-empty, S3 refuses every post with this code
+	linkTTL  time.Duration       // of the links answered to "links"; an hour when 0
+	mute     bool                // when true, messages are read and never answered: a hung server
 }
 
 type fakeConn struct {
@@ -123,8 +125,11 @@ func (f *fakeCloud) serveWS(w http.ResponseWriter, r *http.Request) {
 		}
 		f.mu.Lock()
 		f.messages = append(f.messages, clientMessage{conn: fc.id, msg: msg})
+		mute := f.mute
 		f.mu.Unlock()
-		f.handle(fc, msg)
+		if !mute {
+			f.handle(fc, msg)
+		}
 	}
 }
 
@@ -173,6 +178,31 @@ func (f *fakeCloud) handle(fc *fakeConn, msg map[string]any) {
 		rec := u.record
 		f.mu.Unlock()
 		f.send(fc, map[string]any{"type": "subscribed", "requestId": reqID, "uploadId": id, "status": rec, "links": f.links(u)})
+	case "links", "delete":
+		id, _ := msg["uploadId"].(string)
+		tok, _ := msg["token"].(string)
+		f.mu.Lock()
+		u := f.uploads[id]
+		ttl := f.linkTTL
+		f.mu.Unlock()
+		if u == nil || u.token != tok {
+			f.send(fc, map[string]any{"type": "error", "requestId": reqID, "code": "InvalidToken", "message": "This upload link is not valid."})
+			return
+		}
+		if msg["action"] == "delete" {
+			f.mu.Lock()
+			delete(f.uploads, id)
+			f.mu.Unlock()
+			f.send(fc, map[string]any{"type": "deleted", "requestId": reqID, "uploadId": id})
+			return
+		}
+		l := f.links(u)
+		if ttl != 0 {
+			l["expiresAt"] = time.Now().Add(ttl).UTC().Format(time.RFC3339)
+		}
+		f.send(fc, map[string]any{"type": "links", "requestId": reqID, "uploadId": id, "links": l})
+	case "ping":
+		f.send(fc, map[string]any{"type": "pong", "requestId": reqID})
 	default:
 		f.send(fc, map[string]any{"type": "error", "requestId": reqID, "code": "InvalidMessage", "message": "unknown action"})
 	}

@@ -173,7 +173,7 @@ func (e *pageEnv) record(t *testing.T) {
 
 func recordIn(t *testing.T, ctx context.Context) {
 	eval[chromedp.Void](t, ctx, `(() => {
-		window.seen = { states: [], progress: [], spoken: [] };
+		window.seen = { states: [], progress: [], spoken: [], spokenAt: [] };
 		new MutationObserver((muts) => {
 			for (const m of muts) {
 				const el = m.target;
@@ -184,8 +184,12 @@ func recordIn(t *testing.T, ctx context.Context) {
 				}
 			}
 		}).observe(document.querySelector("#uploads"), { subtree: true, attributes: true, attributeFilter: ["data-state", "value"] });
-		new MutationObserver(() => window.seen.spoken.push(document.querySelector("#announcer").textContent))
-			.observe(document.querySelector("#announcer"), { childList: true, characterData: true, subtree: true });
+		new MutationObserver((muts) => {
+			for (const m of muts) for (const n of m.addedNodes) {
+				window.seen.spoken.push(n.textContent);
+				window.seen.spokenAt.push(performance.now());
+			}
+		}).observe(document.querySelector("#announcer"), { childList: true });
 	})()`)
 }
 
@@ -234,8 +238,8 @@ func TestUploadShowsProgressThenThumbnail(t *testing.T) {
 	if got := eval[float64](t, e.ctx, row+`.querySelector("progress").value`); got != 100 {
 		t.Errorf("progress value while converting = %v, want 100", got)
 	}
-	if got := eval[string](t, e.ctx, row+`.querySelector(".upload-status").textContent`); got != "converting" {
-		t.Errorf("status line = %q, want converting", got)
+	if got := eval[string](t, e.ctx, row+`.querySelector(".upload-status").textContent`); got != "processing: converting" {
+		t.Errorf("status line = %q, want processing: converting", got)
 	}
 	release()
 	e.waitFor(t, row+`.dataset.state === "succeeded" && `+row+`.querySelector(".upload-thumb").complete && `+row+`.querySelector(".upload-thumb").naturalWidth > 0`)
@@ -244,7 +248,7 @@ func TestUploadShowsProgressThenThumbnail(t *testing.T) {
 		t.Errorf("status line = %q, want done", got)
 	}
 	states := eval[[]string](t, e.ctx, `window.seen.states`)
-	if want := []string{"waiting", "uploaded", "converting", "succeeded"}; !isSubsequence(want, states) {
+	if want := []string{"uploading", "converting", "succeeded"}; !isSubsequence(want, states) {
 		t.Errorf("states seen = %v, want them to pass through %v in order", states, want)
 	}
 	progress := eval[[]float64](t, e.ctx, `window.seen.progress`)
@@ -252,8 +256,8 @@ func TestUploadShowsProgressThenThumbnail(t *testing.T) {
 		t.Errorf("progress values = %v, want rising from 0 to 100", progress)
 	}
 	spoken := eval[[]string](t, e.ctx, `window.seen.spoken`)
-	if !slices.Contains(spoken, "holiday.jpg: done") {
-		t.Errorf("live region said %q, want it to announce done", spoken)
+	if want := []string{"holiday.jpg: uploading", "holiday.jpg: processing", "holiday.jpg: done"}; !slices.Equal(spoken, want) {
+		t.Errorf("live region said %q, want %q: one message per state a user lives", spoken, want)
 	}
 
 	// The thumbnail is the 320 px rendition of a 1000×750 image, drawn at its size.
@@ -387,53 +391,28 @@ func TestRejectsBeforeContactingServer(t *testing.T) {
 	e.waitFor(t, `document.querySelectorAll('.upload[data-state="rejected"]').length === 3`)
 	got := eval[[]string](t, e.ctx, `[...document.querySelectorAll(".upload .upload-status")].map(s => s.textContent)`)
 	want := []string{
-		"failed: The file is 2.4 KB; the limit is 1 KB. Choose a smaller image.",
-		"failed: notes.txt is of type text/plain. Choose a JPEG, PNG, GIF, BMP, TIFF or WebP image.",
-		"failed: empty.gif is empty. Choose an image with something in it.",
+		"not uploaded: The file is 2.4 KB; the limit is 1 KB. Choose a smaller image.",
+		"not uploaded: notes.txt is not an image that can be converted here. Choose a JPEG, PNG, GIF, BMP, TIFF or WebP image.",
+		"not uploaded: empty.gif is empty. Choose an image with something in it.",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("status lines =\n%q\nwant\n%q", got, want)
 	}
+	// Each refusal is its own announcement, not one overwriting another.
+	spoken := eval[[]string](t, e.ctx, `window.seen.spoken`)
+	wantSpoken := []string{"huge.png " + want[0], "notes.txt " + want[1], "empty.gif " + want[2]}
+	if !slices.Equal(spoken, wantSpoken) {
+		t.Errorf("announced\n%q\nwant\n%q", spoken, wantSpoken)
+	}
+	// Refused rows are history too: they survive a reload.
+	e.do(t, chromedp.Reload())
+	e.waitFor(t, `document.documentElement.dataset.ready === "true" && document.querySelectorAll('.upload[data-state="rejected"]').length === 3`)
 	time.Sleep(200 * time.Millisecond) // give a wrongly sent request time to arrive
 	if ups := e.cloud.actions("upload"); len(ups) != 0 {
 		t.Errorf("the page asked for grants for refused files: %v", ups)
 	}
 	if posts := e.cloud.postsSeen(); len(posts) != 0 {
 		t.Errorf("the page posted refused files: %v", posts)
-	}
-}
-
-func TestSecondTabWatchesSameUpload(t *testing.T) {
-	e := openPage(t, nil)
-	release := e.cloud.holdConversions()
-	e.choose(t, e.file(t, "shared.jpg", jpegBytes(t, 300, 300)))
-	e.waitFor(t, row+`?.dataset.state === "converting"`)
-	watch := eval[string](t, e.ctx, row+`.querySelector(".upload-watch").href`)
-	id := eval[string](t, e.ctx, row+`.dataset.uploadId`)
-
-	tab, cancel := chromedp.NewContext(e.ctx)
-	defer cancel()
-	ctx, cancelNav := context.WithTimeout(tab, 20*time.Second)
-	defer cancelNav()
-	if err := chromedp.Do(ctx, chromedp.Navigate(watch)); err != nil {
-		t.Fatal(err)
-	}
-	waitForIn(t, tab, row+`?.dataset.state === "converting"`)
-	recordIn(t, tab)
-	if got := eval[string](t, tab, row+`.dataset.uploadId`); got != id {
-		t.Errorf("second tab watches %q, want %q", got, id)
-	}
-	if got := eval[string](t, tab, `location.hash`); got != "" {
-		t.Errorf("the token stays in the second tab's address bar: %q", got)
-	}
-
-	release()
-	waitForIn(t, tab, row+`.dataset.state === "succeeded"`)
-	e.waitFor(t, row+`.dataset.state === "succeeded"`)
-	for _, c := range []context.Context{e.ctx, tab} {
-		if got := eval[string](t, c, row+`.querySelector(".upload-status").textContent`); got != "done" {
-			t.Errorf("status line = %q, want done", got)
-		}
 	}
 }
 
@@ -479,8 +458,8 @@ func TestRetryingAndOutOfOrderPushes(t *testing.T) {
 	})
 	e.choose(t, e.file(t, "slow.png", jpegBytes(t, 50, 50)))
 	e.waitFor(t, row+`?.dataset.state === "retrying"`)
-	if got := eval[string](t, e.ctx, row+`.querySelector(".upload-status").textContent`); got != "retrying (attempt 2)" {
-		t.Errorf("status line = %q, want retrying (attempt 2)", got)
+	if got := eval[string](t, e.ctx, row+`.querySelector(".upload-status").textContent`); got != "processing: retrying (attempt 2)" {
+		t.Errorf("status line = %q, want processing: retrying (attempt 2)", got)
 	}
 	close(release)
 	<-sentStale
@@ -500,16 +479,30 @@ func TestRetryingAndOutOfOrderPushes(t *testing.T) {
 	}
 }
 
-func TestStorageRefusalShowsReasonAndForgetsGrant(t *testing.T) {
+func TestUploadAgainAfterAFailure(t *testing.T) {
 	e := openPage(t, nil)
 	e.cloud.set(func(f *fakeCloud) { f.refuse = "EntityTooSmall" })
-	e.choose(t, e.file(t, "small.jpg", jpegBytes(t, 20, 20)))
+	img := jpegBytes(t, 20, 20)
+	e.choose(t, e.file(t, "small.jpg", img))
 	e.waitFor(t, row+`?.dataset.state === "failed"`)
 	if got := eval[string](t, e.ctx, row+`.querySelector(".upload-status").textContent`); got != "failed: The storage service refused the upload: the file is smaller than declared." {
 		t.Errorf("status line = %q", got)
 	}
-	if got := eval[string](t, e.ctx, `sessionStorage.getItem("thumbflow.watch.v1")`); got != "[]" {
-		t.Errorf("a refused upload is still kept for resuming: %s", got)
+	e.cloud.set(func(f *fakeCloud) { f.refuse = "" })
+	if got := eval[string](t, e.ctx, row+`.querySelector(".btn-retry:not([hidden])")?.textContent`); got != "Upload again small.jpg" {
+		t.Fatalf("retry button = %q", got)
+	}
+	e.do(t, chromedp.Click(chromedp.CSS(".upload .btn-retry")))
+	e.waitFor(t, row+`.dataset.state === "succeeded" && `+row+`.querySelector(".upload-thumb").naturalWidth === 20`)
+	if n := eval[int](t, e.ctx, `document.querySelectorAll(".upload").length`); n != 1 {
+		t.Errorf("%d rows after upload again, want the same one", n)
+	}
+	ups := e.cloud.actions("upload")
+	if len(ups) != 2 || ups[1].msg["name"] != "small.jpg" || ups[1].msg["size"] != float64(len(img)) {
+		t.Errorf("upload requests = %v, want a second grant for the same file", ups)
+	}
+	if posts := e.cloud.postsSeen(); len(posts) != 2 || posts[1].fileBytes != len(img) {
+		t.Errorf("S3 saw %d posts, want 2 of the same file", len(posts))
 	}
 	// "Clear finished" removes it and gives focus back to the drop zone.
 	e.do(t, chromedp.Click(chromedp.CSS("#clear")))
@@ -613,7 +606,7 @@ func TestFileChecks(t *testing.T) {
 		"noType":    "image/jpeg",
 		"tiff":      "image/tiff",
 		"unknown":   "",
-		"heic":      "UnsupportedFormat: p.heic is of type image/heic. Choose a JPEG, PNG, GIF, BMP, TIFF or WebP image.",
+		"heic":      "UnsupportedFormat: p.heic is a HEIC photo (the iPhone's default format), which cannot be converted here. Export it as JPEG (on an iPhone: Settings, Camera, Formats, Most Compatible) or choose a JPEG, PNG, GIF, BMP, TIFF or WebP image.",
 		"big":       "FileTooLarge: The file is 31.2 MB; the limit is 25 MB. Choose a smaller image.",
 		"limit":     "ok",
 		"empty":     "EmptyFile: e.webp is empty. Choose an image with something in it.",

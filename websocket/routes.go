@@ -32,7 +32,7 @@ type Store interface {
 }
 
 // Actions are the routes a client can select; $default answers with them.
-var Actions = []string{"upload", "subscribe"}
+var Actions = []string{"upload", "subscribe", "links", "delete", "ping"}
 
 // MaxRequestBytes bounds a request message. The real ones are under 1 KB;
 // API Gateway's own 128 KB frame limit would let far more through.
@@ -56,6 +56,9 @@ type Handler struct {
 	UploadTTL, WatchTTL, LinkTTL time.Duration
 	Now                          func() time.Time
 	Log                          *slog.Logger
+
+	// Objects deletes an upload's objects ("delete"; see delete.go).
+	Objects Objects
 }
 
 // Handle is the Lambda entry point for every route.
@@ -134,6 +137,12 @@ func (h *Handler) route(ctx context.Context, log *slog.Logger, ev events.APIGate
 			return *bad
 		}
 		return h.subscribe(ctx, log, conn, req)
+	case "links":
+		return h.linksAction(ctx, log, req.RequestID, body)
+	case "delete":
+		return h.deleteAction(ctx, log, req.RequestID, body)
+	case "ping":
+		return ping(req.RequestID)
 	}
 	if req.Action == "" {
 		return errorMsg(req.RequestID, "InvalidMessage", "The message has no \"action\". Valid actions: %s.", validActions())

@@ -152,7 +152,7 @@ func TestMalformedAndUnknownMessages(t *testing.T) {
 	cases := []struct{ name, route, body, code, mention string }{
 		{"not json", "$default", `{"action":`, "InvalidMessage", "upload"},
 		{"array", "$default", `[1,2]`, "InvalidMessage", "subscribe"},
-		{"unknown action", "$default", `{"action":"delete"}`, "InvalidMessage", `"delete"`},
+		{"unknown action", "$default", `{"action":"destroy"}`, "InvalidMessage", `"delete"`},
 		{"no action", "$default", `{"hello":1}`, "InvalidMessage", "upload"},
 		{"too large", "$default", `{"action":"upload","name":"` + strings.Repeat("a", 9000) + `"}`, "MessageTooLarge", "8192"},
 	}

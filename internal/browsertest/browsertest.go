@@ -8,6 +8,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"sync"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -39,13 +40,23 @@ func ExecPath() string {
 // context.WithTimeout for each step that waits on the page.
 func NewBrowser(t testing.TB) context.Context {
 	t.Helper()
+	ctx, _ := NewBrowserAt(t, t.TempDir())
+	return ctx
+}
+
+// NewBrowserAt is NewBrowser on the profile in userDataDir, so that a test
+// can close the browser (stop closes it gracefully, as a user quitting
+// does, so it writes its storage to disk) and start another on the same
+// profile: a new browser session with the same history.
+func NewBrowserAt(t testing.TB, userDataDir string) (ctx context.Context, stop func()) {
+	t.Helper()
 	path := ExecPath()
 	if path == "" {
 		t.Skip("no Chromium found: install it (apt-get install -y chromium) or set THUMBFLOW_CHROMIUM to run the browser tests")
 	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(userDataDir),
 		chromedp.Headless,
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
@@ -68,9 +79,14 @@ func NewBrowser(t testing.TB) context.Context {
 		cancelAlloc()
 		t.Fatalf("starting %s: %v", path, err)
 	}
-	t.Cleanup(func() {
-		cancelCtx()
-		cancelAlloc()
-	})
-	return ctx
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			chromedp.Cancel(ctx) // closes the browser and waits for it to exit
+			cancelCtx()
+			cancelAlloc()
+		})
+	}
+	t.Cleanup(stop)
+	return ctx, stop
 }

@@ -71,6 +71,7 @@ func WebSocket(env *Env, cfg aws.Config, tokenKey []byte, log *slog.Logger) (*we
 	return &websocket.Handler{
 		Presigner:     s3.NewPresignClient(s3c),
 		Store:         &s3store.Store{Client: s3c, Bucket: records},
+		Objects:       s3c,
 		Signer:        signer,
 		Limits:        upload.Limits{MaxBytes: spec.Limits.MaxBytes, Types: thumbnail.AcceptedContentTypes()},
 		Renditions:    websocket.RenditionNames(spec),

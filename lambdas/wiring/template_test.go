@@ -21,6 +21,7 @@ import (
 	"thumbflow/thumbnail"
 	"thumbflow/upload"
 	"thumbflow/web"
+	"thumbflow/websocket"
 )
 
 // repoRoot is where template.yaml, the Makefile and statemachine/ live.
@@ -186,16 +187,17 @@ func TestTemplateSetsEveryVariableAMainReads(t *testing.T) {
 // that allows it. An operation missing here fails the test, so a new call
 // cannot reach production without its permission being considered.
 var iamAction = map[string]string{
-	"StartExecution":    "states:StartExecution",
-	"HeadObject":        "s3:GetObject",
-	"GetObject":         "s3:GetObject",
-	"PresignGetObject":  "s3:GetObject",
-	"PutObject":         "s3:PutObject",
-	"PresignPostObject": "s3:PutObject",
-	"DeleteObject":      "s3:DeleteObject",
-	"ListObjectsV2":     "s3:ListBucket",
-	"PostToConnection":  "execute-api:ManageConnections",
-	"GetSecretValue":    "secretsmanager:GetSecretValue",
+	"StartExecution":     "states:StartExecution",
+	"HeadObject":         "s3:GetObject",
+	"GetObject":          "s3:GetObject",
+	"PresignGetObject":   "s3:GetObject",
+	"PutObject":          "s3:PutObject",
+	"PresignPostObject":  "s3:PutObject",
+	"DeleteObject":       "s3:DeleteObject",
+	"ListObjectsV2":      "s3:ListBucket",
+	"ListObjectVersions": "s3:ListBucketVersions",
+	"PostToConnection":   "execute-api:ManageConnections",
+	"GetSecretValue":     "secretsmanager:GetSecretValue",
 }
 
 func TestPoliciesGrantExactlyTheCallsEachFunctionMakes(t *testing.T) {
@@ -213,6 +215,11 @@ func TestPoliciesGrantExactlyTheCallsEachFunctionMakes(t *testing.T) {
 				// GetObject with a VersionId (the version the event
 				// announced) is authorised by s3:GetObjectVersion.
 				need["s3:GetObjectVersion"] = true
+			}
+			if _, ok := fn.build(new(Env)).(*websocket.Handler); ok {
+				// "delete" removes each version of the original: DeleteObject
+				// with a VersionId is authorised by s3:DeleteObjectVersion.
+				need["s3:DeleteObjectVersion"] = true
 			}
 			for op := range calls {
 				a, ok := iamAction[op]

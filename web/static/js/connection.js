@@ -32,12 +32,23 @@ const REQUEST_TIMEOUT_MS = 30000;
  *             the place to subscribe again to everything still watched.
  *
  * wanted() says whether a dropped socket should come back on its own; when
- * nothing is in flight the socket stays down until the next request, so an
- * idle tab does not keep reconnecting every 10 minutes for nothing.
+ * it says no and nothing is in flight the socket stays down until the next
+ * request.
+ *
+ * heartbeatMs > 0 sends a `ping` whenever the socket has been silent that
+ * long, and treats a second silent interval as a dead connection: a server
+ * that died without closing the TCP connection, or a laptop that slept,
+ * would otherwise look "Connected" until the user acts. everOpened tells a
+ * first connection from a reconnection.
  */
 export class Connection extends EventTarget {
-  constructor(url, { wanted = () => true, baseMs = 500, capMs = 30000 } = {}) {
+  constructor(url, { wanted = () => true, baseMs = 500, capMs = 30000, heartbeatMs = 0 } = {}) {
     super();
+    this.heartbeatMs = heartbeatMs;
+    this.heartbeat = null;
+    this.lastFrame = 0;
+    this.pinged = false;
+    this.everOpened = false;
     this.url = url;
     this.wanted = wanted;
     this.baseMs = baseMs;
@@ -69,6 +80,8 @@ export class Connection extends EventTarget {
     ws.addEventListener("open", () => {
       if (this.ws !== ws) return;
       this.attempt = 0;
+      this.everOpened = true;
+      this.startHeartbeat(ws);
       this.setState("open");
       this.dispatchEvent(new Event("open"));
       for (const [id, p] of this.pending) {
@@ -76,17 +89,49 @@ export class Connection extends EventTarget {
       }
     });
     ws.addEventListener("message", (ev) => {
-      if (this.ws === ws) this.receive(ev.data);
+      if (this.ws !== ws) return;
+      this.lastFrame = Date.now();
+      this.pinged = false;
+      this.receive(ev.data);
     });
     ws.addEventListener("close", (ev) => {
-      if (this.ws !== ws) return;
-      this.ws = null;
-      // Answers to requests on the old socket will never come: send them
-      // again on the next socket (upload and subscribe are both safe to repeat).
-      for (const p of this.pending.values()) p.sent = false;
       if (ev.code === 1009) console.warn("thumbflow: the gateway refused a message as too large (1009)");
-      this.scheduleReconnect();
+      this.lost(ws);
     });
+  }
+
+  /** Gives up on ws and schedules the next socket. */
+  lost(ws) {
+    if (this.ws !== ws) return;
+    this.ws = null;
+    clearInterval(this.heartbeat);
+    this.heartbeat = null;
+    try {
+      ws.close();
+    } catch {
+      // Already closed.
+    }
+    // Answers to requests on the old socket will never come: send them
+    // again on the next socket (every action is safe to repeat).
+    for (const p of this.pending.values()) p.sent = false;
+    this.scheduleReconnect();
+  }
+
+  startHeartbeat(ws) {
+    clearInterval(this.heartbeat);
+    this.lastFrame = Date.now();
+    this.pinged = false;
+    if (!(this.heartbeatMs > 0)) return;
+    this.heartbeat = setInterval(() => {
+      if (this.ws !== ws || ws.readyState !== WebSocket.OPEN) return;
+      if (Date.now() - this.lastFrame < this.heartbeatMs * 0.9) return;
+      if (this.pinged) {
+        this.lost(ws); // a whole interval without an answer to the ping
+        return;
+      }
+      this.pinged = true;
+      ws.send(JSON.stringify({ action: "ping", requestId: `hb${this.nextId++}` }));
+    }, this.heartbeatMs);
   }
 
   scheduleReconnect() {
@@ -147,6 +192,7 @@ export class Connection extends EventTarget {
       return;
     }
     if (!msg || typeof msg !== "object") return;
+    if (msg.type === "pong") return;
     if (msg.type === "status") {
       if (msg.status) this.dispatchEvent(new CustomEvent("status", { detail: msg.status }));
       return;
@@ -173,5 +219,12 @@ export class Connection extends EventTarget {
   /** Closes the socket as if the network dropped it (used by tests and "reconnect"). */
   drop() {
     if (this.ws) this.ws.close(4000, "client drop");
+  }
+
+  /** Closes the socket for good (the page is going away). */
+  close() {
+    this.wanted = () => false;
+    this.failAll(new ProtocolError("Closed", "The page closed its connection."));
+    if (this.ws) this.lost(this.ws);
   }
 }

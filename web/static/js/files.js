@@ -12,6 +12,9 @@ const TYPE_BY_EXTENSION = {
   tif: "image/tiff",
   tiff: "image/tiff",
   webp: "image/webp",
+  heic: "image/heic",
+  heif: "image/heif",
+  avif: "image/avif",
 };
 
 const TYPE_NAMES = {
@@ -21,6 +24,19 @@ const TYPE_NAMES = {
   "image/bmp": "BMP",
   "image/tiff": "TIFF",
   "image/webp": "WebP",
+  "image/heic": "HEIC",
+  "image/heif": "HEIC",
+  "image/avif": "AVIF",
+};
+
+/** What a refused type is, in words a user knows, when it is a known
+ * format; the refusal then says what to do instead of naming a MIME type. */
+const KNOWN_FORMATS = {
+  "image/heic": "a HEIC photo (the iPhone's default format)",
+  "image/heif": "a HEIC photo (the iPhone's default format)",
+  "image/avif": "an AVIF image",
+  "image/svg+xml": "an SVG drawing",
+  "application/pdf": "a PDF document",
 };
 
 /** The type to declare: the browser's own File.type, or, when the browser
@@ -54,11 +70,7 @@ export function typeNames(types) {
 export function checkFile(file, config) {
   const type = declaredType(file);
   if (!type || !config.types.includes(type)) {
-    const what = type ? `of type ${type}` : "not of a recognised image type";
-    return {
-      code: "UnsupportedFormat",
-      message: `${file.name} is ${what}. Choose a ${typeNames(config.types)} image.`,
-    };
+    return { code: "UnsupportedFormat", message: unsupportedMessage(file.name, type, config.types) };
   }
   if (file.size === 0) {
     return { code: "EmptyFile", message: `${file.name} is empty. Choose an image with something in it.` };
@@ -70,6 +82,29 @@ export function checkFile(file, config) {
     };
   }
   return null;
+}
+
+function unsupportedMessage(name, type, accepted) {
+  const kinds = `a ${typeNames(accepted)} image`;
+  const choose = `Choose ${kinds}`;
+  if (type === "image/heic" || type === "image/heif") {
+    return `${name} is ${KNOWN_FORMATS[type]}, which cannot be converted here. Export it as JPEG (on an iPhone: Settings, Camera, Formats, Most Compatible) or choose ${kinds}.`;
+  }
+  if (KNOWN_FORMATS[type]) return `${name} is ${KNOWN_FORMATS[type]}, which cannot be converted here. ${choose}.`;
+  return `${name} is not an image that can be converted here. ${choose}.`;
+}
+
+/** Whether a file found in a dropped folder is worth offering: images
+ * only, so a folder's .DS_Store or notes are skipped rather than refused. */
+export function looksLikeImage(file) {
+  const type = declaredType(file);
+  return type.startsWith("image/");
+}
+
+/** Whether this browser can show the file in an <img> before conversion. */
+export function previewable(file) {
+  const type = declaredType(file);
+  return ["image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp", "image/avif"].includes(type);
 }
 
 function joinOr(items) {

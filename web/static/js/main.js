@@ -1,408 +1,322 @@
 // The upload page: choose images, watch each conversion live, download the
 // renditions. Everything here follows docs/protocol.md; see docs/web.md for
-// the choices the protocol leaves to the client.
+// the choices the protocol leaves to the client. This file wires the page
+// together; uploads.js moves files, history.js keeps the list, view.js
+// draws a row, announce.js speaks.
 
+import { Announcer } from "./announce.js";
 import { Connection } from "./connection.js";
-import { acceptAttribute, checkFile, declaredType, formatBytes, requestName, typeNames } from "./files.js";
-import { postFile } from "./upload.js";
-import { Watchlist, parseWatchFragment, watchFragment } from "./watchlist.js";
+import { acceptAttribute, formatBytes, previewable, typeNames } from "./files.js";
+import { History } from "./history.js";
+import { droppedFiles, pastedFiles } from "./pick.js";
+import { Uploads } from "./uploads.js";
+import { FINISHED, buildRow, describe, renderRow } from "./view.js";
+import { parseWatchFragment } from "./watchlist.js";
 
-const TERMINAL = new Set(["succeeded", "failed"]);
 const TOKEN_ERRORS = new Set(["InvalidToken", "TokenExpired"]);
-const PARALLEL_UPLOADS = 3;
-const LINK_MARGIN_MS = 30000; // refresh presigned links this long before they expire
+const LINK_MARGIN_MS = 30000; // fetch fresh links this long before they expire
+const DEFAULT_HEARTBEAT_S = 25;
 
 const $ = (sel) => document.querySelector(sel);
 const ui = {
   drop: $("#drop"),
   input: $("#file-input"),
+  refile: $("#refile-input"),
   limits: $("#limits"),
   list: $("#uploads"),
   empty: $("#empty"),
   clear: $("#clear"),
-  announcer: $("#announcer"),
+  total: $("#total"),
+  totalText: $("#total .total-text"),
+  totalBar: $("#total progress"),
   connection: $("#connection"),
   connectionText: $("#connection .connection-text"),
   pageError: $("#page-error"),
 };
 
+const tabId = crypto.randomUUID();
+const history = new History(tabId);
+const announcer = new Announcer($("#announcer"));
 let config = null;
 let conn = null;
-const watchlist = new Watchlist();
-/** Every row: local key → item. Items with a grant are also in byUpload. */
-const items = new Map();
-const byUpload = new Map();
-let nextKey = 1;
+let uploads = null;
+const rows = new Map(); // key → <li>
+const spoken = new Map(); // key → the phase last announced
+const previews = new Map(); // key → object URL of the local file
+const linkRequests = new Set(); // keys whose fresh links are on the way
+const linkFailures = new Map(); // key → when `links` last failed, so a failure is not retried on every render
+const LINK_RETRY_MS = 30000;
+const subscribing = new Set(); // uploadIds with a subscribe in flight
+
+/** What this tab may do with a row, by its phase. */
+function controlsFor(entry, phase) {
+  const can = new Set();
+  const mine = uploads.hasFile(entry.key);
+  if (phase === "queued" || phase === "uploading") can.add("cancel");
+  if ((phase === "failed" || phase === "cancelled") && mine) can.add("retry");
+  if (phase === "interrupted") can.add("refile");
+  if (phase !== "queued" && phase !== "uploading") can.add("remove");
+  if (entry.token && (phase === "done" || phase === "failed") && entry.record) can.add("delete");
+  return can;
+}
+
+function previewFor(entry) {
+  const file = uploads.file(entry.key);
+  if (!file) return null;
+  if (!previewable(file)) return { label: (file.name.split(".").pop() || "file").toUpperCase().slice(0, 5) };
+  if (!previews.has(entry.key)) previews.set(entry.key, URL.createObjectURL(file));
+  return { url: previews.get(entry.key) };
+}
+
+/** Brings the list in line with the history: rows in the order the files
+ * were added (so focus order follows the list), one per entry. */
+function renderAll() {
+  const entries = history.all();
+  const keys = new Set(entries.map((e) => e.key));
+  for (const [key, li] of rows) {
+    if (keys.has(key)) continue;
+    li.remove();
+    rows.delete(key);
+    spoken.delete(key);
+    if (previews.has(key)) URL.revokeObjectURL(previews.get(key));
+    previews.delete(key);
+  }
+  let prev = null;
+  for (const e of entries) {
+    let li = rows.get(e.key);
+    if (!li) {
+      li = buildRow(e.key);
+      rows.set(e.key, li);
+    }
+    if (li.previousElementSibling !== prev || li.parentElement !== ui.list) {
+      if (prev) prev.after(li);
+      else ui.list.prepend(li);
+    }
+    prev = li;
+    renderEntry(e);
+  }
+  ui.empty.hidden = entries.length > 0;
+  ui.clear.hidden = !entries.some((e) => FINISHED.has(rowPhase(e)));
+  renderTotal();
+}
+
+function rowPhase(entry) {
+  return rows.get(entry.key)?.dataset.phase || "";
+}
+
+function renderEntry(entry) {
+  const li = rows.get(entry.key);
+  if (!li) return;
+  const live = uploads.live(entry.key);
+  const d = renderRow(li, entry, { live, can: controlsFor(entry, describe(entry, live).phase), preview: previewFor(entry) });
+  speak(entry, d);
+  if (d.phase === "done") ensureLinks(entry);
+}
 
 /**
- * An item is one row: a file being uploaded here, or an upload watched
- * through its grant (after a reload, or from another tab).
+ * speak announces a row's change of phase: every change for a lone file;
+ * in a batch only failures, one by one, and a summary at most every 2 s.
+ * Refusals are announced by uploads.js when they happen. A row seen for the
+ * first time (after a reload, from another tab) is not announced.
  */
-function newItem(name, size) {
-  const item = {
-    key: `u${nextKey++}`,
-    name,
-    size,
-    uploadId: "",
-    token: "",
-    record: null, // the status record with the highest version seen
-    links: null,
-    posted: false, // this tab saw S3 accept the file
-    progress: null, // upload fraction while this tab uploads; null when unknown
-    resumed: false, // restored from sessionStorage or a #watch link
-    localError: null, // {code, message, rejected} when the client stopped it
-    subscribing: false,
-    spoken: "",
-    el: null,
-  };
-  items.set(item.key, item);
-  item.el = buildRow(item);
-  ui.list.append(item.el);
-  render(item);
-  return item;
-}
-
-function buildRow(item) {
-  const li = document.createElement("li");
-  li.className = "upload";
-  li.dataset.key = item.key;
-  li.innerHTML = `
-    <div class="upload-head">
-      <span class="upload-name"></span>
-      <span class="upload-size"></span>
-    </div>
-    <div class="upload-progress">
-      <label for="progress-${item.key}">Upload</label>
-      <progress id="progress-${item.key}" max="100"></progress>
-      <span class="upload-percent" aria-hidden="true"></span>
-    </div>
-    <p class="upload-status"></p>
-    <div class="upload-result" hidden>
-      <img class="upload-thumb" alt="">
-      <ul class="upload-downloads" aria-label="Downloads"></ul>
-    </div>
-    <p class="upload-actions" hidden><a class="upload-watch" target="_blank" rel="noopener">Watch in another tab</a></p>`;
-  li.querySelector(".upload-name").textContent = item.name;
-  li.querySelector(".upload-thumb").alt = `Thumbnail of ${item.name}`;
-  li.querySelector(".upload-downloads").setAttribute("aria-label", `Downloads for ${item.name}`);
-  return li;
-}
-
-/** The state shown for an item and the words for it. */
-function describe(item) {
-  if (item.localError) {
-    return { state: item.localError.rejected ? "rejected" : "failed", text: `failed: ${item.localError.message}` };
-  }
-  const r = item.record;
-  const state = r ? r.state : "waiting";
-  switch (state) {
-    case "waiting":
-      if (item.posted) return { state: "uploaded", text: "uploaded" };
-      if (item.resumed && item.progress === null && watchlist.get(item.uploadId)?.posted === false) {
-        return { state: "waiting", text: "waiting (the upload was interrupted by a reload; choose the file again)" };
-      }
-      return { state: "waiting", text: "waiting" };
-    case "uploaded":
-    case "converting":
-      return { state, text: state };
-    case "retrying":
-      return { state, text: `retrying (attempt ${r.attempt || 2})` };
-    case "succeeded":
-      return { state, text: "done" };
-    case "failed":
-      return { state, text: `failed: ${r.error?.message || "The conversion failed."}` };
-    default:
-      return { state, text: state };
-  }
-}
-
-function isTerminal(item) {
-  return !!item.localError || (item.record && TERMINAL.has(item.record.state));
-}
-
-function render(item) {
-  const el = item.el;
-  const { state, text } = describe(item);
-  el.dataset.state = state;
-  if (item.uploadId) el.dataset.uploadId = item.uploadId;
-  el.querySelector(".upload-size").textContent = item.size ? formatBytes(item.size) : "";
-  el.querySelector(".upload-status").textContent = text;
-
-  const progress = el.querySelector("progress");
-  const percent = el.querySelector(".upload-percent");
-  let fraction = item.progress;
-  if (item.posted || (item.record && item.record.state !== "waiting")) fraction = 1;
-  if (item.localError?.rejected) fraction = 0;
-  if (fraction === null) {
-    progress.removeAttribute("value"); // indeterminate: another tab is uploading
-    percent.textContent = "";
-  } else {
-    const pct = Math.round(fraction * 100);
-    progress.value = pct;
-    progress.textContent = `${pct}%`;
-    percent.textContent = `${pct}%`;
-  }
-
-  renderResult(item);
-
-  const actions = el.querySelector(".upload-actions");
-  const entry = item.uploadId && watchlist.get(item.uploadId);
-  actions.hidden = !entry;
-  if (entry) el.querySelector(".upload-watch").href = watchFragment(entry);
-
-  if (text !== item.spoken) {
-    item.spoken = text;
-    announce(`${item.name}: ${text}`);
-  }
-  ui.empty.hidden = items.size > 0;
-  ui.clear.hidden = ![...items.values()].some(isTerminal);
-}
-
-function renderResult(item) {
-  const box = item.el.querySelector(".upload-result");
-  const r = item.record;
-  if (!r || r.state !== "succeeded" || !item.links) {
-    box.hidden = true;
+function speak(entry, d) {
+  const before = spoken.get(entry.key);
+  spoken.set(entry.key, d.phase);
+  if (before === undefined || before === d.phase || d.phase === "queued" || d.phase === "rejected") return;
+  const inBatch = uploads.batch.has(entry.key) && uploads.batch.size > 1;
+  if (!inBatch) {
+    announcer.say(`${entry.name}: ${d.phase === "uploading" || d.phase === "processing" ? d.phase : d.text}`);
     return;
   }
-  const renditions = Array.isArray(r.renditions) ? r.renditions : [];
-  const urls = item.links.renditions || {};
-  const thumb = renditions.find((x) => x.name === "thumb") ||
-    [...renditions].sort((a, b) => a.width * a.height - b.width * b.height)[0];
-  const img = box.querySelector(".upload-thumb");
-  if (thumb && urls[thumb.name]) {
-    if (img.dataset.rendition !== thumb.name || !img.getAttribute("src")) {
-      img.dataset.rendition = thumb.name;
-      img.width = thumb.width;
-      img.height = thumb.height;
-      img.src = urls[thumb.name];
+  if (d.phase === "failed") announcer.say(`${entry.name} ${d.text}`);
+  announcer.summary(batchSummary);
+}
+
+function batchCounts() {
+  const c = { total: 0, done: 0, failed: 0, cancelled: 0, loaded: 0, size: 0, active: 0 };
+  for (const key of uploads.batch) {
+    const e = history.get(key);
+    if (!e) continue;
+    c.total++;
+    const d = describe(e, uploads.live(key));
+    if (d.phase === "done") c.done++;
+    else if (d.phase === "failed" || d.phase === "rejected" || d.phase === "interrupted") c.failed++;
+    else if (d.phase === "cancelled") c.cancelled++;
+    else c.active++;
+    if (d.phase !== "rejected" && d.phase !== "cancelled") {
+      c.size += e.size || 0;
+      c.loaded += (e.size || 0) * (d.fraction ?? 0);
     }
-    img.hidden = false;
-  } else {
-    img.hidden = true;
   }
-  const list = box.querySelector(".upload-downloads");
-  list.replaceChildren();
-  for (const rd of renditions) {
-    const li = document.createElement("li");
-    const label = `${rd.name} (${rd.width}×${rd.height}${rd.bytes ? ", " + formatBytes(rd.bytes) : ""})`;
-    if (urls[rd.name]) {
-      const a = document.createElement("a");
-      a.href = urls[rd.name];
-      a.target = "_blank";
-      a.rel = "noopener";
-      a.download = `${stem(item.name)}-${rd.name}${extension(rd.contentType)}`;
-      a.dataset.rendition = rd.name;
-      a.textContent = label;
-      a.addEventListener("click", (ev) => refreshLinkOnClick(ev, item, rd.name));
-      li.append(a);
-    } else {
-      li.textContent = label;
-    }
-    list.append(li);
-  }
-  box.hidden = false;
+  return c;
 }
 
-function stem(name) {
-  const dot = name.lastIndexOf(".");
-  return dot > 0 ? name.slice(0, dot) : name || "image";
+function batchSummary() {
+  const c = batchCounts();
+  if (c.total < 2) return "";
+  let s = `${c.done} of ${c.total} done`;
+  if (c.failed) s += `, ${c.failed} failed`;
+  if (c.cancelled) s += `, ${c.cancelled} cancelled`;
+  return s;
 }
 
-function extension(contentType) {
-  return { "image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/webp": ".webp" }[contentType] || "";
+/** The total progress line, for batches of two files or more. */
+function renderTotal() {
+  const c = batchCounts();
+  ui.total.hidden = c.total < 2;
+  if (c.total < 2) return;
+  const pct = c.size ? Math.floor((c.loaded / c.size) * 100) : 100;
+  ui.totalBar.value = pct;
+  const rate = uploads.totalRate();
+  const parts = [batchSummary()];
+  if (c.active) parts.push(`${pct}% of ${formatBytes(c.size)} uploaded`);
+  if (c.active && rate) parts.push(rate);
+  const text = parts.join(" · ");
+  if (ui.totalText.textContent !== text) ui.totalText.textContent = text;
 }
 
-/** Presigned links live an hour; a click on a stale one gets a fresh one first. */
-async function refreshLinkOnClick(ev, item, name) {
-  const expires = Date.parse(item.links?.expiresAt || "");
-  if (!expires || expires - LINK_MARGIN_MS > Date.now()) return;
-  ev.preventDefault();
-  const tab = window.open("", "_blank"); // opened now, while the click still counts as a user gesture
-  await subscribe(item);
-  const url = item.links?.renditions?.[name];
-  if (tab && url) tab.location = url;
-  else if (tab) tab.close();
-}
-
-function announce(text) {
-  // One polite live region for the whole page, as screen readers expect.
-  ui.announcer.textContent = text;
-}
-
-/** Keeps the record with the highest version; pushes can come out of order or twice. */
-function applyRecord(item, record) {
-  if (!record || typeof record !== "object") return;
-  const v = Number(record.version) || 0;
-  if (item.record && v <= (Number(item.record.version) || 0)) return;
-  item.record = record;
-}
-
-async function subscribe(item) {
-  if (!item.uploadId || !item.token || item.subscribing) return;
-  item.subscribing = true;
+/** A finished row needs links that save the file; they come from `links`
+ * (the grant's do not carry the file's name) and are fetched again when
+ * they have expired, by the page itself. */
+async function ensureLinks(entry, { force = false } = {}) {
+  const fresh = entry.links && Date.parse(entry.links.expiresAt || "") - LINK_MARGIN_MS > Date.now();
+  if ((fresh && !force) || !entry.token || linkRequests.has(entry.key) || !conn) return entry.links;
+  if (!force && Date.now() - (linkFailures.get(entry.key) || 0) < LINK_RETRY_MS) return entry.links;
+  linkRequests.add(entry.key);
   try {
-    const msg = await conn.request({ action: "subscribe", uploadId: item.uploadId, token: item.token });
-    applyRecord(item, msg.status);
-    if (msg.links) item.links = msg.links;
-    if (msg.links) watchlist.put({ uploadId: item.uploadId, links: msg.links });
+    const msg = await conn.request({ action: "links", uploadId: entry.uploadId, token: entry.token, name: entry.name });
+    linkFailures.delete(entry.key);
+    const e = history.get(entry.key);
+    if (e && msg.links) return history.put({ key: e.key, links: msg.links }).links;
   } catch (err) {
-    if (TOKEN_ERRORS.has(err.code)) {
-      item.localError = { code: err.code, message: err.message };
-      watchlist.remove(item.uploadId);
-    } else {
-      console.warn(`thumbflow: subscribe ${item.uploadId}: ${err.code}: ${err.message}; retrying`);
-      setTimeout(() => !isTerminal(item) && subscribe(item), 5000);
+    linkFailures.set(entry.key, Date.now());
+    console.warn(`thumbflow: links for ${entry.uploadId}: ${err.code}: ${err.message}`);
+    if (TOKEN_ERRORS.has(err.code) && history.get(entry.key)) {
+      history.put({ key: entry.key, notice: `The download links cannot be renewed: ${err.message}` });
     }
   } finally {
-    item.subscribing = false;
-    render(item);
+    linkRequests.delete(entry.key);
   }
+  return history.get(entry.key)?.links;
 }
 
-function adopt(item, grant) {
-  item.uploadId = grant.uploadId;
-  item.token = grant.token;
-  item.links = grant.links || null;
-  byUpload.set(item.uploadId, item);
-  watchlist.put({
-    uploadId: grant.uploadId,
-    token: grant.token,
-    watchUntil: grant.watchUntil,
-    name: item.name,
-    size: item.size,
-    posted: false,
-    uploadExpiresAt: grant.upload?.expiresAt || "",
-  });
+/** A click on a download whose link has expired waits for a fresh one. */
+async function onDownloadClick(ev, key) {
+  const a = ev.target.closest("a.download");
+  const entry = history.get(key);
+  if (!a || !entry) return;
+  if (Date.parse(entry.links?.expiresAt || "") - LINK_MARGIN_MS > Date.now()) return;
+  ev.preventDefault();
+  const links = await ensureLinks(entry, { force: true });
+  const url = links?.renditions?.[a.dataset.rendition];
+  if (url) location.assign(url); // an attachment: the browser saves it and stays here
 }
 
-// A small pool so that dropping 50 images does not open 50 uploads at once.
-let active = 0;
-const queue = [];
-function runLimited(task) {
-  return new Promise((resolve, reject) => {
-    const start = () => {
-      active++;
-      task().then(resolve, reject).finally(() => {
-        active--;
-        queue.shift()?.();
-      });
-    };
-    if (active < PARALLEL_UPLOADS) start();
-    else queue.push(start);
-  });
-}
-
-async function uploadFile(item, file, type) {
-  let retried = false;
-  for (;;) {
-    let grant;
-    try {
-      const msg = await conn.request({ action: "upload", name: requestName(item.name), type, size: file.size });
-      grant = msg.grant;
-      if (!grant?.uploadId || !grant?.upload?.url) throw Object.assign(new Error("The server sent an incomplete grant."), { code: "InternalError" });
-    } catch (err) {
-      item.localError = { code: err.code, message: err.message };
-      render(item);
-      return;
-    }
-    adopt(item, grant);
-    item.progress = 0;
-    render(item);
-    try {
-      await postFile(grant.upload, file, type, (f) => {
-        item.progress = f;
-        render(item);
-      });
-    } catch (err) {
-      // An expired grant (a long queue, a sleeping laptop) is worth one new grant.
-      const expired = Date.parse(grant.upload.expiresAt || "") <= Date.now();
-      watchlist.remove(item.uploadId);
-      byUpload.delete(item.uploadId);
-      if (err.code === "AccessDenied" && expired && !retried) {
-        retried = true;
-        item.uploadId = "";
-        item.record = null;
-        continue;
-      }
-      item.localError = { code: err.code, message: err.message };
-      render(item);
-      return;
-    }
-    item.posted = true;
-    watchlist.put({ uploadId: item.uploadId, posted: true });
-    render(item);
-    return;
-  }
-}
-
-function addFiles(fileList) {
-  if (!config) return;
-  for (const file of fileList) {
-    const item = newItem(file.name, file.size);
-    const problem = checkFile(file, config);
-    if (problem) {
-      item.localError = { ...problem, rejected: true };
-      render(item);
-      continue;
-    }
-    const type = declaredType(file);
-    runLimited(() => uploadFile(item, file, type)).catch((err) => {
-      item.localError = { code: "InternalError", message: `The upload failed: ${err.message}` };
-      render(item);
-    });
-  }
-}
-
-/** Watches an upload this tab did not start: from sessionStorage or a #watch link. */
-function watch(entry) {
-  let item = byUpload.get(entry.uploadId);
-  if (!item) {
-    item = newItem(entry.name || `upload ${entry.uploadId.slice(0, 8)}`, entry.size || 0);
-    item.uploadId = entry.uploadId;
-    item.token = entry.token;
-    item.resumed = true;
-    item.links = entry.links || null;
-    byUpload.set(item.uploadId, item);
-  }
-  if (!watchlist.get(entry.uploadId)) watchlist.put(entry);
-  render(item);
-  subscribe(item);
-}
-
-function watchFromFragment() {
-  const entry = parseWatchFragment(location.hash);
+/** Keeps the record with the highest version; pushes come out of order or twice. */
+function applyRecord(record) {
+  if (!record || typeof record !== "object") return;
+  const entry = history.byUpload(record.uploadId);
   if (!entry) return;
-  // The token should not linger in the address bar or the history.
-  history.replaceState(null, "", location.pathname + location.search);
-  watch(entry);
+  const v = Number(record.version) || 0;
+  if (entry.record && v <= (Number(entry.record.version) || 0)) return;
+  if (v === 0 && entry.record) return;
+  history.put({ key: entry.key, record });
+}
+
+async function subscribe(entry) {
+  if (!entry.uploadId || !entry.token || subscribing.has(entry.uploadId)) return;
+  subscribing.add(entry.uploadId);
+  try {
+    const msg = await conn.request({ action: "subscribe", uploadId: entry.uploadId, token: entry.token });
+    applyRecord(msg.status);
+  } catch (err) {
+    if (TOKEN_ERRORS.has(err.code)) {
+      history.put({ key: entry.key, phase: "failed", error: { code: err.code, message: err.message }, token: "" });
+    } else {
+      console.warn(`thumbflow: subscribe ${entry.uploadId}: ${err.code}: ${err.message}; retrying`);
+      setTimeout(() => subscribe(history.get(entry.key) || {}), 5000);
+    }
+  } finally {
+    subscribing.delete(entry.uploadId);
+  }
+}
+
+/** Every unfinished row with a token, after every (re)connect. */
+function resubscribeAll() {
+  for (const e of history.all()) {
+    const terminal = e.record && (e.record.state === "succeeded" || e.record.state === "failed");
+    if (e.token && !terminal && e.phase !== "cancelled") subscribe(e);
+  }
+}
+
+async function onControl(ev) {
+  const b = ev.target.closest("button[data-action]");
+  const li = ev.target.closest("li.upload");
+  if (!b || !li) return;
+  const key = li.dataset.key;
+  const entry = history.get(key);
+  if (!entry) return;
+  switch (b.dataset.action) {
+    case "cancel":
+      uploads.cancel(key);
+      break;
+    case "retry":
+      uploads.retry(key);
+      break;
+    case "refile":
+      ui.refile.dataset.key = key;
+      ui.refile.click();
+      break;
+    case "remove":
+      removeRow(key);
+      break;
+    case "delete":
+      await deleteFromServer(entry, b);
+      break;
+  }
+}
+
+/** Removes a row and keeps focus in the list: on the next row's first
+ * control, or the drop zone when the list is empty. */
+function removeRow(key) {
+  const li = rows.get(key);
+  const next = li?.nextElementSibling || li?.previousElementSibling;
+  const hadFocus = li?.contains(document.activeElement);
+  uploads.forget(key);
+  history.remove(key);
+  if (hadFocus) (next?.querySelector("button:not([hidden]), a") || ui.drop).focus();
+}
+
+async function deleteFromServer(entry, button) {
+  button.disabled = true;
+  try {
+    await conn.request({ action: "delete", uploadId: entry.uploadId, token: entry.token });
+    announcer.say(`${entry.name} deleted from the server`);
+    removeRow(entry.key);
+  } catch (err) {
+    history.put({ key: entry.key, notice: `Not deleted: ${err.message}` });
+    announcer.say(`${entry.name} not deleted: ${err.message}`);
+  } finally {
+    button.disabled = false;
+  }
 }
 
 function clearFinished() {
-  for (const item of [...items.values()]) {
-    if (!isTerminal(item)) continue;
-    item.el.remove();
-    items.delete(item.key);
-    if (item.uploadId) {
-      byUpload.delete(item.uploadId);
-      watchlist.remove(item.uploadId);
+  for (const e of history.all()) {
+    if (FINISHED.has(rowPhase(e))) {
+      uploads.forget(e.key);
+      history.remove(e.key);
     }
   }
-  ui.empty.hidden = items.size > 0;
-  ui.clear.hidden = true;
-  announce("Finished uploads cleared");
+  announcer.say("Finished uploads cleared");
   ui.drop.focus();
 }
 
 function showConnection(state) {
-  ui.connection.dataset.connection = state;
-  const words = {
-    open: "Connected",
-    connecting: "Connecting…",
-    waiting: `Reconnecting in ${Math.max(1, Math.round((conn.retryAt - Date.now()) / 1000))} s…`,
-    idle: "Idle",
-  };
-  ui.connectionText.textContent = words[state] || state;
+  const shown = state === "open" ? "open" : state === "idle" ? "idle" : conn.everOpened || conn.attempt > 0 ? "reconnecting" : "connecting";
+  ui.connection.dataset.connection = shown;
+  const words = { open: "Connected", connecting: "Connecting…", reconnecting: "Reconnecting…", idle: "Not connected" };
+  if (ui.connectionText.textContent !== words[shown]) ui.connectionText.textContent = words[shown];
 }
 
 function showPageError(message) {
@@ -410,7 +324,7 @@ function showPageError(message) {
   ui.pageError.hidden = false;
 }
 
-function wireDropZone() {
+function wireInputs() {
   const open = () => {
     if (config) ui.input.click();
   };
@@ -422,8 +336,13 @@ function wireDropZone() {
     }
   });
   ui.input.addEventListener("change", () => {
-    addFiles([...ui.input.files]);
+    uploads.add([...ui.input.files]);
     ui.input.value = ""; // choosing the same file again is a new upload
+  });
+  ui.refile.addEventListener("change", () => {
+    const file = ui.refile.files[0];
+    if (file && ui.refile.dataset.key) uploads.refile(ui.refile.dataset.key, file);
+    ui.refile.value = "";
   });
   for (const type of ["dragenter", "dragover"]) {
     ui.drop.addEventListener(type, (ev) => {
@@ -432,19 +351,31 @@ function wireDropZone() {
     });
   }
   ui.drop.addEventListener("dragleave", () => ui.drop.classList.remove("over"));
-  ui.drop.addEventListener("drop", (ev) => {
+  ui.drop.addEventListener("drop", async (ev) => {
     ev.preventDefault();
     ui.drop.classList.remove("over");
-    addFiles([...(ev.dataTransfer?.files || [])]);
+    if (config) uploads.add(await droppedFiles(ev.dataTransfer));
+  });
+  document.addEventListener("paste", (ev) => {
+    const files = pastedFiles(ev.clipboardData);
+    if (!config || files.length === 0) return;
+    ev.preventDefault();
+    uploads.add(files);
   });
   // A file dropped beside the zone must not navigate away from the uploads.
   window.addEventListener("dragover", (ev) => ev.preventDefault());
   window.addEventListener("drop", (ev) => ev.preventDefault());
-}
-
-function describeLimits() {
-  const max = config.maxBytes > 0 ? ` up to ${formatBytes(config.maxBytes)} each` : "";
-  ui.limits.textContent = `${typeNames(config.types)} images${max}`;
+  ui.list.addEventListener("click", (ev) => {
+    const li = ev.target.closest("li.upload");
+    if (ev.target.closest("a.download") && li) onDownloadClick(ev, li.dataset.key);
+    else onControl(ev);
+  });
+  ui.list.addEventListener("error", (ev) => {
+    // A thumbnail whose link expired while the page slept.
+    const li = ev.target.closest?.("li.upload");
+    if (ev.target.classList?.contains("upload-thumb") && li) ensureLinks(history.get(li.dataset.key) || {}, { force: true });
+  }, true);
+  ui.clear.addEventListener("click", clearFinished);
 }
 
 async function loadConfig() {
@@ -457,12 +388,26 @@ async function loadConfig() {
     maxBytes: Number(c.maxBytes) || 0,
     types: Array.isArray(c.types) ? c.types : [],
     renditions: Array.isArray(c.renditions) ? c.renditions : [],
+    heartbeatMs: (Number(c.heartbeatSeconds) || DEFAULT_HEARTBEAT_S) * 1000,
   };
 }
 
+/** A #watch=<id>&token=… link (from another browser or device) adds the
+ * upload to the history and is removed from the address bar at once: the
+ * token is a capability. */
+function watchFromFragment() {
+  const w = parseWatchFragment(location.hash);
+  if (!w) return;
+  window.history.replaceState(null, "", location.pathname + location.search);
+  if (history.byUpload(w.uploadId)) return;
+  const until = Date.parse(w.watchUntil) || Date.now() + 24 * 3600e3;
+  subscribe(history.put({
+    key: crypto.randomUUID(), name: w.name || `upload ${w.uploadId.slice(0, 8)}`, size: 0, createdAt: Date.now(),
+    expiresAt: until, phase: "posted", uploadId: w.uploadId, token: w.token, watchUntil: w.watchUntil,
+  }));
+}
+
 async function start() {
-  wireDropZone();
-  ui.clear.addEventListener("click", clearFinished);
   try {
     config = await loadConfig();
   } catch (err) {
@@ -471,33 +416,49 @@ async function start() {
     return;
   }
   ui.input.accept = acceptAttribute(config);
+  ui.refile.accept = ui.input.accept;
   ui.drop.setAttribute("aria-disabled", "false");
-  describeLimits();
+  const max = config.maxBytes > 0 ? ` up to ${formatBytes(config.maxBytes)} each` : "";
+  ui.limits.textContent = `${typeNames(config.types)} images${max}. You can also paste an image or drop a folder.`;
 
-  conn = new Connection(config.websocketUrl, {
-    wanted: () => [...byUpload.values()].some((i) => !isTerminal(i)),
-  });
+  conn = new Connection(config.websocketUrl, { heartbeatMs: config.heartbeatMs });
+  uploads = new Uploads({ conn, history, config, announcer, tabId, changed: (key) => renderEntryOrAll(key) });
+  wireInputs();
   conn.addEventListener("state", (ev) => showConnection(ev.detail));
-  conn.addEventListener("status", (ev) => {
-    const item = byUpload.get(ev.detail.uploadId);
-    if (!item) return;
-    applyRecord(item, ev.detail);
-    render(item);
-  });
-  // After every reconnect: subscribe again to everything still in flight.
-  conn.addEventListener("open", () => {
-    for (const item of byUpload.values()) {
-      if (!isTerminal(item)) subscribe(item);
-    }
-  });
+  conn.addEventListener("status", (ev) => applyRecord(ev.detail));
+  conn.addEventListener("open", resubscribeAll);
   window.addEventListener("online", () => conn.reconnectNow());
-  setInterval(() => conn.state === "waiting" && showConnection("waiting"), 1000);
+  history.addEventListener("change", () => renderAll());
+  history.addEventListener("progress", (ev) => {
+    uploads.remoteProgress(ev.detail);
+    renderEntryOrAll(ev.detail.key);
+  });
+  history.addEventListener("ask", (ev) => ev.detail.what === "cancel" && uploads.owns(ev.detail.key) && uploads.cancel(ev.detail.key));
+  window.addEventListener("beforeunload", (ev) => {
+    if (!uploads.inFlight()) return;
+    ev.preventDefault();
+    ev.returnValue = ""; // older browsers need it set to show the prompt
+  });
+  window.addEventListener("pagehide", () => uploads.interruptAll());
+  setInterval(() => {
+    history.prune();
+    for (const e of history.all()) if (rowPhase(e) === "done") ensureLinks(e);
+  }, 60000);
 
-  for (const entry of watchlist.all()) watch(entry);
+  renderAll();
+  await uploads.findInterrupted();
   watchFromFragment();
   window.addEventListener("hashchange", watchFromFragment);
   conn.connect();
   document.documentElement.dataset.ready = "true";
+}
+
+function renderEntryOrAll(key) {
+  const e = history.get(key);
+  if (e && rows.has(key)) {
+    renderEntry(e);
+    renderTotal();
+  } else renderAll();
 }
 
 start();
