@@ -99,7 +99,7 @@ func s3Client(c *cloud.Cloud) *s3.Client {
 // originals lists the keys (any version) stored in the uploads bucket.
 func originals(t *testing.T, c *cloud.Cloud) []string {
 	t.Helper()
-	out, err := s3Client(c).ListObjectVersions(context.Background(), &s3.ListObjectVersionsInput{Bucket: aws.String(cloud.UploadsBucket)})
+	out, err := s3Client(c).ListObjectVersions(context.Background(), &s3.ListObjectVersionsInput{Bucket: aws.String(c.Stack.Bucket("UploadsBucket").Name)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,7 +376,7 @@ func TestCloudBrowserRestartRestoresHistoryAndResubscribes(t *testing.T) {
 	p.choose(t, "done.jpg", uploadtest.Photo(400, 300))
 	waitForIn(t, p.ctx, firstRow+`?.dataset.state === "succeeded"`)
 	// A second upload is left mid-conversion: its grant is all the page has.
-	if err := c.Lambdas.InjectFault(cloud.ConvertFunction, lambda.FaultTimeout); err != nil {
+	if err := c.Lambdas.InjectFault(c.Stack.Function("ConvertFunction").Name, lambda.FaultTimeout); err != nil {
 		t.Fatal(err)
 	}
 	p.choose(t, "later.jpg", uploadtest.Photo(400, 300))

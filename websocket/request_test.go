@@ -91,7 +91,7 @@ func TestMalformedMessagesInPlainWords(t *testing.T) {
 		{"cut short after the requestId", `{"requestId":"m1","action":"upl`, "m1", "not valid JSON"},
 		{"garbage after the requestId", `{"requestId":"m1", action}`, "m1", "not valid JSON"},
 		{"action as number", `{"requestId":"m1","action":5}`, "m1", `"action" must be a string`},
-		{"unknown action", `{"requestId":"m1","action":"delete"}`, "m1", `"delete"`},
+		{"unknown action", `{"requestId":"m1","action":"destroy"}`, "m1", `"destroy"`},
 		{"no action", `{"requestId":"m1"}`, "m1", `"action"`},
 	}
 	for _, c := range cases {
