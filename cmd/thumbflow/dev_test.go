@@ -21,8 +21,8 @@ import (
 )
 
 var (
-	webURL     = regexp.MustCompile(`Web client\s+(http://\S+)`)
-	exportLine = regexp.MustCompile(`export AWS_ENDPOINT_URL=(\S+) AWS_ACCESS_KEY_ID=(\S+) AWS_SECRET_ACCESS_KEY=(\S+) AWS_REGION=(\S+)`)
+	webURL   = regexp.MustCompile(`Web client\s+(http://\S+)`)
+	exportRE = regexp.MustCompile(`export AWS_ENDPOINT_URL=(\S+) AWS_ACCESS_KEY_ID=(\S+) AWS_SECRET_ACCESS_KEY=(\S+) AWS_REGION=(\S+) AWS_DEFAULT_REGION=(\S+)`)
 )
 
 // listBuckets calls S3 the way a shell with the printed export line does.
@@ -91,7 +91,7 @@ func TestDevStartsServesAndStopsGracefully(t *testing.T) {
 				t.Errorf("startup output lacks %q", want)
 			}
 		}
-		exports := exportLine.FindAllStringSubmatch(out.String(), -1)
+		exports := exportRE.FindAllStringSubmatch(out.String(), -1)
 		if len(exports) != round {
 			cancel()
 			t.Fatalf("round %d: no export line printed:\n%s", round, out.String())

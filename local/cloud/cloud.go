@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -63,8 +64,13 @@ type Config struct {
 	Public bool
 	// Stage of the WebSocket API ("prod").
 	Stage string
-	// StateMachines is the directory of *.asl.json definitions.
+	// StateMachines is the directory of *.asl.json definitions, read when
+	// Definitions is nil.
 	StateMachines string
+	// Definitions holds the *.asl.json definitions at its root, such as
+	// the ones the binary embeds (thumbflow.Files); it wins over
+	// StateMachines.
+	Definitions fs.FS
 	// ConvertTimeout is the convert function's timeout (30 s, as in
 	// template.yaml); tests shorten it.
 	ConvertTimeout time.Duration
@@ -210,15 +216,23 @@ func Start(cfg Config) (c *Cloud, err error) {
 		Limits:   cfg.WebSocketLimits,
 		Logger:   c.log.With("service", "websocket"),
 	})
-	arns, err := c.SFN.LoadDir(cfg.StateMachines, "arn:aws:iam::"+AccountID+":role/thumbflow-statemachine", map[string]string{
+	role, subs := "arn:aws:iam::"+AccountID+":role/thumbflow-statemachine", map[string]string{
 		"ConvertFunctionArn": c.functionARN(ConvertFunction),
 		"StatusFunctionArn":  c.functionARN(StatusFunction),
-	})
+	}
+	where := cfg.StateMachines
+	var arns map[string]string
+	if cfg.Definitions != nil {
+		where = "the embedded definitions"
+		arns, err = c.SFN.LoadFS(cfg.Definitions, where, role, subs)
+	} else {
+		arns, err = c.SFN.LoadDir(cfg.StateMachines, role, subs)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("load state machines from %s: %w", cfg.StateMachines, err)
+		return nil, fmt.Errorf("load state machines from %s: %w", where, err)
 	}
 	if arns["thumbnail"] != c.StateMachineARN {
-		return nil, fmt.Errorf("no thumbnail.asl.json in %s", cfg.StateMachines)
+		return nil, fmt.Errorf("no thumbnail.asl.json in %s", where)
 	}
 	// The uploads bucket notifies the start function, as template.yaml's
 	// S3 event does; delivery retries until the function succeeds.
