@@ -3,28 +3,34 @@ package client
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"thumbflow/upload"
 )
 
-// Next waits for a record of the upload newer than version after and
-// returns the newest one received. Ordering by version is what the
-// protocol asks of a client: pushes may arrive twice or out of order, and
-// a `subscribed` answer races with them. It also follows an operator's
-// retry, which starts a new generation after a terminal record with a
-// higher version, so a caller that keeps calling Next after a terminal
-// record sees the new generation too.
-func (c *Client) Next(ctx context.Context, id string, after int) (upload.Record, error) {
-	var newest upload.Record
+// Next waits for records of the upload newer than version after and
+// returns every one received, once each, in version order. Ordering by
+// version is what the protocol asks of a client: pushes may arrive twice
+// or out of order, and a `subscribed` answer races with them. Returning
+// all of them, not only the newest, lets a caller show each change even
+// when two arrive together (a retry that fails at once). It also follows an
+// operator's retry, which starts a new generation with a higher version
+// after a terminal record.
+func (c *Client) Next(ctx context.Context, id string, after int) ([]upload.Record, error) {
+	var recs []upload.Record
 	err := c.wait(ctx, fmt.Sprintf("a status of upload %s after version %d", id, after), func() bool {
+		seen := map[int]bool{}
+		recs = recs[:0]
 		for _, m := range c.statuses[id] {
-			if m.Status.Version > after && m.Status.Version > newest.Version {
-				newest = *m.Status
+			if v := m.Status.Version; v > after && !seen[v] {
+				seen[v] = true
+				recs = append(recs, *m.Status)
 			}
 		}
-		return newest.Version > after
+		return len(recs) > 0
 	})
-	return newest, err
+	slices.SortFunc(recs, func(a, b upload.Record) int { return a.Version - b.Version })
+	return recs, err
 }
 
 // Links subscribes again to get fresh download links, for a caller whose

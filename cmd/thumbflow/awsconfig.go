@@ -48,6 +48,8 @@ func explain(err error) error {
 	switch {
 	case errors.Is(err, errNoCredentials):
 		return err
+	case errors.As(err, new(advised)):
+		return err
 	case errors.Is(err, syscall.ECONNREFUSED):
 		where := "the AWS endpoint"
 		if e := os.Getenv("AWS_ENDPOINT_URL"); e != "" {
@@ -60,3 +62,9 @@ func explain(err error) error {
 	}
 	return err
 }
+
+// advised is an error that already says what to do, which explain leaves
+// alone.
+type advised struct{ error }
+
+func (a advised) Unwrap() error { return a.error }

@@ -67,8 +67,9 @@ func startupError(err error, cfg cloud.Config) string {
 			addr, flagName = cfg.WebAddr, "-web"
 		}
 		return fmt.Sprintf("%s is already in use: is LocalStack or another thumbflow dev running? use %s to choose another address (%s)", addr, flagName, msg)
-	case errors.Is(err, fs.ErrPermission) && cfg.DataDir != "" && strings.Contains(msg, cfg.DataDir):
-		return fmt.Sprintf("the data directory %s cannot be used: %s; fix its permissions or use -data DIR", cfg.DataDir, msg)
+	case cfg.DataDir != "" && strings.Contains(msg, cfg.DataDir) && !strings.Contains(msg, "load state machines"):
+		// Unreadable, not a directory, a damaged file in it.
+		return fmt.Sprintf("the data directory %s cannot be used: %s; fix it (or delete it to start afresh), or use -data DIR", cfg.DataDir, msg)
 	case strings.Contains(msg, "load state machines"):
 		if cfg.Definitions != nil {
 			return msg + "; the built-in definitions are broken: rebuild thumbflow"

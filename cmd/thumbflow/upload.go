@@ -64,6 +64,9 @@ Exits 1 if any file failed, 130 when interrupted.`)
 	if err != nil {
 		return err
 	}
+	if len(files) == 0 {
+		return fmt.Errorf("no files to upload in %s", strings.Join(fs.Args(), ", "))
+	}
 	if o.out != "" {
 		if err := os.MkdirAll(o.out, 0o755); err != nil {
 			return fmt.Errorf("create output directory: %w", err)
@@ -81,16 +84,26 @@ Exits 1 if any file failed, 130 when interrupted.`)
 
 	view := newUploadView(stdout, o.json || !isTerminal(stdout), files)
 	u := &uploader{cl: cl, view: view, opts: o, used: map[string]bool{}}
-	sem := make(chan struct{}, o.parallel)
-	var wg sync.WaitGroup
-	for i, file := range files {
-		wg.Go(func() {
+	// Files start in the order given, o.parallel at a time.
+	next := make(chan int)
+	go func() {
+		defer close(next)
+		for i := range files {
 			select {
-			case sem <- struct{}{}:
-				defer func() { <-sem }()
-				u.one(ctx, i, file)
+			case next <- i:
 			case <-ctx.Done():
-				view.update(i, func(f *fileState) { f.State = fileCancelled })
+				for ; i < len(files); i++ {
+					view.update(i, func(f *fileState) { f.State = fileCancelled })
+				}
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for range min(o.parallel, len(files)) {
+		wg.Go(func() {
+			for i := range next {
+				u.one(ctx, i, files[i])
 			}
 		})
 	}
@@ -117,7 +130,7 @@ func dialTarget(ctx context.Context, t uploadTarget) (*client.Client, error) {
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("no WebSocket API answers at %s (%s): start thumbflow dev, or pass -ws URL or -stack NAME: %w", t.url, t.source, err)
+		return nil, advised{fmt.Errorf("no WebSocket API answers at %s (%s): start thumbflow dev, or pass -ws URL or -stack NAME: %w", t.url, t.source, err)}
 	}
 	return cl, nil
 }
@@ -224,15 +237,19 @@ func (u *uploader) watch(ctx context.Context, i int, id string) (upload.Record, 
 	defer cancel()
 	version := 0
 	for {
-		rec, err := u.cl.Next(wctx, id, version)
+		recs, err := u.cl.Next(wctx, id, version)
 		if err != nil {
 			return upload.Record{}, err
 		}
-		version = rec.Version
-		if rec.State.Terminal() {
-			return rec, nil
+		last := recs[len(recs)-1]
+		version = last.Version
+		for _, rec := range recs[:len(recs)-1] {
+			u.view.update(i, func(f *fileState) { f.State, f.Attempt = string(rec.State), rec.Attempt })
 		}
-		u.view.update(i, func(f *fileState) { f.State, f.Attempt = string(rec.State), rec.Attempt })
+		if last.State.Terminal() {
+			return last, nil
+		}
+		u.view.update(i, func(f *fileState) { f.State, f.Attempt = string(last.State), last.Attempt })
 	}
 }
 

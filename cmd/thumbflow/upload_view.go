@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -53,7 +54,6 @@ type uploadLine struct {
 	Renditions []uploadRendition `json:"renditions,omitempty"`
 	Error      *upload.Failure   `json:"error,omitempty"`
 	MS         int64             `json:"ms,omitempty"`
-	Summary    *uploadSummary    `json:"summary,omitempty"`
 }
 
 // uploadRendition is a rendition in a JSON line: the record's description,
@@ -103,14 +103,30 @@ type uploadView struct {
 	printed  []bool   // terminal: the final line is printed
 	live     int      // terminal: lines of the live region below the printed ones
 	lastDraw time.Time
+	labels   []string // terminal: each file's name on its line
 	nameW    int
 }
 
+// labels are the files' names on a terminal: the base names, as a browser
+// shows them, unless two are alike; then the paths as given.
+func labels(paths []string) []string {
+	seen := map[string]bool{}
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		out[i] = filepath.Base(p)
+		if seen[out[i]] {
+			return paths
+		}
+		seen[out[i]] = true
+	}
+	return out
+}
+
 func newUploadView(w io.Writer, jsonLines bool, names []string) *uploadView {
-	v := &uploadView{w: w, json: jsonLines, width: terminalWidth(w), began: time.Now()}
-	for _, n := range names {
+	v := &uploadView{w: w, json: jsonLines, width: terminalWidth(w), began: time.Now(), labels: labels(names)}
+	for i, n := range names {
 		v.files = append(v.files, &fileState{File: n, State: fileQueued})
-		v.nameW = max(v.nameW, min(utf8.RuneCountInString(n), 32))
+		v.nameW = max(v.nameW, min(utf8.RuneCountInString(v.labels[i]), 32))
 	}
 	v.shown = make([]string, len(names))
 	v.printed = make([]bool, len(names))
@@ -129,7 +145,11 @@ func (v *uploadView) update(i int, change func(*fileState)) {
 	before := f.State + fmt.Sprint(f.Attempt)
 	change(f)
 	changed := f.State+fmt.Sprint(f.Attempt) != before
-	if f.final() && f.Took == 0 && !f.Began.IsZero() {
+	switch {
+	case !f.final():
+		// An operator's retry can start a new generation after the end.
+		f.Took, v.printed[i] = 0, false
+	case f.Took == 0 && !f.Began.IsZero():
 		f.Took = time.Since(f.Began)
 	}
 	if v.json {
@@ -159,7 +179,9 @@ func (v *uploadView) finish() uploadSummary {
 		}
 	}
 	if v.json {
-		v.emit(uploadLine{Summary: &s})
+		v.emit(struct {
+			Summary uploadSummary `json:"summary"`
+		}{s})
 		return s
 	}
 	v.draw()
@@ -175,7 +197,7 @@ func (v *uploadView) finish() uploadSummary {
 	return s
 }
 
-func (v *uploadView) emit(l uploadLine) {
+func (v *uploadView) emit(l any) {
 	b, err := json.Marshal(l)
 	if err != nil {
 		return
@@ -214,13 +236,13 @@ func (v *uploadView) draw() {
 	for i, f := range v.files {
 		if f.final() && !v.printed[i] {
 			v.printed[i] = true
-			b.WriteString(v.text(f) + "\n")
+			b.WriteString(v.text(i, f) + "\n")
 		}
 	}
 	v.live = 0
-	for _, f := range v.files {
+	for i, f := range v.files {
 		if !f.final() && f.State != fileQueued {
-			b.WriteString(cut(v.text(f), v.width-1) + "\n")
+			b.WriteString(cut(v.text(i, f), v.width-1) + "\n")
 			v.live++
 		}
 	}
@@ -228,7 +250,7 @@ func (v *uploadView) draw() {
 }
 
 // text is a file's line on a terminal.
-func (v *uploadView) text(f *fileState) string {
+func (v *uploadView) text(i int, f *fileState) string {
 	mark := " "
 	switch f.State {
 	case string(upload.StateSucceeded):
@@ -238,7 +260,7 @@ func (v *uploadView) text(f *fileState) string {
 	case fileCancelled:
 		mark = "-"
 	}
-	name := cut(f.File, v.nameW)
+	name := cut(v.labels[i], v.nameW)
 	name += strings.Repeat(" ", max(v.nameW-utf8.RuneCountInString(name), 0))
 	return fmt.Sprintf("%s %s  %s", mark, name, describe(f))
 }
