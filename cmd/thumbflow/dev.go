@@ -95,9 +95,9 @@ func runDev(ctx context.Context, args []string) error {
 	}
 	defer removeDevRecord(cfg.DataDir)
 	b := banner{took: time.Since(began), c: c, cfg: cfg, faults: faults}
-	b.print(stdout)
 	stopReprint := reprintOnRequest(ctx, func() { b.print(stdout) })
 	defer stopReprint()
+	b.print(stdout)
 
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "\nthumbflow dev: stopping; running executions resume at the next start")
