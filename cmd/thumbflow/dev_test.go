@@ -37,8 +37,8 @@ func listBuckets(endpoint, key, secret, region string) error {
 	return err
 }
 
-// awsCLI runs the aws CLI, when it is installed, with only the variables
-// of the printed export line; ok is false without it.
+// awsCLI runs the aws CLI on the PATH, when there is one, with only the
+// variables of the printed export line; ok is false without it.
 func awsCLI(t *testing.T, export []string, args ...string) (out string, ok bool) {
 	t.Helper()
 	path, err := exec.LookPath("aws")
@@ -55,7 +55,7 @@ func awsCLI(t *testing.T, export []string, args ...string) (out string, ok bool)
 		}
 	}
 	cmd.Env = append(cmd.Env, "AWS_ENDPOINT_URL="+export[1], "AWS_ACCESS_KEY_ID="+export[2],
-		"AWS_SECRET_ACCESS_KEY="+export[3], "AWS_REGION="+export[4],
+		"AWS_SECRET_ACCESS_KEY="+export[3], "AWS_REGION="+export[4], "AWS_DEFAULT_REGION="+export[5],
 		"AWS_CONFIG_FILE="+none, "AWS_SHARED_CREDENTIALS_FILE="+none)
 	b, err := cmd.CombinedOutput()
 	if err != nil {
