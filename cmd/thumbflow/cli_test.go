@@ -152,4 +152,3 @@ func TestDevLogFormats(t *testing.T) {
 }
 
 var defaultLogOutput = logOutput
-

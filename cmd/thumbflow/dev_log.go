@@ -70,7 +70,10 @@ func (l devLogs) summarize(e sfn.ExecutionSummary) {
 	}
 	json.Unmarshal(e.Input, &in)
 	took := span(e.StopDate.Sub(e.StartDate).Round(time.Millisecond))
-	attrs := []any{"uploadId", id, "took", took, "type", in.ContentType, "size", upload.HumanBytes(in.Size)}
+	attrs := []any{"uploadId", id, "took", took}
+	if in.ContentType != "" {
+		attrs = append(attrs, "type", in.ContentType, "size", upload.HumanBytes(in.Size))
+	}
 	switch {
 	case e.Status == "SUCCEEDED":
 		l.uploads.Info("upload succeeded", attrs...)
