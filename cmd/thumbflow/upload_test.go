@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"image/jpeg"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -281,3 +283,31 @@ func TestUploadWithoutAServerSaysHowToGetOne(t *testing.T) {
 }
 
 var defaultIsTerminal = isTerminal
+
+// TestUploadToAStack reads the WebSocket URL from a stack's outputs, from
+// a CloudFormation endpoint that answers DescribeStacks as AWS does.
+func TestUploadToAStack(t *testing.T) {
+	c := cloudtest.Start(t, func(cfg *cloud.Config) { cfg.Clock = clocktest.NewFastClock(20) })
+	var asked string
+	cfn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		asked = r.Form.Get("Action") + " " + r.Form.Get("StackName")
+		w.Header().Set("Content-Type", "text/xml")
+		fmt.Fprintf(w, `<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><DescribeStacksResult><Stacks><member>
+<StackName>photos</StackName><StackStatus>CREATE_COMPLETE</StackStatus><CreationTime>2026-12-01T10:00:00Z</CreationTime>
+<Outputs><member><OutputKey>RecordsBucketName</OutputKey><OutputValue>photos-records</OutputValue></member>
+<member><OutputKey>WebSocketURL</OutputKey><OutputValue>%s</OutputValue></member></Outputs>
+</member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></DescribeStacksResponse>`, c.WebSocketURL)
+	}))
+	defer cfn.Close()
+	none := filepath.Join(t.TempDir(), "none")
+	for k, v := range map[string]string{"AWS_ENDPOINT_URL": cfn.URL, "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret",
+		"AWS_REGION": "us-east-1", "AWS_PROFILE": "", "AWS_CONFIG_FILE": none, "AWS_SHARED_CREDENTIALS_FILE": none, "THUMBFLOW_WS": ""} {
+		t.Setenv(k, v)
+	}
+	files := writeFiles(t, map[string][]byte{"a.jpg": uploadtest.Photo(64, 48)}, "a.jpg")
+	code, out, errOut := cli(t, "upload", "-stack", "photos", "-json", files[0])
+	if code != 0 || asked != "DescribeStacks photos" || last(jsonLines(t, out), files[0])["state"] != "succeeded" {
+		t.Errorf("upload -stack photos: exit %d, CloudFormation asked %q\n%s%s", code, asked, out, errOut)
+	}
+}
