@@ -216,23 +216,8 @@ func Start(cfg Config) (c *Cloud, err error) {
 		Limits:   cfg.WebSocketLimits,
 		Logger:   c.log.With("service", "websocket"),
 	})
-	role, subs := "arn:aws:iam::"+AccountID+":role/thumbflow-statemachine", map[string]string{
-		"ConvertFunctionArn": c.functionARN(ConvertFunction),
-		"StatusFunctionArn":  c.functionARN(StatusFunction),
-	}
-	where := cfg.StateMachines
-	var arns map[string]string
-	if cfg.Definitions != nil {
-		where = "the embedded definitions"
-		arns, err = c.SFN.LoadFS(cfg.Definitions, where, role, subs)
-	} else {
-		arns, err = c.SFN.LoadDir(cfg.StateMachines, role, subs)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load state machines from %s: %w", where, err)
-	}
-	if arns["thumbnail"] != c.StateMachineARN {
-		return nil, fmt.Errorf("no thumbnail.asl.json in %s", where)
+	if err := c.loadStateMachines(); err != nil {
+		return nil, err
 	}
 	// The uploads bucket notifies the start function, as template.yaml's
 	// S3 event does; delivery retries until the function succeeds.
@@ -273,6 +258,31 @@ func Start(cfg Config) (c *Cloud, err error) {
 	go c.awsSrv.Serve(c.awsLn)
 	go c.webSrv.Serve(c.webLn)
 	return c, nil
+}
+
+// loadStateMachines creates the state machines from the definitions, with
+// template.yaml's DefinitionSubstitutions.
+func (c *Cloud) loadStateMachines() error {
+	role, subs := "arn:aws:iam::"+AccountID+":role/thumbflow-statemachine", map[string]string{
+		"ConvertFunctionArn": c.functionARN(ConvertFunction),
+		"StatusFunctionArn":  c.functionARN(StatusFunction),
+	}
+	where := c.cfg.StateMachines
+	var arns map[string]string
+	var err error
+	if c.cfg.Definitions != nil {
+		where = "the built-in definitions"
+		arns, err = c.SFN.LoadFS(c.cfg.Definitions, where, role, subs)
+	} else {
+		arns, err = c.SFN.LoadDir(c.cfg.StateMachines, role, subs)
+	}
+	if err != nil {
+		return fmt.Errorf("load state machines from %s: %w", where, err)
+	}
+	if arns["thumbnail"] != c.StateMachineARN {
+		return fmt.Errorf("no thumbnail.asl.json in %s", where)
+	}
+	return nil
 }
 
 // sub is a service's directory under the data directory ("" in memory).
