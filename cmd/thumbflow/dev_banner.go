@@ -63,6 +63,10 @@ var stdin io.Reader = os.Stdin
 // started with </dev/null or under a supervisor reacts to SIGUSR1 only.
 func reprintOnRequest(ctx context.Context, again func()) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
+	// Run in the background of a shell (thumbflow dev &), a read of the
+	// terminal would stop the whole process with SIGTTIN; ignored, the
+	// read fails instead and only SIGUSR1 is left.
+	signal.Ignore(syscall.SIGTTIN)
 	usr1 := make(chan os.Signal, 1)
 	signal.Notify(usr1, syscall.SIGUSR1)
 	lines := make(chan struct{})
