@@ -95,12 +95,13 @@ func runDev(ctx context.Context, args []string) error {
 	}
 	defer removeDevRecord(cfg.DataDir)
 	b := banner{took: time.Since(began), c: c, cfg: cfg, faults: faults}
-	stopReprint := reprintOnRequest(ctx, func() { b.print(stdout) })
+	out := stdout // dev's, for as long as it runs
+	stopReprint := reprintOnRequest(ctx, func() { b.print(out) })
 	defer stopReprint()
-	b.print(stdout)
+	b.print(out)
 
 	<-ctx.Done()
-	fmt.Fprintln(stdout, "\nthumbflow dev: stopping; running executions resume at the next start")
+	fmt.Fprintln(out, "\nthumbflow dev: stopping; running executions resume at the next start")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return c.Shutdown(shutdownCtx)

@@ -112,6 +112,8 @@ func TestDevStartupProblemsAreOneLineAndExit1(t *testing.T) {
 		{"missing definitions", []string{"-data", "", "-statemachines", filepath.Join(broken, "none")}, []string{"is not a directory", "built-in definitions"}},
 		{"bad faults", []string{"-data", "", "-faults", "convert:slow"}, []string{"-faults", "transient, timeout or panic"}},
 		{"bad log format", []string{"-data", "", "-log-format", "xml"}, []string{"-log-format \"xml\""}},
+		{"template without definitions", []string{"-data", "", "-template", notDir}, []string{"-template", "DefinitionUri"}},
+		{"template and statemachines", []string{"-data", "", "-template", "../../template.yaml", "-statemachines", broken}, []string{"not both"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, errOut, _ := quietDev(t)
@@ -181,6 +183,13 @@ func TestDevFromAnotherDirectory(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, ".thumbflow", devRecordFile)); err == nil {
 		t.Error("the endpoint record outlived dev")
 	}
+}
+
+func TestDevWithTheRepositorysTemplate(t *testing.T) {
+	out, _, _ := quietDev(t)
+	d := startDev(t, out, "-addr", "127.0.0.1:0", "-web", "127.0.0.1:0", "-data", "", "-template", "../../template.yaml")
+	cl := uploadtest.Dial(t, context.Background(), d.find(t, wsURL))
+	uploadtest.Upload(t, cl, "photo.jpg", uploadtest.Photo(32, 32), upload.StateSucceeded)
 }
 
 func TestDevPrintsTheBannerAgainOnEnter(t *testing.T) {
