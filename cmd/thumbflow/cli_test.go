@@ -118,14 +118,16 @@ func TestDevLogFormats(t *testing.T) {
 		logs.cloud.Info("status recorded", "uploadId", id)
 		logs.cloud.Warn("push failed", "uploadId", id)
 		logs.summarize(ok)
+		logs.cloud.With("service", "alert").Error("execution alert", "id", "x", "status", "FAILED", "executionArn", "arn:aws:states:…", "uploadId", id, "error", "CorruptImage", "cause", "{…}")
 		logs.summarize(bad)
 		lines := buf.Lines()
 		t.Logf("%s", strings.Join(lines, "\n"))
-		if len(lines) != 3 {
-			t.Fatalf("want the warning and two summaries (info steps hidden by default), got %d lines", len(lines))
+		if len(lines) != 4 {
+			t.Fatalf("want the warning, the alert and two summaries (info steps hidden by default), got %d lines", len(lines))
 		}
-		for i, want := range []string{"WRN push failed uploadId=" + id, "INF upload succeeded uploadId=" + id + " took=1.5s type=image/jpeg size=\"2.4 MB\"", "INF upload failed (user) uploadId=" + id} {
-			if !strings.Contains(lines[i], want) {
+		for i, want := range []string{"WRN push failed uploadId=" + id, "INF upload succeeded uploadId=" + id + " took=1.5s type=image/jpeg size=\"2.4 MB\"",
+			"ERR execution alert service=alert status=FAILED uploadId=" + id + " error=CorruptImage", "INF upload failed (user) uploadId=" + id} {
+			if !strings.Contains(lines[i], want) || strings.Contains(lines[i], "cause=") {
 				t.Errorf("line %q lacks %q", lines[i], want)
 			}
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -48,7 +49,7 @@ func newDevLogs(format, level string) (devLogs, error) {
 	}
 	handler := func(l slog.Leveler) slog.Handler {
 		if human {
-			return tint.NewHandler(logOutput, &tint.Options{Level: l, TimeFormat: "15:04:05.000", NoColor: !isTerminal(logOutput)})
+			return compactAlerts{tint.NewHandler(logOutput, &tint.Options{Level: l, TimeFormat: "15:04:05.000", NoColor: !isTerminal(logOutput)})}
 		}
 		return slog.NewJSONHandler(logOutput, &slog.HandlerOptions{Level: l})
 	}
@@ -85,4 +86,36 @@ func (l devLogs) summarize(e sfn.ExecutionSummary) {
 	default:
 		l.uploads.Error("upload execution "+strings.ToLower(e.Status), append(attrs, "error", e.Error)...)
 	}
+}
+
+// compactAlerts shortens the alerter's log line on a terminal: its record
+// carries the whole EventBridge event (both ARNs, the cause, the dates),
+// five wrapped lines per failed upload, where a person needs the status,
+// the upload id and the error; the summary line that follows has the rest.
+// JSON logs keep every attribute.
+type compactAlerts struct{ slog.Handler }
+
+// alertKeep are the attributes of an alert that a terminal shows.
+var alertKeep = map[string]bool{"status": true, "uploadId": true, "error": true}
+
+func (h compactAlerts) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message != "execution alert" {
+		return h.Handler.Handle(ctx, r)
+	}
+	short := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+	r.Attrs(func(a slog.Attr) bool {
+		if alertKeep[a.Key] {
+			short.AddAttrs(a)
+		}
+		return true
+	})
+	return h.Handler.Handle(ctx, short)
+}
+
+func (h compactAlerts) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return compactAlerts{h.Handler.WithAttrs(attrs)}
+}
+
+func (h compactAlerts) WithGroup(name string) slog.Handler {
+	return compactAlerts{h.Handler.WithGroup(name)}
 }
