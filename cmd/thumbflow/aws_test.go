@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -24,18 +25,27 @@ func awsVersion(path string) string {
 	return strings.TrimSpace(string(out))
 }
 
+// awsV1 is the first aws CLI v1 on the PATH (the machine image's, through
+// pyenv), or "". Asking a CLI its version costs a Python start, so once.
+var awsV1 = sync.OnceValue(func() string {
+	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
+		p := filepath.Join(dir, "aws")
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && strings.HasPrefix(awsVersion(p), "aws-cli/1.") {
+			return p
+		}
+	}
+	return ""
+})
+
 // TestExportLineWithAWSCLIv1 runs the aws CLI v1 that the machine image
 // ships (Python through pyenv) with nothing but the printed export line:
 // v1 reads AWS_DEFAULT_REGION, not AWS_REGION.
 func TestExportLineWithAWSCLIv1(t *testing.T) {
-	path, err := exec.LookPath("aws")
-	if err != nil {
-		t.Skip("no aws CLI on the PATH (the machine image has v1 through pyenv)")
+	path := awsV1()
+	if path == "" {
+		t.Skip("no aws CLI v1 on the PATH (the machine image has one through pyenv)")
 	}
 	v := awsVersion(path)
-	if !strings.HasPrefix(v, "aws-cli/1.") {
-		t.Skipf("the aws on the PATH is %q, not v1", v)
-	}
 	out, _, _ := quietDev(t)
 	d := startDev(t, out, "-addr", "127.0.0.1:0", "-web", "127.0.0.1:0", "-data", t.TempDir())
 	e := exportRE.FindStringSubmatch(d.out.String())
@@ -83,7 +93,7 @@ func TestAWSWrapperWithDebianCLI(t *testing.T) {
 	}
 
 	presigners := []string{debian}
-	if p, err := exec.LookPath("aws"); err == nil && strings.HasPrefix(awsVersion(p), "aws-cli/1.") {
+	if p := awsV1(); p != "" {
 		presigners = append(presigners, p)
 	}
 	for _, p := range presigners {

@@ -37,12 +37,14 @@ func listBuckets(endpoint, key, secret, region string) error {
 	return err
 }
 
-// awsCLI runs the aws CLI on the PATH, when there is one, with only the
-// variables of the printed export line; ok is false without it.
+// awsCLI runs the aws CLI v1 on the PATH, when there is one, with only
+// the variables of the printed export line; ok is false without it. Not
+// just any aws: Debian's v2.9 ignores AWS_ENDPOINT_URL, which is what
+// `thumbflow aws` is for.
 func awsCLI(t *testing.T, export []string, args ...string) (out string, ok bool) {
 	t.Helper()
-	path, err := exec.LookPath("aws")
-	if err != nil {
+	path := awsV1()
+	if path == "" {
 		return "", false
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
