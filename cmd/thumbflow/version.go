@@ -54,7 +54,7 @@ func versionLine(info *debug.BuildInfo) string {
 	if version == "" {
 		version = "(devel)"
 	}
-	vcs := "no VCS revision recorded (built outside git, or with -buildvcs=false)"
+	vcs := "no VCS revision: built outside git, or with -buildvcs=false"
 	if rev != "" {
 		vcs = "revision " + rev
 		if when != "" {
