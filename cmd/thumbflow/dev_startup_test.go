@@ -99,8 +99,15 @@ func TestDevTwiceOnOnePortSaysWhatToDo(t *testing.T) {
 func TestDevStartupProblemsAreOneLineAndExit1(t *testing.T) {
 	notDir := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(notDir, []byte("x"), 0o644)
+	// A copy of the template whose definition, next to it, is broken.
 	broken := t.TempDir()
-	os.WriteFile(filepath.Join(broken, "thumbnail.asl.json"), []byte(`{"StartAt": "Nowhere", "States": {}`), 0o644)
+	tpl, err := os.ReadFile("../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(broken, "template.yaml"), tpl, 0o644)
+	os.Mkdir(filepath.Join(broken, "statemachine"), 0o755)
+	os.WriteFile(filepath.Join(broken, "statemachine", "thumbnail.asl.json"), []byte(`{"StartAt": "Nowhere", "States": {}`), 0o644)
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -108,12 +115,10 @@ func TestDevStartupProblemsAreOneLineAndExit1(t *testing.T) {
 	}{
 		{"bad flag", []string{"-adr", "x"}, []string{"flag provided but not defined: -adr", "thumbflow dev -h"}},
 		{"data directory is a file", []string{"-data", notDir}, []string{"the data directory " + notDir + " cannot be used", "use -data DIR"}},
-		{"broken definition", []string{"-data", "", "-statemachines", broken}, []string{"load state machines", "thumbnail.asl.json", "fix the definition"}},
-		{"missing definitions", []string{"-data", "", "-statemachines", filepath.Join(broken, "none")}, []string{"is not a directory", "built-in definitions"}},
+		{"broken definition", []string{"-data", "", "-template", filepath.Join(broken, "template.yaml")}, []string{"thumbnail.asl.json"}},
+		{"missing template", []string{"-data", "", "-template", filepath.Join(broken, "none", "template.yaml")}, []string{"-template", "none"}},
 		{"bad faults", []string{"-data", "", "-faults", "convert:slow"}, []string{"-faults", "transient, timeout or panic"}},
 		{"bad log format", []string{"-data", "", "-log-format", "xml"}, []string{"-log-format \"xml\""}},
-		{"template without definitions", []string{"-data", "", "-template", notDir}, []string{"-template", "DefinitionUri"}},
-		{"template and statemachines", []string{"-data", "", "-template", "../../template.yaml", "-statemachines", broken}, []string{"not both"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, errOut, _ := quietDev(t)

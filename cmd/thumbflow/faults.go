@@ -24,12 +24,12 @@ type fault struct {
 	rate   float64 // each call with this probability
 }
 
-// functionTargets map -faults' short names to the local functions.
+// functionTargets map -faults' short names to the template's functions.
 var functionTargets = map[string]string{
-	"convert":   cloud.ConvertFunction,
-	"start":     cloud.StartFunction,
-	"status":    cloud.StatusFunction,
-	"websocket": cloud.WebSocketFunction,
+	"convert":   "ConvertFunction",
+	"start":     "StartFunction",
+	"status":    "StatusFunction",
+	"websocket": "WebSocketFunction",
 }
 
 var functionFaults = map[string]lambda.Fault{
@@ -98,7 +98,7 @@ func applyFaults(c *cloud.Cloud, faults []fault) error {
 			}
 			continue
 		}
-		fn, kind := functionTargets[f.target], functionFaults[f.kind]
+		fn, kind := functionName(c, functionTargets[f.target]), functionFaults[f.kind]
 		if f.rate > 0 {
 			if err := c.Lambdas.InjectFaultRate(fn, kind, f.rate); err != nil {
 				return err

@@ -18,7 +18,6 @@ import (
 	"thumbflow/internal/cloudtest"
 	"thumbflow/internal/logtest"
 	"thumbflow/internal/uploadtest"
-	"thumbflow/local/cloud"
 	"thumbflow/local/lambda"
 )
 
@@ -99,7 +98,7 @@ func TestUploadJSONLinesDownloadsAndExitStatus(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "renditions")
 	// The first conversion fails transiently, as -faults convert:transient:1
 	// arranges: one of the two images is retried.
-	if err := c.Lambdas.InjectFault(cloud.ConvertFunction, lambda.FaultTransient); err != nil {
+	if err := c.Lambdas.InjectFault(functionName(c, "ConvertFunction"), lambda.FaultTransient); err != nil {
 		t.Fatal(err)
 	}
 
@@ -199,7 +198,7 @@ func TestUploadOnATerminal(t *testing.T) {
 		"holiday.jpg": uploadtest.Photo(1600, 1200),
 		"notes.jpg":   []byte("plain text, not a JPEG\n"),
 	}, "holiday.jpg", "notes.jpg")
-	if err := c.Lambdas.InjectFault(cloud.ConvertFunction, lambda.FaultTransient); err != nil {
+	if err := c.Lambdas.InjectFault(functionName(c, "ConvertFunction"), lambda.FaultTransient); err != nil {
 		t.Fatal(err)
 	}
 	code, out, _ := cli(t, append([]string{"upload", "-ws", c.WebSocketURL, "-parallel", "1"}, files...)...)
@@ -229,7 +228,7 @@ func TestUploadInterruptedExits130(t *testing.T) {
 	c := cloudtest.Start(t)
 	// The conversion hangs until the task's timeout (25 s): the upload is
 	// still converting when the user presses Ctrl+C.
-	if err := c.Lambdas.InjectFault(cloud.ConvertFunction, lambda.FaultTimeout); err != nil {
+	if err := c.Lambdas.InjectFault(functionName(c, "ConvertFunction"), lambda.FaultTimeout); err != nil {
 		t.Fatal(err)
 	}
 	files := writeFiles(t, map[string][]byte{"a.jpg": uploadtest.Photo(64, 48)}, "a.jpg")
