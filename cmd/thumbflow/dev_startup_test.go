@@ -115,8 +115,8 @@ func TestDevStartupProblemsAreOneLineAndExit1(t *testing.T) {
 	}{
 		{"bad flag", []string{"-adr", "x"}, []string{"flag provided but not defined: -adr", "thumbflow dev -h"}},
 		{"data directory is a file", []string{"-data", notDir}, []string{"the data directory " + notDir + " cannot be used", "use -data DIR"}},
-		{"broken definition", []string{"-data", "", "-template", filepath.Join(broken, "template.yaml")}, []string{"thumbnail.asl.json"}},
-		{"missing template", []string{"-data", "", "-template", filepath.Join(broken, "none", "template.yaml")}, []string{"-template", "none"}},
+		{"broken definition", []string{"-data", "", "-template", filepath.Join(broken, "template.yaml")}, []string{"definition"}},
+		{"missing template", []string{"-data", "", "-template", filepath.Join(broken, "none", "template.yaml")}, []string{"template.yaml", "no such file"}},
 		{"bad faults", []string{"-data", "", "-faults", "convert:slow"}, []string{"-faults", "transient, timeout or panic"}},
 		{"bad log format", []string{"-data", "", "-log-format", "xml"}, []string{"-log-format \"xml\""}},
 	} {
