@@ -3,10 +3,7 @@ package client
 import (
 	"bytes"
 	"context"
-	"encoding/xml"
 	"fmt"
-	"io"
-	"mime/multipart"
 	"net/http"
 
 	"thumbflow/upload"
@@ -26,44 +23,7 @@ func (e *S3Error) Error() string {
 // Post uploads data with a grant as a browser form does: every field of
 // the grant, then the file last. Anything but 204 is an *S3Error.
 func Post(ctx context.Context, hc *http.Client, g upload.Grant, filename string, data []byte) error {
-	var body bytes.Buffer
-	w := multipart.NewWriter(&body)
-	for k, v := range g.Upload.Fields {
-		if err := w.WriteField(k, v); err != nil {
-			return err
-		}
-	}
-	fw, err := w.CreateFormFile("file", filename)
-	if err != nil {
-		return err
-	}
-	fw.Write(data)
-	if err := w.Close(); err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.Upload.URL, &body)
-	if err != nil {
-		return fmt.Errorf("POST %s: %w", g.Upload.URL, err)
-	}
-	req.Header.Set("Content-Type", w.FormDataContentType())
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("POST %s: %w", g.Upload.URL, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode == http.StatusNoContent {
-		return nil
-	}
-	var x struct {
-		Code    string `xml:"Code"`
-		Message string `xml:"Message"`
-	}
-	xml.Unmarshal(b, &x)
-	return &S3Error{Status: resp.StatusCode, Code: x.Code, Message: x.Message}
+	return PostFile(ctx, hc, g, filename, bytes.NewReader(data), int64(len(data)), nil)
 }
 
 // Upload sends data as the upload page does: a fresh grant on c, the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"math"
 	"os"
@@ -54,13 +53,10 @@ type convertErrorOut struct {
 }
 
 func runConvert(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("convert", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: thumbflow convert [-o DIR] [-renditions thumb=320,preview=1024] [-quality N] [-memory MB] FILE|DIR...")
-		fmt.Fprintln(stderr, "\nWrites NAME.RENDITION.jpg (or .png for transparent images) into DIR and prints one JSON line per input.")
-		fmt.Fprintln(stderr, "A directory argument converts the regular files directly inside it. Exits 1 if any input failed.")
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("convert", "[-o DIR] [-renditions thumb=320,preview=1024] [-quality N] [-memory MB] FILE|DIR...",
+		`Converts files on this machine, without the pipeline: writes NAME.RENDITION.jpg (or .png
+for transparent images) into DIR and prints one JSON line per input. A directory
+argument converts the regular files directly inside it. Exits 1 if any input failed.`)
 	outDir := fs.String("o", ".", "directory to write the renditions to")
 	spec := thumbnail.DefaultSpec()
 	renditions := fs.String("renditions", formatRenditions(spec.Renditions), "comma-separated NAME=SIZE or NAME=WIDTHxHEIGHT fit boxes")

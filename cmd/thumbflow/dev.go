@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/url"
 	"os"
@@ -28,58 +28,86 @@ func envOr(name, def string) string {
 	return def
 }
 
-func runDev(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
-	var cfg cloud.Config
+// devOptions are dev's flags beyond the cloud's own configuration.
+type devOptions struct {
+	template, logFormat, logLevel, faults string
+	params                                stack.ParamFlag
+}
+
+func devFlags(cfg *cloud.Config, o *devOptions) *flag.FlagSet {
+	fs := newFlagSet("dev", "[flags]", `Runs the local cloud in one process and prints where it listens, with the export
+line for the aws CLI and the SDKs. Press Enter (or send SIGUSR1) to print that
+again, Ctrl+C to stop. Start-up problems exit 1 with one line saying what to do.`)
 	fs.StringVar(&cfg.Addr, "addr", envOr("THUMBFLOW_ADDR", "127.0.0.1:4566"), "the AWS endpoint: S3, Step Functions, @connections and the WebSocket API (env THUMBFLOW_ADDR)")
 	fs.StringVar(&cfg.WebAddr, "web", envOr("THUMBFLOW_WEB", "127.0.0.1:8080"), "the web client (env THUMBFLOW_WEB)")
-	fs.StringVar(&cfg.DataDir, "data", envOr("THUMBFLOW_DATA", ".thumbflow"), "where objects, executions and the token key persist (env THUMBFLOW_DATA)")
+	fs.StringVar(&cfg.DataDir, "data", devDataDir(), "where objects, executions and the token key persist (env THUMBFLOW_DATA)")
 	fs.StringVar(&cfg.AccessKeyID, "access-key", envOr("THUMBFLOW_ACCESS_KEY", ""), "access key id requests must be signed with; default generated once per data directory (env THUMBFLOW_ACCESS_KEY)")
 	fs.StringVar(&cfg.SecretAccessKey, "secret-key", envOr("THUMBFLOW_SECRET_KEY", ""), "secret access key; default generated with the access key (env THUMBFLOW_SECRET_KEY)")
 	fs.BoolVar(&cfg.Public, "public", envOr("THUMBFLOW_PUBLIC", "") == "true", "also serve hosts that are not loopback and the web client at any address, for testing from another device on the LAN (env THUMBFLOW_PUBLIC=true)")
 	fs.StringVar(&cfg.Region, "region", envOr("THUMBFLOW_REGION", "us-east-1"), "region (env THUMBFLOW_REGION)")
-	template := fs.String("template", envOr("THUMBFLOW_TEMPLATE", ""), "the SAM template to run, its DefinitionUri files read next to it (default: the template.yaml built into this binary; env THUMBFLOW_TEMPLATE)")
+	fs.StringVar(&o.template, "template", envOr("THUMBFLOW_TEMPLATE", ""), "the SAM template to run, its DefinitionUri files read next to it (default: the template.yaml built into this binary; env THUMBFLOW_TEMPLATE)")
 	fs.StringVar(&cfg.StackName, "stack", envOr("THUMBFLOW_STACK", "thumbflow"), "the local stack name: AWS::StackName and the prefix of local resource names (env THUMBFLOW_STACK)")
-	params := stack.ParamFlag{}
-	fs.Var(params, "param", "a template parameter, Key=Value (repeatable); WebOrigin defaults to the web client's origin")
+	o.params = stack.ParamFlag{}
+	fs.Var(o.params, "param", "a template parameter, Key=Value (repeatable); WebOrigin defaults to the web client's origin")
 	fs.StringVar(&cfg.AccountID, "account", envOr("THUMBFLOW_ACCOUNT", cloud.AccountID), "the 12-digit account id that local ARNs name (env THUMBFLOW_ACCOUNT)")
 	fs.StringVar(&cfg.AlertWebhook, "alert-webhook", envOr("THUMBFLOW_ALERT_WEBHOOK", ""), "POST an EventBridge-shaped alert here for every execution that ends FAILED, TIMED_OUT or ABORTED (env THUMBFLOW_ALERT_WEBHOOK)")
+	fs.StringVar(&o.logFormat, "log-format", envOr("THUMBFLOW_LOG_FORMAT", "auto"), "text, json, or auto: text on a terminal, JSON otherwise (env THUMBFLOW_LOG_FORMAT)")
+	fs.StringVar(&o.logLevel, "log-level", envOr("THUMBFLOW_LOG_LEVEL", ""), "debug, info, warn or error; default warn for text (plus one line per finished upload), info for JSON (env THUMBFLOW_LOG_LEVEL)")
+	fs.StringVar(&o.faults, "faults", envOr("THUMBFLOW_FAULTS", ""), "inject faults for demos and tests (env THUMBFLOW_FAULTS): "+faultsHelp)
+	return fs
+}
+
+func runDev(ctx context.Context, args []string) error {
+	var cfg cloud.Config
+	var o devOptions
+	fs := devFlags(&cfg, &o)
 	if err := parseFlags(fs, args); err != nil {
-		return err
+		return devUsage(err)
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "thumbflow dev: unexpected argument %q\n", fs.Arg(0))
-		return errUsage
+		fmt.Fprintf(stderr, "thumbflow dev: unexpected argument %q (thumbflow dev -h lists the flags)\n", fs.Arg(0))
+		return errReported
 	}
-	cfg.Logger = slog.Default()
-	cfg.Parameters = params
-	if *template != "" {
-		cfg.Files, cfg.Template = os.DirFS(filepath.Dir(*template)), filepath.Base(*template)
+	faults, err := parseFaults(o.faults)
+	if err != nil {
+		fmt.Fprintf(stderr, "thumbflow dev: -faults: %v\n", err)
+		return errReported
 	}
+	logs, err := newDevLogs(o.logFormat, o.logLevel)
+	if err != nil {
+		fmt.Fprintf(stderr, "thumbflow dev: %v\n", err)
+		return errReported
+	}
+	cfg.Parameters = o.params
+	if o.template != "" {
+		cfg.Files, cfg.Template = os.DirFS(filepath.Dir(o.template)), filepath.Base(o.template)
+	}
+	cfg.Logger = logs.cloud
 
 	began := time.Now()
 	c, err := cloud.Start(cfg)
 	if err != nil {
-		return err
+		fmt.Fprintf(stderr, "thumbflow dev: %v\n", startupError(err, cfg))
+		return errReported
 	}
-	fmt.Fprintf(stdout, `thumbflow dev is ready (%s)
-
-  Web client     %s
-  Operations     %s/ops   (this machine only; see also thumbflow executions, history, failures)
-  WebSocket API  %s
-  AWS endpoint   %s   (S3, Step Functions, API Gateway @connections)
-
-  Point the aws CLI or any SDK at it:
-    export AWS_ENDPOINT_URL=%s AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_REGION=%s
-
-  State machines %s
-  Data directory %s (delete it to start afresh)
-  Press Ctrl+C to stop.
-`, time.Since(began).Round(time.Millisecond), c.WebURL, opsURL(c.WebURL), c.WebSocketURL, c.Endpoint,
-		c.Endpoint, c.AccessKeyID, c.SecretAccessKey, cfg.Region, watchNote(*template), cfg.DataDir)
+	c.SFN.OnExecutionEnd(logs.summarize)
+	if err := applyFaults(c, faults); err != nil {
+		c.Close()
+		fmt.Fprintf(stderr, "thumbflow dev: -faults: %v\n", err)
+		return errReported
+	}
+	if err := writeDevRecord(cfg.DataDir, devRecord{PID: os.Getpid(), WebSocketURL: c.WebSocketURL, Endpoint: c.Endpoint, WebURL: c.WebURL, Region: cfg.Region}); err != nil {
+		logs.cloud.Warn("thumbflow upload and thumbflow aws will not find this endpoint without flags", "error", err)
+	}
+	defer removeDevRecord(cfg.DataDir)
+	b := banner{took: time.Since(began), c: c, cfg: cfg, faults: faults, definitions: watchNote(o.template)}
+	out := stdout // dev's, for as long as it runs
+	stopReprint := reprintOnRequest(ctx, func() { b.print(out) })
+	defer stopReprint()
+	b.print(out)
 
 	<-ctx.Done()
-	fmt.Fprintln(stdout, "\nthumbflow dev: stopping; running executions resume at the next start")
+	fmt.Fprintln(out, "\nthumbflow dev: stopping; running executions resume at the next start")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return c.Shutdown(shutdownCtx)
@@ -95,6 +123,16 @@ func watchNote(template string) string {
 	return "the files " + template + " names: an edit is published as a new version for\n" +
 		"                 new executions (running ones keep theirs); an edit of the template\n" +
 		"                 itself needs a restart"
+}
+
+// devUsage is dev's answer to a bad flag, which parseFlags has explained
+// in one line: exit 1, as every other start-up problem does, since dev
+// is started by hand or by a script that only checks for success.
+func devUsage(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return errReported
 }
 
 // opsURL is the operator page's address as this machine reaches it: the

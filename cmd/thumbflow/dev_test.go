@@ -21,8 +21,8 @@ import (
 )
 
 var (
-	webURL     = regexp.MustCompile(`Web client\s+(http://\S+)`)
-	exportLine = regexp.MustCompile(`export AWS_ENDPOINT_URL=(\S+) AWS_ACCESS_KEY_ID=(\S+) AWS_SECRET_ACCESS_KEY=(\S+) AWS_REGION=(\S+)`)
+	webURL   = regexp.MustCompile(`Web client\s+(http://\S+)`)
+	exportRE = regexp.MustCompile(`export AWS_ENDPOINT_URL=(\S+) AWS_ACCESS_KEY_ID=(\S+) AWS_SECRET_ACCESS_KEY=(\S+) AWS_REGION=(\S+) AWS_DEFAULT_REGION=(\S+)`)
 )
 
 // listBuckets calls S3 the way a shell with the printed export line does.
@@ -37,12 +37,14 @@ func listBuckets(endpoint, key, secret, region string) error {
 	return err
 }
 
-// awsCLI runs the aws CLI, when it is installed, with only the variables
-// of the printed export line; ok is false without it.
+// awsCLI runs the aws CLI v1 on the PATH, when there is one, with only
+// the variables of the printed export line; ok is false without it. Not
+// just any aws: Debian's v2.9 ignores AWS_ENDPOINT_URL, which is what
+// `thumbflow aws` is for.
 func awsCLI(t *testing.T, export []string, args ...string) (out string, ok bool) {
 	t.Helper()
-	path, err := exec.LookPath("aws")
-	if err != nil {
+	path := awsV1()
+	if path == "" {
 		return "", false
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -55,7 +57,7 @@ func awsCLI(t *testing.T, export []string, args ...string) (out string, ok bool)
 		}
 	}
 	cmd.Env = append(cmd.Env, "AWS_ENDPOINT_URL="+export[1], "AWS_ACCESS_KEY_ID="+export[2],
-		"AWS_SECRET_ACCESS_KEY="+export[3], "AWS_REGION="+export[4],
+		"AWS_SECRET_ACCESS_KEY="+export[3], "AWS_REGION="+export[4], "AWS_DEFAULT_REGION="+export[5],
 		"AWS_CONFIG_FILE="+none, "AWS_SHARED_CREDENTIALS_FILE="+none)
 	b, err := cmd.CombinedOutput()
 	if err != nil {
@@ -93,7 +95,7 @@ func TestDevStartsServesAndStopsGracefully(t *testing.T) {
 				t.Errorf("startup output lacks %q", want)
 			}
 		}
-		exports := exportLine.FindAllStringSubmatch(out.String(), -1)
+		exports := exportRE.FindAllStringSubmatch(out.String(), -1)
 		if len(exports) != round {
 			cancel()
 			t.Fatalf("round %d: no export line printed:\n%s", round, out.String())

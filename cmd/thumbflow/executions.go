@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"slices"
 	"strings"
@@ -18,16 +17,13 @@ func init() {
 }
 
 func runExecutions(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("executions", flag.ContinueOnError)
+	fs := newFlagSet("executions", "[-status S] [-since 24h] [-limit N] [-json]",
+		"Lists recent executions of the thumbnail workflow, newest first.")
 	var o opsFlags
 	o.register(fs)
 	status := fs.String("status", "", "only executions with this status: RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED")
-	sinceFlag := fs.String("since", "24h", "only executions started within this long (0: all)")
+	sinceFlag := fs.String("since", "24h", "only executions started within this long, e.g. 90m, 24h, 7d, 2w (0: all)")
 	limit := fs.Int("limit", 100, "print at most this many (0: all)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: thumbflow executions [-status S] [-since 24h] [-limit N] [-json]")
-		fs.PrintDefaults()
-	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"strings"
 	"time"
@@ -17,13 +16,10 @@ func init() {
 }
 
 func runHistory(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("history", flag.ContinueOnError)
+	fs := newFlagSet("history", "[-json] <upload id | execution ARN>",
+		"Shows one execution as a timeline: states entered, attempts, errors and durations.")
 	var o opsFlags
 	o.register(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: thumbflow history [-json] <upload id | execution ARN>")
-		fs.PrintDefaults()
-	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -69,26 +69,83 @@ func run(ctx context.Context, args []string) int {
 		return 2
 	case errors.Is(err, errReported):
 		return 1
+	case errors.Is(err, errInterrupted):
+		return 130
 	}
-	fmt.Fprintf(stderr, "thumbflow %s: %v\n", args[0], err)
+	if status, ok := errors.AsType[exitStatus](err); ok {
+		return int(status)
+	}
+	fmt.Fprintf(stderr, "thumbflow %s: %v\n", args[0], explain(err))
 	return 1
 }
+
+// errInterrupted tells main that the user interrupted the command (Ctrl+C)
+// after it cleaned up and said what it left undone: exit 130, as a shell
+// reports a command killed by SIGINT.
+var errInterrupted = errors.New("interrupted")
 
 // errUsage marks a command-line mistake that the flag set has already
 // printed.
 var errUsage = errors.New("usage error")
 
-// parseFlags parses args with fs, which must use flag.ContinueOnError,
-// mapping a bad flag to errUsage.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+// newFlagSet is a command's flag set with the usage format every command
+// shares: a synopsis line, what the command does, then its flags.
+func newFlagSet(name, synopsis, about string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: thumbflow %s %s\n", name, synopsis)
+		if about != "" {
+			fmt.Fprintf(stderr, "\n%s\n", about)
 		}
-		return errUsage
+		n := 0
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n > 0 {
+			fmt.Fprintln(stderr, "\nflags:")
+			fs.PrintDefaults()
+		}
 	}
-	return nil
+	return fs
+}
+
+// parseFlags parses args with fs, which must use flag.ContinueOnError,
+// mapping a bad flag to errUsage. Flags may come after arguments
+// ("history <id> -json"), as people type them; "--" ends the flags, for an
+// argument that starts with a dash.
+//
+// A bad flag is one line naming it and pointing at -h, rather than the
+// whole usage, which buries the one line that matters.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	usage := fs.Usage
+	if usage == nil {
+		usage = fs.PrintDefaults
+	}
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard)
+	defer func() { fs.Usage = usage; fs.SetOutput(stderr) }()
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(stderr)
+				usage()
+				return err
+			}
+			fmt.Fprintf(stderr, "thumbflow %s: %v (thumbflow %s -h lists the flags)\n", fs.Name(), err, fs.Name())
+			return errUsage
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if i := len(args) - len(rest); i > 0 && args[i-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+	// Parsing "--" and the arguments leaves them as fs.Args.
+	return fs.Parse(append([]string{"--"}, positional...))
 }
 
 func usage(w io.Writer) {

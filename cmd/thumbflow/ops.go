@@ -3,14 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"regexp"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
@@ -50,12 +50,9 @@ type opsClients struct {
 // usual chain and, when set, AWS_ENDPOINT_URL, which is how the same
 // commands reach `thumbflow dev`.
 func newOpsClients(ctx context.Context, o opsFlags) (*opsClients, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := loadAWSConfig(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("loading AWS configuration: %w", err)
-	}
-	if cfg.Region == "" {
-		return nil, errors.New("no AWS region configured: set AWS_REGION (us-east-1 for thumbflow dev)")
+		return nil, err
 	}
 	custom := cfg.BaseEndpoint != nil
 	sfnClient := sfn.NewFromConfig(cfg)
@@ -122,14 +119,40 @@ func span(d time.Duration) string {
 	return d.Round(time.Second).String()
 }
 
-// parseSince reads -since: a duration ("24h", "90m"), or 0 for no bound.
+// parseSince reads -since: a duration ("24h", "90m", "7d", "2w"), or 0
+// for no bound.
 func parseSince(s string) (time.Duration, error) {
 	if s == "" || s == "0" {
 		return 0, nil
 	}
-	d, err := time.ParseDuration(s)
+	d, err := parseDuration(s)
 	if err != nil || d < 0 {
-		return 0, fmt.Errorf("-since %q: want a duration such as 24h or 90m", s)
+		return 0, fmt.Errorf("-since %q: want a duration such as 24h, 90m or 7d", s)
 	}
 	return d, nil
+}
+
+// days matches a count of days or weeks in a duration, which Go's
+// durations lack and operators' questions ("failures this week") use.
+var days = regexp.MustCompile(`(\d+(?:\.\d+)?)([dw])`)
+
+// parseDuration is time.ParseDuration with d (24h) and w (7d) added:
+// "7d", "1w", "1d12h".
+func parseDuration(s string) (time.Duration, error) {
+	var bad error
+	hours := days.ReplaceAllStringFunc(s, func(m string) string {
+		sub := days.FindStringSubmatch(m)
+		n, err := strconv.ParseFloat(sub[1], 64)
+		if err != nil {
+			bad = err
+		}
+		if sub[2] == "w" {
+			n *= 7
+		}
+		return strconv.FormatFloat(n*24, 'f', -1, 64) + "h"
+	})
+	if bad != nil {
+		return 0, bad
+	}
+	return time.ParseDuration(hours)
 }

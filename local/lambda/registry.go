@@ -57,6 +57,9 @@ const (
 	FaultPanic
 	// FaultTimeout makes the next invocation run past its timeout.
 	FaultTimeout
+	// FaultTransient makes the next invocation fail with the errorType
+	// TransientError, which the workflow retries (see faults.go).
+	FaultTransient
 )
 
 // Registry resolves function references to registered handlers and invokes
@@ -79,6 +82,7 @@ type function struct {
 	running int           // guarded by Registry.mu
 	slots   chan struct{} // with Queue: one token per running invocation
 	faults  []Fault       // guarded by Registry.mu; consumed in order
+	rate    faultRate     // guarded by Registry.mu
 }
 
 // NewRegistry returns an empty registry. Region and account complete bare
@@ -191,10 +195,7 @@ func (r *Registry) Invoke(ctx context.Context, ref string, payload []byte) ([]by
 		}
 	}
 	fn.running++
-	fault := FaultNone
-	if len(fn.faults) > 0 {
-		fault, fn.faults = fn.faults[0], fn.faults[1:]
-	}
+	fault := fn.takeFault()
 	r.mu.Unlock()
 	// The invocation holds its concurrency slot until its handler has
 	// returned, not merely until Invoke has: a handler that ignores its
@@ -254,6 +255,10 @@ func (f *function) invoke(ctx context.Context, reqID string, payload []byte, fau
 			}()
 			if fault == FaultPanic {
 				panic(fmt.Sprintf("injected fault: %s panicked", f.name))
+			}
+			if err := fault.err(f.name); err != nil {
+				o = outcome{err: err}
+				return
 			}
 			// aws-lambda-go's Handler returns a slice of a pooled buffer
 			// that it recycles for its next invocation, which is fine in

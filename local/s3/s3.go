@@ -79,6 +79,7 @@ type Server struct {
 	faultMu     sync.Mutex
 	faultsLeft  int
 	faultStatus int
+	faultRate   faultRate
 
 	events *outbox
 	seq    atomic.Int64
