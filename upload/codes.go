@@ -2,6 +2,7 @@ package upload
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -21,6 +22,9 @@ const (
 	// never builds (a hand-made execution, or a bug). Retrying cannot help,
 	// and the file is not to blame.
 	CodeInvalidTaskInput = "InvalidTaskInput"
+	// CodeAccessDenied: a step was refused by IAM (a policy lacks a grant,
+	// a bad deploy). Retrying cannot help until an operator fixes it.
+	CodeAccessDenied = "AccessDenied"
 	// CodeInternal: anything else; the user can only try again later, and
 	// the operator has the details in the failure record.
 	CodeInternal = "InternalError"
@@ -52,9 +56,10 @@ func KindOf(code string) Kind {
 
 // PermanentCodes lists the codes that are never worth a retry, for the
 // ASL test that checks the Retry rules against them: every user rejection
-// (the same bytes fail the same way) and a malformed task input.
+// (the same bytes fail the same way), a malformed task input and a
+// permission refusal.
 func PermanentCodes() []string {
-	return append(slices.Clone(userCodes), CodeInvalidTaskInput)
+	return append(slices.Clone(userCodes), CodeInvalidTaskInput, CodeAccessDenied)
 }
 
 const (
@@ -86,8 +91,8 @@ func DescribeError(name, cause string) Failure {
 	switch name {
 	case "States.Timeout", "Sandbox.Timedout":
 		return Failure{Code: CodeTimeout, Message: timeoutMessage}
-	case CodeInvalidTaskInput:
-		return Failure{Code: CodeInvalidTaskInput, Message: internalMessage}
+	case CodeInvalidTaskInput, CodeAccessDenied:
+		return Failure{Code: name, Message: internalMessage}
 	}
 	return Failure{Code: CodeInternal, Message: internalMessage}
 }
@@ -111,3 +116,27 @@ type InvalidTaskInput struct {
 }
 
 func (e *InvalidTaskInput) Error() string { return "invalid task input: " + e.Reason }
+
+// ErrAccessDenied is what the storage adapters wrap a permission refusal
+// in, so the domain can tell it from a passing fault without AWS types.
+var ErrAccessDenied = errors.New("access denied")
+
+// AccessDenied reports a step refused by IAM: a system failure, never
+// retried, named as its code like the other typed errors.
+type AccessDenied struct {
+	Op  string
+	Err error
+}
+
+func (e *AccessDenied) Error() string { return e.Op + ": " + e.Err.Error() }
+
+func (e *AccessDenied) Unwrap() error { return e.Err }
+
+// storageError types an adapter's error for the state machine: a
+// permission refusal is permanent, anything else is worth a retry.
+func storageError(op string, err error) error {
+	if errors.Is(err, ErrAccessDenied) {
+		return &AccessDenied{Op: op, Err: err}
+	}
+	return &thumbnail.TransientError{Op: op, Err: err}
+}

@@ -85,7 +85,7 @@ func (c *Converter) Convert(ctx context.Context, a Attempt) ([]Rendition, error)
 	for _, r := range res.Renditions {
 		key := RenditionKey(a.UploadID, r.Name)
 		if err := c.Renditions.PutRendition(ctx, key, r.ContentType, r.Data); err != nil {
-			return nil, &thumbnail.TransientError{Op: "write rendition " + r.Name, Err: err}
+			return nil, storageError("write rendition "+r.Name, err)
 		}
 		out = append(out, Rendition{
 			Name: r.Name, Width: r.Width, Height: r.Height, ContentType: r.ContentType, Bytes: int64(len(r.Data)), Key: key,
@@ -105,7 +105,7 @@ func (c *Converter) read(ctx context.Context, obj Object) ([]byte, error) {
 	}
 	body, size, err := c.Originals.OpenOriginal(ctx, obj)
 	if err != nil {
-		return nil, &thumbnail.TransientError{Op: fmt.Sprintf("get s3://%s/%s", obj.Bucket, obj.Key), Err: err}
+		return nil, storageError(fmt.Sprintf("get s3://%s/%s", obj.Bucket, obj.Key), err)
 	}
 	defer body.Close()
 	if size > limit {

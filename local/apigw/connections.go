@@ -169,6 +169,10 @@ func (g *Gateway) serveManagement(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if err := g.authorize(r, id); err != nil {
+		writeJSONError(w, http.StatusForbidden, "ForbiddenException", err.Error())
+		return
+	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		var mbe *http.MaxBytesError

@@ -117,6 +117,13 @@ type Options struct {
 	SelectRoute func(body []byte) (string, bool)
 	// Verifier checks SigV4 signatures on the management API.
 	Verifier Verifier
+	// Authorizer evaluates the signer's IAM permissions on the management
+	// API (execute-api:ManageConnections) once the signature is verified;
+	// nil allows every signed request. ARN is the API's ARN prefix,
+	// arn:PARTITION:execute-api:REGION:ACCOUNT:APIID, which resources of
+	// the form ARN/STAGE/METHOD/@connections/ID extend.
+	Authorizer Authorizer
+	ARN        string
 	// Access restricts the Host and Origin of upgrades.
 	Access Access
 	Limits Limits
@@ -148,6 +155,8 @@ type Gateway struct {
 	routes   map[string]bool
 	selector func([]byte) (string, bool)
 	verifier Verifier
+	authz    Authorizer
+	arn      string
 	access   Access
 	limits   Limits
 	log      *slog.Logger
@@ -168,6 +177,8 @@ func New(opts Options) *Gateway {
 		routes:   make(map[string]bool),
 		selector: opts.SelectRoute,
 		verifier: opts.Verifier,
+		authz:    opts.Authorizer,
+		arn:      opts.ARN,
 		access:   opts.Access,
 		limits:   opts.Limits.withDefaults(),
 		log:      opts.Logger,

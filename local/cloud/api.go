@@ -71,6 +71,8 @@ func (c *Cloud) buildAPI() error {
 		Routes:      routes,
 		SelectRoute: w.selectRoute,
 		Verifier:    c.verifier,
+		Authorizer:  c.authz,
+		ARN:         fmt.Sprintf("arn:aws:execute-api:%s:%s:%s", c.cfg.Region, c.cfg.AccountID, api.ID),
 		Access:      c.access(),
 		Limits:      c.cfg.WebSocketLimits,
 		Logger:      c.log.With("service", "websocket"),

@@ -30,6 +30,7 @@ import (
 	"thumbflow/local/alert"
 	"thumbflow/local/apigw"
 	"thumbflow/local/asl"
+	"thumbflow/local/iam"
 	"thumbflow/local/lambda"
 	locals3 "thumbflow/local/s3"
 	"thumbflow/local/sfn"
@@ -121,6 +122,7 @@ type Cloud struct {
 	AccessKeyID, SecretAccessKey string
 
 	verifier  *sigv4.Verifier
+	authz     *iam.Authorizer
 	hosts     *awsHosts
 	api       *webSocketAPI
 	secrets   secrets
@@ -201,6 +203,7 @@ func (c *Cloud) listen() error {
 	c.Endpoint = "http://" + c.awsLn.Addr().String()
 	c.WebURL = "http://" + c.webLn.Addr().String()
 	c.verifier = sigv4.NewVerifier(c.AccessKeyID, c.SecretAccessKey, cfg.Region)
+	c.buildIAM()
 	return nil
 }
 
@@ -223,7 +226,7 @@ func (c *Cloud) build() error {
 	if c.StateMachineARN, _, _, err = c.operatorOutputs(); err != nil {
 		return err
 	}
-	if c.S3, err = locals3.New(locals3.Options{Dir: c.sub("s3"), Auth: c.verifier, Access: c.access(), Region: c.cfg.Region,
+	if c.S3, err = locals3.New(locals3.Options{Dir: c.sub("s3"), Auth: c.verifier, Authorizer: c.authz, Access: c.access(), Region: c.cfg.Region,
 		Logger: c.log.With("service", "s3")}); err != nil {
 		return fmt.Errorf("local S3: %w", err)
 	}
@@ -237,7 +240,11 @@ func (c *Cloud) build() error {
 	if err := c.buildFunctions(context.Background()); err != nil {
 		return err
 	}
-	if c.SFN, err = sfn.New(sfn.Options{DataDir: c.sub("states"), Invoker: c.Lambdas, Verifier: c.verifier, Clock: c.cfg.Clock,
+	invoker, err := c.stateMachineInvoker()
+	if err != nil {
+		return err
+	}
+	if c.SFN, err = sfn.New(sfn.Options{DataDir: c.sub("states"), Invoker: invoker, Verifier: c.verifier, Authorizer: c.authz, Clock: c.cfg.Clock,
 		Region: c.cfg.Region, AccountID: c.cfg.AccountID, Logger: c.log.With("service", "states")}); err != nil {
 		return fmt.Errorf("local Step Functions: %w", err)
 	}

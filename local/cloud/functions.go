@@ -69,7 +69,13 @@ func (c *Cloud) functionHandler(ctx context.Context, f *stack.Function) (any, la
 		return nil, lambda.FunctionOptions{}, err
 	}
 	env := &wiring.Env{Lookup: func(k string) string { return vars[k] }}
-	handler, err := h.Build(ctx, wiring.Deps{Env: env, AWS: c.functionAWSConfig(), Log: c.log.With("function", f.Name), Secret: c.secretValue})
+	creds, err := c.roleCredentials(f)
+	if err != nil {
+		return nil, lambda.FunctionOptions{}, err
+	}
+	cfg := c.functionAWSConfig()
+	cfg.Credentials = creds // the function's role, not the developer
+	handler, err := h.Build(ctx, wiring.Deps{Env: env, AWS: cfg, Log: c.log.With("function", f.Name), Secret: c.secretValue})
 	if envErr := env.Err(); envErr != nil {
 		err = envErr
 	}

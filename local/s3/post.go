@@ -207,14 +207,20 @@ func (s *Server) checkPolicy(bucket string, fields map[string]string, filename s
 	if fields["policy"] == "" || fields["x-amz-signature"] == "" {
 		return &s3Error{http.StatusForbidden, "AccessDenied", "Access Denied"}
 	}
-	if _, err := s.auth.VerifyPolicy(sigv4.PolicySignature{
+	cred, err := s.auth.VerifyPolicy(sigv4.PolicySignature{
 		Algorithm:  fields["x-amz-algorithm"],
 		Credential: fields["x-amz-credential"],
 		Date:       fields["x-amz-date"],
 		Policy:     fields["policy"],
 		Signature:  fields["x-amz-signature"],
-	}); err != nil {
+	})
+	if err != nil {
 		return fromSigV4(err)
+	}
+	// The form acts with its signer's permissions, as S3 checks them.
+	key := strings.ReplaceAll(fields["key"], "${filename}", filename)
+	if e := s.authorizeAs(cred.AccessKeyID, "s3:PutObject", "arn:aws:s3:::"+bucket+"/"+key, nil); e != nil {
+		return e
 	}
 	raw, err := base64.StdEncoding.DecodeString(fields["policy"])
 	if err != nil {

@@ -56,6 +56,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, asS3Error(fromSigV4(err)))
 		return
 	}
+	if e := s.authorize(r, bucket, key); e != nil {
+		s.writeError(w, r, e)
+		return
+	}
 	if s.serveSubresource(w, r, bucket, key) {
 		return
 	}

@@ -48,6 +48,9 @@ type Options struct {
 	Dir string
 	// Auth verifies signatures. Nil means sigv4.NewVerifier("test", "test", Region).
 	Auth Authenticator
+	// Authorizer evaluates the signer's permissions (IAM) once the
+	// signature is verified; nil allows every signed request.
+	Authorizer Authorizer
 	// Region is reported in events and bucket locations. Default us-east-1.
 	Region string
 	// Now is the clock for policy expiry, metadata and events. Default time.Now.

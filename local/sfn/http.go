@@ -53,6 +53,10 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
 	}
+	if err := s.authorize(r, op, body); err != nil {
+		writeErr(w, err)
+		return
+	}
 	out, err := handler(s, body)
 	if err != nil {
 		writeErr(w, err)

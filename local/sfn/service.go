@@ -49,6 +49,9 @@ type Options struct {
 	// Verifier checks request signatures; nil accepts unsigned requests,
 	// which only in-process tests should rely on.
 	Verifier Verifier
+	// Authorizer evaluates the signer's IAM permissions once the signature
+	// is verified; nil allows every signed request.
+	Authorizer Authorizer
 	// Region and AccountID go into the ARNs the service mints.
 	Region    string
 	AccountID string

@@ -33,7 +33,7 @@ func (o *Originals) OpenOriginal(ctx context.Context, obj upload.Object) (io.Rea
 	}
 	out, err := o.Client.GetObject(ctx, in)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, classify(err)
 	}
 	return out.Body, aws.ToInt64(out.ContentLength), nil
 }
@@ -70,5 +70,5 @@ func (r *Renditions) PutRendition(ctx context.Context, key, contentType string, 
 		ContentType:  aws.String(contentType),
 		CacheControl: aws.String("private, max-age=31536000, immutable"),
 	})
-	return err
+	return classify(err)
 }
