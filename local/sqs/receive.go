@@ -95,18 +95,25 @@ func (s *Service) ReceiveMessage(ctx context.Context, in ReceiveMessageInput) (s
 		}
 		// Wake for a new message, for one whose delay or visibility ends,
 		// or at the end of the wait.
+		var timer *time.Timer
 		var soon <-chan time.Time
 		if !next.IsZero() {
-			t := time.NewTimer(next.Sub(now))
-			defer t.Stop()
-			soon = t.C
+			timer = time.NewTimer(next.Sub(now))
+			soon = timer.C
 		}
+		ended := false
 		select {
 		case <-arrived:
 		case <-soon:
 		case <-deadline.C:
-			return out, nil
+			ended = true
 		case <-ctx.Done():
+			ended = true
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+		if ended {
 			return out, nil
 		}
 	}
