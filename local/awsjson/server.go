@@ -99,6 +99,13 @@ func Authorize(ctx context.Context, action, resource string) error {
 	return c.authorize(c.r, action, resource)
 }
 
+// WithAuthorizer returns ctx carrying r and authorize, for Authorize; a
+// service that decodes another protocol (CloudWatch's CBOR) calls it before
+// its operations.
+func WithAuthorizer(ctx context.Context, r *http.Request, authorize Authorizer) context.Context {
+	return context.WithValue(ctx, ctxKey{}, &callInfo{r: r, authorize: authorize})
+}
+
 // ServeHTTP answers one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
@@ -146,7 +153,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
 	}
-	ctx := context.WithValue(r.Context(), ctxKey{}, &callInfo{r: r, authorize: s.Authorize})
+	ctx := WithAuthorizer(r.Context(), r, s.Authorize)
 	out, err := handler(ctx, body)
 	if err != nil {
 		s.writeError(w, err)
