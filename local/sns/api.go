@@ -352,3 +352,13 @@ func (s *Service) fanOut(n notification, sub *subscription) {
 		s.log.Warn("the local SNS does not deliver to this protocol; notification dropped", "protocol", sub.Protocol, "endpoint", sub.Endpoint, "messageId", n.MessageID)
 	}
 }
+
+// AlarmAction publishes a CloudWatch alarm's notification to its SNS
+// action as cloudwatch.amazonaws.com, for cloudwatch.Options.Action; the
+// topic policy is checked with the alarm's ARN as aws:SourceArn.
+func (s *Service) AlarmAction() func(ctx context.Context, alarmARN, actionARN, subject, message string) error {
+	return func(_ context.Context, alarmARN, actionARN, subject, message string) error {
+		_, err := s.PublishAs(Publisher{Service: "cloudwatch.amazonaws.com", SourceARN: alarmARN, SourceAccount: s.opts.AccountID}, actionARN, subject, message)
+		return err
+	}
+}
