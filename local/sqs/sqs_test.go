@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -220,5 +222,25 @@ func TestAWSCLIReceiveMessage(t *testing.T) {
 	}
 	if len(out.Messages) != 1 || out.Messages[0].Body != "hello from Lambda" {
 		t.Errorf("aws sqs receive-message: %+v", out)
+	}
+}
+
+func TestRefusedCallIsAccessDenied(t *testing.T) {
+	svc, err := New(Options{Verifier: awsjsontest.Verifier(), Region: awsjsontest.Region, AccountID: awsjsontest.AccountID,
+		Authorize: func(_ *http.Request, action, resource string) error {
+			if action == "sqs:SendMessage" {
+				return errors.New("no identity-based policy allows the " + action + " action on " + resource)
+			}
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := awssqs.NewFromConfig(awsjsontest.Config(awsjsontest.Serve(t, svc).URL))
+	url, _ := svc.CreateFromTemplate("q", nil)
+	_, err = c.SendMessage(context.Background(), &awssqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String("x")})
+	var ae interface{ ErrorCode() string }
+	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied" || !strings.Contains(err.Error(), "sqs:SendMessage") {
+		t.Errorf("refused SendMessage: %v, want AccessDenied", err)
 	}
 }
