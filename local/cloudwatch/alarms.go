@@ -29,8 +29,8 @@ type MetricAlarm struct {
 	DatapointsToAlarm                                   int `json:",omitempty"`
 	Threshold                                           *float64
 	ComparisonOperator                                  string
-	TreatMissingData                                    string `json:",omitempty"`
-	Metrics                                             []any  `json:",omitempty"`
+	TreatMissingData                                    string            `json:",omitempty"`
+	Metrics                                             []MetricDataQuery `json:",omitempty"`
 	StateValue, StateReason                             string
 	StateReasonData                                     string   `json:",omitempty"`
 	StateUpdatedTimestamp                               *float64 `json:",omitempty"`
@@ -66,18 +66,35 @@ func (s *Service) alarmARN(name string) string {
 }
 
 // check refuses what CloudWatch refuses, and what the local one does not
-// evaluate (metric math, anomaly detection).
+// evaluate (metric math functions, anomaly detection); it compiles a
+// metric math alarm's expressions.
 func (a *MetricAlarm) check() error {
 	bad := func(format string, args ...any) error { return awsjson.Errorf("ValidationError", format, args...) }
 	switch {
 	case a.AlarmName == "":
 		return bad("AlarmName is required")
 	case len(a.Metrics) > 0:
-		return bad("the local CloudWatch does not evaluate metric math alarms (Metrics); use MetricName with Statistic")
+		if a.MetricName != "" || a.Statistic != "" || a.ExtendedStatistic != "" {
+			return bad("Metrics excludes MetricName, Namespace, Statistic and ExtendedStatistic")
+		}
+		period, err := compileMetrics(a.Metrics)
+		if err != nil {
+			return err
+		}
+		a.Period = period
+		return a.checkThreshold()
 	case a.MetricName == "" || a.Namespace == "":
 		return bad("MetricName and Namespace are required")
 	case (a.Statistic == "") == (a.ExtendedStatistic == ""):
 		return bad("exactly one of Statistic and ExtendedStatistic is required")
+	}
+	return a.checkThreshold()
+}
+
+// checkThreshold checks what every alarm has.
+func (a *MetricAlarm) checkThreshold() error {
+	bad := func(format string, args ...any) error { return awsjson.Errorf("ValidationError", format, args...) }
+	switch {
 	case a.Period < 10 || (a.Period > 30 && a.Period%60 != 0):
 		return bad("Period must be 10, 20, 30 or a multiple of 60")
 	case a.EvaluationPeriods < 1:

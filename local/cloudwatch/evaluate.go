@@ -51,7 +51,7 @@ func (s *Service) evaluate(a *alarm, now time.Time) (state, reason, data string)
 	breaching, present := 0, 0
 	for i := 0; i < a.EvaluationPeriods; i++ {
 		from := end.Add(-time.Duration(i+1) * period)
-		v, ok, err := statistic(stat, s.window(a.Namespace, a.MetricName, a.Dimensions, from, from.Add(period)))
+		v, ok, err := s.periodValue(a, stat, from, period)
 		if err != nil {
 			return "", "", ""
 		}
@@ -84,6 +84,15 @@ func (s *Service) evaluate(a *alarm, now time.Time) (state, reason, data string)
 		return "ALARM", fmt.Sprintf("Threshold Crossed: %d out of the last %d datapoints %v were %s %s.", breaching, a.EvaluationPeriods, recent, verb(a.ComparisonOperator), threshold), string(b)
 	}
 	return "OK", fmt.Sprintf("Threshold Crossed: %d out of the last %d datapoints %v were not %s %s.", a.EvaluationPeriods-breaching, a.EvaluationPeriods, recent, verb(a.ComparisonOperator), threshold), string(b)
+}
+
+// periodValue is the alarm's value over one period: its metric's
+// statistic, or its metric math's returned entry. Callers hold s.mu.
+func (s *Service) periodValue(a *alarm, stat string, from time.Time, period time.Duration) (float64, bool, error) {
+	if len(a.Metrics) > 0 {
+		return s.mathValue(a.Metrics, from, period)
+	}
+	return statistic(stat, s.window(a.Namespace, a.MetricName, a.Dimensions, from, from.Add(period)))
 }
 
 func plural(n int, word string) string {
