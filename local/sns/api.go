@@ -362,3 +362,16 @@ func (s *Service) AlarmAction() func(ctx context.Context, alarmARN, actionARN, s
 		return err
 	}
 }
+
+// Policy returns the topic's policy, for an Authorizer that evaluates an
+// API caller's identity policies together with it, as IAM does within one
+// account.
+func (s *Service) Policy(topicARN string) (iam.Policy, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.topics[topicARN]
+	if !ok || t.policy == nil {
+		return iam.Policy{}, false
+	}
+	return *t.policy, true
+}
