@@ -249,5 +249,7 @@ func (s *Service) operations() map[string]awsjson.Operation {
 		"DeleteMessage":           awsjson.Op(s.DeleteMessage),
 		"ChangeMessageVisibility": awsjson.Op(s.ChangeMessageVisibility),
 		"PurgeQueue":              awsjson.Op(s.PurgeQueue),
+		"SendMessageBatch":        awsjson.Op(s.SendMessageBatch),
+		"DeleteMessageBatch":      awsjson.Op(s.DeleteMessageBatch),
 	}
 }

@@ -244,3 +244,37 @@ func TestRefusedCallIsAccessDenied(t *testing.T) {
 		t.Errorf("refused SendMessage: %v, want AccessDenied", err)
 	}
 }
+
+func TestBatchesThroughTheSDK(t *testing.T) {
+	e := newEnv(t, "")
+	ctx := context.Background()
+	url, _ := e.svc.CreateFromTemplate("batch", nil)
+	sent, err := e.client.SendMessageBatch(ctx, &awssqs.SendMessageBatchInput{QueueUrl: aws.String(url), Entries: []types.SendMessageBatchRequestEntry{
+		{Id: aws.String("a"), MessageBody: aws.String("one")}, {Id: aws.String("b"), MessageBody: aws.String("two")},
+		{Id: aws.String("c"), MessageBody: aws.String("")},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sent.Successful) != 2 || len(sent.Failed) != 1 || aws.ToString(sent.Failed[0].Id) != "c" || aws.ToString(sent.Failed[0].Code) != "MissingParameter" {
+		t.Errorf("SendMessageBatch: %+v", sent)
+	}
+	got, err := e.client.ReceiveMessage(ctx, &awssqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10})
+	if err != nil || len(got.Messages) != 2 {
+		t.Fatalf("ReceiveMessage: %+v, %v", got, err)
+	}
+	var entries []types.DeleteMessageBatchRequestEntry
+	for i, m := range got.Messages {
+		entries = append(entries, types.DeleteMessageBatchRequestEntry{Id: aws.String(string(rune('a' + i))), ReceiptHandle: m.ReceiptHandle})
+	}
+	if del, err := e.client.DeleteMessageBatch(ctx, &awssqs.DeleteMessageBatchInput{QueueUrl: aws.String(url), Entries: entries}); err != nil || len(del.Successful) != 2 {
+		t.Fatalf("DeleteMessageBatch: %+v, %v", del, err)
+	}
+	if v, f := e.depth(t, url); v != "0" || f != "0" {
+		t.Errorf("after the batch delete: %s visible, %s in flight", v, f)
+	}
+	_, err = e.client.DeleteMessageBatch(ctx, &awssqs.DeleteMessageBatchInput{QueueUrl: aws.String(url), Entries: []types.DeleteMessageBatchRequestEntry{}})
+	if !errors.As(err, new(*types.EmptyBatchRequest)) {
+		t.Errorf("an empty batch: %v, want EmptyBatchRequest", err)
+	}
+}
