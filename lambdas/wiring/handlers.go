@@ -8,14 +8,12 @@ import (
 )
 
 // Deps is what a function's handler is built from: its environment, the
-// AWS configuration its role and region give it, its logger, and how it
-// reads a secret. On AWS, Secret is TokenKey against Secrets Manager; the
-// local cloud passes its own store.
+// AWS configuration its role and region give it, and its logger. The
+// local cloud passes the same, pointed at its endpoint.
 type Deps struct {
-	Env    *Env
-	AWS    aws.Config
-	Log    *slog.Logger
-	Secret func(ctx context.Context, secretID string) ([]byte, error)
+	Env *Env
+	AWS aws.Config
+	Log *slog.Logger
 }
 
 // Handler describes the code behind one function of template.yaml.
@@ -53,7 +51,7 @@ func buildWebSocket(ctx context.Context, d Deps) (any, error) {
 	if err := d.Env.Err(); err != nil {
 		return nil, err
 	}
-	key, err := d.Secret(ctx, secretID)
+	key, err := TokenKey(ctx, d.AWS, secretID)
 	if err != nil {
 		return nil, err
 	}

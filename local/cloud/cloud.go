@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"thumbflow"
 	"thumbflow/local/alert"
@@ -33,6 +34,7 @@ import (
 	"thumbflow/local/iam"
 	"thumbflow/local/lambda"
 	locals3 "thumbflow/local/s3"
+	"thumbflow/local/secretsmanager"
 	"thumbflow/local/sfn"
 	"thumbflow/local/sigv4"
 	"thumbflow/local/stack"
@@ -110,6 +112,7 @@ type Cloud struct {
 	Gateway *apigw.Gateway
 	Lambdas *lambda.Registry
 	Alerter *alert.Alerter
+	Secrets *secretsmanager.Service
 
 	// Endpoint is the AWS endpoint URL, WebSocketURL the API's URL,
 	// WebURL the browser client's.
@@ -125,11 +128,12 @@ type Cloud struct {
 	authz     *iam.Authorizer
 	hosts     *awsHosts
 	api       *webSocketAPI
-	secrets   secrets
 	stopWatch func() // ends the definition files' watchers
 
 	awsLn, webLn net.Listener
 	awsSrv       *http.Server
+	ready        atomic.Pointer[http.Handler] // the endpoint, once everything is built
+	readyCh      chan struct{}                // closed when ready is set
 	webSrv       *http.Server
 	stop         chan struct{}
 	sweeper      sync.WaitGroup
@@ -159,7 +163,7 @@ func (c *Config) defaults() {
 // cloud cannot honour is refused with every problem and its line.
 func Start(cfg Config) (c *Cloud, err error) {
 	cfg.defaults()
-	c = &Cloud{cfg: cfg, log: cfg.Logger, stop: make(chan struct{})}
+	c = &Cloud{cfg: cfg, log: cfg.Logger, stop: make(chan struct{}), readyCh: make(chan struct{})}
 	// A failed start stops what it started; c itself is nil by then.
 	started := c
 	defer func() {
@@ -237,6 +241,12 @@ func (c *Cloud) build() error {
 	if err := c.buildAlerts(); err != nil {
 		return err
 	}
+	if err := c.buildSecrets(); err != nil {
+		return err
+	}
+	// Functions read secrets at their cold start, through the endpoint: it
+	// serves Secrets Manager from here on, the rest once the cloud is up.
+	c.serveAWS()
 	if err := c.buildFunctions(context.Background()); err != nil {
 		return err
 	}

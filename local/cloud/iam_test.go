@@ -4,12 +4,15 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	sfnapi "github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"thumbflow/internal/clocktest"
+	"thumbflow/upload"
 )
 
 // historyErrors lists the error names of an execution's failed task
@@ -77,5 +80,43 @@ func TestStateMachineWithoutInvokeGrantFails(t *testing.T) {
 	got := historyErrors(t, c, rec.ExecutionARN)
 	if len(got) == 0 || got[0] != "Lambda.AWSLambdaException" {
 		t.Errorf("history errors %v, want Lambda.AWSLambdaException", got)
+	}
+}
+
+// TestWebSocketKeyComesFromSecretsManager: the websocket function signs
+// subscription tokens with the template's secret, which it read from the
+// local Secrets Manager at its cold start, through the SDK, as on AWS. A
+// restart on the same data directory keeps the secret, so tokens issued
+// before it still verify.
+func TestWebSocketKeyComesFromSecretsManager(t *testing.T) {
+	dir := t.TempDir()
+	c := startCloud(t, func(cfg *Config) { cfg.DataDir = dir })
+	arn := c.Stack.Secret("TokenKeySecret").ARN
+	read := func(c *Cloud) string {
+		t.Helper()
+		out, err := secretsmanager.NewFromConfig(c.AWSConfig()).GetSecretValue(context.Background(),
+			&secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(out.SecretString)
+	}
+	key := read(c)
+	signer, err := upload.NewSigner([]byte(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := dial(t, context.Background(), c.WebSocketURL)
+	g, err := cl.Grant(context.Background(), "photo.jpg", "image/jpeg", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := signer.Verify(g.Token, g.UploadID, time.Now()); err != nil {
+		t.Fatalf("the grant's token does not verify with the secret in Secrets Manager: %v", err)
+	}
+	c.Close()
+	c = startCloud(t, func(cfg *Config) { cfg.DataDir = dir })
+	if again := read(c); again != key {
+		t.Error("a restart on the same data directory generated a new secret")
 	}
 }

@@ -34,9 +34,9 @@ func (c *Cloud) serve() {
 	for i, r := range spec.Renditions {
 		renditions[i] = web.Rendition{Name: r.Name, Width: r.Width, Height: r.Height}
 	}
-	// No ReadTimeout: it would cut off large uploads on slow links, and its
-	// deadline outlives the WebSocket upgrade's hijack.
-	c.awsSrv = &http.Server{Handler: c.endpoint(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	aws := c.endpoint()
+	c.ready.Store(&aws)
+	close(c.readyCh)
 	site := http.NewServeMux()
 	site.Handle("/", web.Handler(web.Config{
 		WebsocketURL: c.WebSocketURL,
@@ -55,6 +55,31 @@ func (c *Cloud) serve() {
 	site.Handle("/ops", opsPage)
 	site.Handle("/ops/", opsPage)
 	c.webSrv = &http.Server{Handler: site, ReadHeaderTimeout: 10 * time.Second}
-	go c.awsSrv.Serve(c.awsLn)
 	go c.webSrv.Serve(c.webLn)
+}
+
+// serveAWS starts the AWS endpoint before the rest of the cloud is built:
+// functions read their secrets at cold start. Until serve marks the cloud
+// ready, only Secrets Manager answers; other requests wait for it, as they
+// waited in the listen queue before (a resumed execution's first call can
+// come that early).
+func (c *Cloud) serveAWS() {
+	secrets := loopbackOnly(c.access(), c.Secrets)
+	// No ReadTimeout: it would cut off large uploads on slow links, and its
+	// deadline outlives the WebSocket upgrade's hijack.
+	c.awsSrv = &http.Server{ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if c.Secrets.Matches(r) {
+				secrets.ServeHTTP(w, r)
+				return
+			}
+			select {
+			case <-c.readyCh:
+				(*c.ready.Load()).ServeHTTP(w, r)
+			case <-r.Context().Done():
+			case <-c.stop:
+				http.Error(w, "the local cloud stopped while starting", http.StatusServiceUnavailable)
+			}
+		})}
+	go c.awsSrv.Serve(c.awsLn)
 }
