@@ -147,7 +147,7 @@ func TestPNG16Bit50MP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	need := decodeBytes("png", plain, hdr, false)
+	need := decodeBytes("png", plain, hdr, 1)
 	if need != 400_000_000 || need > DefaultSpec().Limits.MaxDecodeBytes {
 		t.Fatalf("needs %d bytes, want 400000000 within the default budget", need)
 	}
@@ -214,7 +214,7 @@ func TestDecodeBytesCoversAllocation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			need := decodeBytes(tc.format, tc.data, hdr, false)
+			need := decodeBytes(tc.format, tc.data, hdr, 1)
 			spec := Spec{Renditions: DefaultSpec().Renditions, Limits: Limits{MaxDecodeBytes: need}}
 			var before, after runtime.MemStats
 			runtime.GC()
@@ -327,7 +327,7 @@ func TestLateAdobeMarkerCounted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	header := decodeBytes("jpeg", data, hdr, false)
+	header := decodeBytes("jpeg", data, hdr, jpegScale(hdr.cfg, thumbSpec(100, 100).Renditions, 1))
 	if res, err := Convert(context.Background(), data, thumbSpec(100, 100)); err != nil || res.Renditions[0].Width != 100 {
 		t.Fatalf("within the default budget: %v", err)
 	}

@@ -115,9 +115,10 @@ type decoder struct {
 	}
 	width, height int
 
-	// eighth makes the decoder keep only each block's DC coefficient:
-	// an image an eighth of the size, without any inverse DCT.
-	eighth      bool
+	// shift is the scale, 1/(1<<shift): 0 decodes at full size, 1 and 2
+	// with a reduced inverse DCT (scale.go), 3 from each block's DC
+	// coefficient alone, without any inverse DCT.
+	shift       uint
 	img1        *image.Gray
 	img3        *image.YCbCr
 	blackPix    []byte
@@ -804,7 +805,7 @@ func (d *decoder) convertToRGB() (image.Image, error) {
 // 63/64 of the pixel stores, which is most of a decoder's time after the
 // entropy decoding that cannot be skipped.
 func DecodeEighth(r io.Reader) (image.Image, error) {
-	return Decode(r, Options{Eighth: true})
+	return Decode(r, Options{Scale: 8})
 }
 
 // DecodeConfig returns the color model and dimensions of a JPEG image without

@@ -11,10 +11,8 @@ import (
 // makeImg allocates and initializes the destination image.
 func (d *decoder) makeImg(mxx, myy int) {
 	// Block side in pixels, and the size of the image it fills.
-	bs, w, h := 8, d.width, d.height
-	if d.eighth {
-		bs, w, h = 1, (d.width+7)/8, (d.height+7)/8
-	}
+	bs := 8 >> d.shift
+	w, h := scaledDims(d.width, d.height, d.shift)
 	if d.nComp == 1 {
 		m := image.NewGray(image.Rect(0, 0, bs*mxx, bs*myy))
 		d.img1 = m.SubImage(image.Rect(0, 0, w, h)).(*image.Gray)
@@ -515,34 +513,38 @@ func (d *decoder) reconstructProgressiveImage() error {
 	return nil
 }
 
-// reconstructBlock dequantizes, performs the inverse DCT and stores the block
-// to the image.
+// reconstructBlock dequantizes, performs the inverse DCT and stores the
+// block to the image, at the decoder's scale: the full 8×8 IDCT, a reduced
+// one over the coefficients the scale reads (scale.go), or the DC alone.
 func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
 	qt := &d.quant[d.comp[compIndex].tq]
-	if d.eighth {
+	if d.shift == 3 {
 		return d.storeDC(b[0]*qt[0], bx, by, compIndex)
+	}
+	bs := 8 >> d.shift
+	dst, stride := d.plane(compIndex)
+	if dst == nil {
+		return UnsupportedError("too many components")
+	}
+	dst = dst[bs*(by*stride+bx):]
+	switch d.shift {
+	case 1:
+		for _, zig := range scaleZigs[1] {
+			b[unzig[zig]] *= qt[zig]
+		}
+		idct4(b, dst, stride)
+		return nil
+	case 2:
+		for _, zig := range scaleZigs[2] {
+			b[unzig[zig]] *= qt[zig]
+		}
+		idct2(b, dst, stride)
+		return nil
 	}
 	for zig := 0; zig < blockSize; zig++ {
 		b[unzig[zig]] *= qt[zig]
 	}
 	idct(b)
-	dst, stride := []byte(nil), 0
-	if d.nComp == 1 {
-		dst, stride = d.img1.Pix[8*(by*d.img1.Stride+bx):], d.img1.Stride
-	} else {
-		switch compIndex {
-		case 0:
-			dst, stride = d.img3.Y[8*(by*d.img3.YStride+bx):], d.img3.YStride
-		case 1:
-			dst, stride = d.img3.Cb[8*(by*d.img3.CStride+bx):], d.img3.CStride
-		case 2:
-			dst, stride = d.img3.Cr[8*(by*d.img3.CStride+bx):], d.img3.CStride
-		case 3:
-			dst, stride = d.blackPix[8*(by*d.blackStride+bx):], d.blackStride
-		default:
-			return UnsupportedError("too many components")
-		}
-	}
 	// Level shift by +128, clip to [0, 255], and write to dst.
 	for y := 0; y < 8; y++ {
 		y8 := y * 8
@@ -560,6 +562,24 @@ func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
 		}
 	}
 	return nil
+}
+
+// plane returns the samples and stride of component compIndex, or nil.
+func (d *decoder) plane(compIndex int) ([]byte, int) {
+	if d.nComp == 1 {
+		return d.img1.Pix, d.img1.Stride
+	}
+	switch compIndex {
+	case 0:
+		return d.img3.Y, d.img3.YStride
+	case 1:
+		return d.img3.Cb, d.img3.CStride
+	case 2:
+		return d.img3.Cr, d.img3.CStride
+	case 3:
+		return d.blackPix, d.blackStride
+	}
+	return nil, 0
 }
 
 // findRST advances past the next RST restart marker that matches expectedRST.
@@ -609,25 +629,11 @@ func (d *decoder) findRST(expectedRST uint8) error {
 // storeDC writes a block's average, its dequantised DC coefficient over 8,
 // as one pixel.
 func (d *decoder) storeDC(dc int32, bx, by, compIndex int) error {
-	var pix []byte
-	var i int
-	if d.nComp == 1 {
-		pix, i = d.img1.Pix, by*d.img1.Stride+bx
-	} else {
-		switch compIndex {
-		case 0:
-			pix, i = d.img3.Y, by*d.img3.YStride+bx
-		case 1:
-			pix, i = d.img3.Cb, by*d.img3.CStride+bx
-		case 2:
-			pix, i = d.img3.Cr, by*d.img3.CStride+bx
-		case 3:
-			pix, i = d.blackPix, by*d.blackStride+bx
-		default:
-			return UnsupportedError("too many components")
-		}
+	pix, stride := d.plane(compIndex)
+	if pix == nil {
+		return UnsupportedError("too many components")
 	}
 	c := (dc+4)>>3 + 128
-	pix[i] = uint8(min(255, max(0, c)))
+	pix[by*stride+bx] = uint8(min(255, max(0, c)))
 	return nil
 }
