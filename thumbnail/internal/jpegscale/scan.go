@@ -164,6 +164,19 @@ func (d *decoder) processSOS(n int) error {
 			}
 		}
 	}
+	if d.progressive && zigStart > 0 && d.shift == 3 {
+		// At 1/8 scale only the DC coefficients make pixels: an AC
+		// scan is counted and limited above, and its data skipped.
+		return d.skipEntropyData()
+	}
+	for i := 0; i < nComp; i++ {
+		// Upstream checks this at every symbol.
+		dcUsed := !d.progressive || zigStart == 0 && ah == 0
+		acUsed := !d.progressive || zigStart > 0
+		if dcUsed && d.huff[dcTable][scan[i].td].nCodes == 0 || acUsed && d.huff[acTable][scan[i].ta].nCodes == 0 {
+			return FormatError("uninitialized Huffman table")
+		}
+	}
 	return d.decodeScan(&scan, nComp, mxx, myy, zigStart, zigEnd, ah, al)
 }
 
@@ -178,7 +191,7 @@ type scanComponent struct {
 // components over mxx×myy MCUs, with processSOS's spectral selection and
 // successive approximation parameters.
 func (d *decoder) decodeScan(scan *[maxComponents]scanComponent, nComp, mxx, myy int, zigStart, zigEnd int32, ah, al uint32) error {
-	d.bits = bits{}
+	d.br = bitReader{}
 	mcu, expectedRST := 0, uint8(rst0Marker)
 	var (
 		// b is the decoded coefficients, in natural (not zig-zag) order.
@@ -247,7 +260,9 @@ func (d *decoder) decodeScan(scan *[maxComponents]scanComponent, nComp, mxx, myy
 						bp = &b
 					}
 
-					if err := d.decodeBlock(bp, scan[i], &dc[compIndex], zigStart, zigEnd, ah, al); err != nil {
+					if !d.progressive {
+						d.baselineBlock(bp, &d.huff[dcTable][scan[i].td], &d.huff[acTable][scan[i].ta], &dc[compIndex])
+					} else if err := d.decodeBlock(bp, scan[i], &dc[compIndex], zigStart, zigEnd, ah, al); err != nil {
 						return err
 					}
 
@@ -268,6 +283,9 @@ func (d *decoder) decodeScan(scan *[maxComponents]scanComponent, nComp, mxx, myy
 				} // for j
 			} // for i
 			mcu++
+			if err := d.checkBits(); err != nil {
+				return err
+			}
 			if d.opts.Check != nil && d.stats.Blocks >= d.nextCheck {
 				if err := d.check(); err != nil {
 					return err
@@ -304,96 +322,78 @@ func (d *decoder) restart(expectedRST uint8) error {
 		}
 	}
 	// Reset the Huffman decoder.
-	d.bits = bits{}
+	d.br = bitReader{}
 	// Reset the progressive decoder state, as per section G.1.2.2.
 	d.eobRun = 0
 	return nil
 }
 
-// decodeBlock decodes one block's part of a scan into bp: a refinement,
-// or the DC coefficient (whose predictor is dc) and the AC band. It is
-// processSOS's inner loop body upstream.
+// decodeBlock decodes one block's part of a progressive scan into bp: a
+// refinement, or the DC coefficient (whose predictor is dc) and the AC band.
+// It is processSOS's inner loop body upstream.
 func (d *decoder) decodeBlock(bp *block, sc scanComponent, dc *int32, zigStart, zigEnd int32, ah, al uint32) error {
 	if ah != 0 {
-		return d.refine(bp, &d.huff[acTable][sc.ta], zigStart, zigEnd, 1<<al)
+		d.refine(bp, &d.huff[acTable][sc.ta], zigStart, zigEnd, 1<<al)
+		return nil
 	}
 	zig := zigStart
 	if zig == 0 {
 		zig++
 		// Decode the DC coefficient, as specified in section F.2.2.1.
-		value, err := d.decodeHuffman(&d.huff[dcTable][sc.td])
-		if err != nil {
-			return err
+		if d.br.n < minBits {
+			d.refill()
 		}
+		value := d.huffSym(&d.huff[dcTable][sc.td])
 		if value > 16 {
 			return UnsupportedError("excessive DC component")
 		}
-		dcDelta, err := d.receiveExtend(value)
-		if err != nil {
-			return err
-		}
-		*dc += dcDelta
+		*dc += d.receiveExtend(value)
 		bp[0] = *dc << al
 	}
 
 	if zig <= zigEnd && d.eobRun > 0 {
 		d.eobRun--
-	} else {
-		// Decode the AC coefficients, as specified in section F.2.2.2.
-		huff := &d.huff[acTable][sc.ta]
-		for ; zig <= zigEnd; zig++ {
-			value, err := d.decodeHuffman(huff)
-			if err != nil {
-				return err
-			}
-			val0 := value >> 4
-			val1 := value & 0x0f
-			if val1 != 0 {
-				zig += int32(val0)
-				if zig > zigEnd {
-					break
-				}
-				ac, err := d.receiveExtend(val1)
-				if err != nil {
-					return err
-				}
-				bp[unzig[zig]] = ac << al
-			} else {
-				if val0 != 0x0f {
-					d.eobRun = uint16(1 << val0)
-					if val0 != 0 {
-						bits, err := d.decodeBits(int32(val0))
-						if err != nil {
-							return err
-						}
-						d.eobRun |= uint16(bits)
-					}
-					d.eobRun--
-					break
-				}
-				zig += 0x0f
-			}
+		return nil
+	}
+	// Decode the AC coefficients, as specified in section F.2.2.2.
+	huff := &d.huff[acTable][sc.ta]
+	for ; zig <= zigEnd; zig++ {
+		if d.br.n < minBits {
+			d.refill()
 		}
+		value := d.huffSym(huff)
+		val0 := value >> 4
+		val1 := value & 0x0f
+		if val1 != 0 {
+			zig += int32(val0)
+			if zig > zigEnd {
+				break
+			}
+			bp[unzig[zig]] = d.receiveExtend(val1) << al
+			continue
+		}
+		if val0 != 0x0f {
+			d.eobRun = uint16(1<<val0) | uint16(d.getBits(val0))
+			d.eobRun--
+			break
+		}
+		zig += 0x0f
 	}
 	return nil
 }
 
 // refine decodes a successive approximation refinement block, as specified in
 // section G.1.2.
-func (d *decoder) refine(b *block, h *huffman, zigStart, zigEnd, delta int32) error {
+func (d *decoder) refine(b *block, h *huffman, zigStart, zigEnd, delta int32) {
+	if d.br.n < minBits {
+		d.refill()
+	}
 	// Refining a DC component is trivial.
 	if zigStart == 0 {
-		if zigEnd != 0 {
-			panic("unreachable")
-		}
-		bit, err := d.decodeBit()
-		if err != nil {
-			return err
-		}
-		if bit {
+		if d.getBits(1) != 0 {
 			b[0] |= delta
 		}
-		return nil
+		return
 	}
 
 	// Refining AC components is more complicated; see sections G.1.2.2 and G.1.2.3.
@@ -401,46 +401,34 @@ func (d *decoder) refine(b *block, h *huffman, zigStart, zigEnd, delta int32) er
 	if d.eobRun == 0 {
 	loop:
 		for ; zig <= zigEnd; zig++ {
-			z := int32(0)
-			value, err := d.decodeHuffman(h)
-			if err != nil {
-				return err
+			if d.br.n < minBits {
+				d.refill()
 			}
+			z := int32(0)
+			value := d.huffSym(h)
 			val0 := value >> 4
 			val1 := value & 0x0f
 
 			switch val1 {
 			case 0:
 				if val0 != 0x0f {
-					d.eobRun = uint16(1 << val0)
-					if val0 != 0 {
-						bits, err := d.decodeBits(int32(val0))
-						if err != nil {
-							return err
-						}
-						d.eobRun |= uint16(bits)
-					}
+					d.eobRun = uint16(1<<val0) | uint16(d.getBits(val0))
 					break loop
 				}
 			case 1:
 				z = delta
-				bit, err := d.decodeBit()
-				if err != nil {
-					return err
-				}
-				if !bit {
+				if d.getBits(1) == 0 {
 					z = -z
 				}
 			default:
-				return FormatError("unexpected Huffman code")
+				d.br.bad = true
+				return
 			}
 
-			zig, err = d.refineNonZeroes(b, zig, zigEnd, int32(val0), delta)
-			if err != nil {
-				return err
-			}
+			zig = d.refineNonZeroes(b, zig, zigEnd, int32(val0), delta)
 			if zig > zigEnd {
-				return FormatError("too many coefficients")
+				d.br.bad = true
+				return
 			}
 			if z != 0 {
 				b[unzig[zig]] = z
@@ -449,16 +437,13 @@ func (d *decoder) refine(b *block, h *huffman, zigStart, zigEnd, delta int32) er
 	}
 	if d.eobRun > 0 {
 		d.eobRun--
-		if _, err := d.refineNonZeroes(b, zig, zigEnd, -1, delta); err != nil {
-			return err
-		}
+		d.refineNonZeroes(b, zig, zigEnd, -1, delta)
 	}
-	return nil
 }
 
 // refineNonZeroes refines non-zero entries of b in zig-zag order. If nz >= 0,
 // the first nz zero entries are skipped over.
-func (d *decoder) refineNonZeroes(b *block, zig, zigEnd, nz, delta int32) (int32, error) {
+func (d *decoder) refineNonZeroes(b *block, zig, zigEnd, nz, delta int32) int32 {
 	for ; zig <= zigEnd; zig++ {
 		u := unzig[zig]
 		if b[u] == 0 {
@@ -468,11 +453,10 @@ func (d *decoder) refineNonZeroes(b *block, zig, zigEnd, nz, delta int32) (int32
 			nz--
 			continue
 		}
-		bit, err := d.decodeBit()
-		if err != nil {
-			return 0, err
+		if d.br.n < 1 {
+			d.refill()
 		}
-		if !bit {
+		if d.getBits(1) == 0 {
 			continue
 		}
 		if b[u] >= 0 {
@@ -481,7 +465,7 @@ func (d *decoder) refineNonZeroes(b *block, zig, zigEnd, nz, delta int32) (int32
 			b[u] -= delta
 		}
 	}
-	return zig, nil
+	return zig
 }
 
 func (d *decoder) reconstructProgressiveImage() error {
