@@ -192,7 +192,15 @@ type scanComponent struct {
 // successive approximation parameters.
 func (d *decoder) decodeScan(scan *[maxComponents]scanComponent, nComp, mxx, myy int, zigStart, zigEnd int32, ah, al uint32) error {
 	d.br = bitReader{}
-	mcu, expectedRST := 0, uint8(rst0Marker)
+	// units counts the restart interval's units: MCUs, or for a scan of
+	// one component its blocks inside the image (section A.2.2), which
+	// upstream miscounts for a subsampled component's 2×2 blocks, so that
+	// it could not read a progressive file with restart intervals.
+	units, totalUnits, expectedRST := 0, mxx*myy, uint8(rst0Marker)
+	if nComp == 1 {
+		c := d.comp[scan[0].compIndex]
+		totalUnits = min(mxx*c.h, (d.width+7)/8) * min(myy*c.v, (d.height+7)/8)
+	}
 	var (
 		// b is the decoded coefficients, in natural (not zig-zag) order.
 		b  block
@@ -246,6 +254,7 @@ func (d *decoder) decodeScan(scan *[maxComponents]scanComponent, nComp, mxx, myy
 						if bx*8 >= d.width || by*8 >= d.height {
 							continue
 						}
+						units++
 					}
 
 					// Decode into the previous partially decoded coefficients, if
@@ -265,6 +274,12 @@ func (d *decoder) decodeScan(scan *[maxComponents]scanComponent, nComp, mxx, myy
 					} else if err := d.decodeBlock(bp, scan[i], &dc[compIndex], zigStart, zigEnd, ah, al); err != nil {
 						return err
 					}
+					if nComp == 1 && d.ri > 0 && units%d.ri == 0 && units < totalUnits {
+						if err := d.nextInterval(&expectedRST); err != nil {
+							return err
+						}
+						dc = [maxComponents]int32{}
+					}
 
 					if d.progressive {
 						// The coefficients are saved already.
@@ -282,7 +297,9 @@ func (d *decoder) decodeScan(scan *[maxComponents]scanComponent, nComp, mxx, myy
 					}
 				} // for j
 			} // for i
-			mcu++
+			if nComp != 1 {
+				units++
+			}
 			if err := d.checkBits(); err != nil {
 				return err
 			}
@@ -291,13 +308,9 @@ func (d *decoder) decodeScan(scan *[maxComponents]scanComponent, nComp, mxx, myy
 					return err
 				}
 			}
-			if d.ri > 0 && mcu%d.ri == 0 && mcu < mxx*myy {
-				if err := d.restart(expectedRST); err != nil {
+			if nComp != 1 && d.ri > 0 && units%d.ri == 0 && units < totalUnits {
+				if err := d.nextInterval(&expectedRST); err != nil {
 					return err
-				}
-				expectedRST++
-				if expectedRST == rst7Marker+1 {
-					expectedRST = rst0Marker
 				}
 				// Reset the DC components, as per section F.2.1.3.1.
 				dc = [maxComponents]int32{}
@@ -305,6 +318,22 @@ func (d *decoder) decodeScan(scan *[maxComponents]scanComponent, nComp, mxx, myy
 		} // for mx
 	} // for my
 
+	return nil
+}
+
+// nextInterval ends a restart interval: it reports the interval's errors,
+// reads the marker and advances expectedRST.
+func (d *decoder) nextInterval(expectedRST *uint8) error {
+	if err := d.checkBits(); err != nil {
+		return err
+	}
+	if err := d.restart(*expectedRST); err != nil {
+		return err
+	}
+	*expectedRST++
+	if *expectedRST == rst7Marker+1 {
+		*expectedRST = rst0Marker
+	}
 	return nil
 }
 
