@@ -530,6 +530,8 @@ func render(img image.Image, cfg image.Config, r Rendition, o int, opaque bool, 
 	w, h := fitStored(cfg.Width, cfg.Height, r, o)
 	var small *image.NRGBA
 	switch k := min(shrinkFactor(b.Dx(), w), shrinkFactor(b.Dy(), h)); {
+	case opaque && (w != b.Dx() || h != b.Dy()) && canResizePlanes(img):
+		small = resizePlanes(img, w, h)
 	case w == b.Dx() && h == b.Dy():
 		small = imaging.Clone(img)
 	case k > 1:
