@@ -119,3 +119,49 @@ func TestEntropyDecoderBadData(t *testing.T) {
 		}
 	}
 }
+
+// A progressive file holds the same coefficients as the baseline file
+// cjpeg writes with the same settings, so at every scale, where a
+// progressive decode keeps only some coefficients (and a mask of the
+// others for the refinement scans), both decode to the same pixels.
+func TestProgressiveMatchesBaselineAtEveryScale(t *testing.T) {
+	photo := testimage.Photo(403, 301, 14)
+	for _, flags := range [][]string{
+		{"-quality", "90"},
+		{"-quality", "95", "-sample", "1x1"},
+		{"-quality", "80", "-grayscale"},
+	} {
+		base := cjpeg(t, photo, flags...)
+		prog := cjpeg(t, photo, append(flags, "-progressive")...)
+		for _, scale := range []int{1, 2, 4, 8} {
+			want, err := Decode(bytes.NewReader(base), Options{Scale: scale})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := Decode(bytes.NewReader(prog), Options{Scale: scale})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if x, y, ok := samePixels(got, want); !ok {
+				t.Errorf("%v 1/%d: progressive and baseline differ at %d,%d", flags, scale, x, y)
+			}
+		}
+	}
+}
+
+// samePixels compares the visible pixels only: the planes' padding to whole
+// MCUs holds blocks a progressive file does not send.
+func samePixels(a, b image.Image) (int, int, bool) {
+	if a.Bounds() != b.Bounds() {
+		return -1, -1, false
+	}
+	r := a.Bounds()
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			if a.At(x, y) != b.At(x, y) {
+				return x, y, false
+			}
+		}
+	}
+	return 0, 0, true
+}

@@ -158,7 +158,7 @@ func (d *decoder) mcus() (mxx, myy int) {
 }
 
 // imageBytes is Info.Bytes for d's frame and scale; it follows makeImg,
-// processSOS's progCoeffs and applyBlack/convertToRGB.
+// allocCoefs and applyBlack/convertToRGB.
 func (d *decoder) imageBytes() int64 {
 	mxx, myy := d.mcus()
 	bs := int64(8 >> d.shift)
@@ -167,7 +167,7 @@ func (d *decoder) imageBytes() int64 {
 		blocks := int64(mxx) * int64(myy) * int64(c.h) * int64(c.v)
 		n += blocks * bs * bs
 		if d.progressive {
-			n += blocks * int64(blockSize) * 4 // a block is [64]int32
+			n += blocks * progressiveBytesPerBlock(d.shift)
 		}
 	}
 	if d.nComp == 4 || d.nComp == 3 && d.isRGB() {

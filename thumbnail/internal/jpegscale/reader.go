@@ -128,11 +128,14 @@ type decoder struct {
 	adobeTransform      uint8
 	eobRun              uint16 // End-of-Band run, specified in section G.1.2.2.
 
-	comp       [maxComponents]component
-	progCoeffs [maxComponents][]block // Saved state between progressive-mode scans.
-	huff       [maxTc + 1][maxTh + 1]huffman
-	quant      [maxTq + 1]block // Quantization tables, in zig-zag order.
-	tmp        [2 * blockSize]byte
+	comp [maxComponents]component
+	// coefs and nonZero are a progressive image's coefficients, kept
+	// between its scans (progressive.go).
+	coefs   [maxComponents][]int16
+	nonZero [maxComponents][]uint64
+	huff    [maxTc + 1][maxTh + 1]huffman
+	quant   [maxTq + 1]block // Quantization tables, in zig-zag order.
+	tmp     [2 * blockSize]byte
 
 	// opts, stats, scanWork and nextCheck bound the decode; see limits.go.
 	opts      Options

@@ -158,10 +158,7 @@ func (d *decoder) processSOS(n int) error {
 	}
 	if d.progressive {
 		for i := 0; i < nComp; i++ {
-			compIndex := scan[i].compIndex
-			if d.progCoeffs[compIndex] == nil {
-				d.progCoeffs[compIndex] = make([]block, mxx*myy*d.comp[compIndex].h*d.comp[compIndex].v)
-			}
+			d.allocCoefs(int(scan[i].compIndex), mxx*myy*d.comp[scan[i].compIndex].h*d.comp[scan[i].compIndex].v)
 		}
 	}
 	if d.progressive && zigStart > 0 && d.shift == 3 {
@@ -257,21 +254,13 @@ func (d *decoder) decodeScan(scan *[maxComponents]scanComponent, nComp, mxx, myy
 						units++
 					}
 
-					// Decode into the previous partially decoded coefficients, if
-					// applicable, in place: upstream copies the 256-byte block in and
-					// out, which made each block of an end-of-band run cost 20 ns and
-					// a many-scan file seconds (see limits.go).
-					var bp *block
-					if d.progressive {
-						bp = &d.progCoeffs[compIndex][by*mxx*hi+bx]
-					} else {
-						b = block{}
-						bp = &b
-					}
-
+					// A progressive block is decoded into the previous partially
+					// decoded coefficients, in place: upstream copies the 256-byte
+					// block in and out, which made each block of an end-of-band run
+					// cost 20 ns and a many-scan file seconds (see limits.go).
 					if !d.progressive {
-						d.baselineBlock(bp, &d.huff[dcTable][scan[i].td], &d.huff[acTable][scan[i].ta], &dc[compIndex])
-					} else if err := d.decodeBlock(bp, scan[i], &dc[compIndex], zigStart, zigEnd, ah, al); err != nil {
+						d.baselineBlock(&b, &d.huff[dcTable][scan[i].td], &d.huff[acTable][scan[i].ta], &dc[compIndex])
+					} else if err := d.progressiveBlock(int(compIndex), by*mxx*hi+bx, scan[i], &dc[compIndex], zigStart, zigEnd, ah, al); err != nil {
 						return err
 					}
 					if nComp == 1 && d.ri > 0 && units%d.ri == 0 && units < totalUnits {
@@ -292,7 +281,7 @@ func (d *decoder) decodeScan(scan *[maxComponents]scanComponent, nComp, mxx, myy
 						// SOS markers are processed.
 						continue
 					}
-					if err := d.reconstructBlock(bp, bx, by, int(compIndex)); err != nil {
+					if err := d.reconstructBlock(&b, bx, by, int(compIndex)); err != nil {
 						return err
 					}
 				} // for j
@@ -354,175 +343,6 @@ func (d *decoder) restart(expectedRST uint8) error {
 	d.br = bitReader{}
 	// Reset the progressive decoder state, as per section G.1.2.2.
 	d.eobRun = 0
-	return nil
-}
-
-// decodeBlock decodes one block's part of a progressive scan into bp: a
-// refinement, or the DC coefficient (whose predictor is dc) and the AC band.
-// It is processSOS's inner loop body upstream.
-func (d *decoder) decodeBlock(bp *block, sc scanComponent, dc *int32, zigStart, zigEnd int32, ah, al uint32) error {
-	if ah != 0 {
-		d.refine(bp, &d.huff[acTable][sc.ta], zigStart, zigEnd, 1<<al)
-		return nil
-	}
-	zig := zigStart
-	if zig == 0 {
-		zig++
-		// Decode the DC coefficient, as specified in section F.2.2.1.
-		if d.br.n < minBits {
-			d.refill()
-		}
-		value := d.huffSym(&d.huff[dcTable][sc.td])
-		if value > 16 {
-			return UnsupportedError("excessive DC component")
-		}
-		*dc += d.receiveExtend(value)
-		bp[0] = *dc << al
-	}
-
-	if zig <= zigEnd && d.eobRun > 0 {
-		d.eobRun--
-		return nil
-	}
-	// Decode the AC coefficients, as specified in section F.2.2.2.
-	huff := &d.huff[acTable][sc.ta]
-	for ; zig <= zigEnd; zig++ {
-		if d.br.n < minBits {
-			d.refill()
-		}
-		value := d.huffSym(huff)
-		val0 := value >> 4
-		val1 := value & 0x0f
-		if val1 != 0 {
-			zig += int32(val0)
-			if zig > zigEnd {
-				break
-			}
-			bp[unzig[zig]] = d.receiveExtend(val1) << al
-			continue
-		}
-		if val0 != 0x0f {
-			d.eobRun = uint16(1<<val0) | uint16(d.getBits(val0))
-			d.eobRun--
-			break
-		}
-		zig += 0x0f
-	}
-	return nil
-}
-
-// refine decodes a successive approximation refinement block, as specified in
-// section G.1.2.
-func (d *decoder) refine(b *block, h *huffman, zigStart, zigEnd, delta int32) {
-	if d.br.n < minBits {
-		d.refill()
-	}
-	// Refining a DC component is trivial.
-	if zigStart == 0 {
-		if d.getBits(1) != 0 {
-			b[0] |= delta
-		}
-		return
-	}
-
-	// Refining AC components is more complicated; see sections G.1.2.2 and G.1.2.3.
-	zig := zigStart
-	if d.eobRun == 0 {
-	loop:
-		for ; zig <= zigEnd; zig++ {
-			if d.br.n < minBits {
-				d.refill()
-			}
-			z := int32(0)
-			value := d.huffSym(h)
-			val0 := value >> 4
-			val1 := value & 0x0f
-
-			switch val1 {
-			case 0:
-				if val0 != 0x0f {
-					d.eobRun = uint16(1<<val0) | uint16(d.getBits(val0))
-					break loop
-				}
-			case 1:
-				z = delta
-				if d.getBits(1) == 0 {
-					z = -z
-				}
-			default:
-				d.br.bad = true
-				return
-			}
-
-			zig = d.refineNonZeroes(b, zig, zigEnd, int32(val0), delta)
-			if zig > zigEnd {
-				d.br.bad = true
-				return
-			}
-			if z != 0 {
-				b[unzig[zig]] = z
-			}
-		}
-	}
-	if d.eobRun > 0 {
-		d.eobRun--
-		d.refineNonZeroes(b, zig, zigEnd, -1, delta)
-	}
-}
-
-// refineNonZeroes refines non-zero entries of b in zig-zag order. If nz >= 0,
-// the first nz zero entries are skipped over.
-func (d *decoder) refineNonZeroes(b *block, zig, zigEnd, nz, delta int32) int32 {
-	for ; zig <= zigEnd; zig++ {
-		u := unzig[zig]
-		if b[u] == 0 {
-			if nz == 0 {
-				break
-			}
-			nz--
-			continue
-		}
-		if d.br.n < 1 {
-			d.refill()
-		}
-		if d.getBits(1) == 0 {
-			continue
-		}
-		if b[u] >= 0 {
-			b[u] += delta
-		} else {
-			b[u] -= delta
-		}
-	}
-	return zig
-}
-
-func (d *decoder) reconstructProgressiveImage() error {
-	// The h0, mxx, by and bx variables have the same meaning as in the
-	// processSOS method.
-	h0 := d.comp[0].h
-	mxx := (d.width + 8*h0 - 1) / (8 * h0)
-	for i := 0; i < d.nComp; i++ {
-		if d.progCoeffs[i] == nil {
-			continue
-		}
-		v := 8 * d.comp[0].v / d.comp[i].v
-		h := 8 * d.comp[0].h / d.comp[i].h
-		stride := mxx * d.comp[i].h
-		for by := 0; by*v < d.height; by++ {
-			if d.opts.Check != nil && d.stats.Blocks >= d.nextCheck {
-				if err := d.check(); err != nil {
-					return err
-				}
-			}
-			for bx := 0; bx*h < d.width; bx++ {
-				d.stats.Blocks++
-				if err := d.reconstructBlock(&d.progCoeffs[i][by*stride+bx], bx, by, i); err != nil {
-					return err
-				}
-			}
-		}
-	}
 	return nil
 }
 
