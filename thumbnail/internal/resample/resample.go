@@ -116,40 +116,44 @@ func makeKernel(dstN, srcN int, extent float64) kernel {
 // divided by the subsampling, which may be half a sample less than the
 // plane (a 4:2:0 plane of an odd-width image has a last column that covers
 // one luma column).
+//
+// The vertical pass runs first: it adds whole rows, a loop over
+// contiguous samples, while the horizontal pass gathers a window per output
+// sample, so the gathering is done on dst.H rows instead of src.H.
 func Lanczos(dst, src *Plane, srcW, srcH float64) {
 	kh := makeKernel(dst.W, src.W, srcW)
 	kv := makeKernel(dst.H, src.H, srcH)
-	// Only the source rows some output row reads are filtered across.
-	first := kv.start[0]
-	last := kv.start[dst.H-1] + kv.n
-	mid := make([]int16, (last-first)*dst.W)
-	for y := first; y < last; y++ {
-		horizontal(mid[(y-first)*dst.W:(y-first+1)*dst.W], src.Row(y), &kh)
-	}
-	acc := make([]int32, dst.W)
+	mid := make([]int16, src.W)
+	acc := make([]int32, src.W)
 	for y := range dst.H {
 		clear(acc)
 		w := kv.w[y*kv.n : y*kv.n+kv.n]
 		for t, wt := range w {
-			if wt == 0 {
-				continue
+			if wt != 0 {
+				addRow(acc, src.Row(kv.start[y]+t), wt)
 			}
-			r := kv.start[y] + t - first
-			addRow(acc, mid[r*dst.W:(r+1)*dst.W], wt)
 		}
-		out := dst.Row(y)
-		out = out[:len(acc)]
-		const round = 1 << (weightBits + midBits - 1)
+		const round = 1 << (weightBits - midBits - 1)
+		mid = mid[:len(acc)]
 		for x, a := range acc {
-			v := (a + round) >> (weightBits + midBits)
-			out[x] = uint8(min(max(v, 0), 255))
+			mid[x] = int16((a + round) >> (weightBits - midBits))
 		}
+		horizontal(dst.Row(y), mid, &kh)
 	}
 }
 
-// horizontal filters one row.
-func horizontal(out []int16, row []uint8, k *kernel) {
+// addRow adds row × w to acc.
+func addRow(acc []int32, row []uint8, w int32) {
+	row = row[:len(acc)]
+	for x, v := range row {
+		acc[x] += int32(v) * w
+	}
+}
+
+// horizontal filters one row of the vertical pass's output into out.
+func horizontal(out []uint8, row []int16, k *kernel) {
 	n := k.n
+	const round = 1 << (weightBits + midBits - 1)
 	for x := range out {
 		s := row[k.start[x] : k.start[x]+n]
 		w := k.w[x*n : x*n+n]
@@ -158,15 +162,8 @@ func horizontal(out []int16, row []uint8, k *kernel) {
 		for i, v := range s {
 			sum += int32(v) * w[i]
 		}
-		out[x] = int16((sum + 1<<(weightBits-midBits-1)) >> (weightBits - midBits))
-	}
-}
-
-// addRow adds row × w to acc.
-func addRow(acc []int32, row []int16, w int32) {
-	row = row[:len(acc)]
-	for x, v := range row {
-		acc[x] += int32(v) * w
+		v := (sum + round) >> (weightBits + midBits)
+		out[x] = uint8(min(max(v, 0), 255))
 	}
 }
 
