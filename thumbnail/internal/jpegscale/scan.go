@@ -166,15 +166,23 @@ func (d *decoder) processSOS(n int) error {
 		// scan is counted and limited above, and its data skipped.
 		return d.skipEntropyData()
 	}
-	for i := 0; i < nComp; i++ {
-		// Upstream checks this at every symbol.
-		dcUsed := !d.progressive || zigStart == 0 && ah == 0
-		acUsed := !d.progressive || zigStart > 0
-		if dcUsed && d.huff[dcTable][scan[i].td].nCodes == 0 || acUsed && d.huff[acTable][scan[i].ta].nCodes == 0 {
+	if err := d.checkTables(scan[:nComp], zigStart, ah); err != nil {
+		return err
+	}
+	return d.decodeScan(&scan, nComp, mxx, myy, zigStart, zigEnd, ah, al)
+}
+
+// checkTables refuses a scan that uses a Huffman table no DHT defined;
+// upstream checks this at every symbol.
+func (d *decoder) checkTables(scan []scanComponent, zigStart int32, ah uint32) error {
+	dcUsed := !d.progressive || zigStart == 0 && ah == 0
+	acUsed := !d.progressive || zigStart > 0
+	for _, sc := range scan {
+		if dcUsed && d.huff[dcTable][sc.td].nCodes == 0 || acUsed && d.huff[acTable][sc.ta].nCodes == 0 {
 			return FormatError("uninitialized Huffman table")
 		}
 	}
-	return d.decodeScan(&scan, nComp, mxx, myy, zigStart, zigEnd, ah, al)
+	return nil
 }
 
 // scanComponent is a component of a scan, as its SOS header gives it.
@@ -187,6 +195,32 @@ type scanComponent struct {
 // decodeScan decodes the entropy-coded data of one scan of nComp
 // components over mxx×myy MCUs, with processSOS's spectral selection and
 // successive approximation parameters.
+//
+// The blocks are traversed one MCU at a time. For 4:2:0 chroma
+// subsampling, there are four Y 8x8 blocks in every 16x16 MCU.
+//
+// For a sequential 32x16 pixel image, the Y blocks visiting order is:
+//	0 1 4 5
+//	2 3 6 7
+//
+// For progressive images, the interleaved scans (those with nComp > 1)
+// are traversed as above, but non-interleaved scans are traversed left
+// to right, top to bottom:
+//	0 1 2 3
+//	4 5 6 7
+// Only DC scans (zigStart == 0) can be interleaved. AC scans must have
+// only one component.
+//
+// To further complicate matters, for non-interleaved scans, there is no
+// data for any blocks that are inside the image at the MCU level but
+// outside the image at the pixel level. For example, a 24x16 pixel 4:2:0
+// progressive image consists of two 16x16 MCUs. The interleaved scans
+// will process 8 Y blocks:
+//	0 1 4 5
+//	2 3 6 7
+// The non-interleaved scans will process only 6 Y blocks:
+//	0 1 2
+//	3 4 5
 func (d *decoder) decodeScan(scan *[maxComponents]scanComponent, nComp, mxx, myy int, zigStart, zigEnd int32, ah, al uint32) error {
 	d.br = bitReader{}
 	// units counts the restart interval's units: MCUs, or for a scan of
@@ -215,31 +249,7 @@ func (d *decoder) decodeScan(scan *[maxComponents]scanComponent, nComp, mxx, myy
 				vi := d.comp[compIndex].v
 				for j := 0; j < hi*vi; j++ {
 					d.stats.Blocks++
-					// The blocks are traversed one MCU at a time. For 4:2:0 chroma
-					// subsampling, there are four Y 8x8 blocks in every 16x16 MCU.
-					//
-					// For a sequential 32x16 pixel image, the Y blocks visiting order is:
-					//	0 1 4 5
-					//	2 3 6 7
-					//
-					// For progressive images, the interleaved scans (those with nComp > 1)
-					// are traversed as above, but non-interleaved scans are traversed left
-					// to right, top to bottom:
-					//	0 1 2 3
-					//	4 5 6 7
-					// Only DC scans (zigStart == 0) can be interleaved. AC scans must have
-					// only one component.
-					//
-					// To further complicate matters, for non-interleaved scans, there is no
-					// data for any blocks that are inside the image at the MCU level but
-					// outside the image at the pixel level. For example, a 24x16 pixel 4:2:0
-					// progressive image consists of two 16x16 MCUs. The interleaved scans
-					// will process 8 Y blocks:
-					//	0 1 4 5
-					//	2 3 6 7
-					// The non-interleaved scans will process only 6 Y blocks:
-					//	0 1 2
-					//	3 4 5
+					// The traversal order is in the doc comment.
 					if nComp != 1 {
 						bx = hi*mx + j%hi
 						by = vi*my + j/hi
