@@ -200,14 +200,17 @@ type scanComponent struct {
 // subsampling, there are four Y 8x8 blocks in every 16x16 MCU.
 //
 // For a sequential 32x16 pixel image, the Y blocks visiting order is:
+//
 //	0 1 4 5
 //	2 3 6 7
 //
 // For progressive images, the interleaved scans (those with nComp > 1)
 // are traversed as above, but non-interleaved scans are traversed left
 // to right, top to bottom:
+//
 //	0 1 2 3
 //	4 5 6 7
+//
 // Only DC scans (zigStart == 0) can be interleaved. AC scans must have
 // only one component.
 //
@@ -216,9 +219,12 @@ type scanComponent struct {
 // outside the image at the pixel level. For example, a 24x16 pixel 4:2:0
 // progressive image consists of two 16x16 MCUs. The interleaved scans
 // will process 8 Y blocks:
+//
 //	0 1 4 5
 //	2 3 6 7
+//
 // The non-interleaved scans will process only 6 Y blocks:
+//
 //	0 1 2
 //	3 4 5
 func (d *decoder) decodeScan(scan *[maxComponents]scanComponent, nComp, mxx, myy int, zigStart, zigEnd int32, ah, al uint32) error {
