@@ -20,6 +20,7 @@ import (
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 
+	"thumbflow/thumbnail/internal/jpegscale"
 	"thumbflow/thumbnail/testimage"
 )
 
@@ -493,6 +494,12 @@ func FuzzConvert(f *testing.F) {
 		Limits:     Limits{MaxDecodeBytes: 8 << 20, MaxSide: 4096},
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		if bytes.HasPrefix(data, []byte{0xff, 0xd8}) {
+			// Every scale of the JPEG decoder, whichever Convert picks.
+			for _, scale := range []int{1, 2, 4, 8} {
+				jpegscale.Decode(bytes.NewReader(data), jpegscale.Options{Scale: scale, MaxScans: 100, MaxPasses: 32, MaxBytes: 8 << 20})
+			}
+		}
 		res, err := Convert(context.Background(), data, spec)
 		if err != nil {
 			if !IsPermanent(err) {

@@ -217,8 +217,8 @@ func (d *decoder) startScan(blocks int64) error {
 // YCbCr into RGB and add the interleaved copy that DecodeInfo, which stops
 // at the first scan, did not count.
 func (d *decoder) checkBytes() error {
-	if d.opts.MaxBytes <= 0 {
-		return nil
+	if d.opts.MaxBytes <= 0 || d.nComp == 0 {
+		return nil // without a frame nothing is allocated
 	}
 	if need := d.imageBytes(); need > d.opts.MaxBytes {
 		return &LimitError{Limit: "bytes", Max: d.opts.MaxBytes, Need: need}
