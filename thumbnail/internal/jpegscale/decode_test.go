@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"reflect"
+	"runtime"
 	"testing"
 
 	"thumbflow/thumbnail/testimage"
@@ -166,4 +167,41 @@ func compareBoxAverage(full, small image.Image, scale int) (float64, int) {
 		}
 	}
 	return sum / float64(n), worst
+}
+
+// Info.Bytes is an upper bound of what Decode allocates, at every scale,
+// give or take the decoder's own tables (decoderSlack), and Decode
+// refuses a budget one byte under it before allocating.
+func TestBytesCoversAllocation(t *testing.T) {
+	// The decoder struct (Huffman tables, byte buffer: about 35 KB) and the
+	// rounding of each buffer to the allocator's size classes; measured at
+	// 50–96 KB for these files.
+	const decoderSlack = 128 << 10
+	photo := testimage.Photo(1200, 900, 15)
+	for name, data := range map[string][]byte{
+		"baseline 4:2:0":    testimage.JPEG(photo, 90),
+		"progressive 4:4:4": testimage.EncodeJPEG(photo, testimage.JPEGOptions{Progressive: true}),
+		"progressive cmyk":  testimage.EncodeJPEG(photo, testimage.JPEGOptions{Progressive: true, Color: testimage.CMYK}),
+	} {
+		info, err := DecodeInfo(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, scale := range []int{1, 2, 4, 8} {
+			need := info.Bytes(scale)
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			if _, err := Decode(bytes.NewReader(data), Options{Scale: scale, MaxBytes: need}); err != nil {
+				t.Fatalf("%s 1/%d within its own estimate of %d bytes: %v", name, scale, need, err)
+			}
+			runtime.ReadMemStats(&after)
+			if got := int64(after.TotalAlloc - before.TotalAlloc); got > need+decoderSlack {
+				t.Errorf("%s 1/%d: allocated %d bytes, estimate %d", name, scale, got, need)
+			}
+			if _, err := Decode(bytes.NewReader(data), Options{Scale: scale, MaxBytes: need - 1}); err == nil {
+				t.Errorf("%s 1/%d: decodes one byte under its estimate", name, scale)
+			}
+		}
+	}
 }
