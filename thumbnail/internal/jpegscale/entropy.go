@@ -202,10 +202,19 @@ var regionMask = func() (m [4]uint64) {
 	return m
 }()
 
+// lastZig[shift] is the highest zig-zag index a decode at 1/(1<<shift)
+// scale reads: past it a block's coefficients are only skipped.
+var lastZig = func() (l [4]int) {
+	for shift, zigs := range scaleZigs {
+		l[shift] = int(zigs[len(zigs)-1])
+	}
+	return l
+}()
+
 // baselineBlock decodes one block of a sequential scan into b, whose
 // coefficients at the decoder's scale it first zeroes and then sets; the
-// others are decoded and dropped. At 1/8 scale the AC coefficients are
-// only skipped: their magnitude bits are never extended.
+// others are only skipped, their magnitude bits never extended (at 1/8,
+// all the AC coefficients).
 func (d *decoder) baselineBlock(b *block, dcH, acH *huffman, dc *int32) {
 	if d.br.n < minBits {
 		d.refill()
@@ -219,7 +228,7 @@ func (d *decoder) baselineBlock(b *block, dcH, acH *huffman, dc *int32) {
 	b[0] = *dc
 	switch d.shift {
 	case 3:
-		d.skipAC(acH)
+		d.skipAC(acH, 1)
 		return
 	case 2:
 		b[1], b[8], b[9] = 0, 0, 0
@@ -231,8 +240,17 @@ func (d *decoder) baselineBlock(b *block, dcH, acH *huffman, dc *int32) {
 	default:
 		clear(b[1:])
 	}
-	mask := regionMask[d.shift]
-	for k := 1; k < blockSize; {
+	if k := d.decodeAC(b, acH, regionMask[d.shift], lastZig[d.shift]); k <= lastZig[0] {
+		d.skipAC(acH, k)
+	}
+}
+
+// decodeAC decodes a block's AC coefficients up to zig-zag index last into
+// b, storing those in mask. It returns the index to go on from, or 64 at
+// the end of the block.
+func (d *decoder) decodeAC(b *block, acH *huffman, mask uint64, last int) int {
+	k := 1
+	for k <= last {
 		if d.br.n < minBits {
 			d.refill()
 		}
@@ -242,7 +260,7 @@ func (d *decoder) baselineBlock(b *block, dcH, acH *huffman, dc *int32) {
 			d.br.n -= int(l)
 			k += int(e >> 8 & 0xff)
 			if k >= blockSize {
-				break
+				return blockSize
 			}
 			if mask>>k&1 != 0 {
 				b[unzig[k]] = e >> 16
@@ -254,7 +272,7 @@ func (d *decoder) baselineBlock(b *block, dcH, acH *huffman, dc *int32) {
 		r, s := int(rs>>4), rs&0x0f
 		if s == 0 {
 			if r != 0x0f {
-				break // end of block
+				return blockSize // end of block
 			}
 			k += 16
 			continue
@@ -262,39 +280,48 @@ func (d *decoder) baselineBlock(b *block, dcH, acH *huffman, dc *int32) {
 		k += r
 		v := d.receiveExtend(s)
 		if k >= blockSize {
-			break
+			return blockSize
 		}
 		if mask>>k&1 != 0 {
 			b[unzig[k]] = v
 		}
 		k++
 	}
+	return k
 }
 
-// skipAC moves past a block's AC coefficients without computing them.
-func (d *decoder) skipAC(acH *huffman) {
-	for k := 1; k < blockSize; {
-		if d.br.n < minBits {
+// skipAC moves past a block's AC coefficients from zig-zag index k on
+// without computing them. The bit buffer is kept in local variables, so
+// that the loop runs in registers.
+func (d *decoder) skipAC(acH *huffman, k int) {
+	acc, n := d.br.acc, d.br.n
+	for k < blockSize {
+		if n < minBits {
+			d.br.acc, d.br.n = acc, n
 			d.refill()
+			acc, n = d.br.acc, d.br.n
 		}
-		if e := acH.acv[d.br.acc>>(64-lutSize)]; e != 0 {
+		if e := acH.skip[acc>>(64-lutSize)]; e != 0 {
 			l := e & 0xff
-			d.br.acc <<= l
-			d.br.n -= int(l)
-			k += int(e>>8&0xff) + 1
+			acc <<= l
+			n -= int(l)
+			k += int(e >> 8)
 			continue
 		}
+		d.br.acc, d.br.n = acc, n
 		rs := d.huffSym(acH)
+		acc, n = d.br.acc, d.br.n
 		r, s := int(rs>>4), rs&0x0f
 		if s == 0 {
 			if r != 0x0f {
-				return
+				break
 			}
 			k += 16
 			continue
 		}
-		d.br.acc <<= s
-		d.br.n -= int(s)
+		acc <<= s
+		n -= int(s)
 		k += r + 1
 	}
+	d.br.acc, d.br.n = acc, n
 }

@@ -28,6 +28,12 @@ type huffman struct {
 	// bits, the zero run before it in bits 8–15 and the bits the pair takes
 	// in the low 8; 0 if they do not fit or the code is EOB or ZRL.
 	acv [1 << lutSize]int32
+	// skip moves past an AC code and its magnitude bits without reading
+	// them, when the code fits in lutSize bits: the bits the pair takes in
+	// the low 8 bits, and in the high 8 how far it moves the zig-zag index
+	// (run+1, 16 for ZRL, 64 for EOB, which ends any block); 0 for a
+	// longer code.
+	skip [1 << lutSize]uint16
 	// vals are the decoded values, sorted by their encoding.
 	vals [maxNCodes]uint8
 	// minCodes[i] is the minimum code of length i, or -1 if there are no
@@ -114,6 +120,7 @@ func (d *decoder) processDHT(n int) error {
 func (h *huffman) buildLUT(nCodes *[maxCodeLength]int32) {
 	clear(h.lut[:])
 	clear(h.acv[:])
+	clear(h.skip[:])
 	var x, code uint32
 	for i := uint32(0); i < lutSize; i++ {
 		code <<= 1
@@ -127,6 +134,14 @@ func (h *huffman) buildLUT(nCodes *[maxCodeLength]int32) {
 			for k := uint32(0); k < 1<<(lutSize-l); k++ {
 				h.lut[base|k] = uint16(v)<<8 | uint16(l)
 				run, size := uint32(v>>4), uint32(v&0x0f)
+				advance := run + 1
+				switch v {
+				case 0x00:
+					advance = blockSize
+				case 0xf0:
+					advance = 16
+				}
+				h.skip[base|k] = uint16(advance)<<8 | uint16(l+size)
 				if size == 0 || l+size > lutSize {
 					continue
 				}
