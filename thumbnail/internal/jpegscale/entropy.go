@@ -247,46 +247,55 @@ func (d *decoder) baselineBlock(b *block, dcH, acH *huffman, dc *int32) {
 
 // decodeAC decodes a block's AC coefficients up to zig-zag index last into
 // b, storing those in mask. It returns the index to go on from, or 64 at
-// the end of the block.
+// the end of the block. Like skipAC it keeps the bit buffer in locals.
 func (d *decoder) decodeAC(b *block, acH *huffman, mask uint64, last int) int {
+	acc, n := d.br.acc, d.br.n
 	k := 1
 	for k <= last {
-		if d.br.n < minBits {
+		if n < minBits {
+			d.br.acc, d.br.n = acc, n
 			d.refill()
+			acc, n = d.br.acc, d.br.n
 		}
-		if e := acH.acv[d.br.acc>>(64-lutSize)]; e != 0 {
+		var v int32
+		if e := acH.acv[acc>>(64-lutSize)]; e != 0 {
 			l := e & 0xff
-			d.br.acc <<= l
-			d.br.n -= int(l)
+			acc <<= l
+			n -= int(l)
 			k += int(e >> 8 & 0xff)
-			if k >= blockSize {
-				return blockSize
+			v = e >> 16
+		} else {
+			d.br.acc, d.br.n = acc, n
+			rs := d.huffSym(acH)
+			acc, n = d.br.acc, d.br.n
+			r, s := int(rs>>4), rs&0x0f
+			if s == 0 {
+				if r != 0x0f {
+					k = blockSize // end of block
+					break
+				}
+				k += 16
+				continue
 			}
-			if mask>>k&1 != 0 {
-				b[unzig[k]] = e >> 16
+			k += r
+			// RECEIVE and EXTEND, as receiveExtend.
+			v = int32(acc >> (64 - s))
+			acc <<= s
+			n -= int(s)
+			if v < 1<<(s-1) {
+				v += -1<<s + 1
 			}
-			k++
-			continue
 		}
-		rs := d.huffSym(acH)
-		r, s := int(rs>>4), rs&0x0f
-		if s == 0 {
-			if r != 0x0f {
-				return blockSize // end of block
-			}
-			k += 16
-			continue
-		}
-		k += r
-		v := d.receiveExtend(s)
 		if k >= blockSize {
-			return blockSize
+			k = blockSize
+			break
 		}
 		if mask>>k&1 != 0 {
 			b[unzig[k]] = v
 		}
 		k++
 	}
+	d.br.acc, d.br.n = acc, n
 	return k
 }
 
