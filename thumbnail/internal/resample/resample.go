@@ -128,9 +128,14 @@ func Lanczos(dst, src *Plane, srcW, srcH float64) {
 	for y := range dst.H {
 		clear(acc)
 		w := kv.w[y*kv.n : y*kv.n+kv.n]
-		for t, wt := range w {
-			if wt != 0 {
-				addRow(acc, src.Row(kv.start[y]+t), wt)
+		t := 0
+		for ; t+4 <= len(w); t += 4 {
+			r := kv.start[y] + t
+			addRows4(acc, src.Row(r), src.Row(r+1), src.Row(r+2), src.Row(r+3), w[t:t+4])
+		}
+		for ; t < len(w); t++ {
+			if w[t] != 0 {
+				addRow(acc, src.Row(kv.start[y]+t), w[t])
 			}
 		}
 		const round = 1 << (weightBits - midBits - 1)
@@ -147,6 +152,17 @@ func addRow(acc []int32, row []uint8, w int32) {
 	row = row[:len(acc)]
 	for x, v := range row {
 		acc[x] += int32(v) * w
+	}
+}
+
+// addRows4 adds four rows times their weights to acc: one load and store
+// of acc for four taps.
+func addRows4(acc []int32, r0, r1, r2, r3 []uint8, w []int32) {
+	w = w[:4]
+	w0, w1, w2, w3 := w[0], w[1], w[2], w[3]
+	r0, r1, r2, r3 = r0[:len(acc)], r1[:len(acc)], r2[:len(acc)], r3[:len(acc)]
+	for x := range acc {
+		acc[x] += int32(r0[x])*w0 + int32(r1[x])*w1 + int32(r2[x])*w2 + int32(r3[x])*w3
 	}
 }
 
