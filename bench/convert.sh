@@ -105,19 +105,21 @@ measure() {
 
 tf="$THUMBFLOW convert -o $out/res"
 
-# run_case CASE INPUT: one round of CASE on INPUT, each side once.
+# run_case CASE INPUT: one round of CASE on INPUT, each side once. vips
+# writes what thumbflow writes: JPEG, or PNG for an input with alpha.
 run_case() {
-  local c=$1 f=$2
+  local c=$1 f=$2 vout='.vips.jpg[Q=82]'
+  case $f in *.png) vout=.vips.png ;; esac
   case $c in
   default)
     measure tf $tf "$f"
     [ $have_vips = 1 ] || return 0
-    measure v320 vipsthumbnail "$f" -s 320 -o "$out/res/%s-320.vips.jpg[Q=82]"
-    measure v1024 vipsthumbnail "$f" -s 1024 -o "$out/res/%s-1024.vips.jpg[Q=82]"
+    measure v320 vipsthumbnail "$f" -s 320 -o "$out/res/%s-320$vout"
+    measure v1024 vipsthumbnail "$f" -s 1024 -o "$out/res/%s-1024$vout"
     ;;
   thumb)
     measure tf $tf -renditions thumb=320 "$f"
-    [ $have_vips = 1 ] && measure v320 vipsthumbnail "$f" -s 320 -o "$out/res/%s-320.vips.jpg[Q=82]"
+    [ $have_vips = 1 ] && measure v320 vipsthumbnail "$f" -s 320 -o "$out/res/%s-320$vout"
     ;;
   floor)
     measure tf $tf -renditions thumb=320 "$f"
