@@ -94,7 +94,9 @@ func (d *decoder) processDHT(n int) error {
 			return err
 		}
 
-		h.buildLUT(&nCodes)
+		if err := h.buildLUT(&nCodes); err != nil {
+			return err
+		}
 
 		// Derive minCodes, maxCodes, and valsIndices.
 		var c, index int32
@@ -116,8 +118,11 @@ func (d *decoder) processDHT(n int) error {
 	return nil
 }
 
-// buildLUT derives lut and acv from the number of codes of each length.
-func (h *huffman) buildLUT(nCodes *[maxCodeLength]int32) {
+// buildLUT derives lut, acv and skip from the number of codes of each
+// length. A table with more codes of some length than the bits allow is
+// refused, as libjpeg refuses it: upstream's 8-bit index wrapped around
+// silently instead.
+func (h *huffman) buildLUT(nCodes *[maxCodeLength]int32) error {
 	clear(h.lut[:])
 	clear(h.acv[:])
 	clear(h.skip[:])
@@ -125,6 +130,9 @@ func (h *huffman) buildLUT(nCodes *[maxCodeLength]int32) {
 	for i := uint32(0); i < lutSize; i++ {
 		code <<= 1
 		for j := int32(0); j < nCodes[i]; j++ {
+			if code >= 1<<(i+1) {
+				return FormatError("bad Huffman table")
+			}
 			// The codeLength is 1+i, so shift code by lutSize-(1+i) to
 			// get the high bits of every lutSize-bit sequence that
 			// starts with code.
@@ -156,4 +164,5 @@ func (h *huffman) buildLUT(nCodes *[maxCodeLength]int32) {
 			x++
 		}
 	}
+	return nil
 }
