@@ -165,3 +165,33 @@ func samePixels(a, b image.Image) (int, int, bool) {
 	}
 	return 0, 0, true
 }
+
+// FuzzDecode runs the decoder at every scale on mutated JPEGs of each kind
+// the tests make: it must return an error or an image of the header's size
+// divided by the scale, never panic.
+func FuzzDecode(f *testing.F) {
+	photo := testimage.Photo(40, 24, 16)
+	for _, o := range []testimage.JPEGOptions{
+		{}, {Progressive: true}, {RestartInterval: 2}, {Color: testimage.Gray, Progressive: true},
+		{Color: testimage.CMYK}, {Color: testimage.YCCK, Progressive: true},
+	} {
+		f.Add(testimage.EncodeJPEG(photo, o))
+	}
+	f.Add(testimage.JPEG(photo, 75))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		info, err := DecodeInfo(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		for _, scale := range []int{1, 2, 4, 8} {
+			img, err := Decode(bytes.NewReader(data), Options{Scale: scale, MaxScans: 50, MaxPasses: 32, MaxBytes: 4 << 20})
+			if err != nil {
+				continue
+			}
+			w, h := scaledDims(info.Width, info.Height, scaleShift(scale))
+			if img.Bounds() != image.Rect(0, 0, w, h) {
+				t.Fatalf("1/%d: bounds %v, header %d×%d", scale, img.Bounds(), info.Width, info.Height)
+			}
+		}
+	})
+}
