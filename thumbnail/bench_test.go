@@ -48,6 +48,7 @@ func BenchmarkConvert(b *testing.B) {
 		{"jpeg12mp/thumb", "jpeg12mp", thumb},
 		{"jpeg12mp/default", "jpeg12mp", DefaultSpec()},
 		{"progressive12mp/thumb", "progressive12mp", thumb},
+		{"progressive12mp/default", "progressive12mp", DefaultSpec()},
 		{"png2mp-alpha/thumb", "png2mp-alpha", thumb},
 		{"exif6-jpeg12mp/thumb", "exif6-jpeg12mp", thumb},
 	} {

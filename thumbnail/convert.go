@@ -226,11 +226,14 @@ func Convert(ctx context.Context, data []byte, spec Spec) (res *Result, err erro
 		return nil, &CorruptImage{Format: format, Err: err}
 	}
 	cfg := hdr.cfg
-	eighth := format == "jpeg" && cfg.Width > 0 && eighthIsEnough(cfg, spec.Renditions, res.Orientation)
-	if err := checkLimits(format, data, hdr, eighth, lim); err != nil {
+	scale := 1
+	if format == "jpeg" && cfg.Width > 0 {
+		scale = jpegScale(cfg, spec.Renditions, res.Orientation)
+	}
+	if err := checkLimits(format, data, hdr, scale, lim); err != nil {
 		return nil, err
 	}
-	img, err := decode(ctx, format, data, cfg, eighth, lim)
+	img, err := decode(ctx, format, data, cfg, scale, lim)
 	if err != nil {
 		return nil, decodeError(ctx, format, cfg, err)
 	}
@@ -258,7 +261,7 @@ func Convert(ctx context.Context, data []byte, spec Spec) (res *Result, err erro
 }
 
 // checkLimits refuses an image by its header alone.
-func checkLimits(format string, data []byte, hdr header, eighth bool, lim Limits) error {
+func checkLimits(format string, data []byte, hdr header, scale int, lim Limits) error {
 	w, h := hdr.cfg.Width, hdr.cfg.Height
 	if w <= 0 || h <= 0 {
 		return &CorruptImage{Format: format, Err: fmt.Errorf("header gives a size of %d×%d", w, h)}
@@ -266,7 +269,7 @@ func checkLimits(format string, data []byte, hdr header, eighth bool, lim Limits
 	if w > lim.MaxSide || h > lim.MaxSide {
 		return &ImageTooLarge{Width: w, Height: h, Reason: fmt.Sprintf("the limit is %d pixels on a side", lim.MaxSide)}
 	}
-	if need := decodeBytes(format, data, hdr, eighth); need > lim.MaxDecodeBytes {
+	if need := decodeBytes(format, data, hdr, scale); need > lim.MaxDecodeBytes {
 		kind := ""
 		switch {
 		case format == "jpeg" && hdr.jpeg.Progressive:
@@ -284,12 +287,13 @@ func checkLimits(format string, data []byte, hdr header, eighth bool, lim Limits
 // decodeBytes is what decoding the image allocates, from its header: what
 // the decoder stores per pixel times the pixels, and any second copy it
 // makes on the way. Each case names the allocation it follows, so a
-// decoder update that changes one shows where to look.
-func decodeBytes(format string, data []byte, hdr header, eighth bool) int64 {
+// decoder update that changes one shows where to look. scale is the JPEG
+// decode's (see jpegScale); the other formats decode at full size.
+func decodeBytes(format string, data []byte, hdr header, scale int) int64 {
 	if format == "jpeg" {
 		// Planes, coefficients and colour conversion, as jpegscale
-		// allocates them.
-		return hdr.jpeg.Bytes(eighth)
+		// allocates them at that scale.
+		return hdr.jpeg.Bytes(scale)
 	}
 	px := int64(hdr.cfg.Width) * int64(hdr.cfg.Height)
 	bpp := bytesPerPixel(hdr.cfg.ColorModel)
@@ -412,19 +416,29 @@ func jpegStats(ctx context.Context) *jpegscale.Stats {
 	return s
 }
 
-// eighthIsEnough reports whether a JPEG decoded at 1/8 scale still has
-// at least 1.25× the pixels every rendition needs. The 1/8 image is the
-// average of each 8×8 block, exactly what the box stage would make, so
-// nothing is lost but the decoding time.
-func eighthIsEnough(cfg image.Config, rs []Rendition, o int) bool {
-	w8, h8 := (cfg.Width+7)/8, (cfg.Height+7)/8
-	for _, r := range rs {
-		w, h := fitStored(cfg.Width, cfg.Height, r, o)
-		if float64(w8) < 1.25*float64(w) || float64(h8) < 1.25*float64(h) {
-			return false
+// jpegScale is the smallest JPEG decode, 1/8, 1/4, 1/2 or full size
+// (returned as 8, 4, 2 or 1), that still has at least 1.25× the pixels
+// every rendition needs, so the largest rendition picks it. At 1/8 each
+// pixel is its block's average, exactly what the box stage would make; at
+// 1/2 and 1/4 the reduced inverse DCT samples each block's low frequencies,
+// as libjpeg does, and the 1.25 margin leaves the final filter enough
+// pixels to work from.
+func jpegScale(cfg image.Config, rs []Rendition, o int) int {
+	for scale := 8; scale > 1; scale /= 2 {
+		ws, hs := (cfg.Width+scale-1)/scale, (cfg.Height+scale-1)/scale
+		enough := true
+		for _, r := range rs {
+			w, h := fitStored(cfg.Width, cfg.Height, r, o)
+			if float64(ws) < 1.25*float64(w) || float64(hs) < 1.25*float64(h) {
+				enough = false
+				break
+			}
+		}
+		if enough {
+			return scale
 		}
 	}
-	return true
+	return 1
 }
 
 // fitStored is the size of rendition r in the stored (not yet oriented)
@@ -437,7 +451,7 @@ func fitStored(w, h int, r Rendition, o int) (int, int) {
 	return fit(w, h, bw, bh)
 }
 
-func decode(ctx context.Context, format string, data []byte, cfg image.Config, eighth bool, lim Limits) (img image.Image, err error) {
+func decode(ctx context.Context, format string, data []byte, cfg image.Config, scale int, lim Limits) (img image.Image, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			img, err = nil, fmt.Errorf("decoder failed: %v", p)
@@ -447,16 +461,14 @@ func decode(ctx context.Context, format string, data []byte, cfg image.Config, e
 	switch format {
 	case "jpeg":
 		img, err = jpegscale.Decode(r, jpegscale.Options{
-			Eighth:    eighth,
+			Scale:     scale,
 			MaxScans:  lim.MaxScans,
 			MaxPasses: lim.MaxScanPasses,
 			MaxBytes:  lim.MaxDecodeBytes,
 			Check:     ctx.Err,
 			Stats:     jpegStats(ctx),
 		})
-		if eighth {
-			cfg.Width, cfg.Height = (cfg.Width+7)/8, (cfg.Height+7)/8
-		}
+		cfg.Width, cfg.Height = (cfg.Width+scale-1)/scale, (cfg.Height+scale-1)/scale
 	case "png":
 		img, err = png.Decode(r)
 	case "gif":
@@ -518,6 +530,8 @@ func render(img image.Image, cfg image.Config, r Rendition, o int, opaque bool, 
 	w, h := fitStored(cfg.Width, cfg.Height, r, o)
 	var small *image.NRGBA
 	switch k := min(shrinkFactor(b.Dx(), w), shrinkFactor(b.Dy(), h)); {
+	case opaque && (w != b.Dx() || h != b.Dy()) && canResizePlanes(img):
+		small = resizePlanes(img, w, h)
 	case w == b.Dx() && h == b.Dy():
 		small = imaging.Clone(img)
 	case k > 1:

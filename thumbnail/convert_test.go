@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/color/palette"
@@ -19,6 +20,7 @@ import (
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 
+	"thumbflow/thumbnail/internal/jpegscale"
 	"thumbflow/thumbnail/testimage"
 )
 
@@ -492,6 +494,12 @@ func FuzzConvert(f *testing.F) {
 		Limits:     Limits{MaxDecodeBytes: 8 << 20, MaxSide: 4096},
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		if bytes.HasPrefix(data, []byte{0xff, 0xd8}) {
+			// Every scale of the JPEG decoder, whichever Convert picks.
+			for _, scale := range []int{1, 2, 4, 8} {
+				jpegscale.Decode(bytes.NewReader(data), jpegscale.Options{Scale: scale, MaxScans: 100, MaxPasses: 32, MaxBytes: 8 << 20})
+			}
+		}
 		res, err := Convert(context.Background(), data, spec)
 		if err != nil {
 			if !IsPermanent(err) {
@@ -506,9 +514,9 @@ func FuzzConvert(f *testing.F) {
 	})
 }
 
-// Large JPEGs with small renditions are decoded at 1/8 scale; every JPEG
-// variant must come out the same way there too.
-func TestEighthScaleJPEG(t *testing.T) {
+// Large JPEGs with small renditions are decoded at 1/8, 1/4 or 1/2 scale;
+// every JPEG variant must come out the same way there too.
+func TestScaledJPEG(t *testing.T) {
 	u := testimage.Quadrants(1280, 768)
 	for _, tc := range []struct {
 		name string
@@ -522,21 +530,24 @@ func TestEighthScaleJPEG(t *testing.T) {
 		{"orientation 6", testimage.WithOrientation(testimage.JPEG(testimage.Stored(u, 6), 90), 6, false), 6},
 		{"orientation 7", testimage.WithOrientation(testimage.JPEG(testimage.Stored(u, 7), 90), 7, true), 7},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg, _ := jpeg.DecodeConfig(bytes.NewReader(tc.data))
-			if !eighthIsEnough(cfg, thumbSpec(100, 100).Renditions, tc.o) {
-				t.Fatal("test image too small to take the 1/8 path")
-			}
-			res, err := Convert(context.Background(), tc.data, thumbSpec(100, 100))
-			if err != nil {
-				t.Fatal(err)
-			}
-			out := res.Renditions[0]
-			if out.Width != 100 || out.Height != 60 || res.Width != 1280 || res.Height != 768 {
-				t.Errorf("thumb %d×%d of %d×%d, want 100×60 of 1280×768", out.Width, out.Height, res.Width, res.Height)
-			}
-			checkQuadrants(t, decodeOutput(t, out), 40)
-		})
+		for _, sc := range []struct{ size, scale int }{{100, 8}, {200, 4}, {400, 2}} {
+			t.Run(fmt.Sprintf("%s/1:%d", tc.name, sc.scale), func(t *testing.T) {
+				cfg, _ := jpeg.DecodeConfig(bytes.NewReader(tc.data))
+				spec := thumbSpec(sc.size, sc.size)
+				if got := jpegScale(cfg, spec.Renditions, tc.o); got != sc.scale {
+					t.Fatalf("%d px renditions decode at 1/%d, want 1/%d", sc.size, got, sc.scale)
+				}
+				res, err := Convert(context.Background(), tc.data, spec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out := res.Renditions[0]
+				if out.Width != sc.size || out.Height != sc.size*3/5 || res.Width != 1280 || res.Height != 768 {
+					t.Errorf("thumb %d×%d of %d×%d, want %d×%d of 1280×768", out.Width, out.Height, res.Width, res.Height, sc.size, sc.size*3/5)
+				}
+				checkQuadrants(t, decodeOutput(t, out), 40)
+			})
+		}
 	}
 	g := image.NewGray(image.Rect(0, 0, 1280, 768))
 	for i := range g.Pix {

@@ -147,7 +147,7 @@ func TestPNG16Bit50MP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	need := decodeBytes("png", plain, hdr, false)
+	need := decodeBytes("png", plain, hdr, 1)
 	if need != 400_000_000 || need > DefaultSpec().Limits.MaxDecodeBytes {
 		t.Fatalf("needs %d bytes, want 400000000 within the default budget", need)
 	}
@@ -199,23 +199,40 @@ func TestDecodeBytesCoversAllocation(t *testing.T) {
 	if err := tiff.Encode(&tiffBuf, deep, &tiff.Options{Compression: tiff.Deflate}); err != nil {
 		t.Fatal(err)
 	}
+	prog444 := testimage.EncodeJPEG(testimage.Photo(w, h, 2), testimage.JPEGOptions{Progressive: true})
 	for _, tc := range []struct {
 		name, format string
 		data         []byte
+		thumb        int // a thumb-only spec of this size, or 0 for the default spec
 	}{
-		{"png 16-bit", "png", encodePNG(t, deep)},
-		{"png 16-bit interlaced", "png", testimage.PNG16(w, h, true)},
-		{"tiff 16-bit deflate", "tiff", tiffBuf.Bytes()},
-		{"jpeg progressive cmyk", "jpeg", testimage.EncodeJPEG(testimage.Photo(w, h, 2), testimage.JPEGOptions{Progressive: true, Color: testimage.CMYK})},
-		{"jpeg baseline 4:2:0", "jpeg", testimage.JPEG(testimage.Photo(w, h, 2), 90)},
+		{"png 16-bit", "png", encodePNG(t, deep), 0},
+		{"png 16-bit interlaced", "png", testimage.PNG16(w, h, true), 0},
+		{"tiff 16-bit deflate", "tiff", tiffBuf.Bytes(), 0},
+		{"jpeg progressive cmyk", "jpeg", testimage.EncodeJPEG(testimage.Photo(w, h, 2), testimage.JPEGOptions{Progressive: true, Color: testimage.CMYK}), 0},
+		{"jpeg baseline 4:2:0", "jpeg", testimage.JPEG(testimage.Photo(w, h, 2), 90), 0},
+		// The scaled decodes keep fewer coefficients, and their budget says so.
+		{"jpeg progressive 4:4:4 at 1/2", "jpeg", prog444, 400},
+		{"jpeg progressive 4:4:4 at 1/4", "jpeg", prog444, 200},
+		{"jpeg progressive 4:4:4 at 1/8", "jpeg", prog444, 100},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			hdr, err := decodeConfig(tc.format, tc.data)
 			if err != nil {
 				t.Fatal(err)
 			}
-			need := decodeBytes(tc.format, tc.data, hdr, false)
-			spec := Spec{Renditions: DefaultSpec().Renditions, Limits: Limits{MaxDecodeBytes: need}}
+			renditions := DefaultSpec().Renditions
+			if tc.thumb > 0 {
+				renditions = thumbSpec(tc.thumb, tc.thumb).Renditions
+			}
+			scale := 1
+			if tc.format == "jpeg" {
+				scale = jpegScale(hdr.cfg, renditions, 1)
+			}
+			if want := map[int]int{0: 1, 400: 2, 200: 4, 100: 8}[tc.thumb]; scale != want {
+				t.Fatalf("decodes at 1/%d, want 1/%d", scale, want)
+			}
+			need := decodeBytes(tc.format, tc.data, hdr, scale)
+			spec := Spec{Renditions: renditions, Limits: Limits{MaxDecodeBytes: need}}
 			var before, after runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&before)
@@ -327,7 +344,7 @@ func TestLateAdobeMarkerCounted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	header := decodeBytes("jpeg", data, hdr, false)
+	header := decodeBytes("jpeg", data, hdr, jpegScale(hdr.cfg, thumbSpec(100, 100).Renditions, 1))
 	if res, err := Convert(context.Background(), data, thumbSpec(100, 100)); err != nil || res.Renditions[0].Width != 100 {
 		t.Fatalf("within the default budget: %v", err)
 	}

@@ -3,8 +3,10 @@ package jpegscale
 import (
 	"bytes"
 	"image"
+	"image/color"
 	"image/jpeg"
 	"reflect"
+	"runtime"
 	"testing"
 
 	"thumbflow/thumbnail/testimage"
@@ -105,6 +107,101 @@ func TestLimitErrors(t *testing.T) {
 		}
 		if c.limit == "bytes" && st.Blocks != 0 {
 			t.Errorf("decoded %d blocks before refusing the allocation", st.Blocks)
+		}
+	}
+}
+
+// At 1/2 and 1/4 scale the reduced inverse DCT gives what a full decode
+// box-averaged over 2×2 or 4×4 pixels gives, within the rounding of the
+// two methods and the high frequencies the reduced IDCT leaves out.
+func TestScaledIDCTMatchesBoxAverage(t *testing.T) {
+	photo := testimage.Photo(333, 251, 7)
+	for name, data := range map[string][]byte{
+		"baseline 4:2:0": testimage.JPEG(photo, 90),
+		"gray":           testimage.EncodeJPEG(photo, testimage.JPEGOptions{Color: testimage.Gray}),
+		"progressive":    testimage.EncodeJPEG(photo, testimage.JPEGOptions{Progressive: true}),
+	} {
+		full, err := jpeg.Decode(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, scale := range []int{2, 4, 8} {
+			got, err := Decode(bytes.NewReader(data), Options{Scale: scale})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, h := (333+scale-1)/scale, (251+scale-1)/scale
+			if got.Bounds() != image.Rect(0, 0, w, h) {
+				t.Fatalf("%s 1/%d: bounds %v, want %d×%d", name, scale, got.Bounds(), w, h)
+			}
+			mean, worst := compareBoxAverage(full, got, scale)
+			if mean > 2 || worst > 16 {
+				t.Errorf("%s 1/%d: mean difference %.2f, worst %d from the box-averaged full decode", name, scale, mean, worst)
+			}
+		}
+	}
+}
+
+// compareBoxAverage returns the mean and largest difference of small's
+// luma from full's averaged over scale×scale blocks.
+func compareBoxAverage(full, small image.Image, scale int) (float64, int) {
+	luma := func(img image.Image, x, y int) int {
+		return int(color.GrayModel.Convert(img.At(x, y)).(color.Gray).Y)
+	}
+	b := full.Bounds()
+	var sum float64
+	var n, worst int
+	for y := 0; y < b.Dy()/scale; y++ {
+		for x := 0; x < b.Dx()/scale; x++ {
+			s := 0
+			for dy := range scale {
+				for dx := range scale {
+					s += luma(full, scale*x+dx, scale*y+dy)
+				}
+			}
+			d := (s+scale*scale/2)/(scale*scale) - luma(small, x, y)
+			d = max(d, -d)
+			sum += float64(d)
+			worst = max(worst, d)
+			n++
+		}
+	}
+	return sum / float64(n), worst
+}
+
+// Info.Bytes is an upper bound of what Decode allocates, at every scale,
+// give or take the decoder's own tables (decoderSlack), and Decode
+// refuses a budget one byte under it before allocating.
+func TestBytesCoversAllocation(t *testing.T) {
+	// The decoder struct (Huffman tables, byte buffer: about 35 KB) and the
+	// rounding of each buffer to the allocator's size classes; measured at
+	// 50–96 KB for these files.
+	const decoderSlack = 128 << 10
+	photo := testimage.Photo(1200, 900, 15)
+	for name, data := range map[string][]byte{
+		"baseline 4:2:0":    testimage.JPEG(photo, 90),
+		"progressive 4:4:4": testimage.EncodeJPEG(photo, testimage.JPEGOptions{Progressive: true}),
+		"progressive cmyk":  testimage.EncodeJPEG(photo, testimage.JPEGOptions{Progressive: true, Color: testimage.CMYK}),
+	} {
+		info, err := DecodeInfo(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, scale := range []int{1, 2, 4, 8} {
+			need := info.Bytes(scale)
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			if _, err := Decode(bytes.NewReader(data), Options{Scale: scale, MaxBytes: need}); err != nil {
+				t.Fatalf("%s 1/%d within its own estimate of %d bytes: %v", name, scale, need, err)
+			}
+			runtime.ReadMemStats(&after)
+			if got := int64(after.TotalAlloc - before.TotalAlloc); got > need+decoderSlack {
+				t.Errorf("%s 1/%d: allocated %d bytes, estimate %d", name, scale, got, need)
+			}
+			if _, err := Decode(bytes.NewReader(data), Options{Scale: scale, MaxBytes: need - 1}); err == nil {
+				t.Errorf("%s 1/%d: decodes one byte under its estimate", name, scale)
+			}
 		}
 	}
 }

@@ -4,18 +4,16 @@
 
 package jpegscale
 
-import (
-	"io"
-)
-
 // maxCodeLength is the maximum (inclusive) number of bits in a Huffman code.
 const maxCodeLength = 16
 
 // maxNCodes is the maximum (inclusive) number of codes in a Huffman tree.
 const maxNCodes = 256
 
-// lutSize is the log-2 size of the Huffman decoder's look-up table.
-const lutSize = 8
+// lutSize is the log-2 size of the Huffman decoder's look-up tables: 9
+// bits resolve nearly every code of a photo's tables in one step, and the
+// tables of a scan still fit the L1 cache.
+const lutSize = 9
 
 // huffman is a Huffman decoder, specified in section C.
 type huffman struct {
@@ -23,9 +21,19 @@ type huffman struct {
 	nCodes int32
 	// lut is the look-up table for the next lutSize bits in the bit-stream.
 	// The high 8 bits of the uint16 are the encoded value. The low 8 bits
-	// are 1 plus the code length, or 0 if the value is too large to fit in
-	// lutSize bits.
+	// are the code length, or 0 if the code is longer than lutSize bits.
 	lut [1 << lutSize]uint16
+	// acv resolves an AC code and its magnitude bits in one step when both
+	// fit in the next lutSize bits: the coefficient's value in the high 16
+	// bits, the zero run before it in bits 8–15 and the bits the pair takes
+	// in the low 8; 0 if they do not fit or the code is EOB or ZRL.
+	acv [1 << lutSize]int32
+	// skip moves past an AC code and its magnitude bits without reading
+	// them, when the code fits in lutSize bits: the bits the pair takes in
+	// the low 8 bits, and in the high 8 how far it moves the zig-zag index
+	// (run+1, 16 for ZRL, 64 for EOB, which ends any block); 0 for a
+	// longer code.
+	skip [1 << lutSize]uint16
 	// vals are the decoded values, sorted by their encoding.
 	vals [maxNCodes]uint8
 	// minCodes[i] is the minimum code of length i, or -1 if there are no
@@ -38,53 +46,9 @@ type huffman struct {
 	valsIndices [maxCodeLength]int32
 }
 
-// errShortHuffmanData means that an unexpected EOF occurred while decoding
-// Huffman data.
+// errShortHuffmanData means that a scan's entropy-coded data ended before
+// its last block did.
 var errShortHuffmanData = FormatError("short Huffman data")
-
-// ensureNBits reads bytes from the byte buffer to ensure that d.bits.n is at
-// least n. For best performance (avoiding function calls inside hot loops),
-// the caller is the one responsible for first checking that d.bits.n < n.
-func (d *decoder) ensureNBits(n int32) error {
-	for {
-		c, err := d.readByteStuffedByte()
-		if err != nil {
-			if err == io.ErrUnexpectedEOF {
-				return errShortHuffmanData
-			}
-			return err
-		}
-		d.bits.a = d.bits.a<<8 | uint32(c)
-		d.bits.n += 8
-		if d.bits.m == 0 {
-			d.bits.m = 1 << 7
-		} else {
-			d.bits.m <<= 8
-		}
-		if d.bits.n >= n {
-			break
-		}
-	}
-	return nil
-}
-
-// receiveExtend is the composition of RECEIVE and EXTEND, specified in section
-// F.2.2.1.
-func (d *decoder) receiveExtend(t uint8) (int32, error) {
-	if d.bits.n < int32(t) {
-		if err := d.ensureNBits(int32(t)); err != nil {
-			return 0, err
-		}
-	}
-	d.bits.n -= int32(t)
-	d.bits.m >>= t
-	s := int32(1) << t
-	x := int32(d.bits.a>>uint8(d.bits.n)) & (s - 1)
-	if x < s>>1 {
-		x += ((-1) << t) + 1
-	}
-	return x, nil
-}
 
 // processDHT processes a Define Huffman Table marker, and initializes a huffman
 // struct from its contents. Specified in section B.2.4.2.
@@ -130,25 +94,8 @@ func (d *decoder) processDHT(n int) error {
 			return err
 		}
 
-		// Derive the look-up table.
-		clear(h.lut[:])
-		var x, code uint32
-		for i := uint32(0); i < lutSize; i++ {
-			code <<= 1
-			for j := int32(0); j < nCodes[i]; j++ {
-				// The codeLength is 1+i, so shift code by 8-(1+i) to
-				// calculate the high bits for every 8-bit sequence
-				// whose codeLength's high bits matches code.
-				// The high 8 bits of lutValue are the encoded value.
-				// The low 8 bits are 1 plus the codeLength.
-				base := uint8(code << (7 - i))
-				lutValue := uint16(h.vals[x])<<8 | uint16(2+i)
-				for k := uint8(0); k < 1<<(7-i); k++ {
-					h.lut[base|k] = lutValue
-				}
-				code++
-				x++
-			}
+		if err := h.buildLUT(&nCodes); err != nil {
+			return err
 		}
 
 		// Derive minCodes, maxCodes, and valsIndices.
@@ -171,75 +118,51 @@ func (d *decoder) processDHT(n int) error {
 	return nil
 }
 
-// decodeHuffman returns the next Huffman-coded value from the bit-stream,
-// decoded according to h.
-func (d *decoder) decodeHuffman(h *huffman) (uint8, error) {
-	if h.nCodes == 0 {
-		return 0, FormatError("uninitialized Huffman table")
-	}
-
-	if d.bits.n < 8 {
-		if err := d.ensureNBits(8); err != nil {
-			if err != errMissingFF00 && err != errShortHuffmanData {
-				return 0, err
-			}
-			// There are no more bytes of data in this segment, but we may still
-			// be able to read the next symbol out of the previously read bits.
-			// First, undo the readByte that the ensureNBits call made.
-			if d.bytes.nUnreadable != 0 {
-				d.unreadByteStuffedByte()
-			}
-			goto slowPath
-		}
-	}
-	if v := h.lut[(d.bits.a>>uint32(d.bits.n-lutSize))&0xff]; v != 0 {
-		n := (v & 0xff) - 1
-		d.bits.n -= int32(n)
-		d.bits.m >>= n
-		return uint8(v >> 8), nil
-	}
-
-slowPath:
-	for i, code := 0, int32(0); i < maxCodeLength; i++ {
-		if d.bits.n == 0 {
-			if err := d.ensureNBits(1); err != nil {
-				return 0, err
-			}
-		}
-		if d.bits.a&d.bits.m != 0 {
-			code |= 1
-		}
-		d.bits.n--
-		d.bits.m >>= 1
-		if code <= h.maxCodes[i] {
-			return h.vals[h.valsIndices[i]+code-h.minCodes[i]], nil
-		}
+// buildLUT derives lut, acv and skip from the number of codes of each
+// length. A table with more codes of some length than the bits allow is
+// refused, as libjpeg refuses it: upstream's 8-bit index wrapped around
+// silently instead.
+func (h *huffman) buildLUT(nCodes *[maxCodeLength]int32) error {
+	clear(h.lut[:])
+	clear(h.acv[:])
+	clear(h.skip[:])
+	var x, code uint32
+	for i := uint32(0); i < lutSize; i++ {
 		code <<= 1
-	}
-	return 0, FormatError("bad Huffman code")
-}
-
-func (d *decoder) decodeBit() (bool, error) {
-	if d.bits.n == 0 {
-		if err := d.ensureNBits(1); err != nil {
-			return false, err
+		for j := int32(0); j < nCodes[i]; j++ {
+			if code >= 1<<(i+1) {
+				return FormatError("bad Huffman table")
+			}
+			// The codeLength is 1+i, so shift code by lutSize-(1+i) to
+			// get the high bits of every lutSize-bit sequence that
+			// starts with code.
+			l := 1 + i
+			base := code << (lutSize - l)
+			v := h.vals[x]
+			for k := uint32(0); k < 1<<(lutSize-l); k++ {
+				h.lut[base|k] = uint16(v)<<8 | uint16(l)
+				run, size := uint32(v>>4), uint32(v&0x0f)
+				advance := run + 1
+				switch v {
+				case 0x00:
+					advance = blockSize
+				case 0xf0:
+					advance = 16
+				}
+				h.skip[base|k] = uint16(advance)<<8 | uint16(l+size)
+				if size == 0 || l+size > lutSize {
+					continue
+				}
+				// The magnitude bits follow the code within the index.
+				m := int32((base | k) >> (lutSize - l - size) & (1<<size - 1))
+				if m < 1<<(size-1) {
+					m += -1<<size + 1
+				}
+				h.acv[base|k] = m<<16 | int32(run)<<8 | int32(l+size)
+			}
+			code++
+			x++
 		}
 	}
-	ret := d.bits.a&d.bits.m != 0
-	d.bits.n--
-	d.bits.m >>= 1
-	return ret, nil
-}
-
-func (d *decoder) decodeBits(n int32) (uint32, error) {
-	if d.bits.n < n {
-		if err := d.ensureNBits(n); err != nil {
-			return 0, err
-		}
-	}
-	ret := d.bits.a >> uint32(d.bits.n-n)
-	ret &= (1 << uint32(n)) - 1
-	d.bits.n -= n
-	d.bits.m >>= uint32(n)
-	return ret, nil
+	return nil
 }

@@ -30,8 +30,11 @@ const minWorkBlocks = 1 << 16
 
 // Options bound and observe one decode. A zero limit means no limit.
 type Options struct {
-	// Eighth decodes at 1/8 scale from the DC coefficients; see DecodeEighth.
-	Eighth bool
+	// Scale is the denominator of the scale to decode at: 1 (or 0) for
+	// full size, 2 or 4 for a reduced inverse DCT of each block, 8 for the
+	// DC coefficients alone (see DecodeEighth). The image is the original
+	// size divided by Scale, rounded up.
+	Scale int
 	// MaxScans is the most scans (SOS segments) the decoder will read.
 	MaxScans int
 	// MaxPasses bounds entropy-decoding work: the blocks visited by all scans
@@ -76,22 +79,31 @@ type Info struct {
 	Components    int
 	Progressive   bool
 	ColorModel    color.Model
-	bytes         [2]int64 // Bytes(false), Bytes(true)
+	bytes         [4]int64 // Bytes at scales 1, 2, 4 and 8
 }
 
-// Bytes is the memory the decoder allocates for the image: the sample
-// planes as padded to whole MCUs, for a progressive image the coefficients
-// of every block (4 bytes a sample) that are kept until the last scan, and
-// for CMYK, YCCK or RGB the interleaved copy it converts to. eighth gives
-// the figure for DecodeEighth, whose planes are 1/64 of the size but whose
-// coefficients are not. It counts the RGB copy only if the segments before
-// the first scan show it; an Adobe marker later is caught by Decode, which
-// checks Options.MaxBytes again before converting.
-func (i Info) Bytes(eighth bool) int64 {
-	if eighth {
-		return i.bytes[1]
+// Bytes is the memory the decoder allocates for the image at the given
+// scale (as Options.Scale): the sample planes as padded to whole MCUs, for
+// a progressive image the coefficients of every block that are kept until
+// the last scan, and for CMYK, YCCK or RGB the interleaved copy it converts
+// to. It counts the RGB copy only if the segments before the first scan
+// show it; an Adobe marker later is caught by Decode, which checks
+// Options.MaxBytes again before converting.
+func (i Info) Bytes(scale int) int64 {
+	return i.bytes[scaleShift(scale)]
+}
+
+// scaleShift is log2 of a scale denominator, 0 for anything but 2, 4 or 8.
+func scaleShift(scale int) uint {
+	switch scale {
+	case 2:
+		return 1
+	case 4:
+		return 2
+	case 8:
+		return 3
 	}
-	return i.bytes[0]
+	return 0
 }
 
 // DecodeInfo reads the segments up to the first scan and reports the frame.
@@ -105,15 +117,16 @@ func DecodeInfo(r io.Reader) (Info, error) {
 	}
 	cfg := d.config()
 	info := Info{Width: d.width, Height: d.height, Components: d.nComp, Progressive: d.progressive, ColorModel: cfg.ColorModel}
-	info.bytes[0] = d.imageBytes()
-	d.eighth = true
-	info.bytes[1] = d.imageBytes()
+	for shift := range uint(4) {
+		d.shift = shift
+		info.bytes[shift] = d.imageBytes()
+	}
 	return info, nil
 }
 
 // Decode reads a JPEG image from r within the limits of o.
 func Decode(r io.Reader, o Options) (image.Image, error) {
-	d := decoder{eighth: o.Eighth, opts: o}
+	d := decoder{shift: scaleShift(o.Scale), opts: o}
 	img, err := d.decode(r, false)
 	if o.Stats != nil {
 		*o.Stats = d.stats
@@ -145,27 +158,21 @@ func (d *decoder) mcus() (mxx, myy int) {
 }
 
 // imageBytes is Info.Bytes for d's frame and scale; it follows makeImg,
-// processSOS's progCoeffs and applyBlack/convertToRGB.
+// allocCoefs and applyBlack/convertToRGB.
 func (d *decoder) imageBytes() int64 {
 	mxx, myy := d.mcus()
-	bs := int64(8)
-	if d.eighth {
-		bs = 1
-	}
+	bs := int64(8 >> d.shift)
 	var n int64
 	for _, c := range d.comp[:d.nComp] {
 		blocks := int64(mxx) * int64(myy) * int64(c.h) * int64(c.v)
 		n += blocks * bs * bs
 		if d.progressive {
-			n += blocks * int64(blockSize) * 4 // a block is [64]int32
+			n += blocks * progressiveBytesPerBlock(d.shift)
 		}
 	}
 	if d.nComp == 4 || d.nComp == 3 && d.isRGB() {
-		w, h := int64(d.width), int64(d.height)
-		if d.eighth {
-			w, h = (w+7)/8, (h+7)/8
-		}
-		n += 4 * w * h
+		w, h := scaledDims(d.width, d.height, d.shift)
+		n += 4 * int64(w) * int64(h)
 	}
 	return n
 }
@@ -210,8 +217,8 @@ func (d *decoder) startScan(blocks int64) error {
 // YCbCr into RGB and add the interleaved copy that DecodeInfo, which stops
 // at the first scan, did not count.
 func (d *decoder) checkBytes() error {
-	if d.opts.MaxBytes <= 0 {
-		return nil
+	if d.opts.MaxBytes <= 0 || d.nComp == 0 {
+		return nil // without a frame nothing is allocated
 	}
 	if need := d.imageBytes(); need > d.opts.MaxBytes {
 		return &LimitError{Limit: "bytes", Max: d.opts.MaxBytes, Need: need}

@@ -11,10 +11,8 @@ import (
 // makeImg allocates and initializes the destination image.
 func (d *decoder) makeImg(mxx, myy int) {
 	// Block side in pixels, and the size of the image it fills.
-	bs, w, h := 8, d.width, d.height
-	if d.eighth {
-		bs, w, h = 1, (d.width+7)/8, (d.height+7)/8
-	}
+	bs := 8 >> d.shift
+	w, h := scaledDims(d.width, d.height, d.shift)
 	if d.nComp == 1 {
 		m := image.NewGray(image.Rect(0, 0, bs*mxx, bs*myy))
 		d.img1 = m.SubImage(image.Rect(0, 0, w, h)).(*image.Gray)
@@ -160,13 +158,31 @@ func (d *decoder) processSOS(n int) error {
 	}
 	if d.progressive {
 		for i := 0; i < nComp; i++ {
-			compIndex := scan[i].compIndex
-			if d.progCoeffs[compIndex] == nil {
-				d.progCoeffs[compIndex] = make([]block, mxx*myy*d.comp[compIndex].h*d.comp[compIndex].v)
-			}
+			d.allocCoefs(int(scan[i].compIndex), mxx*myy*d.comp[scan[i].compIndex].h*d.comp[scan[i].compIndex].v)
 		}
 	}
+	if d.progressive && zigStart > 0 && d.shift == 3 {
+		// At 1/8 scale only the DC coefficients make pixels: an AC
+		// scan is counted and limited above, and its data skipped.
+		return d.skipEntropyData()
+	}
+	if err := d.checkTables(scan[:nComp], zigStart, ah); err != nil {
+		return err
+	}
 	return d.decodeScan(&scan, nComp, mxx, myy, zigStart, zigEnd, ah, al)
+}
+
+// checkTables refuses a scan that uses a Huffman table no DHT defined;
+// upstream checks this at every symbol.
+func (d *decoder) checkTables(scan []scanComponent, zigStart int32, ah uint32) error {
+	dcUsed := !d.progressive || zigStart == 0 && ah == 0
+	acUsed := !d.progressive || zigStart > 0
+	for _, sc := range scan {
+		if dcUsed && d.huff[dcTable][sc.td].nCodes == 0 || acUsed && d.huff[acTable][sc.ta].nCodes == 0 {
+			return FormatError("uninitialized Huffman table")
+		}
+	}
+	return nil
 }
 
 // scanComponent is a component of a scan, as its SOS header gives it.
@@ -179,9 +195,49 @@ type scanComponent struct {
 // decodeScan decodes the entropy-coded data of one scan of nComp
 // components over mxx×myy MCUs, with processSOS's spectral selection and
 // successive approximation parameters.
+//
+// The blocks are traversed one MCU at a time. For 4:2:0 chroma
+// subsampling, there are four Y 8x8 blocks in every 16x16 MCU.
+//
+// For a sequential 32x16 pixel image, the Y blocks visiting order is:
+//
+//	0 1 4 5
+//	2 3 6 7
+//
+// For progressive images, the interleaved scans (those with nComp > 1)
+// are traversed as above, but non-interleaved scans are traversed left
+// to right, top to bottom:
+//
+//	0 1 2 3
+//	4 5 6 7
+//
+// Only DC scans (zigStart == 0) can be interleaved. AC scans must have
+// only one component.
+//
+// To further complicate matters, for non-interleaved scans, there is no
+// data for any blocks that are inside the image at the MCU level but
+// outside the image at the pixel level. For example, a 24x16 pixel 4:2:0
+// progressive image consists of two 16x16 MCUs. The interleaved scans
+// will process 8 Y blocks:
+//
+//	0 1 4 5
+//	2 3 6 7
+//
+// The non-interleaved scans will process only 6 Y blocks:
+//
+//	0 1 2
+//	3 4 5
 func (d *decoder) decodeScan(scan *[maxComponents]scanComponent, nComp, mxx, myy int, zigStart, zigEnd int32, ah, al uint32) error {
-	d.bits = bits{}
-	mcu, expectedRST := 0, uint8(rst0Marker)
+	d.br = bitReader{}
+	// units counts the restart interval's units: MCUs, or for a scan of
+	// one component its blocks inside the image (section A.2.2), which
+	// upstream miscounts for a subsampled component's 2×2 blocks, so that
+	// it could not read a progressive file with restart intervals.
+	units, totalUnits, expectedRST := 0, mxx*myy, uint8(rst0Marker)
+	if nComp == 1 {
+		c := d.comp[scan[0].compIndex]
+		totalUnits = min(mxx*c.h, (d.width+7)/8) * min(myy*c.v, (d.height+7)/8)
+	}
 	var (
 		// b is the decoded coefficients, in natural (not zig-zag) order.
 		b  block
@@ -199,31 +255,7 @@ func (d *decoder) decodeScan(scan *[maxComponents]scanComponent, nComp, mxx, myy
 				vi := d.comp[compIndex].v
 				for j := 0; j < hi*vi; j++ {
 					d.stats.Blocks++
-					// The blocks are traversed one MCU at a time. For 4:2:0 chroma
-					// subsampling, there are four Y 8x8 blocks in every 16x16 MCU.
-					//
-					// For a sequential 32x16 pixel image, the Y blocks visiting order is:
-					//	0 1 4 5
-					//	2 3 6 7
-					//
-					// For progressive images, the interleaved scans (those with nComp > 1)
-					// are traversed as above, but non-interleaved scans are traversed left
-					// to right, top to bottom:
-					//	0 1 2 3
-					//	4 5 6 7
-					// Only DC scans (zigStart == 0) can be interleaved. AC scans must have
-					// only one component.
-					//
-					// To further complicate matters, for non-interleaved scans, there is no
-					// data for any blocks that are inside the image at the MCU level but
-					// outside the image at the pixel level. For example, a 24x16 pixel 4:2:0
-					// progressive image consists of two 16x16 MCUs. The interleaved scans
-					// will process 8 Y blocks:
-					//	0 1 4 5
-					//	2 3 6 7
-					// The non-interleaved scans will process only 6 Y blocks:
-					//	0 1 2
-					//	3 4 5
+					// The traversal order is in the doc comment.
 					if nComp != 1 {
 						bx = hi*mx + j%hi
 						by = vi*my + j/hi
@@ -235,22 +267,23 @@ func (d *decoder) decodeScan(scan *[maxComponents]scanComponent, nComp, mxx, myy
 						if bx*8 >= d.width || by*8 >= d.height {
 							continue
 						}
+						units++
 					}
 
-					// Decode into the previous partially decoded coefficients, if
-					// applicable, in place: upstream copies the 256-byte block in and
-					// out, which made each block of an end-of-band run cost 20 ns and
-					// a many-scan file seconds (see limits.go).
-					var bp *block
-					if d.progressive {
-						bp = &d.progCoeffs[compIndex][by*mxx*hi+bx]
-					} else {
-						b = block{}
-						bp = &b
-					}
-
-					if err := d.decodeBlock(bp, scan[i], &dc[compIndex], zigStart, zigEnd, ah, al); err != nil {
+					// A progressive block is decoded into the previous partially
+					// decoded coefficients, in place: upstream copies the 256-byte
+					// block in and out, which made each block of an end-of-band run
+					// cost 20 ns and a many-scan file seconds (see limits.go).
+					if !d.progressive {
+						d.baselineBlock(&b, &d.huff[dcTable][scan[i].td], &d.huff[acTable][scan[i].ta], &dc[compIndex])
+					} else if err := d.progressiveBlock(int(compIndex), by*mxx*hi+bx, scan[i], &dc[compIndex], zigStart, zigEnd, ah, al); err != nil {
 						return err
+					}
+					if nComp == 1 && d.ri > 0 && units%d.ri == 0 && units < totalUnits {
+						if err := d.nextInterval(&expectedRST); err != nil {
+							return err
+						}
+						dc = [maxComponents]int32{}
 					}
 
 					if d.progressive {
@@ -264,24 +297,25 @@ func (d *decoder) decodeScan(scan *[maxComponents]scanComponent, nComp, mxx, myy
 						// SOS markers are processed.
 						continue
 					}
-					if err := d.reconstructBlock(bp, bx, by, int(compIndex)); err != nil {
+					if err := d.reconstructBlock(&b, bx, by, int(compIndex)); err != nil {
 						return err
 					}
 				} // for j
 			} // for i
-			mcu++
+			if nComp != 1 {
+				units++
+			}
+			if err := d.checkBits(); err != nil {
+				return err
+			}
 			if d.opts.Check != nil && d.stats.Blocks >= d.nextCheck {
 				if err := d.check(); err != nil {
 					return err
 				}
 			}
-			if d.ri > 0 && mcu%d.ri == 0 && mcu < mxx*myy {
-				if err := d.restart(expectedRST); err != nil {
+			if nComp != 1 && d.ri > 0 && units%d.ri == 0 && units < totalUnits {
+				if err := d.nextInterval(&expectedRST); err != nil {
 					return err
-				}
-				expectedRST++
-				if expectedRST == rst7Marker+1 {
-					expectedRST = rst0Marker
 				}
 				// Reset the DC components, as per section F.2.1.3.1.
 				dc = [maxComponents]int32{}
@@ -289,6 +323,22 @@ func (d *decoder) decodeScan(scan *[maxComponents]scanComponent, nComp, mxx, myy
 		} // for mx
 	} // for my
 
+	return nil
+}
+
+// nextInterval ends a restart interval: it reports the interval's errors,
+// reads the marker and advances expectedRST.
+func (d *decoder) nextInterval(expectedRST *uint8) error {
+	if err := d.checkBits(); err != nil {
+		return err
+	}
+	if err := d.restart(*expectedRST); err != nil {
+		return err
+	}
+	*expectedRST++
+	if *expectedRST == rst7Marker+1 {
+		*expectedRST = rst0Marker
+	}
 	return nil
 }
 
@@ -306,243 +356,44 @@ func (d *decoder) restart(expectedRST uint8) error {
 		}
 	}
 	// Reset the Huffman decoder.
-	d.bits = bits{}
+	d.br = bitReader{}
 	// Reset the progressive decoder state, as per section G.1.2.2.
 	d.eobRun = 0
 	return nil
 }
 
-// decodeBlock decodes one block's part of a scan into bp: a refinement,
-// or the DC coefficient (whose predictor is dc) and the AC band. It is
-// processSOS's inner loop body upstream.
-func (d *decoder) decodeBlock(bp *block, sc scanComponent, dc *int32, zigStart, zigEnd int32, ah, al uint32) error {
-	if ah != 0 {
-		return d.refine(bp, &d.huff[acTable][sc.ta], zigStart, zigEnd, 1<<al)
-	}
-	zig := zigStart
-	if zig == 0 {
-		zig++
-		// Decode the DC coefficient, as specified in section F.2.2.1.
-		value, err := d.decodeHuffman(&d.huff[dcTable][sc.td])
-		if err != nil {
-			return err
-		}
-		if value > 16 {
-			return UnsupportedError("excessive DC component")
-		}
-		dcDelta, err := d.receiveExtend(value)
-		if err != nil {
-			return err
-		}
-		*dc += dcDelta
-		bp[0] = *dc << al
-	}
-
-	if zig <= zigEnd && d.eobRun > 0 {
-		d.eobRun--
-	} else {
-		// Decode the AC coefficients, as specified in section F.2.2.2.
-		huff := &d.huff[acTable][sc.ta]
-		for ; zig <= zigEnd; zig++ {
-			value, err := d.decodeHuffman(huff)
-			if err != nil {
-				return err
-			}
-			val0 := value >> 4
-			val1 := value & 0x0f
-			if val1 != 0 {
-				zig += int32(val0)
-				if zig > zigEnd {
-					break
-				}
-				ac, err := d.receiveExtend(val1)
-				if err != nil {
-					return err
-				}
-				bp[unzig[zig]] = ac << al
-			} else {
-				if val0 != 0x0f {
-					d.eobRun = uint16(1 << val0)
-					if val0 != 0 {
-						bits, err := d.decodeBits(int32(val0))
-						if err != nil {
-							return err
-						}
-						d.eobRun |= uint16(bits)
-					}
-					d.eobRun--
-					break
-				}
-				zig += 0x0f
-			}
-		}
-	}
-	return nil
-}
-
-// refine decodes a successive approximation refinement block, as specified in
-// section G.1.2.
-func (d *decoder) refine(b *block, h *huffman, zigStart, zigEnd, delta int32) error {
-	// Refining a DC component is trivial.
-	if zigStart == 0 {
-		if zigEnd != 0 {
-			panic("unreachable")
-		}
-		bit, err := d.decodeBit()
-		if err != nil {
-			return err
-		}
-		if bit {
-			b[0] |= delta
-		}
-		return nil
-	}
-
-	// Refining AC components is more complicated; see sections G.1.2.2 and G.1.2.3.
-	zig := zigStart
-	if d.eobRun == 0 {
-	loop:
-		for ; zig <= zigEnd; zig++ {
-			z := int32(0)
-			value, err := d.decodeHuffman(h)
-			if err != nil {
-				return err
-			}
-			val0 := value >> 4
-			val1 := value & 0x0f
-
-			switch val1 {
-			case 0:
-				if val0 != 0x0f {
-					d.eobRun = uint16(1 << val0)
-					if val0 != 0 {
-						bits, err := d.decodeBits(int32(val0))
-						if err != nil {
-							return err
-						}
-						d.eobRun |= uint16(bits)
-					}
-					break loop
-				}
-			case 1:
-				z = delta
-				bit, err := d.decodeBit()
-				if err != nil {
-					return err
-				}
-				if !bit {
-					z = -z
-				}
-			default:
-				return FormatError("unexpected Huffman code")
-			}
-
-			zig, err = d.refineNonZeroes(b, zig, zigEnd, int32(val0), delta)
-			if err != nil {
-				return err
-			}
-			if zig > zigEnd {
-				return FormatError("too many coefficients")
-			}
-			if z != 0 {
-				b[unzig[zig]] = z
-			}
-		}
-	}
-	if d.eobRun > 0 {
-		d.eobRun--
-		if _, err := d.refineNonZeroes(b, zig, zigEnd, -1, delta); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// refineNonZeroes refines non-zero entries of b in zig-zag order. If nz >= 0,
-// the first nz zero entries are skipped over.
-func (d *decoder) refineNonZeroes(b *block, zig, zigEnd, nz, delta int32) (int32, error) {
-	for ; zig <= zigEnd; zig++ {
-		u := unzig[zig]
-		if b[u] == 0 {
-			if nz == 0 {
-				break
-			}
-			nz--
-			continue
-		}
-		bit, err := d.decodeBit()
-		if err != nil {
-			return 0, err
-		}
-		if !bit {
-			continue
-		}
-		if b[u] >= 0 {
-			b[u] += delta
-		} else {
-			b[u] -= delta
-		}
-	}
-	return zig, nil
-}
-
-func (d *decoder) reconstructProgressiveImage() error {
-	// The h0, mxx, by and bx variables have the same meaning as in the
-	// processSOS method.
-	h0 := d.comp[0].h
-	mxx := (d.width + 8*h0 - 1) / (8 * h0)
-	for i := 0; i < d.nComp; i++ {
-		if d.progCoeffs[i] == nil {
-			continue
-		}
-		v := 8 * d.comp[0].v / d.comp[i].v
-		h := 8 * d.comp[0].h / d.comp[i].h
-		stride := mxx * d.comp[i].h
-		for by := 0; by*v < d.height; by++ {
-			if d.opts.Check != nil && d.stats.Blocks >= d.nextCheck {
-				if err := d.check(); err != nil {
-					return err
-				}
-			}
-			for bx := 0; bx*h < d.width; bx++ {
-				d.stats.Blocks++
-				if err := d.reconstructBlock(&d.progCoeffs[i][by*stride+bx], bx, by, i); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
-}
-
-// reconstructBlock dequantizes, performs the inverse DCT and stores the block
-// to the image.
+// reconstructBlock dequantizes, performs the inverse DCT and stores the
+// block to the image, at the decoder's scale: the full 8×8 IDCT, a reduced
+// one over the coefficients the scale reads (scale.go), or the DC alone.
 func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
 	qt := &d.quant[d.comp[compIndex].tq]
-	if d.eighth {
+	if d.shift == 3 {
 		return d.storeDC(b[0]*qt[0], bx, by, compIndex)
+	}
+	bs := 8 >> d.shift
+	dst, stride := d.plane(compIndex)
+	if dst == nil {
+		return UnsupportedError("too many components")
+	}
+	dst = dst[bs*(by*stride+bx):]
+	switch d.shift {
+	case 1:
+		for _, zig := range scaleZigs[1] {
+			b[unzig[zig]] *= qt[zig]
+		}
+		idct4(b, dst, stride)
+		return nil
+	case 2:
+		for _, zig := range scaleZigs[2] {
+			b[unzig[zig]] *= qt[zig]
+		}
+		idct2(b, dst, stride)
+		return nil
 	}
 	for zig := 0; zig < blockSize; zig++ {
 		b[unzig[zig]] *= qt[zig]
 	}
 	idct(b)
-	dst, stride := []byte(nil), 0
-	if d.nComp == 1 {
-		dst, stride = d.img1.Pix[8*(by*d.img1.Stride+bx):], d.img1.Stride
-	} else {
-		switch compIndex {
-		case 0:
-			dst, stride = d.img3.Y[8*(by*d.img3.YStride+bx):], d.img3.YStride
-		case 1:
-			dst, stride = d.img3.Cb[8*(by*d.img3.CStride+bx):], d.img3.CStride
-		case 2:
-			dst, stride = d.img3.Cr[8*(by*d.img3.CStride+bx):], d.img3.CStride
-		case 3:
-			dst, stride = d.blackPix[8*(by*d.blackStride+bx):], d.blackStride
-		default:
-			return UnsupportedError("too many components")
-		}
-	}
 	// Level shift by +128, clip to [0, 255], and write to dst.
 	for y := 0; y < 8; y++ {
 		y8 := y * 8
@@ -560,6 +411,24 @@ func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
 		}
 	}
 	return nil
+}
+
+// plane returns the samples and stride of component compIndex, or nil.
+func (d *decoder) plane(compIndex int) ([]byte, int) {
+	if d.nComp == 1 {
+		return d.img1.Pix, d.img1.Stride
+	}
+	switch compIndex {
+	case 0:
+		return d.img3.Y, d.img3.YStride
+	case 1:
+		return d.img3.Cb, d.img3.CStride
+	case 2:
+		return d.img3.Cr, d.img3.CStride
+	case 3:
+		return d.blackPix, d.blackStride
+	}
+	return nil, 0
 }
 
 // findRST advances past the next RST restart marker that matches expectedRST.
@@ -609,25 +478,11 @@ func (d *decoder) findRST(expectedRST uint8) error {
 // storeDC writes a block's average, its dequantised DC coefficient over 8,
 // as one pixel.
 func (d *decoder) storeDC(dc int32, bx, by, compIndex int) error {
-	var pix []byte
-	var i int
-	if d.nComp == 1 {
-		pix, i = d.img1.Pix, by*d.img1.Stride+bx
-	} else {
-		switch compIndex {
-		case 0:
-			pix, i = d.img3.Y, by*d.img3.YStride+bx
-		case 1:
-			pix, i = d.img3.Cb, by*d.img3.CStride+bx
-		case 2:
-			pix, i = d.img3.Cr, by*d.img3.CStride+bx
-		case 3:
-			pix, i = d.blackPix, by*d.blackStride+bx
-		default:
-			return UnsupportedError("too many components")
-		}
+	pix, stride := d.plane(compIndex)
+	if pix == nil {
+		return UnsupportedError("too many components")
 	}
 	c := (dc+4)>>3 + 128
-	pix[i] = uint8(min(255, max(0, c)))
+	pix[by*stride+bx] = uint8(min(255, max(0, c)))
 	return nil
 }
