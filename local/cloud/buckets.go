@@ -155,14 +155,15 @@ func (c *Cloud) buildNotifications() error {
 			return c.refusal(b.Resource, "%v", err)
 		}
 	}
+	// S3 invokes asynchronously: Lambda's retries and OnFailure
+	// destination apply (invokeAsync).
 	for arn, fn := range targets {
 		c.S3.RegisterFunction(arn, func(ctx context.Context, ev events.S3Event) error {
 			payload, err := json.Marshal(ev)
 			if err != nil {
 				return err
 			}
-			_, err = c.Lambdas.Invoke(ctx, fn.ARN, payload)
-			return err
+			return c.invokeAsync(ctx, fn, payload)
 		})
 	}
 	return nil

@@ -31,12 +31,14 @@ import (
 	"thumbflow/local/alert"
 	"thumbflow/local/apigw"
 	"thumbflow/local/asl"
+	"thumbflow/local/cloudwatch"
 	"thumbflow/local/iam"
 	"thumbflow/local/lambda"
 	locals3 "thumbflow/local/s3"
 	"thumbflow/local/secretsmanager"
 	"thumbflow/local/sfn"
 	"thumbflow/local/sigv4"
+	"thumbflow/local/sqs"
 	"thumbflow/local/stack"
 )
 
@@ -113,6 +115,8 @@ type Cloud struct {
 	Lambdas *lambda.Registry
 	Alerter *alert.Alerter
 	Secrets *secretsmanager.Service
+	Queues  *sqs.Service
+	Alarms  *cloudwatch.Service
 
 	// Endpoint is the AWS endpoint URL, WebSocketURL the API's URL,
 	// WebURL the browser client's.
@@ -244,6 +248,12 @@ func (c *Cloud) build() error {
 	if err := c.buildSecrets(); err != nil {
 		return err
 	}
+	if err := c.buildQueues(); err != nil {
+		return err
+	}
+	if err := c.buildAlarms(); err != nil {
+		return err
+	}
 	// Functions read secrets at their cold start, through the endpoint: it
 	// serves Secrets Manager from here on, the rest once the cloud is up.
 	c.serveAWS()
@@ -261,6 +271,7 @@ func (c *Cloud) build() error {
 	// Registered before anything else can happen, so that executions that
 	// ended unobserved before a restart are alerted now, once.
 	c.SFN.OnExecutionEnd(c.Alerter.Observe)
+	c.SFN.OnExecutionEnd(c.Alarms.ObserveExecution)
 	if err := c.buildStateMachines(); err != nil {
 		return err
 	}
@@ -295,6 +306,8 @@ func (c *Cloud) endpoint() http.Handler {
 	// in their own error format.
 	states := loopbackOnly(c.access(), c.SFN)
 	mgmt := loopbackOnly(c.access(), c.Gateway.ManagementHandler())
+	queues := loopbackOnly(c.access(), c.Queues)
+	alarms := loopbackOnly(c.access(), c.Alarms)
 	stagePath := "/" + c.api.stage.Name
 	// plainRead is a GET or HEAD with no SigV4 signature, in the
 	// Authorization header or in a presigned query string.
@@ -307,6 +320,10 @@ func (c *Cloud) endpoint() http.Handler {
 		switch {
 		case strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AWSStepFunctions."):
 			states.ServeHTTP(w, r)
+		case c.Queues.Matches(r):
+			queues.ServeHTTP(w, r)
+		case c.Alarms.Matches(r):
+			alarms.ServeHTTP(w, r)
 		case strings.HasPrefix(r.URL.Path, "/@connections/") || strings.HasPrefix(r.URL.Path, stagePath+"/@connections/"):
 			mgmt.ServeHTTP(w, r)
 		case (r.URL.Path == stagePath || r.URL.Path == stagePath+"/") && (strings.EqualFold(r.Header.Get("Upgrade"), "websocket") || plainRead(r)):

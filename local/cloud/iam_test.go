@@ -2,15 +2,20 @@ package cloud
 
 import (
 	"context"
+	"encoding/json"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sfnapi "github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"thumbflow/client"
 	"thumbflow/internal/clocktest"
 	"thumbflow/upload"
 )
@@ -118,5 +123,104 @@ func TestWebSocketKeyComesFromSecretsManager(t *testing.T) {
 	c = startCloud(t, func(cfg *Config) { cfg.DataDir = dir })
 	if again := read(c); again != key {
 		t.Error("a restart on the same data directory generated a new secret")
+	}
+}
+
+// steppedClock runs sleeps 600 times faster than real time, and tells
+// the time the test sets: alarms read it, so the test can close a period.
+type steppedClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *steppedClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *steppedClock) Step(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
+}
+
+func (c *steppedClock) Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d / 600)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// TestStartFailureLandsInTheQueueAndAlarms is the issue's second IAM
+// mutation: without states:StartExecution the start function fails; S3's
+// asynchronous invocation retries it as EventInvokeConfig says (Lambda's
+// one- and two-minute delays, shortened by the test clock), then sends
+// Lambda's failure record to the start-failures queue, and the template's
+// queue alarm goes to ALARM.
+func TestStartFailureLandsInTheQueueAndAlarms(t *testing.T) {
+	grant := "            - Effect: Allow\n              Action: states:StartExecution\n              Resource: !Ref ThumbnailStateMachine\n"
+	clock := &steppedClock{}
+	c := startCloud(t, withTemplate(t, grant, ""), func(cfg *Config) { cfg.Clock = clock })
+	cl := dial(t, context.Background(), c.WebSocketURL)
+	data := photo(64, 48)
+	g, err := cl.Grant(context.Background(), "photo.jpg", "image/jpeg", int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Post(context.Background(), nil, g, "photo.jpg", data); err != nil {
+		t.Fatal(err)
+	}
+	queue := c.Stack.Queue("StartFailuresQueue")
+	// Bounded wait: three attempts, two shortened delays.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		visible, _, err := c.Queues.Depth(queue.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if visible > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no failure record reached the start-failures queue")
+		}
+	}
+	// The alarm judges complete periods: sample now, then close the period.
+	c.Alarms.Evaluate(context.Background())
+	clock.Step(time.Minute)
+	c.Alarms.Evaluate(context.Background())
+	var inAlarm []string
+	for _, a := range c.Alarms.Alarms(nil, "", "ALARM") {
+		inAlarm = append(inAlarm, a.AlarmName)
+	}
+	if want := c.Stack.Resource("StartFailuresAlarm").Ref; !slices.Contains(inAlarm, want) {
+		t.Errorf("alarms in ALARM: %v, want %s", inAlarm, want)
+	}
+
+	out, err := sqs.NewFromConfig(c.AWSConfig()).ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(queue.URL)})
+	if err != nil || len(out.Messages) != 1 {
+		t.Fatalf("receive: %v, %d messages", err, len(out.Messages))
+	}
+	var rec struct {
+		RequestContext struct {
+			Condition              string `json:"condition"`
+			ApproximateInvokeCount int    `json:"approximateInvokeCount"`
+		} `json:"requestContext"`
+		RequestPayload struct {
+			Records []struct {
+				S3 struct{ Object struct{ Key string } }
+			}
+		} `json:"requestPayload"`
+	}
+	if err := json.Unmarshal([]byte(aws.ToString(out.Messages[0].Body)), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.RequestContext.Condition != "RetriesExhausted" || rec.RequestContext.ApproximateInvokeCount != 3 ||
+		len(rec.RequestPayload.Records) != 1 || !strings.Contains(rec.RequestPayload.Records[0].S3.Object.Key, g.UploadID) {
+		t.Fatalf("failure record %+v, want the upload's event after 3 attempts", rec)
 	}
 }
