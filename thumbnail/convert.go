@@ -232,7 +232,7 @@ func Convert(ctx context.Context, data []byte, spec Spec) (res *Result, err erro
 	}
 	img, err := decode(ctx, format, data, cfg, eighth, lim)
 	if err != nil {
-		return nil, decodeError(ctx, format, cfg, err)
+		return nil, decodeError(ctx, format, cfg, lim, err)
 	}
 	res.Timings.Decode = time.Since(start)
 	if err := ctx.Err(); err != nil {
@@ -272,6 +272,8 @@ func checkLimits(format string, data []byte, hdr header, eighth bool, lim Limits
 		case format == "jpeg" && hdr.jpeg.Progressive:
 			// The message says why a smaller-looking file is refused.
 			kind = "as a progressive JPEG, "
+		case format == "heic" || format == "avif":
+			kind = "as " + formatName(format) + ", "
 		case bytesPerPixel(hdr.cfg.ColorModel) == 8:
 			kind = "with 16 bits a channel, "
 		}
@@ -311,6 +313,8 @@ func decodeBytes(format string, data []byte, hdr header, eighth bool) int64 {
 		// The paletted logical screen, and the NRGBA canvas decode lays a
 		// smaller first frame on.
 		return 5 * px
+	case "heic", "avif":
+		return heifDecodeBytes(format, hdr.heif)
 	case "webp":
 		if hdr.cfg.ColorModel == color.NRGBAModel {
 			// Lossless: ARGB words, then the NRGBA image.
@@ -347,6 +351,7 @@ func pngInterlaced(b []byte) bool {
 type header struct {
 	cfg  image.Config
 	jpeg jpegscale.Info // for a JPEG, as its own decoder reads the frame
+	heif *heifHeader    // for HEIC and AVIF, read by parseHEIF
 }
 
 // decodeConfig and decode turn a decoder panic (x/image has had them on
@@ -359,6 +364,11 @@ func decodeConfig(format string, data []byte) (hdr header, err error) {
 	}()
 	r := bytes.NewReader(data)
 	switch format {
+	case "heic", "avif":
+		hdr.heif, err = parseHEIF(data)
+		if err == nil {
+			hdr.cfg = image.Config{ColorModel: color.RGBAModel, Width: hdr.heif.width, Height: hdr.heif.height}
+		}
 	case "jpeg":
 		// The progressive flag and the component count must come from
 		// the parser that decodes the file: image/jpeg or a hand-written
@@ -384,9 +394,13 @@ func decodeConfig(format string, data []byte) (hdr header, err error) {
 // decodeError turns a decoder's error into what Convert returns: a JPEG
 // that went over a work limit is too complex, one cancelled through ctx is
 // transient, anything else is corrupt.
-func decodeError(ctx context.Context, format string, cfg image.Config, err error) error {
+func decodeError(ctx context.Context, format string, cfg image.Config, lim Limits, err error) error {
 	if cerr := ctx.Err(); cerr != nil && errors.Is(err, cerr) {
 		return &TransientError{Op: "decode", Err: err}
+	}
+	if errors.Is(err, errWasmMemory) {
+		return &ImageTooLarge{Width: cfg.Width, Height: cfg.Height, Reason: fmt.Sprintf("decoding it needs more than the %s of memory allowed",
+			formatBytes(lim.MaxDecodeBytes))}
 	}
 	var le *jpegscale.LimitError
 	if errors.As(err, &le) {
@@ -475,6 +489,8 @@ func decode(ctx context.Context, format string, data []byte, cfg image.Config, e
 		img, err = tiff.Decode(r)
 	case "webp":
 		img, err = webp.Decode(r)
+	case "heic", "avif":
+		img, err = decodeHEIF(ctx, format, data, lim.MaxDecodeBytes)
 	default:
 		err = fmt.Errorf("no decoder for %s", format)
 	}
