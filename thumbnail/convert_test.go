@@ -372,6 +372,8 @@ func corpus(t testing.TB) []struct {
 		{"16-bit png", "", deepPNG.Bytes()},
 		{"cmyk jpeg", "", testimage.EncodeJPEG(testimage.Photo(120, 90, 4), testimage.JPEGOptions{Color: testimage.CMYK})},
 		{"progressive jpeg", "", testimage.EncodeJPEG(testimage.Photo(120, 90, 4), testimage.JPEGOptions{Progressive: true})},
+		{"heic", "", readTestdata(t, "tiny.heic")},
+		{"avif", "", readTestdata(t, "tiny.avif")},
 	}
 }
 

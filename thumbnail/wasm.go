@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	_ "unsafe" // for go:linkname
 
 	"github.com/tetratelabs/wazero"
@@ -133,6 +134,10 @@ func compilationCache() wazero.CompilationCache {
 // errWasmMemory is a decoder that asked for more memory than the budget.
 var errWasmMemory = errors.New("decoder needed more memory than the budget")
 
+// wasmInstances counts the instances started, so a test can tell that a
+// file was refused before any decoding.
+var wasmInstances atomic.Int64
+
 // instance is one decode's module instance: its own linear memory, freed
 // by close.
 type instance struct {
@@ -148,10 +153,23 @@ func (w *wasmModule) instantiate(ctx context.Context, limit int64) (*instance, e
 	if err := w.compile(); err != nil {
 		return nil, err
 	}
+	wasmInstances.Add(1)
 	mem := &wasmMemory{limit: uint64(max(limit, 0))}
 	ictx := experimental.WithMemoryAllocator(ctx, mem)
 	cfg := wazero.NewModuleConfig().WithName("").WithStdout(io.Discard).WithStderr(io.Discard)
-	mod, err := w.rt.InstantiateModule(ictx, w.cm, cfg)
+	var mod api.Module
+	err := safeWasm(func() (err error) {
+		mod, err = w.rt.InstantiateModule(ictx, w.cm, cfg)
+		return err
+	})
+	if err != nil || mod == nil {
+		mem.Free()
+	}
+	if mem.refused {
+		// The initial memory alone is over the budget: wazero panics
+		// when the allocator cannot give the module its minimum.
+		return nil, errWasmMemory
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: instantiate: %w", w.name, err)
 	}
