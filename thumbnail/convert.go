@@ -244,11 +244,12 @@ func Convert(ctx context.Context, data []byte, spec Spec) (res *Result, err erro
 		res.Width, res.Height = res.Height, res.Width
 	}
 	opaque := isOpaque(img)
+	cs := colourTransformFor(format, data) // nil for sRGB and untagged images
 	for _, r := range spec.Renditions {
 		if err := ctx.Err(); err != nil {
 			return nil, &TransientError{Op: "convert", Err: err}
 		}
-		out, err := render(img, cfg, r, res.Orientation, opaque, spec.JPEGQuality, &res.Timings)
+		out, err := render(img, cfg, r, res.Orientation, opaque, spec.JPEGQuality, cs, &res.Timings)
 		if err != nil {
 			return nil, err
 		}
@@ -527,8 +528,9 @@ func shrinkFactor(src, dst int) int {
 }
 
 // render makes one rendition from img, which may be a scaled decode of the
-// cfg-sized original.
-func render(img image.Image, cfg image.Config, r Rendition, o int, opaque bool, quality int, t *Timings) (Output, error) {
+// cfg-sized original, converting its colours to sRGB with cs (if not nil)
+// once it is small.
+func render(img image.Image, cfg image.Config, r Rendition, o int, opaque bool, quality int, cs *colourTransform, t *Timings) (Output, error) {
 	start := time.Now()
 	b := img.Bounds()
 	w, h := fitStored(cfg.Width, cfg.Height, r, o)
@@ -544,6 +546,7 @@ func render(img image.Image, cfg image.Config, r Rendition, o int, opaque bool, 
 		small = imaging.Resize(img, w, h, imaging.Lanczos)
 	}
 	small = orient(small, o)
+	cs.apply(small)
 	t.Resize += time.Since(start)
 
 	start = time.Now()

@@ -58,9 +58,7 @@ func encodeWith(t testing.TB, img image.Image, tool, pkg, ext string, args ...st
 			args[i] = out
 		}
 	}
-	if b, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
-		t.Fatalf("%s %v: %v\n%s", tool, args, err, b)
-	}
+	runTool(t, bin, args...)
 	data, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
@@ -339,4 +337,11 @@ func readTestdata(t testing.TB, name string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+func runTool(t testing.TB, bin string, args ...string) {
+	t.Helper()
+	if b, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+		t.Fatalf("%s %v: %v\n%s", bin, args, err, b)
+	}
 }
