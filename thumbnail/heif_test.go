@@ -267,7 +267,8 @@ func TestHEIFMemoryCap(t *testing.T) {
 	}
 }
 
-// A cancelled context stops the decoder and is reported as transient.
+// A cancelled context stops the decoder at its next call into the module
+// and is reported as transient.
 func TestHEIFCancelled(t *testing.T) {
 	data := readTestdata(t, "test8.avif")
 	ctx, cancel := context.WithCancel(context.Background())
