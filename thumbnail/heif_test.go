@@ -346,3 +346,30 @@ func runTool(t testing.TB, bin string, args ...string) {
 		t.Fatalf("%s %v: %v\n%s", bin, args, err, b)
 	}
 }
+
+// The budget of each test file covers what its decoder instance took (the
+// linear memory's high-water mark, which the mmap makes the resident
+// cost) plus the Go image it is copied into. The measured whole-process
+// figures are in docs/converter.md.
+func TestHEIFDecodeBytesCoversMemory(t *testing.T) {
+	for _, name := range []string{"test8.heic", "test12.heic", "gray.heic", "test8.avif", "test10.avif", "tiny.heic", "tiny.avif"} {
+		data := readTestdata(t, name)
+		format, _ := Detect(data)
+		hdr, err := decodeConfig(format, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		need := decodeBytes(format, data, hdr, false)
+		px := int64(hdr.cfg.Width) * int64(hdr.cfg.Height)
+		st := &wasmStats{}
+		ctx := context.WithValue(context.Background(), wasmStatsKey{}, st)
+		if _, err := decodeHEIF(ctx, format, data, need); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		used := int64(st.Peak) + 4*px
+		t.Logf("%s: instance %.1f MB + 4 B/px Go image; budget %.1f MB", name, float64(st.Peak)/1e6, float64(need)/1e6)
+		if used > need {
+			t.Errorf("%s: used %d bytes, budget %d", name, used, need)
+		}
+	}
+}

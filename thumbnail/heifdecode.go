@@ -360,20 +360,43 @@ func decodeHEIF(ctx context.Context, format string, data []byte, budget int64) (
 	return decodeHEIC(ctx, data, h, budget)
 }
 
-// Bytes a pixel that decoding costs, measured as peak RSS over pixels with
-// /usr/bin/time -v (docs/converter.md, "HEIC and AVIF"): the instance's
-// linear memory (the file, the decoder's planes and reference pictures,
-// its output) and the Go image it is copied into.
+// Bytes a pixel that decoding costs, from the whole process's peak RSS
+// (/usr/bin/time -v, GOMEMLIMIT as on Lambda) at 4, 12 and 24 MP: the
+// instance's linear memory (the file, the decoder's planes and reference
+// pictures, libavif's RGB image and the copy lib/*.c makes of the output)
+// and the Go image it is copied into. Measured slopes: HEIC 10.5 B/px at 8
+// bits, 16.5 above (libde265 keeps 16-bit planes, libheif converts them);
+// AVIF 23 B/px at 8 bits (4:2:0), 35 B/px at 12 bits (4:4:4: dav1d's
+// 16-bit planes and libavif's 16-bit RGBA, twice). The figures below add
+// the process's fixed part spread over 12 MP and a margin, so the peak of
+// the largest file the budget admits stays under 60% of the function's
+// memory (docs/converter.md, "HEIC and AVIF").
 const (
-	heicBytesPerPixel = 26
-	avifBytesPerPixel = 64
+	heicBytesPerPixel     = 14
+	heicDeepBytesPerPixel = 20 // more than 8 bits a channel
+	avifBytesPerPixel     = 30
+	avifDeepBytesPerPixel = 40
+
+	// The fixed part: the module's initial memory and the decoder's
+	// tables and working buffers, from the largest instance the 512×512
+	// test files take beyond their per-pixel share.
+	heicFixedBytes     = 2 << 20
+	avifFixedBytes     = 4 << 20
+	avifDeepFixedBytes = 10 << 20
 )
 
-// heifDecodeBytes is the memory budget a HEIC or AVIF of that header takes.
+// heifDecodeBytes is the memory budget a HEIC or AVIF of that header
+// takes; the bit depth comes from its pixi property.
 func heifDecodeBytes(format string, h *heifHeader) int64 {
 	px := int64(h.width) * int64(h.height)
-	if format == "avif" {
-		return avifBytesPerPixel * px
+	deep := h.depth > 8
+	switch {
+	case format == "avif" && deep:
+		return avifDeepFixedBytes + avifDeepBytesPerPixel*px
+	case format == "avif":
+		return avifFixedBytes + avifBytesPerPixel*px
+	case deep:
+		return heicFixedBytes + heicDeepBytesPerPixel*px
 	}
-	return heicBytesPerPixel * px
+	return heicFixedBytes + heicBytesPerPixel*px
 }

@@ -183,7 +183,18 @@ func (w *wasmModule) instantiate(ctx context.Context, limit int64) (*instance, e
 	return &instance{mod: mod, mem: mem, ctx: ctx}, nil
 }
 
-func (in *instance) close() { in.mod.Close(context.Background()) }
+func (in *instance) close() {
+	if st, ok := in.ctx.Value(wasmStatsKey{}).(*wasmStats); ok {
+		st.Peak = max(st.Peak, in.mem.peak)
+	}
+	in.mod.Close(context.Background())
+}
+
+// wasmStats is where a test, through the context, reads the most linear
+// memory a decode took.
+type wasmStats struct{ Peak uint64 }
+
+type wasmStatsKey struct{}
 
 // call runs an exported function if the context has not ended. A trap or
 // an exit comes back as an error; running out of the memory budget as

@@ -16,6 +16,7 @@ import (
 type wasmMemory struct {
 	limit   uint64 // bytes the decoder may use
 	buf     []byte // the mapping, limit bytes long
+	peak    uint64 // the largest size the module asked for
 	refused bool   // a growth past limit was refused
 	failed  bool   // the mapping could not be made
 }
@@ -40,6 +41,7 @@ func (m *wasmMemory) Allocate(_, max uint64) experimental.LinearMemory {
 // Reallocate implements experimental.LinearMemory. Returning nil makes the
 // module's memory.grow fail, which its malloc reports as out of memory.
 func (m *wasmMemory) Reallocate(size uint64) []byte {
+	m.peak = max(m.peak, size)
 	if size > uint64(len(m.buf)) {
 		m.refused = !m.failed
 		return nil

@@ -10,6 +10,7 @@ import "github.com/tetratelabs/wazero/experimental"
 type wasmMemory struct {
 	limit   uint64
 	buf     []byte
+	peak    uint64
 	refused bool
 	failed  bool
 }
@@ -22,6 +23,7 @@ func (m *wasmMemory) Allocate(_, max uint64) experimental.LinearMemory {
 
 // Reallocate implements experimental.LinearMemory.
 func (m *wasmMemory) Reallocate(size uint64) []byte {
+	m.peak = max(m.peak, size)
 	if size > uint64(cap(m.buf)) {
 		m.refused = true
 		return nil
