@@ -88,9 +88,15 @@ func TestWasmModulesEmbedded(t *testing.T) {
 func TestHEIFModuleTestdata(t *testing.T) {
 	for _, name := range []string{"test8.heic", "test12.heic", "gray.heic", "test8.avif", "test10.avif"} {
 		t.Run(name, func(t *testing.T) {
+			before := wasmInstances.Load()
 			res, err := Convert(context.Background(), readTestdata(t, name), DefaultSpec())
 			if err != nil {
 				t.Fatal(err)
+			}
+			// With or without -tags nodynamic, the decode runs in our
+			// WebAssembly runtime, never a system library.
+			if wasmInstances.Load() == before {
+				t.Error("decoded without a WebAssembly instance")
 			}
 			if res.Width != 512 || res.Height != 512 || res.Orientation != 1 {
 				t.Errorf("result %d×%d orientation %d, want 512×512, 1", res.Width, res.Height, res.Orientation)
