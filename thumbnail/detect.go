@@ -61,6 +61,17 @@ func IsAccepted(contentType string) bool {
 // for a name it does not know.
 func ContentType(format string) string { return formats[format] }
 
+// DeclaredMatches reports whether a declared content type (parameters and
+// case ignored) names the format Detect found, counting aliases: a HEIC
+// file declared image/heif matches, as browsers and phones send either.
+func DeclaredMatches(format, contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return false
+	}
+	return mt == formats[format] || aliases[mt] == format && format != ""
+}
+
 // Detect names the image format of a file from its first bytes (16 are
 // enough). Only magic bytes count: names and declared content types lie,
 // and a decoder picked by the name turns a renamed file into a confusing

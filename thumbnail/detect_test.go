@@ -63,3 +63,25 @@ func TestAcceptedContentTypes(t *testing.T) {
 		}
 	}
 }
+
+func TestDeclaredMatches(t *testing.T) {
+	for _, tc := range []struct {
+		format, declared string
+		want             bool
+	}{
+		{"jpeg", "image/jpeg", true},
+		{"jpeg", "IMAGE/JPEG; q=1", true},
+		{"heic", "image/heic", true},
+		{"heic", "image/heif", true},
+		{"avif", "image/avif", true},
+		{"avif", "image/heif", false},
+		{"jpeg", "image/heic", false},
+		{"png", "image/jpeg", false},
+		{"", "image/heif", false},
+		{"heic", "", false},
+	} {
+		if got := DeclaredMatches(tc.format, tc.declared); got != tc.want {
+			t.Errorf("DeclaredMatches(%q, %q) = %v", tc.format, tc.declared, got)
+		}
+	}
+}
