@@ -379,3 +379,19 @@ func TestHEIFDecodeBytesCoversMemory(t *testing.T) {
 		}
 	}
 }
+
+// go test -tags nodynamic -run X -bench ConvertHEIF -benchmem ./thumbnail
+// (the first iteration pays the module's compile unless the cache is warm).
+func BenchmarkConvertHEIF(b *testing.B) {
+	for _, name := range []string{"test8.heic", "test12.heic", "test8.avif", "test10.avif"} {
+		data := readTestdata(b, name)
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				if _, err := Convert(context.Background(), data, DefaultSpec()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
