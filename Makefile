@@ -1,7 +1,10 @@
 # Build targets for `sam build` (Metadata: BuildMethod: makefile). SAM runs
 # build-<LogicalId> with ARTIFACTS_DIR set; each target builds one function
 # from the single module, for Lambda's arm64 provided.al2023 runtime.
-GO_LAMBDA = GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -trimpath -tags lambda.norpc -ldflags="-s -w"
+# nodynamic: the HEIC/AVIF decoder modules must never dlopen a system
+# libheif/libavif through purego; thumbnail runs their WebAssembly builds
+# only (see thumbnail/wasm.go), and the tag leaves the purego code out.
+GO_LAMBDA = GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -trimpath -tags lambda.norpc,nodynamic -ldflags="-s -w"
 
 build-StartFunction:
 	$(GO_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./lambdas/start

@@ -16,7 +16,7 @@ if [ ! -x /usr/bin/time ]; then
   exit 1
 fi
 
-go build -o "$out/bin/thumbflow" ./cmd/thumbflow
+go build -tags nodynamic -o "$out/bin/thumbflow" ./cmd/thumbflow
 go build -o "$out/bin/convertattack" ./bench/convertattack
 "$out/bin/convertattack" "$out/in"
 

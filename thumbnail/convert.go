@@ -235,7 +235,7 @@ func Convert(ctx context.Context, data []byte, spec Spec) (res *Result, err erro
 	}
 	img, err := decode(ctx, format, data, cfg, scale, lim)
 	if err != nil {
-		return nil, decodeError(ctx, format, cfg, err)
+		return nil, decodeError(ctx, format, cfg, lim, err)
 	}
 	res.Timings.Decode = time.Since(start)
 	if err := ctx.Err(); err != nil {
@@ -247,11 +247,12 @@ func Convert(ctx context.Context, data []byte, spec Spec) (res *Result, err erro
 		res.Width, res.Height = res.Height, res.Width
 	}
 	opaque := isOpaque(img)
+	cs := colourTransformFor(format, data) // nil for sRGB and untagged images
 	for _, r := range spec.Renditions {
 		if err := ctx.Err(); err != nil {
 			return nil, &TransientError{Op: "convert", Err: err}
 		}
-		out, err := render(img, cfg, r, res.Orientation, opaque, spec.JPEGQuality, &res.Timings)
+		out, err := render(img, cfg, r, res.Orientation, opaque, spec.JPEGQuality, cs, &res.Timings)
 		if err != nil {
 			return nil, err
 		}
@@ -275,6 +276,8 @@ func checkLimits(format string, data []byte, hdr header, scale int, lim Limits) 
 		case format == "jpeg" && hdr.jpeg.Progressive:
 			// The message says why a smaller-looking file is refused.
 			kind = "as a progressive JPEG, "
+		case format == "heic" || format == "avif":
+			kind = "as " + formatName(format) + ", "
 		case bytesPerPixel(hdr.cfg.ColorModel) == 8:
 			kind = "with 16 bits a channel, "
 		}
@@ -315,6 +318,8 @@ func decodeBytes(format string, data []byte, hdr header, scale int) int64 {
 		// The paletted logical screen, and the NRGBA canvas decode lays a
 		// smaller first frame on.
 		return 5 * px
+	case "heic", "avif":
+		return heifDecodeBytes(format, hdr.heif)
 	case "webp":
 		if hdr.cfg.ColorModel == color.NRGBAModel {
 			// Lossless: ARGB words, then the NRGBA image.
@@ -351,6 +356,7 @@ func pngInterlaced(b []byte) bool {
 type header struct {
 	cfg  image.Config
 	jpeg jpegscale.Info // for a JPEG, as its own decoder reads the frame
+	heif *heifHeader    // for HEIC and AVIF, read by parseHEIF
 }
 
 // decodeConfig and decode turn a decoder panic (x/image has had them on
@@ -363,6 +369,11 @@ func decodeConfig(format string, data []byte) (hdr header, err error) {
 	}()
 	r := bytes.NewReader(data)
 	switch format {
+	case "heic", "avif":
+		hdr.heif, err = parseHEIF(data)
+		if err == nil {
+			hdr.cfg = image.Config{ColorModel: color.RGBAModel, Width: hdr.heif.width, Height: hdr.heif.height}
+		}
 	case "jpeg":
 		// The progressive flag and the component count must come from
 		// the parser that decodes the file: image/jpeg or a hand-written
@@ -388,9 +399,13 @@ func decodeConfig(format string, data []byte) (hdr header, err error) {
 // decodeError turns a decoder's error into what Convert returns: a JPEG
 // that went over a work limit is too complex, one cancelled through ctx is
 // transient, anything else is corrupt.
-func decodeError(ctx context.Context, format string, cfg image.Config, err error) error {
+func decodeError(ctx context.Context, format string, cfg image.Config, lim Limits, err error) error {
 	if cerr := ctx.Err(); cerr != nil && errors.Is(err, cerr) {
 		return &TransientError{Op: "decode", Err: err}
+	}
+	if errors.Is(err, errWasmMemory) {
+		return &ImageTooLarge{Width: cfg.Width, Height: cfg.Height, Reason: fmt.Sprintf("decoding it needs more than the %s of memory allowed",
+			formatBytes(lim.MaxDecodeBytes))}
 	}
 	var le *jpegscale.LimitError
 	if errors.As(err, &le) {
@@ -487,6 +502,8 @@ func decode(ctx context.Context, format string, data []byte, cfg image.Config, s
 		img, err = tiff.Decode(r)
 	case "webp":
 		img, err = webp.Decode(r)
+	case "heic", "avif":
+		img, err = decodeHEIF(ctx, format, data, lim.MaxDecodeBytes)
 	default:
 		err = fmt.Errorf("no decoder for %s", format)
 	}
@@ -523,8 +540,9 @@ func shrinkFactor(src, dst int) int {
 }
 
 // render makes one rendition from img, which may be a scaled decode of the
-// cfg-sized original.
-func render(img image.Image, cfg image.Config, r Rendition, o int, opaque bool, quality int, t *Timings) (Output, error) {
+// cfg-sized original, converting its colours to sRGB with cs (if not nil)
+// once it is small.
+func render(img image.Image, cfg image.Config, r Rendition, o int, opaque bool, quality int, cs *colourTransform, t *Timings) (Output, error) {
 	start := time.Now()
 	b := img.Bounds()
 	w, h := fitStored(cfg.Width, cfg.Height, r, o)
@@ -542,6 +560,7 @@ func render(img image.Image, cfg image.Config, r Rendition, o int, opaque bool, 
 		small = imaging.Resize(img, w, h, imaging.Lanczos)
 	}
 	small = orient(small, o)
+	cs.apply(small)
 	t.Resize += time.Since(start)
 
 	start = time.Now()

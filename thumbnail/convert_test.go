@@ -364,14 +364,18 @@ func corpus(t testing.TB) []struct {
 		{"png bomb header 20000x2", "ImageTooLarge", pngHeader(20000, 2)},
 		{"gif huge logical screen", "ImageTooLarge", gifHeader(65535, 65535)},
 		{"jpeg with 1200 scans", "ImageTooComplex", testimage.ManyScanJPEG(64, 64, 1200)},
-		{"heic", "UnsupportedFormat", []byte("\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic")},
-		{"avif", "UnsupportedFormat", []byte("\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf")},
+		{"heic without a meta box", "CorruptImage", []byte("\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic")},
+		{"avif without a meta box", "CorruptImage", []byte("\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf")},
+		{"jpeg xl", "UnsupportedFormat", []byte("\x00\x00\x00\x0cJXL \r\n\x87\n\x00\x00\x00\x14ftypjxl ")},
+		{"mp4", "UnsupportedFormat", []byte("\x00\x00\x00\x18ftypisom\x00\x00\x00\x00isomiso2")},
 		{"svg", "UnsupportedFormat", []byte(`<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>`)},
 		{"pdf", "UnsupportedFormat", []byte("%PDF-1.7\n%âãÏÓ\n")},
 		{"jpeg", "", photo},
 		{"16-bit png", "", deepPNG.Bytes()},
 		{"cmyk jpeg", "", testimage.EncodeJPEG(testimage.Photo(120, 90, 4), testimage.JPEGOptions{Color: testimage.CMYK})},
 		{"progressive jpeg", "", testimage.EncodeJPEG(testimage.Photo(120, 90, 4), testimage.JPEGOptions{Progressive: true})},
+		{"heic", "", readTestdata(t, "tiny.heic")},
+		{"avif", "", readTestdata(t, "tiny.avif")},
 	}
 }
 
@@ -420,9 +424,9 @@ func TestErrorMessages(t *testing.T) {
 	if got := (&FileTooLarge{Size: 32715571, Limit: 25 << 20}).Error(); !strings.HasPrefix(got, "The file is 31.2 MB; the limit is 25 MB.") {
 		t.Errorf("message %q", got)
 	}
-	_, err = Convert(ctx, []byte("\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic"), DefaultSpec())
-	if !strings.Contains(err.Error(), "HEIC") || !strings.Contains(err.Error(), "JPEG") {
-		t.Errorf("HEIC message %q should name what was found and what to use", err)
+	_, err = Convert(ctx, []byte("\x00\x00\x00\x0cJXL \r\n\x87\n\x00\x00\x00\x14ftypjxl "), DefaultSpec())
+	if !strings.Contains(err.Error(), "JPEG XL") || !strings.Contains(err.Error(), "HEIC") {
+		t.Errorf("JPEG XL message %q should name what was found and what to use", err)
 	}
 	_, err = Convert(ctx, testimage.JPEG(testimage.Photo(300, 200, 1), 80), Spec{Renditions: DefaultSpec().Renditions, Limits: Limits{MaxSide: 250}})
 	if Code(err) != "ImageTooLarge" || !strings.Contains(err.Error(), "300×200") || !strings.Contains(err.Error(), "250") {

@@ -2,6 +2,7 @@ package thumbnail
 
 import (
 	"bytes"
+	"encoding/binary"
 	"mime"
 	"slices"
 	"strings"
@@ -16,15 +17,24 @@ var formats = map[string]string{
 	"bmp":  "image/bmp",
 	"tiff": "image/tiff",
 	"webp": "image/webp",
+	"heic": "image/heic",
+	"avif": "image/avif",
 }
+
+// aliases are further content types an upload may declare for a format:
+// browsers and phones send image/heif as well as image/heic.
+var aliases = map[string]string{"image/heif": "heic"}
 
 // AcceptedContentTypes lists the content types an upload may declare. The
 // upload route validates against the same list Convert decodes, so a type
 // the browser is allowed to send is always one the converter reads; the
 // declared type is still never trusted for decoding.
 func AcceptedContentTypes() []string {
-	types := make([]string, 0, len(formats))
+	types := make([]string, 0, len(formats)+len(aliases))
 	for _, t := range formats {
+		types = append(types, t)
+	}
+	for t := range aliases {
 		types = append(types, t)
 	}
 	slices.Sort(types)
@@ -43,12 +53,24 @@ func IsAccepted(contentType string) bool {
 			return true
 		}
 	}
-	return false
+	_, ok := aliases[mt]
+	return ok
 }
 
 // ContentType returns the content type of a format name from Detect, or ""
 // for a name it does not know.
 func ContentType(format string) string { return formats[format] }
+
+// DeclaredMatches reports whether a declared content type (parameters and
+// case ignored) names the format Detect found, counting aliases: a HEIC
+// file declared image/heif matches, as browsers and phones send either.
+func DeclaredMatches(format, contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return false
+	}
+	return mt == formats[format] || aliases[mt] == format && format != ""
+}
 
 // Detect names the image format of a file from its first bytes (16 are
 // enough). Only magic bytes count: names and declared content types lie,
@@ -81,7 +103,14 @@ func sniff(head []byte) (format string, supported bool) {
 	case has(0, "BM") && isBMPHeader(head):
 		return "bmp", true
 	case has(4, "ftyp"):
-		return isoBrand(head), false
+		switch b := isoBrand(head); b {
+		case "HEIC":
+			return "heic", true
+		case "AVIF":
+			return "avif", true
+		default:
+			return b, false
+		}
 	case has(0, "\x00\x00\x00\x0cjP  \r\n\x87\n"), has(0, "\xff\x4f\xff\x51"):
 		return "JPEG 2000", false
 	case has(0, "\xff\x0a"), has(0, "\x00\x00\x00\x0cJXL \r\n\x87\n"):
@@ -113,21 +142,38 @@ func isBMPHeader(head []byte) bool {
 	return false
 }
 
-// isoBrand names an ISO base media file from its major brand: phones save
-// HEIC and AVIF, which are the usual reason a photo is refused.
+// isoBrand names an ISO base media file from its major brand and, for the
+// generic HEIF brands (mif1, msf1), its compatible brands: phones save HEIC
+// and AVIF, and an AVIF may well be labelled mif1 first.
 func isoBrand(head []byte) string {
 	if len(head) < 12 {
 		return "ISO media (HEIF/MP4)"
 	}
-	switch string(head[8:12]) {
-	case "heic", "heix", "hevc", "hevx", "heim", "heis", "hevm", "hevs", "mif1", "msf1":
-		return "HEIC"
-	case "avif", "avis":
-		return "AVIF"
-	case "crx ":
-		return "Canon CR3 raw"
-	case "qt  ":
-		return "QuickTime video"
+	name := func(brand string) string {
+		switch brand {
+		case "heic", "heix", "hevc", "hevx", "heim", "heis", "hevm", "hevs":
+			return "HEIC"
+		case "avif", "avis":
+			return "AVIF"
+		case "crx ":
+			return "Canon CR3 raw"
+		case "qt  ":
+			return "QuickTime video"
+		}
+		return ""
+	}
+	major := string(head[8:12])
+	if n := name(major); n != "" {
+		return n
+	}
+	if major == "mif1" || major == "msf1" {
+		end := min(len(head), int(binary.BigEndian.Uint32(head)))
+		for p := 16; p+4 <= end; p += 4 {
+			if n := name(string(head[p : p+4])); n == "HEIC" || n == "AVIF" {
+				return n
+			}
+		}
+		return "HEIC" // a HEIF image of a kind the decoders may still read
 	}
 	return "MP4 video"
 }

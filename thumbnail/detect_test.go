@@ -17,8 +17,12 @@ func TestDetect(t *testing.T) {
 		{"MM\x00*\x00\x00\x00\x08", "tiff", true},
 		{"BM\x36\x00\x00\x00\x00\x00\x00\x00\x36\x00\x00\x00\x28\x00\x00\x00", "bmp", true},
 		{"BMW notes: change the oil", "", false},
-		{"\x00\x00\x00\x18ftypheic", "HEIC", false},
-		{"\x00\x00\x00\x18ftypavif", "AVIF", false},
+		{"\x00\x00\x00\x18ftypheic", "heic", true},
+		{"\x00\x00\x00\x18ftypavif", "avif", true},
+		{"\x00\x00\x00\x1cftypmif1\x00\x00\x00\x00mif1avifmiaf", "avif", true},
+		{"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00mif1heic", "heic", true},
+		{"\x00\x00\x00\x18ftypisom\x00\x00\x00\x00isomiso2", "MP4 video", false},
+		{"\xff\x0a\x00", "JPEG XL", false},
 		{"<svg xmlns='http://www.w3.org/2000/svg'/>", "SVG", false},
 		{"%PDF-1.4", "PDF", false},
 		{"RIFF\x10\x00\x00\x00WAVEfmt ", "", false},
@@ -35,7 +39,7 @@ func TestDetect(t *testing.T) {
 
 func TestAcceptedContentTypes(t *testing.T) {
 	types := AcceptedContentTypes()
-	if len(types) != 6 {
+	if len(types) != 9 {
 		t.Fatalf("got %v", types)
 	}
 	for _, ct := range types {
@@ -46,13 +50,38 @@ func TestAcceptedContentTypes(t *testing.T) {
 	for ct, want := range map[string]bool{
 		"IMAGE/JPEG":             true,
 		"image/png; charset=foo": true,
-		"image/heic":             false,
+		"image/heic":             true,
+		"image/heif":             true,
+		"image/avif":             true,
+		"image/jxl":              false,
 		"image/svg+xml":          false,
 		"text/plain":             false,
 		"":                       false,
 	} {
 		if IsAccepted(ct) != want {
 			t.Errorf("IsAccepted(%q) = %v", ct, !want)
+		}
+	}
+}
+
+func TestDeclaredMatches(t *testing.T) {
+	for _, tc := range []struct {
+		format, declared string
+		want             bool
+	}{
+		{"jpeg", "image/jpeg", true},
+		{"jpeg", "IMAGE/JPEG; q=1", true},
+		{"heic", "image/heic", true},
+		{"heic", "image/heif", true},
+		{"avif", "image/avif", true},
+		{"avif", "image/heif", false},
+		{"jpeg", "image/heic", false},
+		{"png", "image/jpeg", false},
+		{"", "image/heif", false},
+		{"heic", "", false},
+	} {
+		if got := DeclaredMatches(tc.format, tc.declared); got != tc.want {
+			t.Errorf("DeclaredMatches(%q, %q) = %v", tc.format, tc.declared, got)
 		}
 	}
 }

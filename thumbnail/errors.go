@@ -38,13 +38,13 @@ func (*FileTooLarge) code() string { return "FileTooLarge" }
 
 // UnsupportedFormat reports a file that was recognised as something other
 // than a supported image, so the user learns what they uploaded (an iPhone
-// HEIC photo, a PDF) and what to convert it to.
+// JPEG XL photo, a PDF) and what to convert it to.
 type UnsupportedFormat struct {
-	Format string // what was found, e.g. "HEIC"
+	Format string // what was found, e.g. "JPEG XL"
 }
 
 func (e *UnsupportedFormat) Error() string {
-	return fmt.Sprintf("The file is a %s image, which is not supported. Convert it to JPEG, PNG, GIF, BMP, TIFF or WebP and upload it again.", e.Format)
+	return fmt.Sprintf("The file is a %s image, which is not supported. Convert it to JPEG, PNG, WebP, HEIC, AVIF, GIF, BMP or TIFF and upload it again.", e.Format)
 }
 
 func (*UnsupportedFormat) code() string { return "UnsupportedFormat" }

@@ -67,6 +67,10 @@ func orientation(format string, b []byte) int {
 		o = pngOrientation(b)
 	case "webp":
 		o = webpOrientation(b)
+	case "heic", "avif":
+		if h, err := parseHEIF(b); err == nil {
+			o = h.orientation
+		}
 	}
 	if o < 1 || o > 8 {
 		return 1

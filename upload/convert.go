@@ -69,7 +69,7 @@ func (c *Converter) Convert(ctx context.Context, a Attempt) ([]Rendition, error)
 	if err != nil {
 		return nil, err
 	}
-	if found, ok := thumbnail.Detect(data); ok && a.ContentType != "" && thumbnail.ContentType(found) != a.ContentType {
+	if found, ok := thumbnail.Detect(data); ok && a.ContentType != "" && !thumbnail.DeclaredMatches(found, a.ContentType) {
 		err := &ContentTypeMismatch{Declared: a.ContentType, Found: thumbnail.ContentType(found)}
 		log.Info("conversion refused", "code", CodeContentTypeMismatch, "declared", a.ContentType, "found", err.Found)
 		return nil, err

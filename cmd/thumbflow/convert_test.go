@@ -106,7 +106,7 @@ func TestConvertDirectoryOfBadFiles(t *testing.T) {
 	writeFile(t, filepath.Join(in, "a-empty.jpg"), nil)
 	writeFile(t, filepath.Join(in, "b-notes.jpg"), []byte("shopping list: milk, eggs\n"))
 	writeFile(t, filepath.Join(in, "c-truncated.jpg"), good[:len(good)/3])
-	writeFile(t, filepath.Join(in, "d-phone.heic"), []byte("\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic"))
+	writeFile(t, filepath.Join(in, "d-photo.jxl"), []byte("\x00\x00\x00\x0cJXL \r\n\x87\n\x00\x00\x00\x14ftypjxl "))
 	writeFile(t, filepath.Join(in, "e-good.jpg"), good)
 	if err := os.Mkdir(filepath.Join(in, "f-subdir"), 0o755); err != nil {
 		t.Fatal(err)

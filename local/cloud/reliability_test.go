@@ -74,8 +74,8 @@ func TestReliabilityConverterCorpus(t *testing.T) {
 		// smaller than the review's 5000×5000 file so that its refusal stays far
 		// inside the rig's shortened task timeout on a loaded machine.
 		{"6000 scans.jpg", "image/jpeg", "ImageTooComplex", testimage.ManyScanJPEG(2000, 2000, 6000)},
-		{"iphone.jpg (HEIC)", "image/jpeg", "UnsupportedFormat", []byte("\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic")},
-		{"new.jpg (AVIF)", "image/jpeg", "UnsupportedFormat", []byte("\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf")},
+		{"iphone.jpg (HEIC, header only)", "image/jpeg", "CorruptImage", []byte("\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic")},
+		{"new.jpg (JPEG XL)", "image/jpeg", "UnsupportedFormat", []byte("\x00\x00\x00\x0cJXL \r\n\x87\n\x00\x00\x00\x14ftypjxl ")},
 		{"logo.png (SVG)", "image/png", "UnsupportedFormat", []byte(`<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>`)},
 		{"scan.tiff (PDF)", "image/tiff", "UnsupportedFormat", []byte("%PDF-1.7\n%âãÏÓ\n")},
 		{"good.jpg", "image/jpeg", "", photo},
