@@ -52,7 +52,7 @@ if ! $im -version 2>/dev/null | grep -q ImageMagick; then
 fi
 
 if [ -z "${THUMBFLOW:-}" ]; then
-  go build -o "$out/bin/thumbflow" ./cmd/thumbflow
+  go build -tags nodynamic -o "$out/bin/thumbflow" ./cmd/thumbflow
   THUMBFLOW="$out/bin/thumbflow"
 fi
 

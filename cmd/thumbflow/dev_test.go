@@ -138,8 +138,8 @@ func TestDevStartsServesAndStopsGracefully(t *testing.T) {
 			t.Fatal("dev did not stop")
 		}
 	}
-	if fi, err := os.Stat(filepath.Join(data, "secrets", "thumbflow-token-key")); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Errorf("token key not kept privately in the data directory: %v %v", fi, err)
+	if fi, err := os.Stat(filepath.Join(data, "secretsmanager", "secrets.json")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the local Secrets Manager does not keep its secrets privately in the data directory: %v %v", fi, err)
 	}
 	if fi, err := os.Stat(filepath.Join(data, "credentials.json")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("credentials not kept privately in the data directory: %v %v", fi, err)
