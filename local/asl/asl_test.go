@@ -15,20 +15,6 @@ import (
 	"thumbflow/internal/clocktest"
 )
 
-func TestParseRefusesJSONata(t *testing.T) {
-	for name, def := range map[string]string{
-		"top level": `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Succeed"}}}`,
-		"one state": `{"StartAt":"A","States":{"A":{"Type":"Pass","QueryLanguage":"JSONata","End":true}}}`,
-	} {
-		t.Run(name, func(t *testing.T) {
-			_, err := Parse([]byte(def))
-			if err == nil || !strings.Contains(err.Error(), "JSONata is not supported") {
-				t.Fatalf("Parse error = %v, want a clear JSONata refusal", err)
-			}
-		})
-	}
-}
-
 func TestParseReportsProblemsByState(t *testing.T) {
 	cases := []struct {
 		name, def, state, want string

@@ -28,23 +28,43 @@ func (c *checker) state(name string, o map[string]any, inMap bool) *state {
 	s := &state{name: name}
 	typ, _ := o["Type"].(string)
 	s.typ = typ
-	allowed, ok := allowedFields[typ]
+	s.jsonata = c.jsonata
+	if ql, ok := o["QueryLanguage"]; ok {
+		switch ql {
+		case "JSONata":
+			s.jsonata = true
+		case "JSONPath":
+			if c.jsonata {
+				// AWS: a state may not go back to JSONPath in a JSONata machine.
+				c.add(name, "QueryLanguage JSONPath is not allowed in a state of a state machine whose QueryLanguage is JSONata")
+			}
+			s.jsonata = false
+		default:
+			c.add(name, "QueryLanguage must be JSONPath or JSONata")
+		}
+	}
+	fieldSet := allowedFields
+	if s.jsonata {
+		fieldSet = jsonataFields
+	}
+	allowed, ok := fieldSet[typ]
 	if !ok {
 		c.add(name, "the state type %q is not valid", o["Type"])
 		return s
-	}
-	if ql, ok := o["QueryLanguage"]; ok {
-		if ql == "JSONata" {
-			c.add(name, "QueryLanguage JSONata is not supported by the local Step Functions engine yet; use JSONPath")
-		} else if ql != "JSONPath" {
-			c.add(name, "QueryLanguage must be JSONPath or JSONata")
-		}
 	}
 	for k := range o {
 		if k == "Type" || k == "Comment" || k == "QueryLanguage" {
 			continue
 		}
-		if !slices.Contains(allowed, k) {
+		if slices.Contains(allowed, k) {
+			continue
+		}
+		switch {
+		case s.jsonata && slices.Contains(allowedFields[typ], k):
+			c.add(name, "The field %q is not supported by Step Functions for JSONata states (QueryLanguage JSONata); use Arguments, Output or Assign", k)
+		case !s.jsonata && slices.Contains(jsonataFields[typ], k):
+			c.add(name, "The field %q is only supported by Step Functions for JSONata states (QueryLanguage JSONata)", k)
+		default:
 			c.add(name, "The field %q is not supported by Step Functions for %s states", k, typ)
 		}
 	}
@@ -52,7 +72,11 @@ func (c *checker) state(name string, o map[string]any, inMap bool) *state {
 	if typ != "Choice" && typ != "Succeed" && typ != "Fail" {
 		checkTransition(c, s, f)
 	}
-	checkCommon(c, s, f)
+	if s.jsonata {
+		checkJSONataCommon(c, s, f)
+	} else {
+		checkCommon(c, s, f)
+	}
 	switch typ {
 	case "Task":
 		checkTask(c, s, f)
@@ -68,7 +92,7 @@ func (c *checker) state(name string, o map[string]any, inMap bool) *state {
 		checkMap(c, s, f)
 	}
 	if typ == "Task" || typ == "Parallel" || typ == "Map" {
-		checkRetryCatch(c, s, o)
+		checkRetryCatch(c, s, o, s.jsonata)
 	}
 	return s
 }
@@ -204,13 +228,16 @@ func checkTask(c *checker, s *state, f fields) {
 	} else if !supportedResource(s.resource) {
 		c.addCode(name, CodeInvalidResource, "Resource", "the resource %q is not supported by the local engine (only Lambda functions, arn:aws:states:::lambda:invoke and arn:aws:states:::lambda:invoke.waitForTaskToken)", s.resource)
 	}
-	if n := f.int("TimeoutSeconds"); n != nil {
+	var isExpr bool
+	if s.jtimeout, isExpr = f.jexprField(s, "TimeoutSeconds"); isExpr {
+	} else if n := f.int("TimeoutSeconds"); n != nil {
 		if *n <= 0 {
 			c.add(name, "TimeoutSeconds must be positive")
 		}
 		s.timeoutSeconds = *n
 	}
-	if n := f.int("HeartbeatSeconds"); n != nil {
+	if s.jheartbeat, isExpr = f.jexprField(s, "HeartbeatSeconds"); isExpr {
+	} else if n := f.int("HeartbeatSeconds"); n != nil {
 		if *n <= 0 {
 			c.add(name, "HeartbeatSeconds must be positive")
 		}
@@ -228,8 +255,12 @@ func checkChoice(c *checker, s *state, f fields) {
 	if !ok || len(list) == 0 {
 		c.add(s.name, "Choices must be a non-empty array")
 	}
+	compileOne := func(r any) (*choiceRule, error) { return compileChoice(r, true) }
+	if s.jsonata {
+		compileOne = compileJSONataChoice
+	}
 	for i, r := range list {
-		rule, err := compileChoice(r, true)
+		rule, err := compileOne(r)
 		if err != nil {
 			c.add(s.name, "Choices[%d]: %v", i, err)
 			continue
@@ -241,14 +272,19 @@ func checkChoice(c *checker, s *state, f fields) {
 
 func checkWait(c *checker, s *state, f fields) {
 	n := 0
-	if v := f.int("Seconds"); v != nil {
+	var isExpr bool
+	if s.jseconds, isExpr = f.jexprField(s, "Seconds"); isExpr {
+		n++
+	} else if v := f.int("Seconds"); v != nil {
 		if *v < 0 {
 			c.add(s.name, "Seconds must not be negative")
 		}
 		s.seconds = v
 		n++
 	}
-	if ts, ok := f.str("Timestamp"); ok {
+	if s.jtimestamp, isExpr = f.jexprField(s, "Timestamp"); isExpr {
+		n++
+	} else if ts, ok := f.str("Timestamp"); ok {
 		if _, err := parseTimestamp(ts); err != nil {
 			c.add(s.name, "Timestamp %q is not an ISO-8601 extended offset date-time", ts)
 		}
@@ -262,15 +298,22 @@ func checkWait(c *checker, s *state, f fields) {
 		n++
 	}
 	if n != 1 {
-		c.add(s.name, "exactly one of Seconds, Timestamp, SecondsPath or TimestampPath is required")
+		if s.jsonata {
+			c.add(s.name, "exactly one of Seconds or Timestamp is required")
+		} else {
+			c.add(s.name, "exactly one of Seconds, Timestamp, SecondsPath or TimestampPath is required")
+		}
 	}
 }
 
 func checkFail(c *checker, s *state, f fields) {
-	if v, ok := f.str("Error"); ok {
+	var isExpr bool
+	if s.jerror, isExpr = f.jexprField(s, "Error"); isExpr {
+	} else if v, ok := f.str("Error"); ok {
 		s.errorStr = &v
 	}
-	if v, ok := f.str("Cause"); ok {
+	if s.jcause, isExpr = f.jexprField(s, "Cause"); isExpr {
+	} else if v, ok := f.str("Cause"); ok {
 		s.causeStr = &v
 	}
 	for _, k := range []string{"ErrorPath", "CausePath"} {
@@ -342,16 +385,21 @@ func checkMap(c *checker, s *state, f fields) {
 		s.itemSelector, s.parameters = s.parameters, nil
 		s.legacyParametersMap = true
 	}
-	if v := f.int("MaxConcurrency"); v != nil {
+	var isExpr bool
+	if s.jmaxConc, isExpr = f.jexprField(s, "MaxConcurrency"); isExpr {
+	} else if v := f.int("MaxConcurrency"); v != nil {
 		if *v < 0 {
 			c.add(name, "MaxConcurrency must not be negative")
 		}
 		s.maxConcurrency = *v
 	}
 	s.maxConcurrencyPath = f.path("MaxConcurrencyPath")
-	s.tolCount = f.int("ToleratedFailureCount")
+	if s.jtolCount, isExpr = f.jexprField(s, "ToleratedFailureCount"); !isExpr {
+		s.tolCount = f.int("ToleratedFailureCount")
+	}
 	s.tolCountPath = f.path("ToleratedFailureCountPath")
-	if v, ok := o["ToleratedFailurePercentage"]; ok {
+	if s.jtolPercent, isExpr = f.jexprField(s, "ToleratedFailurePercentage"); isExpr {
+	} else if v, ok := o["ToleratedFailurePercentage"]; ok {
 		p, ok := toFloat(v)
 		if !ok || p < 0 || p > 100 {
 			c.add(name, "ToleratedFailurePercentage must be a number between 0 and 100")
@@ -369,9 +417,13 @@ func checkMap(c *checker, s *state, f fields) {
 
 // checkRetryCatch compiles Retry and Catch, where States.ALL may only
 // appear alone in the last element.
-func checkRetryCatch(c *checker, s *state, o map[string]any) {
+func checkRetryCatch(c *checker, s *state, o map[string]any, jsonata bool) {
 	s.retry = compileList(c, s.name, o, "Retry", compileRetrier)
-	s.catch = compileList(c, s.name, o, "Catch", compileCatcher)
+	compileOne := compileCatcher
+	if jsonata {
+		compileOne = compileJSONataCatcher
+	}
+	s.catch = compileList(c, s.name, o, "Catch", compileOne)
 	var retry, catch [][]string
 	for _, x := range s.retry {
 		retry = append(retry, x.errorEquals)

@@ -16,6 +16,9 @@ type choiceRule struct {
 	not       *choiceRule
 	next      string
 	assign    *tmpl
+	// A JSONata rule: its Condition, and its Output and Assign.
+	condition        *jtmpl
+	joutput, jassign *jtmpl
 }
 
 var comparisonOps = map[string]bool{

@@ -77,6 +77,9 @@ func (sr *stateRun) mapState(ctx context.Context, eff any) (any, *failure, error
 // mapItems selects the array to iterate over with ItemsPath.
 func (sr *stateRun) mapItems(sc scope, eff any) ([]any, *failure) {
 	s := sr.s
+	if s.jsonata {
+		return sr.jmapItems(eff)
+	}
 	var items any = eff
 	if s.itemsPath != nil {
 		v, ok := s.itemsPath.get(sc)
@@ -96,6 +99,9 @@ func (sr *stateRun) mapItems(sc scope, eff any) ([]any, *failure) {
 // selects; zero means no limit.
 func (sr *stateRun) mapMaxConcurrency(sc scope) (int64, *failure) {
 	s := sr.s
+	if s.jmaxConc != nil {
+		return sr.jint(s.jmaxConc, jdata{input: sc.input})
+	}
 	if s.maxConcurrencyPath == nil {
 		return s.maxConcurrency, nil
 	}
@@ -140,6 +146,17 @@ func (sr *stateRun) mapTolerance(sc scope) (mapTolerance, *failure) {
 	if s.tolCount != nil {
 		tol.count = *s.tolCount
 	}
+	var f *failure
+	if s.jtolCount != nil {
+		if tol.count, f = sr.jint(s.jtolCount, jdata{input: sc.input}); f != nil {
+			return tol, f
+		}
+	}
+	if s.jtolPercent != nil {
+		if tol.percent, f = sr.jpercent(s.jtolPercent, jdata{input: sc.input}); f != nil {
+			return tol, f
+		}
+	}
 	if s.tolCountPath != nil {
 		v, ok := s.tolCountPath.get(sc)
 		n, isInt := toIntOrString(v)
@@ -174,13 +191,19 @@ func (sr *stateRun) itemInputs(list []any, eff any) ([]any, *failure) {
 	s := sr.s
 	inputs := make([]any, len(list))
 	for i, item := range list {
-		if s.itemSelector == nil {
+		if s.itemSelector == nil && s.jitemSel == nil {
 			inputs[i] = deepCopy(item)
 			continue
 		}
 		isr := &stateRun{t: sr.t, s: s, enteredID: sr.enteredID, enteredAt: sr.enteredAt, retries: sr.retries,
 			mapCtx: map[string]any{"Item": map[string]any{"Index": int64(i), "Value": item}}}
-		v, f := isr.evalTmpl(s.itemSelector, eff)
+		var v any
+		var f *failure
+		if s.jitemSel != nil {
+			v, f = isr.evalJ(s.jitemSel, jdata{input: eff})
+		} else {
+			v, f = isr.evalTmpl(s.itemSelector, eff)
+		}
 		if f != nil {
 			return nil, f
 		}

@@ -80,6 +80,13 @@ func (sr *stateRun) withRetry(ctx context.Context, input any) (any, string, *fai
 				continue
 			}
 			errOut := map[string]any{"Error": f.Error, "Cause": f.Cause}
+			if sr.s.jsonata {
+				out, assigned, fl := sr.joutputAssign(ct.joutput, ct.jassign, jdata{input: input, errorOutput: errOut, hasError: true}, errOut)
+				if fl != nil {
+					return nil, "", fl, nil
+				}
+				return sr.exit(out, ct.next, assigned)
+			}
 			res, err := applyResultPath(ct.resultPath, input, errOut)
 			if err != nil {
 				return nil, "", sr.runtime("%s", err.Error()), nil
@@ -89,6 +96,13 @@ func (sr *stateRun) withRetry(ctx context.Context, input any) (any, string, *fai
 				return nil, "", fl, nil
 			}
 			return sr.exit(res, ct.next, assigned)
+		}
+		if sr.t.branch && sr.s.typ == "Task" {
+			// The failure ends the branch, and the Parallel aborts its
+			// branches' running states, this one among them.
+			if _, err := sr.t.emit("TaskStateAborted", nil, nil); err != nil {
+				return nil, "", nil, err
+			}
 		}
 		return nil, "", f, nil
 	}
@@ -106,6 +120,9 @@ func (b bodyOut) flush(sr *stateRun) error {
 }
 
 func (sr *stateRun) body(ctx context.Context, input any) (bodyOut, *failure, error) {
+	if sr.s.jsonata {
+		return sr.jbody(ctx, input)
+	}
 	eff, f := sr.applyInput(input)
 	if f != nil {
 		return bodyOut{}, f, nil
@@ -150,6 +167,12 @@ func (sr *stateRun) body(ctx context.Context, input any) (bodyOut, *failure, err
 // mocked is TestState's stand-in for a Task, Parallel or Map body: its
 // Parameters are still evaluated (and inspected), then the mock answers.
 func (sr *stateRun) mocked(eff any) (any, *failure) {
+	if sr.s.jsonata {
+		if _, f := sr.jarguments(eff); f != nil {
+			return nil, f
+		}
+		return sr.t.mock.outcome()
+	}
 	if sr.s.parameters != nil {
 		p, f := sr.evalTmpl(sr.s.parameters, eff)
 		if f != nil {

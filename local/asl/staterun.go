@@ -13,9 +13,12 @@ type stateRun struct {
 	t         *thread
 	s         *state
 	enteredID int64
-	enteredAt time.Time
-	retries   int64
-	mapCtx    map[string]any
+	// enteredPrev is the previousEventId of the state's entry, which
+	// AWS gives EvaluationFailed too.
+	enteredPrev int64
+	enteredAt   time.Time
+	retries     int64
+	mapCtx      map[string]any
 	// taskToken is $$.Task.Token while a .waitForTaskToken task runs.
 	taskToken string
 	// tail is set when a lambda:invoke asks for LogType Tail; log is
@@ -58,7 +61,10 @@ func (t *thread) runState(ctx context.Context, s *state, input any, rp *resumePo
 	} else {
 		sr.enteredAt = t.r.clock.Now()
 		c := &cp{State: s.name, Input: json.RawMessage(jsonText(input)), Entered: true, EnteredAt: sr.enteredAt}
-		if s.typ == "Wait" {
+		sr.enteredPrev = t.prev
+		if s.typ == "Wait" && !s.jsonata {
+			// A JSONata Wait evaluates its Seconds or Timestamp after
+			// entry, where a failure can be recorded (EvaluationFailed).
 			// The deadline is fixed at entry so a resumed Wait keeps it.
 			d, f := sr.waitDeadline(input)
 			if f != nil {
@@ -80,6 +86,9 @@ func (t *thread) runState(ctx context.Context, s *state, input any, rp *resumePo
 			return nil, "", nil, err
 		}
 		sr.enteredID = id
+	}
+	if s.jsonata && s.typ != "Task" && s.typ != "Parallel" && s.typ != "Map" {
+		return sr.runJSONata(ctx, input, rp)
 	}
 	switch s.typ {
 	case "Pass":

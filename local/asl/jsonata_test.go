@@ -1,0 +1,121 @@
+package asl
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"thumbflow/internal/clocktest"
+)
+
+func TestParseAcceptsBothQueryLanguages(t *testing.T) {
+	for name, def := range map[string]string{
+		"top level":             `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Output":"{% $states.input %}","End":true}}}`,
+		"one JSONata state":     `{"StartAt":"A","States":{"A":{"Type":"Pass","QueryLanguage":"JSONata","Output":{"x":"{% 1 + 1 %}"},"End":true}}}`,
+		"JSONPath then JSONata": `{"StartAt":"A","States":{"A":{"Type":"Pass","Assign":{"v.$":"$.x"},"Next":"B"},"B":{"Type":"Pass","QueryLanguage":"JSONata","Output":"{% $v %}","End":true}}}`,
+		"expressions in number fields": `{"QueryLanguage":"JSONata","StartAt":"W","States":{
+			"W":{"Type":"Wait","Seconds":"{% $states.input.s %}","Next":"T"},
+			"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","TimeoutSeconds":"{% 5 %}","Arguments":{"FunctionName":"f"},"Next":"M"},
+			"M":{"Type":"Map","Items":"{% [1,2] %}","MaxConcurrency":"{% 1 %}","ToleratedFailureCount":"{% 0 %}","ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"Next":"F"},
+			"F":{"Type":"Fail","Error":"{% 'E' %}","Cause":"{% 'C' %}"}}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := Parse([]byte(def)); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// The definition checks AWS makes for JSONata states.
+func TestParseJSONataDefinitionChecks(t *testing.T) {
+	for name, c := range map[string]struct{ def, want string }{
+		"InputPath":           {`{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","InputPath":"$.a","End":true}}}`, `"InputPath" is not supported by Step Functions for JSONata states`},
+		"Parameters":          {`{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Parameters":{},"End":true}}}`, `"Parameters" is not supported by Step Functions for JSONata states`},
+		"ResultSelector":      {`{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","ResultSelector":{},"End":true}}}`, `"ResultSelector" is not supported`},
+		"ResultPath":          {`{"StartAt":"A","States":{"A":{"Type":"Pass","QueryLanguage":"JSONata","ResultPath":"$.r","End":true}}}`, `"ResultPath" is not supported`},
+		"OutputPath":          {`{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Succeed","OutputPath":"$"}}}`, `"OutputPath" is not supported`},
+		"ItemsPath":           {`{"QueryLanguage":"JSONata","StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.a","ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}`, `"ItemsPath" is not supported`},
+		"SecondsPath":         {`{"QueryLanguage":"JSONata","StartAt":"W","States":{"W":{"Type":"Wait","SecondsPath":"$.s","End":true}}}`, `"SecondsPath" is not supported`},
+		"Output in JSONPath":  {`{"StartAt":"A","States":{"A":{"Type":"Pass","Output":{},"End":true}}}`, `"Output" is only supported by Step Functions for JSONata states`},
+		"back to JSONPath":    {`{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","QueryLanguage":"JSONPath","End":true}}}`, "QueryLanguage JSONPath is not allowed"},
+		"Variable rule":       {`{"QueryLanguage":"JSONata","StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.a","IsPresent":true,"Next":"S"}]},"S":{"Type":"Succeed"}}}`, "use Condition"},
+		"catcher ResultPath":  {`{"QueryLanguage":"JSONata","StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Catch":[{"ErrorEquals":["States.ALL"],"ResultPath":"$.e","Next":"S"}],"End":true},"S":{"Type":"Succeed"}}}`, "use Output"},
+		"bad expression":      {`{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Output":{"x":"{% 1 + %}"},"End":true}}}`, "does not compile"},
+		"Items not array":     {`{"QueryLanguage":"JSONata","StartAt":"M","States":{"M":{"Type":"Map","Items":"abc","ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}`, "Items must be an array"},
+		"inherited in branch": {`{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Parallel","Branches":[{"StartAt":"A","States":{"A":{"Type":"Pass","InputPath":"$","End":true}}}],"End":true}}}`, `"InputPath" is not supported`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Parse([]byte(c.def))
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Parse error = %v, want %q", err, c.want)
+			}
+		})
+	}
+}
+
+// runJSON runs def on input with a virtual clock and no functions.
+func runJSON(t *testing.T, def, input string) Result {
+	t.Helper()
+	m, err := Parse([]byte(def))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := clocktest.NewVirtualClock(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return m.Run(ctx, Execution{ARN: "arn:aws:states:us-east-1:1:execution:m:e", Name: "e", Input: json.RawMessage(input)}, Options{Clock: clk})
+}
+
+func TestAWSJSONataFunctions(t *testing.T) {
+	def := `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Output":{
+		"partition":"{% $partition([1,2,3,4,5], 2) %}",
+		"range":"{% $range(0, 10, 5) %}",
+		"down":"{% $range(3, 1, -1) %}",
+		"hash":"{% $hash('input data', 'SHA-1') %}",
+		"md5":"{% $hash('', 'MD5') %}",
+		"seeded":"{% $random(7) = $random(7) %}",
+		"unit":"{% $random() >= 0 and $random() < 1 %}",
+		"uuid":"{% $length($uuid()) %}",
+		"parse":"{% $parse($states.input.text) %}"},"End":true}}}`
+	res := runJSON(t, def, `{"text":"{\"a\":[1,true]}"}`)
+	if res.Status != StatusSucceeded {
+		t.Fatalf("%s: %s %s", res.Status, res.Error, res.Cause)
+	}
+	var got, want any
+	_ = json.Unmarshal(res.Output, &got)
+	_ = json.Unmarshal([]byte(`{"partition":[[1,2],[3,4],[5]],"range":[0,5,10],"down":[3,2,1],
+		"hash":"aaff4a450a104cd177d28d18d74485e8cae074b7","md5":"d41d8cd98f00b204e9800998ecf8427e",
+		"seeded":true,"unit":true,"uuid":36,"parse":{"a":[1,true]}}`), &want)
+	if jsonText(got) != jsonText(want) {
+		t.Errorf("got %s\nwant %s", jsonText(got), jsonText(want))
+	}
+}
+
+func TestJSONataQueryEvaluationErrorIsCatchable(t *testing.T) {
+	def := `{"QueryLanguage":"JSONata","StartAt":"M","States":{
+		"M":{"Type":"Map","Items":"{% $states.input.notThere %}","ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},
+			"Catch":[{"ErrorEquals":["States.QueryEvaluationError"],"Output":"{% $states.errorOutput.Error %}","Next":"S"}],"End":true},
+		"S":{"Type":"Succeed"}}}`
+	res := runJSON(t, def, `{}`)
+	if res.Status != StatusSucceeded || string(res.Output) != `"States.QueryEvaluationError"` {
+		t.Fatalf("%s %s: %s %s", res.Status, res.Output, res.Error, res.Cause)
+	}
+}
+
+// Variables assigned in a Map iteration are its own; the outer ones are
+// visible inside.
+func TestJSONataVariableScopes(t *testing.T) {
+	def := `{"QueryLanguage":"JSONata","StartAt":"A","States":{
+		"A":{"Type":"Pass","Assign":{"outer":10},"Next":"M"},
+		"M":{"Type":"Map","Items":"{% [1,2] %}","ItemProcessor":{"StartAt":"P","States":{
+			"P":{"Type":"Pass","Assign":{"inner":"{% $states.input * $outer %}"},"Next":"Q"},
+			"Q":{"Type":"Pass","Output":"{% $inner %}","End":true}}},
+			"Output":{"items":"{% $states.result %}","inner":"{% $exists($inner) %}"},"End":true}}}`
+	res := runJSON(t, def, `{}`)
+	if res.Status != StatusSucceeded || string(res.Output) != `{"inner":false,"items":[10,20]}` {
+		t.Fatalf("%s %s: %s %s", res.Status, res.Output, res.Error, res.Cause)
+	}
+}
