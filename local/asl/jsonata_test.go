@@ -119,3 +119,26 @@ func TestJSONataVariableScopes(t *testing.T) {
 		t.Fatalf("%s %s: %s %s", res.Status, res.Output, res.Error, res.Cause)
 	}
 }
+
+// A branch's assignment is its own: the outer variable keeps its value.
+// A distributed Map's iterations do not see the outer variables at all.
+func TestVariableScopesOfBranchesAndDistributedMaps(t *testing.T) {
+	def := `{"QueryLanguage":"JSONata","StartAt":"A","States":{
+		"A":{"Type":"Pass","Assign":{"outer":10},"Next":"P"},
+		"P":{"Type":"Parallel","Branches":[{"StartAt":"B","States":{
+			"B":{"Type":"Pass","Assign":{"outer":99},"Next":"C"},
+			"C":{"Type":"Pass","Output":"{% $outer %}","End":true}}}],
+			"Output":{"branch":"{% $states.result[0] %}","outer":"{% $outer %}"},"End":true}}}`
+	res := runJSON(t, def, `{}`)
+	if res.Status != StatusSucceeded || string(res.Output) != `{"branch":99,"outer":10}` {
+		t.Fatalf("%s %s: %s %s", res.Status, res.Output, res.Error, res.Cause)
+	}
+	def = `{"QueryLanguage":"JSONata","StartAt":"A","States":{
+		"A":{"Type":"Pass","Assign":{"outer":10},"Next":"M"},
+		"M":{"Type":"Map","Items":"{% [1] %}","ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},
+			"StartAt":"Q","States":{"Q":{"Type":"Pass","Output":"{% $outer %}","End":true}}},"End":true}}}`
+	res = runJSON(t, def, `{}`)
+	if res.Status != StatusFailed || res.Error != "States.QueryEvaluationError" || !strings.Contains(res.Cause, "returned nothing (undefined)") {
+		t.Fatalf("%s %s: %s %s", res.Status, res.Output, res.Error, res.Cause)
+	}
+}

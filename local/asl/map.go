@@ -276,7 +276,13 @@ func (sr *stateRun) iterate(ctx context.Context, inputs []any, maxConc int64, to
 // run is iteration i, whose events follow the event start.
 func (m *mapIterations) run(ctx context.Context, i int, start int64) {
 	t, s := m.sr.t, m.sr.s
-	it := &thread{r: t.r, prev: start, vars: &vars{parent: t.vars, m: map[string]any{}}, silent: t.silent || s.distributed}
+	scope := &vars{parent: t.vars, m: map[string]any{}}
+	if s.distributed {
+		// A distributed Map's iterations run as child executions, which
+		// do not see the parent's variables.
+		scope.parent = nil
+	}
+	it := &thread{r: t.r, prev: start, vars: scope, silent: t.silent || s.distributed}
 	d := map[string]any{"index": int64(i), "name": s.name}
 	if _, err := it.emit("MapIterationStarted", d, nil); err != nil {
 		m.mu.Lock()
