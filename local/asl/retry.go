@@ -79,19 +79,7 @@ func (sr *stateRun) withRetry(ctx context.Context, input any) (any, string, *fai
 			if !matches(ct.errorEquals, f) {
 				continue
 			}
-			errOut := map[string]any{"Error": f.Error, "Cause": f.Cause}
-			if sr.s.jsonata {
-				out, assigned, fl := sr.joutputAssign(ct.joutput, ct.jassign, jdata{input: input, errorOutput: errOut, hasError: true}, errOut)
-				if fl != nil {
-					return nil, "", fl, nil
-				}
-				return sr.exit(out, ct.next, assigned)
-			}
-			res, err := applyResultPath(ct.resultPath, input, errOut)
-			if err != nil {
-				return nil, "", sr.runtime("%s", err.Error()), nil
-			}
-			assigned, fl := sr.assignFrom(ct.assign, errOut)
+			res, assigned, fl := sr.caught(ct, input, f)
 			if fl != nil {
 				return nil, "", fl, nil
 			}
@@ -106,6 +94,25 @@ func (sr *stateRun) withRetry(ctx context.Context, input any) (any, string, *fai
 		}
 		return nil, "", f, nil
 	}
+}
+
+// caught is the output and the assignments of catcher ct for failure f:
+// the error output {Error, Cause} placed by ResultPath (JSONPath) or
+// made by Output from $states.errorOutput (JSONata).
+func (sr *stateRun) caught(ct *catcher, input any, f *failure) (any, map[string]any, *failure) {
+	errOut := map[string]any{"Error": f.Error, "Cause": f.Cause}
+	if sr.s.jsonata {
+		return sr.joutputAssign(ct.joutput, ct.jassign, jdata{input: input, errorOutput: errOut, hasError: true}, errOut)
+	}
+	res, err := applyResultPath(ct.resultPath, input, errOut)
+	if err != nil {
+		return nil, nil, sr.runtime("%s", err.Error())
+	}
+	assigned, fl := sr.assignFrom(ct.assign, errOut)
+	if fl != nil {
+		return nil, nil, fl
+	}
+	return res, assigned, nil
 }
 
 // bodyOut is a successful body result; flush records the exit.
