@@ -68,7 +68,7 @@ func (c *checker) state(name string, o map[string]any, inMap bool) *state {
 			c.add(name, "The field %q is not supported by Step Functions for %s states", k, typ)
 		}
 	}
-	f := fields{c: c, name: name, o: o}
+	f := fields{c: c, name: name, o: o, jsonata: s.jsonata}
 	if typ != "Choice" && typ != "Succeed" && typ != "Fail" {
 		checkTransition(c, s, f)
 	}
@@ -103,11 +103,14 @@ type fields struct {
 	c    *checker
 	name string
 	o    map[string]any
+	// jsonata is set for a JSONata state, whose constant fields may be
+	// "{% %}" expressions instead (read with jexprField).
+	jsonata bool
 }
 
 func (f fields) str(k string) (string, bool) {
 	v, ok := f.o[k]
-	if !ok {
+	if !ok || f.isExpr(k) {
 		return "", false
 	}
 	sv, ok := v.(string)
@@ -169,7 +172,7 @@ func (f fields) tmpl(k string) *tmpl {
 
 func (f fields) int(k string) *int64 {
 	v, ok := f.o[k]
-	if !ok {
+	if !ok || f.isExpr(k) {
 		return nil
 	}
 	n, ok := toInt(v)
@@ -228,16 +231,15 @@ func checkTask(c *checker, s *state, f fields) {
 	} else if !supportedResource(s.resource) {
 		c.addCode(name, CodeInvalidResource, "Resource", "the resource %q is not supported by the local engine (only Lambda functions, arn:aws:states:::lambda:invoke and arn:aws:states:::lambda:invoke.waitForTaskToken)", s.resource)
 	}
-	var isExpr bool
-	if s.jtimeout, isExpr = f.jexprField(s, "TimeoutSeconds"); isExpr {
-	} else if n := f.int("TimeoutSeconds"); n != nil {
+	s.jtimeout = f.jexprField("TimeoutSeconds")
+	if n := f.int("TimeoutSeconds"); n != nil {
 		if *n <= 0 {
 			c.add(name, "TimeoutSeconds must be positive")
 		}
 		s.timeoutSeconds = *n
 	}
-	if s.jheartbeat, isExpr = f.jexprField(s, "HeartbeatSeconds"); isExpr {
-	} else if n := f.int("HeartbeatSeconds"); n != nil {
+	s.jheartbeat = f.jexprField("HeartbeatSeconds")
+	if n := f.int("HeartbeatSeconds"); n != nil {
 		if *n <= 0 {
 			c.add(name, "HeartbeatSeconds must be positive")
 		}
@@ -272,19 +274,20 @@ func checkChoice(c *checker, s *state, f fields) {
 
 func checkWait(c *checker, s *state, f fields) {
 	n := 0
-	var isExpr bool
-	if s.jseconds, isExpr = f.jexprField(s, "Seconds"); isExpr {
+	if s.jseconds = f.jexprField("Seconds"); s.jseconds != nil {
 		n++
-	} else if v := f.int("Seconds"); v != nil {
+	}
+	if v := f.int("Seconds"); v != nil {
 		if *v < 0 {
 			c.add(s.name, "Seconds must not be negative")
 		}
 		s.seconds = v
 		n++
 	}
-	if s.jtimestamp, isExpr = f.jexprField(s, "Timestamp"); isExpr {
+	if s.jtimestamp = f.jexprField("Timestamp"); s.jtimestamp != nil {
 		n++
-	} else if ts, ok := f.str("Timestamp"); ok {
+	}
+	if ts, ok := f.str("Timestamp"); ok {
 		if _, err := parseTimestamp(ts); err != nil {
 			c.add(s.name, "Timestamp %q is not an ISO-8601 extended offset date-time", ts)
 		}
@@ -307,13 +310,12 @@ func checkWait(c *checker, s *state, f fields) {
 }
 
 func checkFail(c *checker, s *state, f fields) {
-	var isExpr bool
-	if s.jerror, isExpr = f.jexprField(s, "Error"); isExpr {
-	} else if v, ok := f.str("Error"); ok {
+	s.jerror = f.jexprField("Error")
+	if v, ok := f.str("Error"); ok {
 		s.errorStr = &v
 	}
-	if s.jcause, isExpr = f.jexprField(s, "Cause"); isExpr {
-	} else if v, ok := f.str("Cause"); ok {
+	s.jcause = f.jexprField("Cause")
+	if v, ok := f.str("Cause"); ok {
 		s.causeStr = &v
 	}
 	for _, k := range []string{"ErrorPath", "CausePath"} {
@@ -385,21 +387,19 @@ func checkMap(c *checker, s *state, f fields) {
 		s.itemSelector, s.parameters = s.parameters, nil
 		s.legacyParametersMap = true
 	}
-	var isExpr bool
-	if s.jmaxConc, isExpr = f.jexprField(s, "MaxConcurrency"); isExpr {
-	} else if v := f.int("MaxConcurrency"); v != nil {
+	s.jmaxConc = f.jexprField("MaxConcurrency")
+	if v := f.int("MaxConcurrency"); v != nil {
 		if *v < 0 {
 			c.add(name, "MaxConcurrency must not be negative")
 		}
 		s.maxConcurrency = *v
 	}
 	s.maxConcurrencyPath = f.path("MaxConcurrencyPath")
-	if s.jtolCount, isExpr = f.jexprField(s, "ToleratedFailureCount"); !isExpr {
-		s.tolCount = f.int("ToleratedFailureCount")
-	}
+	s.jtolCount = f.jexprField("ToleratedFailureCount")
+	s.tolCount = f.int("ToleratedFailureCount")
 	s.tolCountPath = f.path("ToleratedFailureCountPath")
-	if s.jtolPercent, isExpr = f.jexprField(s, "ToleratedFailurePercentage"); isExpr {
-	} else if v, ok := o["ToleratedFailurePercentage"]; ok {
+	s.jtolPercent = f.jexprField("ToleratedFailurePercentage")
+	if v, ok := o["ToleratedFailurePercentage"]; ok && !f.isExpr("ToleratedFailurePercentage") {
 		p, ok := toFloat(v)
 		if !ok || p < 0 || p > 100 {
 			c.add(name, "ToleratedFailurePercentage must be a number between 0 and 100")

@@ -34,16 +34,21 @@ func (f fields) jtmpl(k string) *jtmpl {
 	return t
 }
 
-// jexprField compiles field k when it is a "{% %}" expression, which a
-// JSONata state may give instead of a constant (TimeoutSeconds,
-// Seconds, Timestamp, MaxConcurrency, ...). ok is false when k is absent
-// or a constant, to be read as in JSONPath.
-func (f fields) jexprField(s *state, k string) (t *jtmpl, ok bool) {
+// isExpr reports whether field k of a JSONata state is a "{% %}"
+// expression, which such a state may give instead of a constant
+// (TimeoutSeconds, Seconds, Timestamp, MaxConcurrency, Error, ...).
+func (f fields) isExpr(k string) bool {
 	str, isStr := f.o[k].(string)
-	if !s.jsonata || !isStr || !isJSONataExpr(str) {
-		return nil, false
+	return f.jsonata && isStr && isJSONataExpr(str)
+}
+
+// jexprField compiles field k when it is an expression (isExpr), and is
+// nil otherwise: the constant is then read as in JSONPath.
+func (f fields) jexprField(k string) *jtmpl {
+	if !f.isExpr(k) {
+		return nil
 	}
-	return f.jtmpl(k), true
+	return f.jtmpl(k)
 }
 
 // checkJSONataCommon reads the data-flow fields of a JSONata state.
