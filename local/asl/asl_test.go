@@ -195,9 +195,19 @@ func crashAtEveryEvent(t *testing.T, def string) {
 	})
 }
 
-func TestResumeKeepsWaitDeadline(t *testing.T) {
+func TestResumeKeepsWaitDeadline(t *testing.T) { resumeKeepsWaitDeadline(t, durableDef) }
+
+// A JSONata Wait whose Seconds is an expression keeps its deadline too.
+func TestResumeKeepsJSONataWaitDeadline(t *testing.T) {
+	resumeKeepsWaitDeadline(t, `{"QueryLanguage":"JSONata","StartAt":"T","States":{
+	"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:111111111111:function:f","Output":"{% $states.input %}","Next":"W"},
+	"W":{"Type":"Wait","Seconds":"{% 60 + 40 %}","Next":"P"},
+	"P":{"Type":"Pass","Output":"done","End":true}}}`)
+}
+
+func resumeKeepsWaitDeadline(t *testing.T, def string) {
 	inBubble(t, func(t *testing.T) { // exact virtual time: see inBubble
-		m, err := Parse([]byte(durableDef))
+		m, err := Parse([]byte(def))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -265,3 +265,15 @@ func (sr *stateRun) jpercent(t *jtmpl, d jdata) (float64, *failure) {
 	}
 	return p, nil
 }
+
+// quietWaitDeadline evaluates a JSONata Wait's deadline before the
+// state's entry is recorded, recording nothing; ok is false when the
+// evaluation fails.
+func (sr *stateRun) quietWaitDeadline(input any) (time.Time, bool) {
+	quiet := *sr.t
+	quiet.silent = true
+	trial := *sr
+	trial.t = &quiet
+	d, f := trial.jwaitDeadline(jdata{input: input})
+	return d, f == nil
+}

@@ -62,9 +62,17 @@ func (t *thread) runState(ctx context.Context, s *state, input any, rp *resumePo
 		sr.enteredAt = t.r.clock.Now()
 		c := &cp{State: s.name, Input: json.RawMessage(jsonText(input)), Entered: true, EnteredAt: sr.enteredAt}
 		sr.enteredPrev = t.prev
+		if s.typ == "Wait" && s.jsonata {
+			// The deadline is fixed at entry so a resumed Wait keeps it.
+			// A JSONata Wait records a failure after its entry
+			// (EvaluationFailed), so here it is only tried quietly; when
+			// it fails, runJSONata evaluates it again after entry.
+			if d, ok := sr.quietWaitDeadline(input); ok {
+				c.Deadline = d
+				rp = &resumePoint{deadline: d}
+			}
+		}
 		if s.typ == "Wait" && !s.jsonata {
-			// A JSONata Wait evaluates its Seconds or Timestamp after
-			// entry, where a failure can be recorded (EvaluationFailed).
 			// The deadline is fixed at entry so a resumed Wait keeps it.
 			d, f := sr.waitDeadline(input)
 			if f != nil {
