@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"thumbflow/local/jsonata"
 )
@@ -18,6 +19,12 @@ import (
 // errQueryEvaluation is the error AWS raises when a JSONata field cannot
 // be evaluated or gives a value of the wrong type.
 const errQueryEvaluation = "States.QueryEvaluationError"
+
+// maxEvaluation bounds one expression's evaluation in real time. Tail
+// recursion runs in a loop in local/jsonata, so an endless one would
+// otherwise hold its state (and the engine's goroutine) forever. It is
+// not a virtual-clock duration: evaluation does not sleep.
+const maxEvaluation = 10 * time.Second
 
 // jexpr is one compiled "{% %}" expression; src is its text between the
 // delimiters, trimmed, as AWS quotes it in causes.
@@ -128,7 +135,7 @@ func (sr *stateRun) jenv(d jdata) *jsonata.Options {
 		st["errorOutput"] = d.errorOutput
 	}
 	b["states"] = st
-	return &jsonata.Options{Bindings: b, Functions: awsFunctions, Now: sr.t.r.clock.Now()}
+	return &jsonata.Options{Bindings: b, Functions: awsFunctions, Now: sr.t.r.clock.Now(), Timeout: maxEvaluation}
 }
 
 // evalJ evaluates a JSONata template.
@@ -167,7 +174,15 @@ func (sr *stateRun) evalJOpts(t *jtmpl, input any, opts *jsonata.Options) (any, 
 // evalExpr evaluates one expression for the field; nothing (undefined)
 // and a function are errors, as on AWS.
 func (sr *stateRun) evalExpr(e *jexpr, field string, input any, opts *jsonata.Options) (any, *failure) {
-	raw, err := e.e.EvaluateRaw(context.Background(), jsonata.FromJSON(input), opts)
+	ctx := sr.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	raw, err := e.e.EvaluateRaw(ctx, jsonata.FromJSON(input), opts)
+	if err != nil && ctx.Err() != nil {
+		// The run is being interrupted; it records that, not this.
+		return nil, &failure{Error: errQueryEvaluation, Cause: "the evaluation was interrupted"}
+	}
 	if err != nil {
 		return nil, sr.queryFailure(field, "The JSONata expression '%s' specified for the field '%s' threw an error during evaluation. %s", e.src, field, jsonataMessage(err))
 	}

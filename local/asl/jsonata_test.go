@@ -142,3 +142,45 @@ func TestVariableScopesOfBranchesAndDistributedMaps(t *testing.T) {
 		t.Fatalf("%s %s: %s %s", res.Status, res.Output, res.Error, res.Cause)
 	}
 }
+
+// Runaway recursion is a States.QueryEvaluationError (U1001), not a
+// crashed engine.
+func TestJSONataRunawayRecursionFailsTheState(t *testing.T) {
+	def := `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass",
+		"Output":"{% ($f := function($n){ $n + $f($n + 1) }; $f(0)) %}","End":true}}}`
+	res := runJSON(t, def, `{}`)
+	if res.Status != StatusFailed || res.Error != "States.QueryEvaluationError" || !strings.Contains(res.Cause, "U1001") {
+		t.Fatalf("%s: %s %s", res.Status, res.Error, res.Cause)
+	}
+}
+
+// Interrupting a run stops an endless evaluation, and the interruption
+// (not an evaluation error) is what the run reports.
+func TestJSONataEvaluationStopsWithTheRun(t *testing.T) {
+	m, err := Parse([]byte(`{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass",
+		"Output":"{% ($loop := function($n){ $loop($n + 1) }; $loop(0)) %}","End":true}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	ctx, cancel := context.WithCancel(context.Background())
+	opts := Options{Clock: clocktest.NewVirtualClock(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)), Record: func(ev Event, _ Checkpoint) error {
+		types = append(types, ev.Type)
+		if ev.Type == "PassStateEntered" {
+			go cancel()
+		}
+		return nil
+	}}
+	done := make(chan Result, 1)
+	go func() {
+		done <- m.Run(ctx, Execution{ARN: "arn:aws:states:us-east-1:1:execution:m:e", Input: json.RawMessage(`{}`)}, opts)
+	}()
+	select {
+	case res := <-done:
+		if res.Status != "" || strings.Join(types, " ") != "ExecutionStarted PassStateEntered" {
+			t.Fatalf("result %+v, events %v", res, types)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the evaluation did not stop with the run")
+	}
+}

@@ -195,7 +195,7 @@ func (sr *stateRun) itemInputs(list []any, eff any) ([]any, *failure) {
 			inputs[i] = deepCopy(item)
 			continue
 		}
-		isr := &stateRun{t: sr.t, s: s, enteredID: sr.enteredID, enteredAt: sr.enteredAt, retries: sr.retries,
+		isr := &stateRun{t: sr.t, s: s, ctx: sr.ctx, enteredID: sr.enteredID, enteredPrev: sr.enteredPrev, enteredAt: sr.enteredAt, retries: sr.retries,
 			mapCtx: map[string]any{"Item": map[string]any{"Index": int64(i), "Value": item}}}
 		var v any
 		var f *failure

@@ -10,8 +10,10 @@ import (
 
 // stateRun is one state's execution context.
 type stateRun struct {
-	t         *thread
-	s         *state
+	t *thread
+	s *state
+	// ctx is the run's context, which bounds JSONata evaluations too.
+	ctx       context.Context
 	enteredID int64
 	// enteredPrev is the previousEventId of the state's entry, which
 	// AWS gives EvaluationFailed too.
@@ -55,7 +57,7 @@ func (sr *stateRun) runtime(format string, a ...any) *failure {
 }
 
 func (t *thread) runState(ctx context.Context, s *state, input any, rp *resumePoint) (out any, next string, f *failure, err error) {
-	sr := &stateRun{t: t, s: s}
+	sr := &stateRun{t: t, s: s, ctx: ctx}
 	if rp != nil {
 		sr.enteredID, sr.enteredAt = rp.enteredID, rp.enteredAt
 	} else {

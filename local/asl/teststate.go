@@ -190,7 +190,7 @@ func (m *Machine) TestState(ctx context.Context, name string, test StateTest) (S
 // testWithErrors runs a Task, Parallel or Map body once and reports what
 // its Retry and Catch would do with a failure.
 func (t *thread) testWithErrors(ctx context.Context, s *state, input any, retried int64) (StateTestResult, error) {
-	sr := &stateRun{t: t, s: s, enteredAt: t.r.clock.Now(), retries: retried}
+	sr := &stateRun{t: t, s: s, ctx: ctx, enteredAt: t.r.clock.Now(), retries: retried}
 	out, f, err := sr.body(ctx, input)
 	if err != nil {
 		return StateTestResult{}, err
