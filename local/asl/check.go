@@ -382,6 +382,7 @@ func checkMap(c *checker, s *state, f fields) {
 		s.hasItemReader = true
 		c.add(name, "ItemReader is not supported by the local engine")
 	}
+	checkBatcher(c, s, f)
 	s.itemsPath = f.path("ItemsPath")
 	if s.itemSelector == nil && s.parameters != nil {
 		s.itemSelector, s.parameters = s.parameters, nil

@@ -72,6 +72,7 @@ type state struct {
 	tolPercentPath      *path
 	hasItemReader       bool
 	legacyParametersMap bool
+	batcher             *batcher // ItemBatcher
 
 	// jsonata marks a state in the JSONata query language; its fields
 	// are the j* ones below (nil when absent), never the JSONPath ones.

@@ -36,6 +36,11 @@ func (sr *stateRun) mapState(ctx context.Context, eff any) (any, *failure, error
 	if f != nil {
 		return nil, f, nil
 	}
+	if s.batcher != nil {
+		if inputs, f = sr.batch(sc, inputs); f != nil {
+			return nil, f, nil
+		}
+	}
 	if s.distributed {
 		arn := strings.Replace(t.r.exec.StateMachineARN, ":stateMachine:", ":mapRun:", 1) + "/" + s.mapRunLabel() + ":" + newUUID()
 		if _, err := t.emit("MapRunStarted", map[string]any{"mapRunArn": arn}, nil); err != nil {
