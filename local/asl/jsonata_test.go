@@ -184,3 +184,20 @@ func TestJSONataEvaluationStopsWithTheRun(t *testing.T) {
 		t.Fatal("the evaluation did not stop with the run")
 	}
 }
+
+// A Choice state's Assign applies whichever rule matches; the matching
+// rule's Assign and Output come on top.
+func TestJSONataChoiceAssignAndOutput(t *testing.T) {
+	def := `{"QueryLanguage":"JSONata","StartAt":"C","States":{
+		"C":{"Type":"Choice","Assign":{"a":"state","b":"state"},"Output":"state output",
+			"Choices":[{"Condition":"{% $states.input.go %}","Assign":{"b":"rule"},"Output":"rule output","Next":"S"}],"Default":"S"},
+		"S":{"Type":"Pass","Output":{"a":"{% $a %}","b":"{% $b %}","in":"{% $states.input %}"},"End":true}}}`
+	for input, want := range map[string]string{
+		`{"go":true}`:  `{"a":"state","b":"rule","in":"rule output"}`,
+		`{"go":false}`: `{"a":"state","b":"state","in":"state output"}`,
+	} {
+		if res := runJSON(t, def, input); string(res.Output) != want {
+			t.Errorf("%s: %s %s (%s), want %s", input, res.Status, res.Output, res.Cause, want)
+		}
+	}
+}

@@ -115,8 +115,10 @@ func (sr *stateRun) jfail(d jdata) *failure {
 	return f
 }
 
-// jchoice takes the first rule whose Condition holds; its Output and
-// Assign apply, else the state's (with Default).
+// jchoice takes the first rule whose Condition holds. The state's Assign
+// applies whichever rule matches, with the rule's Assign on top (AWS:
+// "applies regardless of which choice rule matches"); the rule's Output,
+// when it has one, replaces the state's.
 func (sr *stateRun) jchoice(d jdata) (any, string, *failure, error) {
 	s := sr.s
 	for _, rule := range s.choices {
@@ -135,16 +137,25 @@ func (sr *stateRun) jchoice(d jdata) (any, string, *failure, error) {
 		if !ok {
 			continue
 		}
-		output, assign := s.joutput, s.jassign
+		output := s.joutput
 		if rule.joutput != nil {
 			output = rule.joutput
 		}
-		if rule.jassign != nil {
-			assign = rule.jassign
-		}
-		out, assigned, f := sr.joutputAssign(output, assign, d, d.input)
+		out, assigned, f := sr.joutputAssign(output, s.jassign, d, d.input)
 		if f != nil {
 			return nil, "", f, nil
+		}
+		if rule.jassign != nil {
+			_, more, f := sr.joutputAssign(nil, rule.jassign, d, nil)
+			if f != nil {
+				return nil, "", f, nil
+			}
+			if assigned == nil {
+				assigned = map[string]any{}
+			}
+			for k, v := range more {
+				assigned[k] = v
+			}
 		}
 		return sr.exit(out, rule.next, assigned)
 	}
