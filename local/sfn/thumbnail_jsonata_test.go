@@ -9,99 +9,21 @@ import (
 	"thumbflow/local/asl"
 )
 
-// thumbnailJSONata is statemachine/thumbnail.asl.json rewritten in the
-// JSONata query language, as Workflow Studio would write it: Arguments
-// for Parameters, Output (with $merge) for ResultPath, a workflow
-// variable for the renditions, and Fail's Error and Cause as
-// expressions. Retry and Catch are unchanged.
-const thumbnailJSONata = `{
-  "Comment": "thumbflow's thumbnail workflow in JSONata (test copy)",
-  "QueryLanguage": "JSONata",
-  "StartAt": "MarkConverting",
-  "TimeoutSeconds": 600,
-  "States": {
-    "MarkConverting": {
-      "Type": "Task",
-      "Resource": "${StatusFunctionArn}",
-      "Arguments": {
-        "uploadId": "{% $states.input.uploadId %}",
-        "state": "converting",
-        "executionArn": "{% $states.context.Execution.Id %}"
-      },
-      "Output": "{% $states.input %}",
-      "TimeoutSeconds": 20,
-      "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 2, "JitterStrategy": "FULL"}],
-      "Catch": [{"ErrorEquals": ["States.ALL"], "Output": "{% $merge([$states.input, {'notifyError': $states.errorOutput}]) %}", "Next": "Convert"}],
-      "Next": "Convert"
-    },
-    "Convert": {
-      "Type": "Task",
-      "Resource": "${ConvertFunctionArn}",
-      "Arguments": {
-        "uploadId": "{% $states.input.uploadId %}",
-        "bucket": "{% $states.input.bucket %}",
-        "key": "{% $states.input.key %}",
-        "versionId": "{% $states.input.versionId %}",
-        "size": "{% $states.input.size %}",
-        "contentType": "{% $states.input.contentType %}",
-        "retryCount": "{% $states.context.State.RetryCount %}",
-        "executionArn": "{% $states.context.Execution.Id %}"
-      },
-      "Assign": {"renditions": "{% $states.result.renditions %}"},
-      "Output": "{% $merge([$states.input, {'conversion': $states.result}]) %}",
-      "TimeoutSeconds": "{% 25 %}",
-      "Retry": [{
-        "ErrorEquals": ["TransientError", "Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException", "States.Timeout"],
-        "IntervalSeconds": 2, "MaxAttempts": 3, "BackoffRate": 2, "MaxDelaySeconds": 20, "JitterStrategy": "FULL"
-      }],
-      "Catch": [{"ErrorEquals": ["States.ALL"], "Output": "{% $merge([$states.input, {'error': $states.errorOutput}]) %}", "Next": "RecordFailure"}],
-      "Next": "RecordSuccess"
-    },
-    "RecordSuccess": {
-      "Type": "Task",
-      "Resource": "${StatusFunctionArn}",
-      "Arguments": {
-        "uploadId": "{% $states.input.uploadId %}",
-        "state": "succeeded",
-        "executionArn": "{% $states.context.Execution.Id %}",
-        "renditions": "{% $renditions %}"
-      },
-      "Output": "{% $states.input %}",
-      "TimeoutSeconds": 20,
-      "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 5, "MaxDelaySeconds": 10, "BackoffRate": 2, "JitterStrategy": "FULL"}],
-      "Catch": [{"ErrorEquals": ["States.ALL"], "Output": "{% $merge([$states.input, {'notifyError': $states.errorOutput}]) %}", "Next": "Converted"}],
-      "Next": "Converted"
-    },
-    "Converted": {"Type": "Succeed"},
-    "RecordFailure": {
-      "Type": "Task",
-      "Resource": "${StatusFunctionArn}",
-      "Arguments": {
-        "uploadId": "{% $states.input.uploadId %}",
-        "state": "failed",
-        "executionArn": "{% $states.context.Execution.Id %}",
-        "error": "{% $states.input.error %}"
-      },
-      "Output": "{% $states.input %}",
-      "TimeoutSeconds": 20,
-      "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 5, "MaxDelaySeconds": 10, "BackoffRate": 2, "JitterStrategy": "FULL"}],
-      "Catch": [{"ErrorEquals": ["States.ALL"], "Output": "{% $merge([$states.input, {'notifyError': $states.errorOutput}]) %}", "Next": "ConversionFailed"}],
-      "Next": "ConversionFailed"
-    },
-    "ConversionFailed": {
-      "Type": "Fail",
-      "Error": "{% $states.input.error.Error %}",
-      "Cause": "{% $states.input.error.Cause %}"
-    }
-  }
-}`
-
-// jsonataDir writes the JSONata thumbnail workflow where LoadDir finds it
-// as the state machine "thumbnail".
+// jsonataDir puts the JSONata version of the thumbnail workflow where
+// LoadDir finds it as the state machine "thumbnail". The definition
+// (local/asl/testdata/thumbnail-jsonata.asl.json) is
+// statemachine/thumbnail.asl.json rewritten as Workflow Studio would
+// write it: Arguments for Parameters, Output (with $merge) for
+// ResultPath, a workflow variable for the renditions, Fail's Error and
+// Cause as expressions; Retry and Catch unchanged.
 func jsonataDir(t *testing.T) string {
 	t.Helper()
+	def, err := os.ReadFile(filepath.Join("..", "asl", "testdata", "thumbnail-jsonata.asl.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "thumbnail.asl.json"), []byte(thumbnailJSONata), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "thumbnail.asl.json"), def, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return dir
