@@ -216,6 +216,9 @@ func checkCommon(c *checker, s *state, f fields) {
 		if _, isObj := a.(map[string]any); !isObj {
 			c.add(s.name, "Assign must be a JSON object")
 		}
+		if err := checkVariableNames(a); err != nil {
+			c.add(s.name, "Assign: %v", err)
+		}
 		s.assign = f.tmpl("Assign")
 	}
 	if r, ok := f.o["Result"]; ok {

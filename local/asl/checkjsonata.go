@@ -60,6 +60,9 @@ func checkJSONataCommon(c *checker, s *state, f fields) {
 		if _, isObj := a.(map[string]any); !isObj {
 			c.add(s.name, "Assign must be a JSON object")
 		}
+		if err := checkVariableNames(a); err != nil {
+			c.add(s.name, "Assign: %v", err)
+		}
 		s.jassign = f.jtmpl("Assign")
 	}
 	if v, ok := f.o["Items"]; ok {
@@ -100,6 +103,9 @@ func compileJSONataCatcher(v any) (*catcher, error) {
 		case "Assign":
 			if _, isObj := x.(map[string]any); !isObj {
 				return nil, fmt.Errorf("Assign must be a JSON object")
+			}
+			if err := checkVariableNames(x); err != nil {
+				return nil, fmt.Errorf("Assign: %w", err)
 			}
 			if ct.jassign, err = compileJTmpl(x, "Assign"); err != nil {
 				return nil, err
@@ -152,6 +158,9 @@ func compileJSONataChoice(v any) (*choiceRule, error) {
 		case "Assign":
 			if _, isObj := x.(map[string]any); !isObj {
 				return nil, fmt.Errorf("Assign must be a JSON object")
+			}
+			if err := checkVariableNames(x); err != nil {
+				return nil, fmt.Errorf("Assign: %w", err)
 			}
 			if r.jassign, err = compileJTmpl(x, "Assign"); err != nil {
 				return nil, err

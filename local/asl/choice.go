@@ -49,6 +49,9 @@ func compileChoice(v any, top bool) (*choiceRule, error) {
 			}
 			r.next = s
 		case k == "Assign":
+			if err := checkVariableNames(x); err != nil {
+				return nil, fmt.Errorf("Assign: %w", err)
+			}
 			t, err := compileTmpl(x, "")
 			if err != nil {
 				return nil, fmt.Errorf("Assign: %w", err)

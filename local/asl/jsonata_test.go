@@ -201,3 +201,21 @@ func TestJSONataChoiceAssignAndOutput(t *testing.T) {
 		}
 	}
 }
+
+func TestParseChecksVariableNames(t *testing.T) {
+	for name, def := range map[string]string{
+		"reserved":         `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Assign":{"states":1},"End":true}}}`,
+		"JSONPath digit":   `{"StartAt":"A","States":{"A":{"Type":"Pass","Assign":{"1x.$":"$"},"End":true}}}`,
+		"JSONata catcher":  `{"QueryLanguage":"JSONata","StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Catch":[{"ErrorEquals":["States.ALL"],"Assign":{"a-b":1},"Next":"S"}],"End":true},"S":{"Type":"Succeed"}}}`,
+		"JSONPath in rule": `{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.a","IsPresent":true,"Assign":{"a b":1},"Next":"S"}]},"S":{"Type":"Succeed"}}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := Parse([]byte(def)); err == nil || !strings.Contains(err.Error(), "variable name") {
+				t.Fatalf("Parse error = %v, want a variable name problem", err)
+			}
+		})
+	}
+	if _, err := Parse([]byte(`{"StartAt":"A","States":{"A":{"Type":"Pass","Assign":{"_ok1":1,"ünï":2,"x.$":"$"},"End":true}}}`)); err != nil {
+		t.Fatal(err)
+	}
+}
