@@ -1,10 +1,15 @@
 package sfn
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"thumbflow/local/asl"
 )
@@ -96,5 +101,34 @@ func TestThumbnailJSONataFailurePath(t *testing.T) {
 		markConverting, "FailStateEntered ExecutionFailed")
 	if got := eventTypes(evs); got != want {
 		t.Errorf("history\n got:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// The API takes JSONata definitions: ValidateStateMachineDefinition
+// accepts the JSONata workflow and reports a JSONPath field in a JSONata
+// state where AWS does.
+func TestValidateJSONataDefinition(t *testing.T) {
+	_, c := realService(t)
+	ctx := context.Background()
+	raw, err := os.ReadFile(filepath.Join("..", "asl", "testdata", "thumbnail-jsonata.asl.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := Substitute(string(raw), map[string]string{
+		"ConvertFunctionArn": "arn:aws:lambda:us-east-1:000000000000:function:convert",
+		"StatusFunctionArn":  "arn:aws:lambda:us-east-1:000000000000:function:status",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok, err := c.ValidateStateMachineDefinition(ctx, &awssfn.ValidateStateMachineDefinitionInput{Definition: &def})
+	if err != nil || ok.Result != types.ValidateStateMachineDefinitionResultCodeOk {
+		t.Fatalf("the JSONata thumbnail workflow: %v %+v", err, ok)
+	}
+	bad := `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","InputPath":"$.x","End":true}}}`
+	out, err := c.ValidateStateMachineDefinition(ctx, &awssfn.ValidateStateMachineDefinitionInput{Definition: aws.String(bad)})
+	if err != nil || out.Result != types.ValidateStateMachineDefinitionResultCodeFail || len(out.Diagnostics) != 1 ||
+		aws.ToString(out.Diagnostics[0].Location) != "/States/A" || !strings.Contains(aws.ToString(out.Diagnostics[0].Message), `"InputPath"`) {
+		t.Fatalf("InputPath in a JSONata state: %v %+v", err, out)
 	}
 }
