@@ -105,7 +105,9 @@ func compileJTmpl(v any, field string) (*jtmpl, error) {
 	return &jtmpl{kind: tLit, lit: v, field: field}, nil
 }
 
-// jdata is what a JSONata field sees: $states and the variables.
+// jdata is the state data a JSONata field sees as $states (its context
+// member is the state's Context object); the variables come from the
+// thread's scopes.
 type jdata struct {
 	input       any
 	result      any
