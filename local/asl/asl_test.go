@@ -15,20 +15,6 @@ import (
 	"thumbflow/internal/clocktest"
 )
 
-func TestParseRefusesJSONata(t *testing.T) {
-	for name, def := range map[string]string{
-		"top level": `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Succeed"}}}`,
-		"one state": `{"StartAt":"A","States":{"A":{"Type":"Pass","QueryLanguage":"JSONata","End":true}}}`,
-	} {
-		t.Run(name, func(t *testing.T) {
-			_, err := Parse([]byte(def))
-			if err == nil || !strings.Contains(err.Error(), "JSONata is not supported") {
-				t.Fatalf("Parse error = %v, want a clear JSONata refusal", err)
-			}
-		})
-	}
-}
-
 func TestParseReportsProblemsByState(t *testing.T) {
 	cases := []struct {
 		name, def, state, want string
@@ -209,9 +195,19 @@ func crashAtEveryEvent(t *testing.T, def string) {
 	})
 }
 
-func TestResumeKeepsWaitDeadline(t *testing.T) {
+func TestResumeKeepsWaitDeadline(t *testing.T) { resumeKeepsWaitDeadline(t, durableDef) }
+
+// A JSONata Wait whose Seconds is an expression keeps its deadline too.
+func TestResumeKeepsJSONataWaitDeadline(t *testing.T) {
+	resumeKeepsWaitDeadline(t, `{"QueryLanguage":"JSONata","StartAt":"T","States":{
+	"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:111111111111:function:f","Output":"{% $states.input %}","Next":"W"},
+	"W":{"Type":"Wait","Seconds":"{% 60 + 40 %}","Next":"P"},
+	"P":{"Type":"Pass","Output":"done","End":true}}}`)
+}
+
+func resumeKeepsWaitDeadline(t *testing.T, def string) {
 	inBubble(t, func(t *testing.T) { // exact virtual time: see inBubble
-		m, err := Parse([]byte(durableDef))
+		m, err := Parse([]byte(def))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,7 +16,18 @@ import (
 // run of the thumbnail workflow (functions return at once), the figure the
 // local cloud's per-execution overhead budget is spent on.
 func BenchmarkThumbnailExecution(b *testing.B) {
-	raw, err := os.ReadFile(filepath.Join("..", "..", "statemachine", "thumbnail.asl.json"))
+	benchmarkThumbnail(b, filepath.Join("..", "..", "statemachine", "thumbnail.asl.json"))
+}
+
+// BenchmarkThumbnailJSONataExecution is the same run of the workflow's
+// JSONata version (testdata/thumbnail-jsonata.asl.json), for the cost of
+// evaluating its expressions.
+func BenchmarkThumbnailJSONataExecution(b *testing.B) {
+	benchmarkThumbnail(b, filepath.Join("testdata", "thumbnail-jsonata.asl.json"))
+}
+
+func benchmarkThumbnail(b *testing.B, file string) {
+	raw, err := os.ReadFile(file)
 	if err != nil {
 		b.Skip(err)
 	}

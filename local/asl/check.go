@@ -28,31 +28,55 @@ func (c *checker) state(name string, o map[string]any, inMap bool) *state {
 	s := &state{name: name}
 	typ, _ := o["Type"].(string)
 	s.typ = typ
-	allowed, ok := allowedFields[typ]
+	s.jsonata = c.jsonata
+	if ql, ok := o["QueryLanguage"]; ok {
+		switch ql {
+		case "JSONata":
+			s.jsonata = true
+		case "JSONPath":
+			if c.jsonata {
+				// AWS: a state may not go back to JSONPath in a JSONata machine.
+				c.add(name, "QueryLanguage JSONPath is not allowed in a state of a state machine whose QueryLanguage is JSONata")
+			}
+			s.jsonata = false
+		default:
+			c.add(name, "QueryLanguage must be JSONPath or JSONata")
+		}
+	}
+	fieldSet := allowedFields
+	if s.jsonata {
+		fieldSet = jsonataFields
+	}
+	allowed, ok := fieldSet[typ]
 	if !ok {
 		c.add(name, "the state type %q is not valid", o["Type"])
 		return s
-	}
-	if ql, ok := o["QueryLanguage"]; ok {
-		if ql == "JSONata" {
-			c.add(name, "QueryLanguage JSONata is not supported by the local Step Functions engine yet; use JSONPath")
-		} else if ql != "JSONPath" {
-			c.add(name, "QueryLanguage must be JSONPath or JSONata")
-		}
 	}
 	for k := range o {
 		if k == "Type" || k == "Comment" || k == "QueryLanguage" {
 			continue
 		}
-		if !slices.Contains(allowed, k) {
+		if slices.Contains(allowed, k) {
+			continue
+		}
+		switch {
+		case s.jsonata && slices.Contains(allowedFields[typ], k):
+			c.add(name, "The field %q is not supported by Step Functions for JSONata states (QueryLanguage JSONata); use Arguments, Output or Assign", k)
+		case !s.jsonata && slices.Contains(jsonataFields[typ], k):
+			c.add(name, "The field %q is only supported by Step Functions for JSONata states (QueryLanguage JSONata)", k)
+		default:
 			c.add(name, "The field %q is not supported by Step Functions for %s states", k, typ)
 		}
 	}
-	f := fields{c: c, name: name, o: o}
+	f := fields{c: c, name: name, o: o, jsonata: s.jsonata}
 	if typ != "Choice" && typ != "Succeed" && typ != "Fail" {
 		checkTransition(c, s, f)
 	}
-	checkCommon(c, s, f)
+	if s.jsonata {
+		checkJSONataCommon(c, s, f)
+	} else {
+		checkCommon(c, s, f)
+	}
 	switch typ {
 	case "Task":
 		checkTask(c, s, f)
@@ -68,7 +92,7 @@ func (c *checker) state(name string, o map[string]any, inMap bool) *state {
 		checkMap(c, s, f)
 	}
 	if typ == "Task" || typ == "Parallel" || typ == "Map" {
-		checkRetryCatch(c, s, o)
+		checkRetryCatch(c, s, o, s.jsonata)
 	}
 	return s
 }
@@ -79,11 +103,14 @@ type fields struct {
 	c    *checker
 	name string
 	o    map[string]any
+	// jsonata is set for a JSONata state, whose constant fields may be
+	// "{% %}" expressions instead (read with jexprField).
+	jsonata bool
 }
 
 func (f fields) str(k string) (string, bool) {
 	v, ok := f.o[k]
-	if !ok {
+	if !ok || f.isExpr(k) {
 		return "", false
 	}
 	sv, ok := v.(string)
@@ -145,7 +172,7 @@ func (f fields) tmpl(k string) *tmpl {
 
 func (f fields) int(k string) *int64 {
 	v, ok := f.o[k]
-	if !ok {
+	if !ok || f.isExpr(k) {
 		return nil
 	}
 	n, ok := toInt(v)
@@ -189,6 +216,9 @@ func checkCommon(c *checker, s *state, f fields) {
 		if _, isObj := a.(map[string]any); !isObj {
 			c.add(s.name, "Assign must be a JSON object")
 		}
+		if err := checkVariableNames(a); err != nil {
+			c.add(s.name, "Assign: %v", err)
+		}
 		s.assign = f.tmpl("Assign")
 	}
 	if r, ok := f.o["Result"]; ok {
@@ -204,12 +234,14 @@ func checkTask(c *checker, s *state, f fields) {
 	} else if !supportedResource(s.resource) {
 		c.addCode(name, CodeInvalidResource, "Resource", "the resource %q is not supported by the local engine (only Lambda functions, arn:aws:states:::lambda:invoke and arn:aws:states:::lambda:invoke.waitForTaskToken)", s.resource)
 	}
+	s.jtimeout = f.jexprField("TimeoutSeconds")
 	if n := f.int("TimeoutSeconds"); n != nil {
 		if *n <= 0 {
 			c.add(name, "TimeoutSeconds must be positive")
 		}
 		s.timeoutSeconds = *n
 	}
+	s.jheartbeat = f.jexprField("HeartbeatSeconds")
 	if n := f.int("HeartbeatSeconds"); n != nil {
 		if *n <= 0 {
 			c.add(name, "HeartbeatSeconds must be positive")
@@ -228,8 +260,12 @@ func checkChoice(c *checker, s *state, f fields) {
 	if !ok || len(list) == 0 {
 		c.add(s.name, "Choices must be a non-empty array")
 	}
+	compileOne := func(r any) (*choiceRule, error) { return compileChoice(r, true) }
+	if s.jsonata {
+		compileOne = compileJSONataChoice
+	}
 	for i, r := range list {
-		rule, err := compileChoice(r, true)
+		rule, err := compileOne(r)
 		if err != nil {
 			c.add(s.name, "Choices[%d]: %v", i, err)
 			continue
@@ -241,11 +277,17 @@ func checkChoice(c *checker, s *state, f fields) {
 
 func checkWait(c *checker, s *state, f fields) {
 	n := 0
+	if s.jseconds = f.jexprField("Seconds"); s.jseconds != nil {
+		n++
+	}
 	if v := f.int("Seconds"); v != nil {
 		if *v < 0 {
 			c.add(s.name, "Seconds must not be negative")
 		}
 		s.seconds = v
+		n++
+	}
+	if s.jtimestamp = f.jexprField("Timestamp"); s.jtimestamp != nil {
 		n++
 	}
 	if ts, ok := f.str("Timestamp"); ok {
@@ -262,14 +304,20 @@ func checkWait(c *checker, s *state, f fields) {
 		n++
 	}
 	if n != 1 {
-		c.add(s.name, "exactly one of Seconds, Timestamp, SecondsPath or TimestampPath is required")
+		if s.jsonata {
+			c.add(s.name, "exactly one of Seconds or Timestamp is required")
+		} else {
+			c.add(s.name, "exactly one of Seconds, Timestamp, SecondsPath or TimestampPath is required")
+		}
 	}
 }
 
 func checkFail(c *checker, s *state, f fields) {
+	s.jerror = f.jexprField("Error")
 	if v, ok := f.str("Error"); ok {
 		s.errorStr = &v
 	}
+	s.jcause = f.jexprField("Cause")
 	if v, ok := f.str("Cause"); ok {
 		s.causeStr = &v
 	}
@@ -337,11 +385,13 @@ func checkMap(c *checker, s *state, f fields) {
 		s.hasItemReader = true
 		c.add(name, "ItemReader is not supported by the local engine")
 	}
+	checkBatcher(c, s, f)
 	s.itemsPath = f.path("ItemsPath")
 	if s.itemSelector == nil && s.parameters != nil {
 		s.itemSelector, s.parameters = s.parameters, nil
 		s.legacyParametersMap = true
 	}
+	s.jmaxConc = f.jexprField("MaxConcurrency")
 	if v := f.int("MaxConcurrency"); v != nil {
 		if *v < 0 {
 			c.add(name, "MaxConcurrency must not be negative")
@@ -349,9 +399,11 @@ func checkMap(c *checker, s *state, f fields) {
 		s.maxConcurrency = *v
 	}
 	s.maxConcurrencyPath = f.path("MaxConcurrencyPath")
+	s.jtolCount = f.jexprField("ToleratedFailureCount")
 	s.tolCount = f.int("ToleratedFailureCount")
 	s.tolCountPath = f.path("ToleratedFailureCountPath")
-	if v, ok := o["ToleratedFailurePercentage"]; ok {
+	s.jtolPercent = f.jexprField("ToleratedFailurePercentage")
+	if v, ok := o["ToleratedFailurePercentage"]; ok && !f.isExpr("ToleratedFailurePercentage") {
 		p, ok := toFloat(v)
 		if !ok || p < 0 || p > 100 {
 			c.add(name, "ToleratedFailurePercentage must be a number between 0 and 100")
@@ -369,9 +421,13 @@ func checkMap(c *checker, s *state, f fields) {
 
 // checkRetryCatch compiles Retry and Catch, where States.ALL may only
 // appear alone in the last element.
-func checkRetryCatch(c *checker, s *state, o map[string]any) {
+func checkRetryCatch(c *checker, s *state, o map[string]any, jsonata bool) {
 	s.retry = compileList(c, s.name, o, "Retry", compileRetrier)
-	s.catch = compileList(c, s.name, o, "Catch", compileCatcher)
+	compileOne := compileCatcher
+	if jsonata {
+		compileOne = compileJSONataCatcher
+	}
+	s.catch = compileList(c, s.name, o, "Catch", compileOne)
 	var retry, catch [][]string
 	for _, x := range s.retry {
 		retry = append(retry, x.errorEquals)

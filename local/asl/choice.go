@@ -16,6 +16,9 @@ type choiceRule struct {
 	not       *choiceRule
 	next      string
 	assign    *tmpl
+	// A JSONata rule: its Condition, and its Output and Assign.
+	condition        *jtmpl
+	joutput, jassign *jtmpl
 }
 
 var comparisonOps = map[string]bool{
@@ -46,6 +49,9 @@ func compileChoice(v any, top bool) (*choiceRule, error) {
 			}
 			r.next = s
 		case k == "Assign":
+			if err := checkVariableNames(x); err != nil {
+				return nil, fmt.Errorf("Assign: %w", err)
+			}
 			t, err := compileTmpl(x, "")
 			if err != nil {
 				return nil, fmt.Errorf("Assign: %w", err)

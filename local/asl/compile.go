@@ -141,6 +141,9 @@ func compileCatcher(v any) (*catcher, error) {
 			}
 			ct.resultPath = optPath{set: true, p: p}
 		case "Assign":
+			if err := checkVariableNames(x); err != nil {
+				return nil, fmt.Errorf("Assign: %w", err)
+			}
 			t, err := compileTmpl(x, "")
 			if err != nil {
 				return nil, fmt.Errorf("Assign: %w", err)

@@ -157,12 +157,17 @@ func TestConformance(t *testing.T) {
 		t.Skipf("no conformance cases under %s (set ASL_CONFORMANCE_DIR)", dir)
 	}
 	gaps := loadKnownGaps(t)
-	var passed, failed, known, jsonata atomic.Int64
+	// Counts per query language: [0] JSONPath, [1] JSONata.
+	var passed, failed, known [2]atomic.Int64
 	t.Cleanup(func() {
 		// Printed, not only logged, so that a run in the package's
 		// directory (or with -v) shows it: the count must not hide.
-		summary := fmt.Sprintf("conformance: %d JSONPath cases: %d pass, %d fail, %d known gaps (testdata/known-gaps.txt); %d JSONata cases skipped",
-			passed.Load()+failed.Load()+known.Load(), passed.Load(), failed.Load(), known.Load(), jsonata.Load())
+		var parts []string
+		for i, ql := range []string{"JSONPath", "JSONata"} {
+			parts = append(parts, fmt.Sprintf("%d %s cases: %d pass, %d fail, %d known gaps",
+				passed[i].Load()+failed[i].Load()+known[i].Load(), ql, passed[i].Load(), failed[i].Load(), known[i].Load()))
+		}
+		summary := "conformance: " + strings.Join(parts, "; ") + " (known gaps: testdata/known-gaps.txt)"
 		fmt.Println(summary)
 		t.Log(summary)
 	})
@@ -178,25 +183,25 @@ func TestConformance(t *testing.T) {
 		id := strings.TrimSuffix(filepath.Base(file), ".json")
 		area := filepath.Base(filepath.Dir(file))
 		t.Run(area+"/"+id, func(t *testing.T) {
+			ql := 0
 			if c.QueryLanguage == "JSONata" {
-				jsonata.Add(1)
-				t.Skip("JSONata not supported")
+				ql = 1
 			}
 			t.Parallel()
 			problems := runCase(t, &c)
 			reason, listed := gaps[area+"/"+id]
 			switch {
 			case listed && len(problems) == 0:
-				passed.Add(1)
+				passed[ql].Add(1)
 				t.Errorf("listed in testdata/known-gaps.txt (%s) but passes now: remove it from the list", reason)
 			case listed:
-				known.Add(1)
+				known[ql].Add(1)
 				t.Skipf("known gap: %s", reason)
 			case len(problems) > 0:
-				failed.Add(1)
+				failed[ql].Add(1)
 				t.Errorf("%s", strings.Join(problems, "\n"))
 			default:
-				passed.Add(1)
+				passed[ql].Add(1)
 			}
 		})
 	}
@@ -380,6 +385,12 @@ func compareEvents(want, got []normEvent) (problems []string) {
 // block is sorted, and a ParallelStateSucceeded right before a
 // ParallelStateExited is dropped.
 //
+// The README names only ParallelStateSucceeded, but the recordings drop a
+// ParallelStateFailed there too: the two normalised recordings of a caught
+// Parallel failure (states_variables/test_parallel_catch_error) lack the
+// Failed event whose id (9) the Exited event's previousEventId names, and
+// no normalised recording keeps one.
+//
 // Read literally, "the next" of those events after a nested
 // ParallelStateStarted is the inner one's, so a nested Parallel splits the
 // outer block: the events before the inner ParallelStateStarted form one
@@ -412,7 +423,7 @@ func normaliseParallel(evs []normEvent) []normEvent {
 		switch e.Type {
 		case "ParallelStateSucceeded", "ParallelStateFailed", "ParallelStateAborted", "ParallelStateExited":
 			flush()
-			if e.Type == "ParallelStateSucceeded" && i+1 < len(evs) && evs[i+1].Type == "ParallelStateExited" {
+			if (e.Type == "ParallelStateSucceeded" || e.Type == "ParallelStateFailed") && i+1 < len(evs) && evs[i+1].Type == "ParallelStateExited" {
 				continue // dropped; the Exited ends the Parallel
 			}
 			depth--

@@ -72,6 +72,25 @@ type state struct {
 	tolPercentPath      *path
 	hasItemReader       bool
 	legacyParametersMap bool
+	batcher             *batcher // ItemBatcher
+
+	// jsonata marks a state in the JSONata query language; its fields
+	// are the j* ones below (nil when absent), never the JSONPath ones.
+	jsonata     bool
+	jarguments  *jtmpl
+	joutput     *jtmpl
+	jassign     *jtmpl
+	jitems      *jtmpl
+	jitemSel    *jtmpl
+	jtimeout    *jtmpl // TimeoutSeconds as an expression
+	jheartbeat  *jtmpl // HeartbeatSeconds as an expression
+	jseconds    *jtmpl // Wait Seconds as an expression
+	jtimestamp  *jtmpl // Wait Timestamp as an expression
+	jerror      *jtmpl // Fail Error as an expression
+	jcause      *jtmpl // Fail Cause as an expression
+	jmaxConc    *jtmpl // MaxConcurrency as an expression
+	jtolCount   *jtmpl // ToleratedFailureCount as an expression
+	jtolPercent *jtmpl // ToleratedFailurePercentage as an expression
 }
 
 type retrier struct {
@@ -89,6 +108,8 @@ type catcher struct {
 	resultPath  optPath
 	next        string
 	assign      *tmpl
+	// A JSONata catcher's Output and Assign.
+	joutput, jassign *jtmpl
 }
 
 // tmpl is a compiled payload template (Parameters, ResultSelector,

@@ -43,11 +43,17 @@ func TestHarnessParallelNormaliser(t *testing.T) {
 		ev(8, 7, "ParallelStateSucceeded"), ev(9, 7, "ParallelStateExited"), ev(10, 9, "ParallelStateSucceeded"),
 		ev(11, 9, "ParallelStateExited"), ev(12, 11, "ExecutionSucceeded"),
 	}
+	caught := []normEvent{
+		ev(1, 0, "ExecutionStarted"), ev(2, 0, "ParallelStateEntered"), ev(3, 2, "ParallelStateStarted"),
+		ev(4, 3, "TaskStateEntered"), ev(5, 4, "TaskStateAborted"), ev(6, 5, "ParallelStateFailed"),
+		ev(7, 6, "ParallelStateExited"), ev(8, 7, "ExecutionSucceeded"),
+	}
 	for name, c := range map[string]struct {
 		in   []normEvent
 		want string
 	}{
 		"flat":   {flat, "1 2 3 [0] [0] [0] [0] 9 10"},
+		"caught": {caught, "1 2 3 [0] [0] 7 8"},         // states_variables/test_parallel_catch_error
 		"nested": {nested, "1 2 3 [0] 5 [0] [0] 11 12"}, // the shape of scenarios/test_parallel_state_nested
 	} {
 		var ids []string

@@ -36,6 +36,11 @@ func (sr *stateRun) mapState(ctx context.Context, eff any) (any, *failure, error
 	if f != nil {
 		return nil, f, nil
 	}
+	if s.batcher != nil {
+		if inputs, f = sr.batch(sc, inputs); f != nil {
+			return nil, f, nil
+		}
+	}
 	if s.distributed {
 		arn := strings.Replace(t.r.exec.StateMachineARN, ":stateMachine:", ":mapRun:", 1) + "/" + s.mapRunLabel() + ":" + newUUID()
 		if _, err := t.emit("MapRunStarted", map[string]any{"mapRunArn": arn}, nil); err != nil {
@@ -77,6 +82,9 @@ func (sr *stateRun) mapState(ctx context.Context, eff any) (any, *failure, error
 // mapItems selects the array to iterate over with ItemsPath.
 func (sr *stateRun) mapItems(sc scope, eff any) ([]any, *failure) {
 	s := sr.s
+	if s.jsonata {
+		return sr.jmapItems(eff)
+	}
 	var items any = eff
 	if s.itemsPath != nil {
 		v, ok := s.itemsPath.get(sc)
@@ -96,6 +104,9 @@ func (sr *stateRun) mapItems(sc scope, eff any) ([]any, *failure) {
 // selects; zero means no limit.
 func (sr *stateRun) mapMaxConcurrency(sc scope) (int64, *failure) {
 	s := sr.s
+	if s.jmaxConc != nil {
+		return sr.jint(s.jmaxConc, jdata{input: sc.input})
+	}
 	if s.maxConcurrencyPath == nil {
 		return s.maxConcurrency, nil
 	}
@@ -140,6 +151,17 @@ func (sr *stateRun) mapTolerance(sc scope) (mapTolerance, *failure) {
 	if s.tolCount != nil {
 		tol.count = *s.tolCount
 	}
+	var f *failure
+	if s.jtolCount != nil {
+		if tol.count, f = sr.jint(s.jtolCount, jdata{input: sc.input}); f != nil {
+			return tol, f
+		}
+	}
+	if s.jtolPercent != nil {
+		if tol.percent, f = sr.jpercent(s.jtolPercent, jdata{input: sc.input}); f != nil {
+			return tol, f
+		}
+	}
 	if s.tolCountPath != nil {
 		v, ok := s.tolCountPath.get(sc)
 		n, isInt := toIntOrString(v)
@@ -174,13 +196,19 @@ func (sr *stateRun) itemInputs(list []any, eff any) ([]any, *failure) {
 	s := sr.s
 	inputs := make([]any, len(list))
 	for i, item := range list {
-		if s.itemSelector == nil {
+		if s.itemSelector == nil && s.jitemSel == nil {
 			inputs[i] = deepCopy(item)
 			continue
 		}
-		isr := &stateRun{t: sr.t, s: s, enteredID: sr.enteredID, enteredAt: sr.enteredAt, retries: sr.retries,
+		isr := &stateRun{t: sr.t, s: s, ctx: sr.ctx, enteredID: sr.enteredID, enteredPrev: sr.enteredPrev, enteredAt: sr.enteredAt, retries: sr.retries,
 			mapCtx: map[string]any{"Item": map[string]any{"Index": int64(i), "Value": item}}}
-		v, f := isr.evalTmpl(s.itemSelector, eff)
+		var v any
+		var f *failure
+		if s.jitemSel != nil {
+			v, f = isr.evalJ(s.jitemSel, jdata{input: eff})
+		} else {
+			v, f = isr.evalTmpl(s.itemSelector, eff)
+		}
 		if f != nil {
 			return nil, f
 		}
@@ -253,7 +281,13 @@ func (sr *stateRun) iterate(ctx context.Context, inputs []any, maxConc int64, to
 // run is iteration i, whose events follow the event start.
 func (m *mapIterations) run(ctx context.Context, i int, start int64) {
 	t, s := m.sr.t, m.sr.s
-	it := &thread{r: t.r, prev: start, vars: &vars{parent: t.vars, m: map[string]any{}}, silent: t.silent || s.distributed}
+	scope := &vars{parent: t.vars, m: map[string]any{}}
+	if s.distributed {
+		// A distributed Map's iterations run as child executions, which
+		// do not see the parent's variables.
+		scope.parent = nil
+	}
+	it := &thread{r: t.r, prev: start, vars: scope, silent: t.silent || s.distributed}
 	d := map[string]any{"index": int64(i), "name": s.name}
 	if _, err := it.emit("MapIterationStarted", d, nil); err != nil {
 		m.mu.Lock()

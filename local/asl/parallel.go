@@ -7,7 +7,12 @@ import (
 
 func (sr *stateRun) parallel(ctx context.Context, eff any) (any, *failure, error) {
 	in := eff
-	if sr.s.parameters != nil {
+	if sr.s.jsonata {
+		var f *failure
+		if in, f = sr.jarguments(eff); f != nil {
+			return nil, f, nil
+		}
+	} else if sr.s.parameters != nil {
 		var f *failure
 		if in, f = sr.evalTmpl(sr.s.parameters, eff); f != nil {
 			return nil, f, nil
@@ -30,7 +35,7 @@ func (sr *stateRun) parallel(ctx context.Context, eff any) (any, *failure, error
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			bt := &thread{r: sr.t.r, prev: startID, vars: &vars{parent: sr.t.vars, m: map[string]any{}}, silent: sr.t.silent}
+			bt := &thread{r: sr.t.r, prev: startID, vars: &vars{parent: sr.t.vars, m: map[string]any{}}, silent: sr.t.silent, branch: true}
 			out, f, err := bt.runGraph(bctx, g, g.startAt, deepCopy(in), nil)
 			mu.Lock()
 			defer mu.Unlock()

@@ -75,6 +75,9 @@ type checker struct {
 	// base is the JSON pointer of the graph being checked: "" for the
 	// top level, /States/P/Branches/0 inside a Parallel branch.
 	base string
+	// jsonata is the definition's default query language: true when its
+	// top level says QueryLanguage JSONata.
+	jsonata bool
 }
 
 // add reports a schema problem of state st ("": the graph itself).
@@ -117,8 +120,9 @@ func (c *checker) loc(st string) string {
 	return c.base + "/States/" + pointerEscape(st)
 }
 
-// Parse reads and validates a JSONPath ASL definition. Definitions that use
-// JSONata are refused, since evaluating them is not supported yet.
+// Parse reads and validates an ASL definition, in either query language:
+// QueryLanguage at the top sets the default (JSONPath), and any state may
+// choose the other.
 func Parse(definition []byte) (*Machine, error) {
 	raw, err := oj.Parse(definition)
 	if err != nil {
@@ -130,10 +134,11 @@ func Parse(definition []byte) (*Machine, error) {
 	}
 	c := &checker{}
 	if ql, ok := top["QueryLanguage"]; ok {
-		if ql == "JSONata" {
-			return nil, &ValidationError{Problems: []Problem{{Message: "QueryLanguage JSONata is not supported by the local Step Functions engine yet; use JSONPath", Code: CodeSchema, Location: "/QueryLanguage"}}}
-		}
-		if ql != "JSONPath" {
+		switch ql {
+		case "JSONata":
+			c.jsonata = true
+		case "JSONPath":
+		default:
 			c.add("", "QueryLanguage must be JSONPath or JSONata, not %v", ql)
 		}
 	}

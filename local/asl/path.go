@@ -338,12 +338,9 @@ func (v *vars) get(name string) (any, bool) {
 	return nil, false
 }
 
+// set assigns in v's own scope: a state in a Parallel branch or a Map
+// iteration reads the outer scopes but cannot assign to them (its data
+// goes out through Output), so an assignment there is the scope's own.
 func (v *vars) set(name string, x any) {
-	for s := v; s != nil; s = s.parent {
-		if _, ok := s.m[name]; ok {
-			s.m[name] = x
-			return
-		}
-	}
 	v.m[name] = x
 }

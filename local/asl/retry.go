@@ -79,19 +79,40 @@ func (sr *stateRun) withRetry(ctx context.Context, input any) (any, string, *fai
 			if !matches(ct.errorEquals, f) {
 				continue
 			}
-			errOut := map[string]any{"Error": f.Error, "Cause": f.Cause}
-			res, err := applyResultPath(ct.resultPath, input, errOut)
-			if err != nil {
-				return nil, "", sr.runtime("%s", err.Error()), nil
-			}
-			assigned, fl := sr.assignFrom(ct.assign, errOut)
+			res, assigned, fl := sr.caught(ct, input, f)
 			if fl != nil {
 				return nil, "", fl, nil
 			}
 			return sr.exit(res, ct.next, assigned)
 		}
+		if sr.t.branch && sr.s.typ == "Task" {
+			// The failure ends the branch, and the Parallel aborts its
+			// branches' running states, this one among them.
+			if _, err := sr.t.emit("TaskStateAborted", nil, nil); err != nil {
+				return nil, "", nil, err
+			}
+		}
 		return nil, "", f, nil
 	}
+}
+
+// caught is the output and the assignments of catcher ct for failure f:
+// the error output {Error, Cause} placed by ResultPath (JSONPath) or
+// made by Output from $states.errorOutput (JSONata).
+func (sr *stateRun) caught(ct *catcher, input any, f *failure) (any, map[string]any, *failure) {
+	errOut := map[string]any{"Error": f.Error, "Cause": f.Cause}
+	if sr.s.jsonata {
+		return sr.joutputAssign(ct.joutput, ct.jassign, jdata{input: input, errorOutput: errOut, hasError: true}, errOut)
+	}
+	res, err := applyResultPath(ct.resultPath, input, errOut)
+	if err != nil {
+		return nil, nil, sr.runtime("%s", err.Error())
+	}
+	assigned, fl := sr.assignFrom(ct.assign, errOut)
+	if fl != nil {
+		return nil, nil, fl
+	}
+	return res, assigned, nil
 }
 
 // bodyOut is a successful body result; flush records the exit.
@@ -106,6 +127,9 @@ func (b bodyOut) flush(sr *stateRun) error {
 }
 
 func (sr *stateRun) body(ctx context.Context, input any) (bodyOut, *failure, error) {
+	if sr.s.jsonata {
+		return sr.jbody(ctx, input)
+	}
 	eff, f := sr.applyInput(input)
 	if f != nil {
 		return bodyOut{}, f, nil
@@ -150,6 +174,12 @@ func (sr *stateRun) body(ctx context.Context, input any) (bodyOut, *failure, err
 // mocked is TestState's stand-in for a Task, Parallel or Map body: its
 // Parameters are still evaluated (and inspected), then the mock answers.
 func (sr *stateRun) mocked(eff any) (any, *failure) {
+	if sr.s.jsonata {
+		if _, f := sr.jarguments(eff); f != nil {
+			return nil, f
+		}
+		return sr.t.mock.outcome()
+	}
 	if sr.s.parameters != nil {
 		p, f := sr.evalTmpl(sr.s.parameters, eff)
 		if f != nil {

@@ -51,6 +51,9 @@ type thread struct {
 	vars   *vars
 	top    bool
 	silent bool
+	// branch is set on a Parallel branch's thread: a Task whose failure
+	// ends the branch is then recorded as aborted, as AWS does.
+	branch bool
 	// inspect and mock are set by TestState on the tested state's thread.
 	inspect *Inspection
 	mock    *Mock

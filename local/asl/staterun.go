@@ -10,12 +10,17 @@ import (
 
 // stateRun is one state's execution context.
 type stateRun struct {
-	t         *thread
-	s         *state
+	t *thread
+	s *state
+	// ctx is the run's context, which bounds JSONata evaluations too.
+	ctx       context.Context
 	enteredID int64
-	enteredAt time.Time
-	retries   int64
-	mapCtx    map[string]any
+	// enteredPrev is the previousEventId of the state's entry, which
+	// AWS gives EvaluationFailed too.
+	enteredPrev int64
+	enteredAt   time.Time
+	retries     int64
+	mapCtx      map[string]any
 	// taskToken is $$.Task.Token while a .waitForTaskToken task runs.
 	taskToken string
 	// tail is set when a lambda:invoke asks for LogType Tail; log is
@@ -52,13 +57,24 @@ func (sr *stateRun) runtime(format string, a ...any) *failure {
 }
 
 func (t *thread) runState(ctx context.Context, s *state, input any, rp *resumePoint) (out any, next string, f *failure, err error) {
-	sr := &stateRun{t: t, s: s}
+	sr := &stateRun{t: t, s: s, ctx: ctx}
 	if rp != nil {
 		sr.enteredID, sr.enteredAt = rp.enteredID, rp.enteredAt
 	} else {
 		sr.enteredAt = t.r.clock.Now()
 		c := &cp{State: s.name, Input: json.RawMessage(jsonText(input)), Entered: true, EnteredAt: sr.enteredAt}
-		if s.typ == "Wait" {
+		sr.enteredPrev = t.prev
+		if s.typ == "Wait" && s.jsonata {
+			// The deadline is fixed at entry so a resumed Wait keeps it.
+			// A JSONata Wait records a failure after its entry
+			// (EvaluationFailed), so here it is only tried quietly; when
+			// it fails, runJSONata evaluates it again after entry.
+			if d, ok := sr.quietWaitDeadline(input); ok {
+				c.Deadline = d
+				rp = &resumePoint{deadline: d}
+			}
+		}
+		if s.typ == "Wait" && !s.jsonata {
 			// The deadline is fixed at entry so a resumed Wait keeps it.
 			d, f := sr.waitDeadline(input)
 			if f != nil {
@@ -80,6 +96,9 @@ func (t *thread) runState(ctx context.Context, s *state, input any, rp *resumePo
 			return nil, "", nil, err
 		}
 		sr.enteredID = id
+	}
+	if s.jsonata && s.typ != "Task" && s.typ != "Parallel" && s.typ != "Map" {
+		return sr.runJSONata(ctx, input, rp)
 	}
 	switch s.typ {
 	case "Pass":

@@ -26,6 +26,36 @@ func secondsOr(n int64, p *path, sc scope) (int64, bool) {
 	return n, true
 }
 
+// taskLimits are a Task's TimeoutSeconds and HeartbeatSeconds: constants,
+// *Path references (JSONPath) or expressions (JSONata).
+func (sr *stateRun) taskLimits(eff any) (timeout, heartbeat int64, f *failure) {
+	s := sr.s
+	if s.jsonata {
+		timeout, heartbeat = s.timeoutSeconds, s.heartbeatSeconds
+		d := jdata{input: eff}
+		if s.jtimeout != nil {
+			if timeout, f = sr.jint(s.jtimeout, d); f != nil {
+				return 0, 0, f
+			}
+		}
+		if s.jheartbeat != nil {
+			if heartbeat, f = sr.jint(s.jheartbeat, d); f != nil {
+				return 0, 0, f
+			}
+		}
+		return timeout, heartbeat, nil
+	}
+	timeout, ok := secondsOr(s.timeoutSeconds, s.timeoutPath, sr.scope(eff))
+	if !ok {
+		return 0, 0, sr.runtime("The TimeoutSecondsPath field does not reference a positive integer")
+	}
+	heartbeat, ok = secondsOr(s.heartbeatSeconds, s.heartbeatPath, sr.scope(eff))
+	if !ok {
+		return 0, 0, sr.runtime("The HeartbeatSecondsPath field does not reference a positive integer")
+	}
+	return timeout, heartbeat, nil
+}
+
 // errTaskTimeout distinguishes a task's own timeout from interruption.
 var errTaskTimeout = errors.New("task timed out")
 
@@ -45,26 +75,26 @@ func (sr *stateRun) task(ctx context.Context, eff any) (any, *failure, error) {
 		defer func() { sr.taskToken = "" }()
 	}
 	payload := eff
-	if s.parameters != nil {
+	if s.jsonata {
+		var f *failure
+		if payload, f = sr.jarguments(eff); f != nil {
+			return nil, f, nil
+		}
+	} else if s.parameters != nil {
 		var f *failure
 		if payload, f = sr.evalTmpl(s.parameters, eff); f != nil {
 			return nil, f, nil
 		}
 		sr.t.note(func(i *Inspection) *string { return &i.AfterParameters }, payload)
 	}
-	timeout, ok := secondsOr(s.timeoutSeconds, s.timeoutPath, sr.scope(eff))
-	if !ok {
-		return nil, sr.runtime("The TimeoutSecondsPath field does not reference a positive integer"), nil
-	}
-	heartbeat, ok := secondsOr(s.heartbeatSeconds, s.heartbeatPath, sr.scope(eff))
-	if !ok {
-		return nil, sr.runtime("The HeartbeatSecondsPath field does not reference a positive integer"), nil
+	timeout, heartbeat, f := sr.taskLimits(eff)
+	if f != nil {
+		return nil, f, nil
 	}
 	service := s.resource == "arn:aws:states:::lambda:invoke" || wait != nil
 	started := sr.t.r.clock.Now()
 	var function string
 	var body []byte
-	var f *failure
 	var err error
 	if service {
 		function, body, f, err = sr.scheduleInvoke(payload, timeout, heartbeat)

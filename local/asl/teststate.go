@@ -190,7 +190,7 @@ func (m *Machine) TestState(ctx context.Context, name string, test StateTest) (S
 // testWithErrors runs a Task, Parallel or Map body once and reports what
 // its Retry and Catch would do with a failure.
 func (t *thread) testWithErrors(ctx context.Context, s *state, input any, retried int64) (StateTestResult, error) {
-	sr := &stateRun{t: t, s: s, enteredAt: t.r.clock.Now(), retries: retried}
+	sr := &stateRun{t: t, s: s, ctx: ctx, enteredAt: t.r.clock.Now(), retries: retried}
 	out, f, err := sr.body(ctx, input)
 	if err != nil {
 		return StateTestResult{}, err
@@ -225,15 +225,9 @@ func (t *thread) testWithErrors(ctx context.Context, s *state, input any, retrie
 		if !matches(ct.errorEquals, f) {
 			continue
 		}
-		errOut := map[string]any{"Error": f.Error, "Cause": f.Cause}
-		res, err := applyResultPath(ct.resultPath, input, errOut)
-		if err != nil {
-			rf := sr.runtime("%s", err.Error())
-			return StateTestResult{Status: TestFailed, Error: rf.Error, Cause: rf.Cause}, nil
-		}
-		assigned, af := sr.assignFrom(ct.assign, errOut)
-		if af != nil {
-			return StateTestResult{Status: TestFailed, Error: af.Error, Cause: af.Cause}, nil
+		res, assigned, cf := sr.caught(ct, input, f)
+		if cf != nil {
+			return StateTestResult{Status: TestFailed, Error: cf.Error, Cause: cf.Cause}, nil
 		}
 		for k, v := range assigned {
 			t.vars.set(k, v)

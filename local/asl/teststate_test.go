@@ -75,3 +75,30 @@ func TestTestStateOfAStateInAMachine(t *testing.T) {
 		t.Error("an unknown state name was accepted")
 	}
 }
+
+func TestTestStateJSONata(t *testing.T) {
+	def := `{"Type":"Task","QueryLanguage":"JSONata","Resource":"arn:aws:states:::lambda:invoke",
+		"Arguments":{"FunctionName":"f","Payload":{"n":"{% $states.input.n + $bonus %}"}},
+		"Output":"{% $states.result.Payload %}","Assign":{"seen":"{% $states.result.Payload.n %}"},
+		"Catch":[{"ErrorEquals":["States.ALL"],"Output":{"err":"{% $states.errorOutput.Error %}"},"Next":"Handle"}],"End":true}`
+	m, name, err := ParseForTest([]byte(def), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := m.TestState(context.Background(), name, StateTest{Input: json.RawMessage(`{"n":1}`), Variables: json.RawMessage(`{"bonus":2}`),
+		Mock: &Mock{Result: json.RawMessage(`{"Payload":{"n":3}}`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != TestSucceeded || string(res.Output) != `{"n":3}` || res.AfterParameters != `{"FunctionName":"f","Payload":{"n":3}}` || res.Variables != `{"bonus":2,"seen":3}` {
+		t.Errorf("succeeded: %+v", res)
+	}
+	res, err = m.TestState(context.Background(), name, StateTest{Input: json.RawMessage(`{"n":1}`), Variables: json.RawMessage(`{"bonus":2}`),
+		Mock: &Mock{Failed: true, Error: "Boom", Cause: "c"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != TestCaughtError || string(res.Output) != `{"err":"Boom"}` || res.NextState != "Handle" {
+		t.Errorf("caught: %+v", res)
+	}
+}

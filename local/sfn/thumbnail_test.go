@@ -27,6 +27,12 @@ func (e *CorruptImage) Error() string { return "the file is not an image we can 
 // returns the execution's end and event types.
 func runThumbnail(t *testing.T, failures ...error) (sum ExecutionSummary, evs []asl.Event) {
 	t.Helper()
+	return runThumbnailFrom(t, "../../statemachine", failures...)
+}
+
+// runThumbnailFrom is runThumbnail with the workflow definitions of dir.
+func runThumbnailFrom(t *testing.T, dir string, failures ...error) (sum ExecutionSummary, evs []asl.Event) {
+	t.Helper()
 	// In a synctest bubble the VirtualClock's quiet windows pass only while
 	// every goroutine is blocked, so a run stalled by a loaded machine cannot
 	// see time jump to the workflow's execution or task timeouts.
@@ -60,7 +66,7 @@ func runThumbnail(t *testing.T, failures ...error) (sum ExecutionSummary, evs []
 		defer s.Close()
 		ended := make(chan ExecutionSummary, 1)
 		s.OnExecutionEnd(func(sum ExecutionSummary) { ended <- sum })
-		arns, err := s.LoadDir("../../statemachine", role, map[string]string{
+		arns, err := s.LoadDir(dir, role, map[string]string{
 			"StatusFunctionArn":  "arn:aws:lambda:us-east-1:000000000000:function:status",
 			"ConvertFunctionArn": "arn:aws:lambda:us-east-1:000000000000:function:convert",
 		})
