@@ -43,7 +43,11 @@ var awsV1 = sync.OnceValue(func() string {
 func TestExportLineWithAWSCLIv1(t *testing.T) {
 	path := awsV1()
 	if path == "" {
-		t.Skip("no aws CLI v1 on the PATH (the machine image has one through pyenv)")
+		const msg = "no aws CLI v1 on the PATH (the machine image has one through pyenv; .ci/run puts it on PATH)"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg + " (CI=true)")
+		}
+		t.Skip(msg)
 	}
 	v := awsVersion(path)
 	out, _, _ := quietDev(t)
@@ -68,7 +72,11 @@ func TestExportLineWithAWSCLIv1(t *testing.T) {
 func TestAWSWrapperWithDebianCLI(t *testing.T) {
 	const debian = "/usr/bin/aws"
 	if _, err := os.Stat(debian); err != nil {
-		t.Skip("no /usr/bin/aws: apt-get install -y awscli (.ci/run does)")
+		const msg = "no /usr/bin/aws: apt-get install -y awscli (.ci/run does)"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg + " (CI=true)")
+		}
+		t.Skip(msg)
 	}
 	data := t.TempDir()
 	out, _, _ := quietDev(t)

@@ -34,7 +34,8 @@ func ExecPath() string {
 // NewBrowser starts a fresh headless Chromium with its own profile in
 // t.TempDir() and returns a chromedp context for its first tab. The
 // browser is closed when the test ends. Tests are skipped, with the
-// install command in the message, when no Chromium is found.
+// install command in the message, when no Chromium is found; under
+// CI=true they fail instead, since the skip would hide every browser test.
 //
 // The returned context has no deadline; wrap it with
 // context.WithTimeout for each step that waits on the page.
@@ -52,7 +53,12 @@ func NewBrowserAt(t testing.TB, userDataDir string) (ctx context.Context, stop f
 	t.Helper()
 	path := ExecPath()
 	if path == "" {
-		t.Skip("no Chromium found: install it (apt-get install -y chromium) or set THUMBFLOW_CHROMIUM to run the browser tests")
+		const msg = "no Chromium found: install it (apt-get install -y chromium) or set THUMBFLOW_CHROMIUM to run the browser tests"
+		if os.Getenv("CI") == "true" {
+			// Under CI a skip would hide every browser test.
+			t.Fatal(msg + " (CI=true)")
+		}
+		t.Skip(msg)
 	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),

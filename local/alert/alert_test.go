@@ -2,11 +2,14 @@ package alert
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,18 +20,27 @@ import (
 // webhook records the alerts it accepts and answers with the statuses
 // queued in codes (then 200).
 type webhook struct {
-	mu       sync.Mutex
-	codes    []int
-	calls    int
-	accepted []Event
-	got      chan struct{}
-	srv      *httptest.Server
+	mu        sync.Mutex
+	codes     []int
+	calls     int
+	accepted  []Event
+	got       chan struct{}
+	sentinels chan string
+	srv       *httptest.Server
 }
 
 func newWebhook(t *testing.T, codes ...int) *webhook {
-	w := &webhook{codes: codes, got: make(chan struct{}, 100)}
+	w := &webhook{codes: codes, got: make(chan struct{}, 100), sentinels: make(chan string, 100)}
 	w.srv = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
+		var probe Event
+		if json.Unmarshal(b, &probe) == nil && strings.HasPrefix(probe.Detail.Name, sentinelPrefix) {
+			// A sentinel (see settle) is always accepted and is not
+			// counted with the alerts under test.
+			rw.WriteHeader(http.StatusOK)
+			w.sentinels <- probe.Detail.Name
+			return
+		}
 		w.mu.Lock()
 		w.calls++
 		code := http.StatusOK
@@ -110,16 +122,34 @@ func summary(name, status string) sfn.ExecutionSummary {
 	return s
 }
 
-// settle waits until nothing is pending, then a little more so that a
-// wrong extra delivery would have happened.
-func settle(t *testing.T, a *Alerter) {
+const sentinelPrefix = "sentinel-"
+
+var sentinelSeq atomic.Int64
+
+// settle waits until nothing is pending, then proves that no wrong extra
+// delivery is still on its way: it raises a sentinel alert, which the one
+// delivery loop sends after everything already due, and waits for the
+// webhook to receive it. No sleep: a late extra delivery cannot slip past.
+func settle(t *testing.T, a *Alerter, wh *webhook) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); a.Pending() > 0; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d alerts still pending", a.Pending())
 		}
 	}
-	time.Sleep(50 * time.Millisecond)
+	name := fmt.Sprintf("%s%d", sentinelPrefix, sentinelSeq.Add(1))
+	a.Observe(summary(name, "FAILED"))
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case got := <-wh.sentinels:
+			if got == name {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("sentinel alert %s never reached the webhook", name)
+		}
+	}
 }
 
 func TestOneAlertPerBadEndingNoneForSuccess(t *testing.T) {
@@ -127,14 +157,18 @@ func TestOneAlertPerBadEndingNoneForSuccess(t *testing.T) {
 	a := start(t, Options{Webhook: wh.srv.URL})
 	a.Observe(summary("ok-1", "SUCCEEDED"))
 	a.Observe(summary("bad-1", "FAILED"))
-	a.Observe(summary("bad-1", "FAILED")) // delivered twice by a caller: still one alert
 	a.Observe(summary("slow-1", "TIMED_OUT"))
 	a.Observe(summary("stop-1", "ABORTED"))
 	a.Observe(summary("run-1", "RUNNING"))
-	settle(t, a)
+	settle(t, a, wh)
+	// Told again about an execution whose alert is already delivered (a
+	// caller that reports twice): still one alert. The repeat comes after
+	// the first delivery, so a missing duplicate check sends it again.
+	a.Observe(summary("bad-1", "FAILED"))
+	settle(t, a, wh)
 	calls, got := wh.state()
 	if calls != 3 || len(got) != 3 {
-		t.Fatalf("webhook calls %d, accepted %d; want 3 alerts", calls, len(got))
+		t.Fatalf("webhook calls %d, accepted %v; want 3 alerts", calls, got)
 	}
 	statuses := map[string]string{}
 	for _, ev := range got {
@@ -190,7 +224,7 @@ func TestRetriedWhenWebhookFailsThenDeliveredOnce(t *testing.T) {
 	a := start(t, Options{Webhook: wh.srv.URL})
 	a.Observe(summary("bad-3", "FAILED"))
 	wh.waitCalls(t, 4)
-	settle(t, a)
+	settle(t, a, wh)
 	calls, got := wh.state()
 	if calls != 4 || len(got) != 1 || got[0].Detail.Name != "bad-3" {
 		t.Fatalf("calls %d, accepted %v: want 3 refusals then one acceptance", calls, got)
@@ -202,7 +236,7 @@ func TestRefusedAlertIsNotRetriedForever(t *testing.T) {
 	a := start(t, Options{Webhook: wh.srv.URL, MaxAttempts: 2})
 	a.Observe(summary("bad-4", "FAILED"))    // 400: permanent, one call
 	a.Observe(summary("bad-5", "TIMED_OUT")) // 500 twice: gives up at MaxAttempts
-	settle(t, a)
+	settle(t, a, wh)
 	if calls, got := wh.state(); calls != 3 || len(got) != 0 {
 		t.Fatalf("calls %d, accepted %d; want 1 + 2 calls and none accepted", calls, len(got))
 	}
@@ -243,16 +277,16 @@ func TestRestartResumesPendingAndNeverRepeats(t *testing.T) {
 	up := newWebhook(t)
 	b := start(t, Options{Webhook: up.srv.URL, Dir: dir})
 	up.waitCalls(t, 1)
-	settle(t, b)
+	settle(t, b, up)
 	// The engine telling the restarted alerter again (it crashed before
 	// recording the notification) must not alert twice.
 	b.Observe(summary("bad-6", "FAILED"))
-	settle(t, b)
+	settle(t, b, up)
 	b.Close()
 
 	c := start(t, Options{Webhook: up.srv.URL, Dir: dir})
 	c.Observe(summary("bad-6", "FAILED"))
-	settle(t, c)
+	settle(t, c, up)
 	if calls, got := up.state(); calls != 1 || len(got) != 1 || got[0].Detail.Name != "bad-6" {
 		t.Fatalf("after restarts: calls %d, accepted %v; want exactly one", calls, got)
 	}

@@ -3,8 +3,6 @@ package asl
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -45,12 +43,7 @@ func (s *scriptedInvoker) Invoke(ctx context.Context, fn string, payload []byte)
 
 func loadThumbnail(t *testing.T) *Machine {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "statemachine", "thumbnail.asl.json"))
-	if err != nil {
-		t.Skipf("statemachine/thumbnail.asl.json not available: %v", err)
-	}
-	def := strings.NewReplacer("${ConvertFunctionArn}", convertARN, "${StatusFunctionArn}", statusARN).Replace(string(b))
-	m, err := Parse([]byte(def))
+	m, err := Parse(readThumbnailDef(t))
 	if err != nil {
 		t.Fatalf("the thumbnail workflow does not load: %v", err)
 	}

@@ -1,12 +1,14 @@
 package cloud
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"thumbflow/internal/logtest"
 	"thumbflow/local/sfn"
 )
 
@@ -43,7 +45,11 @@ func TestEditedDefinitionServesTheNextExecution(t *testing.T) {
 		}
 	}
 	save(orig)
-	c := startCloud(t, func(cfg *Config) { cfg.Files, cfg.Template = os.DirFS(dir), "template.yaml" })
+	var logs logtest.Buffer
+	c := startCloud(t, func(cfg *Config) {
+		cfg.Files, cfg.Template = os.DirFS(dir), "template.yaml"
+		cfg.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	})
 
 	edited := strings.Replace(string(orig), `"TimeoutSeconds": 600`, `"TimeoutSeconds": 900`, 1)
 	if edited == string(orig) {
@@ -75,7 +81,14 @@ func TestEditedDefinitionServesTheNextExecution(t *testing.T) {
 	}
 
 	save([]byte(strings.Replace(edited, `"StartAt": "MarkConverting"`, `"StartAt": "Nowhere"`, 1)))
-	time.Sleep(2 * watchInterval) // give the watcher a scan; the assertion is that nothing changes
+	// The watcher's refusal is the sentinel: once it is logged, the
+	// invalid edit has been read and judged, so the definition checked
+	// below is what the watcher decided, not what it has yet to see.
+	for deadline := time.Now().Add(20 * time.Second); logs.Count("state machine edit refused") == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the watcher never judged the invalid edit; log:\n%s", logs.Tail(20))
+		}
+	}
 	desc, err := c.SFN.DescribeStateMachine(c.StateMachineARN)
 	if err != nil || !strings.Contains(desc.Definition, `"TimeoutSeconds": 900`) || strings.Contains(desc.Definition, "Nowhere") {
 		t.Errorf("an invalid edit replaced the definition: %v", err)

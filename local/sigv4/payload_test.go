@@ -44,7 +44,7 @@ func TestForgedRequestIsRefusedBeforeItsBodyIsRead(t *testing.T) {
 	// first, and the body is never touched.
 	body := &bodytest.Endless{}
 	err := v.Verify(forged(t, "s3", hashHex([]byte("x")), 1<<30, body), "s3")
-	if e := AsError(err); e.Code != "SignatureDoesNotMatch" {
+	if e := wantErr(t, err); e.Code != "SignatureDoesNotMatch" {
 		t.Errorf("forged S3 request: %v, want SignatureDoesNotMatch", err)
 	}
 	if body.N != 0 {
@@ -56,12 +56,12 @@ func TestForgedRequestIsRefusedBeforeItsBodyIsRead(t *testing.T) {
 	// unannounced length is read no further than the limit.
 	body = &bodytest.Endless{}
 	err = v.Verify(forged(t, "states", "", 1<<30, body), "states")
-	if e := AsError(err); e.Status != http.StatusRequestEntityTooLarge || body.N != 0 {
+	if e := wantErr(t, err); e.Status != http.StatusRequestEntityTooLarge || body.N != 0 {
 		t.Errorf("1 GiB Content-Length: %v after reading %d bytes, want 413 unread", err, body.N)
 	}
 	body = &bodytest.Endless{}
 	err = v.Verify(forged(t, "states", "", -1, body), "states")
-	if e := AsError(err); e.Status != http.StatusRequestEntityTooLarge || body.N > MaxJSONPayload+64<<10 {
+	if e := wantErr(t, err); e.Status != http.StatusRequestEntityTooLarge || body.N > MaxJSONPayload+64<<10 {
 		t.Errorf("endless body: %v after reading %d bytes, want 413 within %d", err, body.N, MaxJSONPayload)
 	}
 
@@ -70,7 +70,7 @@ func TestForgedRequestIsRefusedBeforeItsBodyIsRead(t *testing.T) {
 	r := forged(t, "states", "", -1, body)
 	r.Body = http.MaxBytesReader(nil, r.Body, 1<<10)
 	err = v.Verify(r, "states")
-	if e := AsError(err); e.Status != http.StatusRequestEntityTooLarge || body.N > 64<<10 {
+	if e := wantErr(t, err); e.Status != http.StatusRequestEntityTooLarge || body.N > 64<<10 {
 		t.Errorf("caller limit: %v after reading %d bytes, want 413", err, body.N)
 	}
 }

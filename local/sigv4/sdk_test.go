@@ -28,7 +28,7 @@ func TestSDKClientsOfOtherServices(t *testing.T) {
 		}
 		lastErr = v.Verify(r, service)
 		if lastErr != nil {
-			e := AsError(lastErr)
+			e := wantErr(t, lastErr)
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(e.Status)
 			json.NewEncoder(w).Encode(map[string]string{"__type": e.Code, "message": e.Message})
@@ -65,7 +65,7 @@ func TestSDKClientsOfOtherServices(t *testing.T) {
 
 	bad := apigatewaymanagementapi.New(apigatewaymanagementapi.Options{Region: "us-east-1", Credentials: creds("wrong"), BaseEndpoint: aws.String(srv.URL)})
 	_, err := bad.PostToConnection(context.Background(), &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: aws.String("c1"), Data: []byte("x")})
-	if err == nil || AsError(lastErr).Code != "SignatureDoesNotMatch" {
+	if err == nil || wantErr(t, lastErr).Code != "SignatureDoesNotMatch" {
 		t.Fatalf("wrong secret: %v / %v", err, lastErr)
 	}
 }

@@ -296,12 +296,12 @@ func TestChunkedAWSExample(t *testing.T) {
 	// Changing one payload byte must break the chain.
 	bad := build(chunkSigs)
 	bad[len(bad)-200] = 'b'
-	if err := v.Verify(newReq(bad), "s3"); AsError(err).Code != "SignatureDoesNotMatch" {
+	if err := v.Verify(newReq(bad), "s3"); wantErr(t, err).Code != "SignatureDoesNotMatch" {
 		t.Fatalf("tampered chunk: %v", err)
 	}
 	// Reordering or dropping the final chunk's signature must fail too.
 	bad = build([]string{chunkSigs[0], chunkSigs[1], chunkSigs[1]})
-	if err := v.Verify(newReq(bad), "s3"); AsError(err).Code != "SignatureDoesNotMatch" {
+	if err := v.Verify(newReq(bad), "s3"); wantErr(t, err).Code != "SignatureDoesNotMatch" {
 		t.Fatalf("wrong final signature: %v", err)
 	}
 }
@@ -333,10 +333,10 @@ func TestChunkedUnsignedTrailer(t *testing.T) {
 	if r.Header.Get("X-Amz-Checksum-Crc32") != "DUoRhQ==" {
 		t.Fatalf("trailer not moved into headers: %v", r.Header)
 	}
-	if err := v.Verify(newReq(body, "x-amz-checksum-sha256"), "s3"); AsError(err).Code != "MalformedTrailerError" {
+	if err := v.Verify(newReq(body, "x-amz-checksum-sha256"), "s3"); wantErr(t, err).Code != "MalformedTrailerError" {
 		t.Fatalf("undeclared trailer: %v", err)
 	}
-	if err := v.Verify(newReq("5\r\nhello\r\n", "x-amz-checksum-crc32"), "s3"); AsError(err).Code != "IncompleteBody" {
+	if err := v.Verify(newReq("5\r\nhello\r\n", "x-amz-checksum-crc32"), "s3"); wantErr(t, err).Code != "IncompleteBody" {
 		t.Fatalf("truncated body: %v", err)
 	}
 }
@@ -451,7 +451,7 @@ func TestChunkedSignedTrailer(t *testing.T) {
 	if string(got) != "hello world" || r.Header.Get("X-Amz-Checksum-Crc32") != "DUoRhQ==" {
 		t.Fatalf("decoded %q, trailer %q", got, r.Header.Get("X-Amz-Checksum-Crc32"))
 	}
-	if err := v.Verify(newReq(true), "s3"); AsError(err).Code != "SignatureDoesNotMatch" {
+	if err := v.Verify(newReq(true), "s3"); wantErr(t, err).Code != "SignatureDoesNotMatch" {
 		t.Fatalf("forged trailer signature: %v", err)
 	}
 }

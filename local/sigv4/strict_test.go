@@ -93,7 +93,7 @@ func TestPresignedRequestWithUnsignedAmzHeadersIsRefused(t *testing.T) {
 	v := NewVerifier("test", "test", "us-east-1")
 	req, _ := http.NewRequest(http.MethodGet, get.URL, nil)
 	req.Header.Set("X-Amz-Content-Sha256", UnsignedPayload)
-	e := AsError(v.Verify(req, "s3"))
+	e := wantErr(t, v.Verify(req, "s3"))
 	if e.Status != http.StatusForbidden || e.Code != "AccessDenied" || len(e.HeadersNotSigned) != 1 || e.HeadersNotSigned[0] != "x-amz-content-sha256" {
 		t.Errorf("unsigned x-amz-content-sha256: %+v, want 403 AccessDenied listing it", e)
 	}
@@ -160,7 +160,7 @@ func TestChunkedBodiesAreCappedLikePlainBodies(t *testing.T) {
 	v.Now = func() time.Time { return t0 }
 	tooLarge := func(t *testing.T, err error) {
 		t.Helper()
-		if e := AsError(err); e.Status != http.StatusBadRequest || e.Code != "EntityTooLarge" {
+		if e := wantErr(t, err); e.Status != http.StatusBadRequest || e.Code != "EntityTooLarge" {
 			t.Errorf("got %v, want 400 EntityTooLarge, as for a plain body over the limit", err)
 		}
 	}
@@ -233,7 +233,7 @@ func newTLSServer(t *testing.T) (*httptest.Server, chan result) {
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sent := r.Header.Get("X-Amz-Content-Sha256")
 		if err := v.Verify(r, "s3"); err != nil {
-			e := AsError(err)
+			e := wantErr(t, err)
 			ch <- result{code: e.Code + ": " + e.Message}
 			w.Header().Set("Content-Type", "application/xml")
 			w.WriteHeader(e.Status)
@@ -268,7 +268,7 @@ func TestOnlyDeclaredChecksumTrailersAreAccepted(t *testing.T) {
 		t.Run("declared "+declared, func(t *testing.T) {
 			body := &bodytest.Endless{}
 			r := unsignedTrailerRequest(t, body, map[string]string{"X-Amz-Trailer": declared})
-			e := AsError(v.Verify(r, "s3"))
+			e := wantErr(t, v.Verify(r, "s3"))
 			if e.Status != http.StatusBadRequest || e.Code != "InvalidRequest" || e.Message != "The value specified in the x-amz-trailer header is not supported" {
 				t.Errorf("got %+v, want S3's 400 InvalidRequest", e)
 			}
@@ -281,7 +281,7 @@ func TestOnlyDeclaredChecksumTrailersAreAccepted(t *testing.T) {
 	t.Run("undeclared trailer beside a declared one", func(t *testing.T) {
 		body := payload + "x-amz-checksum-crc32:DUoRhQ==\r\nx-amz-meta-owner:mallory\r\n\r\n"
 		r := unsignedTrailerRequest(t, io.NopCloser(strings.NewReader(body)), map[string]string{"X-Amz-Trailer": "x-amz-checksum-crc32"})
-		if e := AsError(v.Verify(r, "s3")); e.Status != http.StatusBadRequest || e.Code != "MalformedTrailerError" {
+		if e := wantErr(t, v.Verify(r, "s3")); e.Status != http.StatusBadRequest || e.Code != "MalformedTrailerError" {
 			t.Errorf("got %+v, want 400 MalformedTrailerError", e)
 		}
 		if got := r.Header.Get("X-Amz-Meta-Owner"); got != "" {
@@ -291,7 +291,7 @@ func TestOnlyDeclaredChecksumTrailersAreAccepted(t *testing.T) {
 	t.Run("declared trailer twice", func(t *testing.T) {
 		body := payload + "x-amz-checksum-crc32:DUoRhQ==\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n"
 		r := unsignedTrailerRequest(t, io.NopCloser(strings.NewReader(body)), map[string]string{"X-Amz-Trailer": "x-amz-checksum-crc32"})
-		if e := AsError(v.Verify(r, "s3")); e.Code != "MalformedTrailerError" {
+		if e := wantErr(t, v.Verify(r, "s3")); e.Code != "MalformedTrailerError" {
 			t.Errorf("got %+v, want MalformedTrailerError", e)
 		}
 	})
@@ -314,7 +314,7 @@ func TestOnlyDeclaredChecksumTrailersAreAccepted(t *testing.T) {
 			t.Fatalf("the same body without a trailer: %v", err)
 		}
 		r.Body = io.NopCloser(strings.NewReader(strings.TrimSuffix(good, "\r\n") + "x-amz-meta-owner:mallory\r\n\r\n"))
-		if e := AsError(v.Verify(r, "s3")); e.Code != "MalformedTrailerError" || r.Header.Get("X-Amz-Meta-Owner") != "" {
+		if e := wantErr(t, v.Verify(r, "s3")); e.Code != "MalformedTrailerError" || r.Header.Get("X-Amz-Meta-Owner") != "" {
 			t.Errorf("got %+v (x-amz-meta-owner %q), want MalformedTrailerError and no header", e, r.Header.Get("X-Amz-Meta-Owner"))
 		}
 	})
@@ -348,7 +348,7 @@ func TestChunkedDoesNotPreallocateFromDeclaredLength(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	for range 4 {
-		if e := AsError(v.Verify(req(), "s3")); e.Code != "IncompleteBody" {
+		if e := wantErr(t, v.Verify(req(), "s3")); e.Code != "IncompleteBody" {
 			t.Fatalf("5 bytes declared as 900 MiB: %v, want IncompleteBody", e)
 		}
 	}
