@@ -2,13 +2,10 @@ package cloud
 
 import (
 	"context"
-	"io/fs"
 	"os"
 	"strings"
 	"testing"
 	"testing/fstest"
-
-	"thumbflow"
 )
 
 // TestJSONataWorkflowEndToEnd runs the local cloud with a JSONata version
@@ -24,17 +21,7 @@ func TestJSONataWorkflowEndToEnd(t *testing.T) {
 	if !strings.Contains(string(def), `"QueryLanguage": "JSONata"`) {
 		t.Fatal("the test workflow is not a JSONata one")
 	}
-	files := fstest.MapFS{}
-	if err := fs.WalkDir(thumbflow.Files, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(thumbflow.Files, p)
-		files[p] = &fstest.MapFile{Data: b}
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	files := withFiles(t)
 	files["statemachine/thumbnail.asl.json"] = &fstest.MapFile{Data: def}
 	c := startCloud(t, func(cfg *Config) { cfg.Files = files })
 	if !strings.Contains(c.Stack.StateMachine("ThumbnailStateMachine").Definition, `"QueryLanguage": "JSONata"`) {

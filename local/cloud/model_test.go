@@ -43,7 +43,7 @@ func withTemplate(t testing.TB, edits ...string) func(*Config) {
 }
 
 // withFiles is the repository's template and definitions with edits.
-func withFiles(t testing.TB, edits ...string) fs.FS {
+func withFiles(t testing.TB, edits ...string) fstest.MapFS {
 	t.Helper()
 	if len(edits)%2 != 0 {
 		t.Fatal("withTemplate takes old, new pairs")
