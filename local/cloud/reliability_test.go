@@ -74,7 +74,7 @@ func TestReliabilityConverterCorpus(t *testing.T) {
 		// smaller than the review's 5000×5000 file so that its refusal stays far
 		// inside the rig's shortened task timeout on a loaded machine.
 		{"6000 scans.jpg", "image/jpeg", "ImageTooComplex", testimage.ManyScanJPEG(2000, 2000, 6000)},
-		{"iphone.jpg (HEIC, header only)", "image/jpeg", "CorruptImage", []byte("\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic")},
+		{"iphone.heic (header only)", "image/heic", "CorruptImage", []byte("\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic")},
 		{"new.jpg (JPEG XL)", "image/jpeg", "UnsupportedFormat", []byte("\x00\x00\x00\x0cJXL \r\n\x87\n\x00\x00\x00\x14ftypjxl ")},
 		{"logo.png (SVG)", "image/png", "UnsupportedFormat", []byte(`<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>`)},
 		{"scan.tiff (PDF)", "image/tiff", "UnsupportedFormat", []byte("%PDF-1.7\n%âãÏÓ\n")},
@@ -474,7 +474,7 @@ func TestReliabilityS3Faults(t *testing.T) {
 		}
 		// The retried POST succeeds; the start function's first S3 call
 		// then meets 3 faults: its SDK gives up, the function fails, and
-		// the outbox delivers the event again.
+		// Lambda's asynchronous invocation retries it.
 		start, opts := rebuild[func(context.Context, events.S3Event) error](t, r.c, "StartFunction")
 		var once sync.Once
 		handler := func(ctx context.Context, ev events.S3Event) error {
@@ -488,7 +488,7 @@ func TestReliabilityS3Faults(t *testing.T) {
 			t.Fatal(err)
 		}
 		r.expect(cl, g, len(data), outcome{state: upload.StateSucceeded, attempt: 1, runs: 1, states: "uploaded,converting,succeeded"})
-		if n := r.log.Count(`"msg":"s3 event delivery failed; retrying"`); n < 1 {
+		if n := r.log.Count(`"msg":"asynchronous invocation failed"`); n < 1 {
 			t.Errorf("no event redelivery logged; want the start function's failure to be retried")
 		}
 	})
