@@ -79,17 +79,17 @@ func DescribeError(name, cause string) Failure {
 			ErrorMessage string `json:"errorMessage"`
 		}
 		if json.Unmarshal([]byte(cause), &payload) == nil && payload.ErrorMessage != "" {
-			return Failure{Code: name, Message: payload.ErrorMessage}
+			return Failure{Code: name, Message: payload.ErrorMessage, Kind: KindUser}
 		}
-		return Failure{Code: name, Message: strings.TrimSpace(cause)}
+		return Failure{Code: name, Message: strings.TrimSpace(cause), Kind: KindUser}
 	}
 	switch name {
 	case "States.Timeout", "Sandbox.Timedout":
-		return Failure{Code: CodeTimeout, Message: timeoutMessage}
+		return Failure{Code: CodeTimeout, Message: timeoutMessage, Kind: KindSystem}
 	case CodeInvalidTaskInput:
-		return Failure{Code: CodeInvalidTaskInput, Message: internalMessage}
+		return Failure{Code: CodeInvalidTaskInput, Message: internalMessage, Kind: KindSystem}
 	}
-	return Failure{Code: CodeInternal, Message: internalMessage}
+	return Failure{Code: CodeInternal, Message: internalMessage, Kind: KindSystem}
 }
 
 // ContentTypeMismatch is a user rejection: the browser declared one type

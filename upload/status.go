@@ -56,6 +56,10 @@ type Rendition struct {
 type Failure struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Kind is KindOf(Code), carried in the record so that the state
+	// machine, the alerts and the operator tools read the verdict instead
+	// of deciding it again.
+	Kind Kind `json:"kind,omitempty"`
 }
 
 // Record is the status record: the single truth about an upload, stored
@@ -123,6 +127,11 @@ func (r Record) Apply(u Update, now time.Time) (Record, bool) {
 		if next.Error == nil {
 			next.Error = &Failure{Code: CodeInternal, Message: internalMessage}
 		}
+		// The kind is always derived here, never taken from the caller,
+		// so no record can disagree with KindOf.
+		f := *next.Error
+		f.Kind = KindOf(f.Code)
+		next.Error = &f
 	}
 	if u.State == StateSucceeded {
 		next.Renditions = u.Renditions

@@ -189,3 +189,17 @@ func TestKinds(t *testing.T) {
 		}
 	}
 }
+
+// TestFailedRecordCarriesItsKind: the record says who can act on a failure,
+// decided by KindOf even when the caller claimed otherwise.
+func TestFailedRecordCarriesItsKind(t *testing.T) {
+	for code, want := range map[string]Kind{"CorruptImage": KindUser, CodeContentTypeMismatch: KindUser, CodeTimeout: KindSystem, CodeInternal: KindSystem, "SomethingNew": KindSystem} {
+		r, _ := Record{}.Apply(Update{UploadID: NewID(), State: StateFailed, Error: &Failure{Code: code, Message: "m", Kind: "claimed"}}, time.Now())
+		if r.Error.Kind != want {
+			t.Errorf("%s: kind %q, want %q", code, r.Error.Kind, want)
+		}
+	}
+	if f := DescribeError("States.Timeout", ""); f.Kind != KindSystem {
+		t.Errorf("DescribeError(States.Timeout).Kind = %q", f.Kind)
+	}
+}
