@@ -122,10 +122,12 @@ func TestTemplateRuleMatchesSystemFailuresOnly(t *testing.T) {
 	}
 }
 
-// TestTemplateAlarmsCoverEveryAlertingStatus checks that the deployed stack
-// raises an alarm for each status the local alerter alerts on, on this
-// state machine's metric.
-func TestTemplateAlarmsCoverEveryAlertingStatus(t *testing.T) {
+// TestTemplateAlarmsCoverEverySystemFailure checks that the deployed stack
+// raises an alarm for each kind of system failure the rule alerts on: the
+// state machine's timed-out and aborted executions, and the status
+// function's SystemFailures metric (a FAILED execution may be a user
+// rejection, so AWS/States ExecutionsFailed is not used), to the topic.
+func TestTemplateAlarmsCoverEverySystemFailure(t *testing.T) {
 	var tpl struct {
 		Resources map[string]struct {
 			Type       string `yaml:"Type"`
@@ -136,27 +138,32 @@ func TestTemplateAlarmsCoverEveryAlertingStatus(t *testing.T) {
 					Name  string `yaml:"Name"`
 					Value string `yaml:"Value"`
 				} `yaml:"Dimensions"`
-				Threshold    float64  `yaml:"Threshold"`
+				Threshold    string   `yaml:"Threshold"`
 				AlarmActions []string `yaml:"AlarmActions"`
 			} `yaml:"Properties"`
 		} `yaml:"Resources"`
 	}
-	templatetest.Decode(t, "../../template.yaml", map[string]string{"ThumbnailStateMachine": "MACHINE", "AlertTopic": "TOPIC"}, &tpl)
-	metric := map[string]string{"FAILED": "ExecutionsFailed", "TIMED_OUT": "ExecutionsTimedOut", "ABORTED": "ExecutionsAborted"}
-	for status := range metric {
+	templatetest.Decode(t, "../../template.yaml", map[string]string{
+		"ThumbnailStateMachine": "MACHINE", "AlertTopic": "TOPIC", "SystemFailureAlarmThreshold": "1"}, &tpl)
+	for _, want := range []struct{ namespace, metric, dimension string }{
+		{"AWS/States", "ExecutionsTimedOut", "MACHINE"},
+		{"AWS/States", "ExecutionsAborted", "MACHINE"},
+		{"thumbflow", "SystemFailures", ""},
+	} {
 		found := false
 		for _, r := range tpl.Resources {
 			p := r.Properties
-			if r.Type != "AWS::CloudWatch::Alarm" || p.Namespace != "AWS/States" || p.MetricName != metric[status] {
+			if r.Type != "AWS::CloudWatch::Alarm" || p.Namespace != want.namespace || p.MetricName != want.metric {
 				continue
 			}
-			if len(p.Dimensions) == 1 && p.Dimensions[0].Name == "StateMachineArn" && p.Dimensions[0].Value == "MACHINE" &&
-				p.Threshold == 1 && len(p.AlarmActions) == 1 && p.AlarmActions[0] == "TOPIC" {
+			dimOK := want.dimension == "" && len(p.Dimensions) == 0 ||
+				len(p.Dimensions) == 1 && p.Dimensions[0].Name == "StateMachineArn" && p.Dimensions[0].Value == want.dimension
+			if dimOK && p.Threshold == "1" && len(p.AlarmActions) == 1 && p.AlarmActions[0] == "TOPIC" {
 				found = true
 			}
 		}
 		if !found {
-			t.Errorf("no alarm on AWS/States %s for the state machine, threshold 1, to the alert topic", metric[status])
+			t.Errorf("no alarm on %s %s, threshold 1, to the alert topic", want.namespace, want.metric)
 		}
 	}
 }

@@ -21,14 +21,15 @@ import (
 // alertRig is a local cloud whose alerts go to a webhook the test counts,
 // with its JSON log kept for the test to read.
 type alertRig struct {
-	c      *Cloud
-	log    *logtest.Buffer
-	mu     sync.Mutex
-	events []map[string]any
+	c       *Cloud
+	log     *logtest.Buffer
+	metrics *logtest.Buffer
+	mu      sync.Mutex
+	events  []map[string]any
 }
 
 func startAlertRig(t *testing.T) *alertRig {
-	r := &alertRig{log: &logtest.Buffer{}}
+	r := &alertRig{log: &logtest.Buffer{}, metrics: &logtest.Buffer{}}
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		b, _ := io.ReadAll(req.Body)
 		var ev map[string]any
@@ -39,7 +40,7 @@ func startAlertRig(t *testing.T) *alertRig {
 	}))
 	t.Cleanup(hook.Close)
 	r.c = startCloud(t, func(cfg *Config) {
-		cfg.AlertWebhook = hook.URL
+		cfg.AlertWebhook, cfg.Metrics = hook.URL, r.metrics
 		cfg.Clock = clocktest.NewFastClock(50)
 		cfg.Logger = slog.New(slog.NewJSONHandler(r.log, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	})
@@ -69,6 +70,22 @@ func (r *alertRig) waitLog(t *testing.T, substr string) {
 	}
 }
 
+// metric sums the values of the named metric over the status function's
+// embedded-metric-format lines.
+func (r *alertRig) metric(t *testing.T, name string) float64 {
+	t.Helper()
+	var sum float64
+	for _, l := range r.metrics.Lines() {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(l), &v); err != nil || v["_aws"] == nil {
+			t.Fatalf("not a metrics line: %q (%v)", l, err)
+		}
+		n, _ := v[name].(float64)
+		sum += n
+	}
+	return sum
+}
+
 // errorLines are the log's ERROR records.
 func (r *alertRig) errorLines() []string {
 	var out []string
@@ -93,6 +110,9 @@ func TestUserRejectionRaisesNoAlert(t *testing.T) {
 	if a := r.alerts(); len(a) != 0 || r.c.Alerter.Pending() != 0 {
 		t.Errorf("a user rejection raised alerts: %v", a)
 	}
+	if r.metric(t, "UserRejections") != 1 || r.metric(t, "SystemFailures") != 0 || r.metric(t, "Uploads") != 1 {
+		t.Errorf("metrics: %s", r.metrics.String())
+	}
 	if e := r.errorLines(); len(e) != 0 {
 		t.Errorf("a user rejection logged at ERROR:\n%s", strings.Join(e, "\n"))
 	}
@@ -113,6 +133,9 @@ func TestExhaustedRetriesRaiseOneAlert(t *testing.T) {
 	a := r.alerts()
 	if len(a) != 1 {
 		t.Fatalf("%d alerts, want exactly 1: %v", len(a), a)
+	}
+	if r.metric(t, "SystemFailures") != 1 || r.metric(t, "UserRejections") != 0 {
+		t.Errorf("metrics: %s", r.metrics.String())
 	}
 	detail, _ := a[0]["detail"].(map[string]any)
 	if detail["status"] != "FAILED" || detail["error"] != "TransientError" {

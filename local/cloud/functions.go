@@ -69,7 +69,8 @@ func (c *Cloud) functionHandler(ctx context.Context, f *stack.Function) (any, la
 		return nil, lambda.FunctionOptions{}, err
 	}
 	env := &wiring.Env{Lookup: func(k string) string { return vars[k] }}
-	handler, err := h.Build(ctx, wiring.Deps{Env: env, AWS: c.functionAWSConfig(), Log: c.log.With("function", f.Name), Secret: c.secretValue})
+	handler, err := h.Build(ctx, wiring.Deps{Env: env, AWS: c.functionAWSConfig(), Log: c.log.With("function", f.Name), Secret: c.secretValue,
+		Metrics: c.cfg.Metrics})
 	if envErr := env.Err(); envErr != nil {
 		err = envErr
 	}

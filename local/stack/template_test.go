@@ -335,7 +335,7 @@ func TestAlertingResources(t *testing.T) {
 		rule.Props.Targets[0].Arn != topic.ARN || rule.Props.Targets[0].Id != "alert-topic" {
 		t.Errorf("rule %+v", rule.Props)
 	}
-	if len(st.Alarms) != 4 {
+	if len(st.Alarms) != 5 {
 		t.Fatalf("%d alarms", len(st.Alarms))
 	}
 	a := st.Alarms[0]
