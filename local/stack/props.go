@@ -394,7 +394,7 @@ type AlarmMetricQuery struct {
 			MetricName string
 			Dimensions []struct{ Name, Value string }
 		}
-		Period int `stack:"required"`
+		Period int    `stack:"required"`
 		Stat   string `stack:"required"`
 		Unit   string
 	}
