@@ -111,3 +111,26 @@ type InvalidTaskInput struct {
 }
 
 func (e *InvalidTaskInput) Error() string { return "invalid task input: " + e.Reason }
+
+// RejectedPrefix starts the error name of an execution that ended as a
+// user rejection: statemachine/thumbnail.asl.json's Rejected state names
+// it "Rejected.<code>", and template.yaml's alert rule excludes the
+// prefix.
+const RejectedPrefix = "Rejected."
+
+// KindOfExecution classifies an ended execution by its status and error
+// name, as the alert rule does: a FAILED execution named Rejected.<code>
+// is a user rejection of that code; any other failure, a timeout or an
+// abort is a system failure. ok is false for a running or succeeded one.
+func KindOfExecution(status, errName string) (kind Kind, code string, ok bool) {
+	switch status {
+	case "FAILED":
+		if c, rejected := strings.CutPrefix(errName, RejectedPrefix); rejected {
+			return KindUser, c, true
+		}
+		return KindSystem, errName, true
+	case "TIMED_OUT", "ABORTED":
+		return KindSystem, status, true
+	}
+	return "", "", false
+}

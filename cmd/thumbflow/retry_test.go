@@ -129,6 +129,30 @@ func TestRetryStartsTheNextGeneration(t *testing.T) {
 		}
 	})
 
+	t.Run("stats", func(t *testing.T) {
+		var rows []ops.Execution
+		cliJSON(t, &rows, "executions")
+		byStatus := map[string]int{}
+		for _, r := range rows {
+			byStatus[r.Status]++
+		}
+		var got ops.Totals
+		cliJSON(t, &got, "stats", "-since", "1h")
+		// Two uploads failed for a reason of ours and were retried,
+		// one was the user's fault.
+		if got.Executions != len(rows) || got.Succeeded != byStatus["SUCCEEDED"] ||
+			got.UserRejections+got.SystemFailures != byStatus["FAILED"] ||
+			got.Executions != 5 || got.Uploads != 3 || got.UserRejections != 1 || got.SystemFailures != 2 || got.Succeeded != 2 {
+			t.Errorf("stats %+v, listed %v", got, byStatus)
+		}
+		if got.ByCode["CorruptImage"] != 1 || got.ByCode["TransientError"] != 2 || got.P95Ms < got.P50Ms {
+			t.Errorf("stats %+v", got)
+		}
+		if code, out, _ := cli(t, "stats"); code != 0 || !strings.Contains(out, "system failures") {
+			t.Errorf("stats table (exit %d):\n%s", code, out)
+		}
+	})
+
 	t.Run("usage", func(t *testing.T) {
 		for _, args := range [][]string{{"retry"}, {"retry", "-kind", "system", broken}, {"retry", "-kind", "nobody"}} {
 			if code, _, errOut := cli(t, args...); code != 2 || errOut == "" {
