@@ -115,6 +115,19 @@ func (r *Reader) startGeneration(ctx context.Context, start Starter, res RetryRe
 	if res.ExecutionARN, err = upload.ExecutionARN(machine, next); err != nil {
 		return res, err
 	}
+	// A retry already running (a double click before its first step
+	// recorded converting) is reported, not started again: Step
+	// Functions would answer a second start of a running execution with
+	// the same one, which would read as "started".
+	_, err = r.StepFunctions.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(res.ExecutionARN)})
+	var missing *types.ExecutionDoesNotExist
+	switch {
+	case err == nil:
+		res.Outcome = RetryAlreadyStarted
+		return res, nil
+	case !errors.As(err, &missing):
+		return res, fmt.Errorf("looking for %s: %w", next, err)
+	}
 	if dryRun {
 		res.Outcome = RetryWouldStart
 		return res, nil
