@@ -34,6 +34,11 @@ type Execution struct {
 	// DurationMs is how long it ran, or, while it runs, has been running
 	// at now.
 	DurationMs int64 `json:"durationMs"`
+	// Error, Kind and Code are filled in by Reader.Classify for an
+	// execution that ended without success.
+	Error string      `json:"error,omitempty"`
+	Kind  upload.Kind `json:"kind,omitempty"`
+	Code  string      `json:"code,omitempty"`
 }
 
 // Listed is an execution of a ListExecutions page; now measures one that

@@ -41,7 +41,9 @@ type Config struct {
 	StateMachineARN string
 	RecordsBucket   string
 	OutputBucket    string
-	Logger          *slog.Logger
+	// Starter starts retries (POST /ops/api/retry); nil refuses them.
+	Starter Starter
+	Logger  *slog.Logger
 }
 
 // Handler serves the operator page at /ops (its files are web/static's
@@ -72,6 +74,8 @@ func Handler(cfg Config) http.Handler {
 	})
 	mux.HandleFunc("GET /ops/api/executions", o.executions)
 	mux.HandleFunc("GET /ops/api/execution", o.execution)
+	mux.HandleFunc("GET /ops/api/stats", o.stats)
+	mux.HandleFunc("POST /ops/api/retry", o.retry)
 	return localOnly(mux)
 }
 
@@ -170,6 +174,11 @@ func (o *handler) executions(w http.ResponseWriter, r *http.Request) {
 	rows := make([]Execution, 0, len(out.Executions))
 	for _, e := range out.Executions {
 		rows = append(rows, Listed(e, now))
+	}
+	// The list shows each failure's kind and code.
+	if err := o.read.Classify(r.Context(), rows); err != nil {
+		o.fail(w, "classifying executions", err)
+		return
 	}
 	writeJSON(w, map[string]any{"executions": rows, "nextToken": aws.ToString(out.NextToken)})
 }

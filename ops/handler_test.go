@@ -95,11 +95,12 @@ func TestOpsAPI(t *testing.T) {
 		// Renditions carry presigned links the page can open.
 		Renditions []struct{ Name, URL string }
 	}
-	if code := get("/ops/api/execution?arn="+url.QueryEscape(failedARN), &detail); code != 200 || detail.Error != "CorruptImage" ||
-		detail.Failure == nil || detail.Failure.Error == nil || detail.Failure.Error.Code != "CorruptImage" || len(detail.Events) < 10 {
+	if code := get("/ops/api/execution?arn="+url.QueryEscape(failedARN), &detail); code != 200 || detail.Error != "Rejected.CorruptImage" ||
+		detail.Failure == nil || detail.Failure.Error == nil || detail.Failure.Error.Code != "CorruptImage" ||
+		detail.Failure.Error.Kind != upload.KindUser || len(detail.Events) < 10 {
 		t.Fatalf("failed execution (%d): %+v", code, detail)
 	}
-	if last := detail.Events[len(detail.Events)-1]; last.Event != "ExecutionFailed" || last.Error != "CorruptImage" || detail.Attempts != 1 {
+	if last := detail.Events[len(detail.Events)-1]; last.Event != "ExecutionFailed" || last.Error != "Rejected.CorruptImage" || detail.Attempts != 1 {
 		t.Errorf("failed execution: last event %+v, %d attempts", last, detail.Attempts)
 	}
 	detail.Failure, detail.Renditions = nil, nil

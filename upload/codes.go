@@ -84,17 +84,17 @@ func DescribeError(name, cause string) Failure {
 			ErrorMessage string `json:"errorMessage"`
 		}
 		if json.Unmarshal([]byte(cause), &payload) == nil && payload.ErrorMessage != "" {
-			return Failure{Code: name, Message: payload.ErrorMessage}
+			return Failure{Code: name, Message: payload.ErrorMessage, Kind: KindUser}
 		}
-		return Failure{Code: name, Message: strings.TrimSpace(cause)}
+		return Failure{Code: name, Message: strings.TrimSpace(cause), Kind: KindUser}
 	}
 	switch name {
 	case "States.Timeout", "Sandbox.Timedout":
-		return Failure{Code: CodeTimeout, Message: timeoutMessage}
+		return Failure{Code: CodeTimeout, Message: timeoutMessage, Kind: KindSystem}
 	case CodeInvalidTaskInput, CodeAccessDenied:
-		return Failure{Code: name, Message: internalMessage}
+		return Failure{Code: name, Message: internalMessage, Kind: KindSystem}
 	}
-	return Failure{Code: CodeInternal, Message: internalMessage}
+	return Failure{Code: CodeInternal, Message: internalMessage, Kind: KindSystem}
 }
 
 // ContentTypeMismatch is a user rejection: the browser declared one type
@@ -139,4 +139,27 @@ func storageError(op string, err error) error {
 		return &AccessDenied{Op: op, Err: err}
 	}
 	return &thumbnail.TransientError{Op: op, Err: err}
+}
+
+// RejectedPrefix starts the error name of an execution that ended as a
+// user rejection: statemachine/thumbnail.asl.json's Rejected state names
+// it "Rejected.<code>", and template.yaml's alert rule excludes the
+// prefix.
+const RejectedPrefix = "Rejected."
+
+// KindOfExecution classifies an ended execution by its status and error
+// name, as the alert rule does: a FAILED execution named Rejected.<code>
+// is a user rejection of that code; any other failure, a timeout or an
+// abort is a system failure. ok is false for a running or succeeded one.
+func KindOfExecution(status, errName string) (kind Kind, code string, ok bool) {
+	switch status {
+	case "FAILED":
+		if c, rejected := strings.CutPrefix(errName, RejectedPrefix); rejected {
+			return KindUser, c, true
+		}
+		return KindSystem, errName, true
+	case "TIMED_OUT", "ABORTED":
+		return KindSystem, status, true
+	}
+	return "", "", false
 }

@@ -2,6 +2,7 @@ package upload
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -35,6 +36,46 @@ func ExecutionName(id, versionID, eTag string) string {
 		}
 	}
 	return b.String()
+}
+
+// generationMark starts the suffix of a retry's name. ExecutionName never
+// writes a '.', so a name has a generation suffix exactly when it has the
+// mark, whatever the version id looks like.
+const generationMark = ".g"
+
+// RetryExecutionName names generation gen (2 or more) of the upload whose
+// execution is named name (any generation): the first generation's name,
+// cut to leave room, and ".g<gen>". The same retry always gets the same
+// name, so Step Functions refuses to start it twice.
+func RetryExecutionName(name string, gen int) (string, error) {
+	if gen < 2 {
+		return "", fmt.Errorf("retry of %q: generation %d, want 2 or more", name, gen)
+	}
+	if _, ok := IDFromExecutionName(name); !ok {
+		return "", fmt.Errorf("retry of %q: not an upload's execution", name)
+	}
+	base, _, _ := strings.Cut(name, generationMark)
+	suffix := generationMark + strconv.Itoa(gen)
+	return base[:min(len(base), maxExecutionName-len(suffix))] + suffix, nil
+}
+
+// GenerationOf is the generation of the execution named name: the number
+// after the mark RetryExecutionName adds, or 1.
+func GenerationOf(name string) int {
+	i := strings.LastIndex(name, generationMark)
+	if i < 0 {
+		return 1
+	}
+	n, err := strconv.Atoi(name[i+len(generationMark):])
+	if err != nil || n < 2 {
+		return 1
+	}
+	return n
+}
+
+// GenerationOfARN is GenerationOf the name an execution ARN ends with.
+func GenerationOfARN(executionARN string) int {
+	return GenerationOf(executionARN[strings.LastIndexByte(executionARN, ':')+1:])
 }
 
 func nameSafe(c byte) bool {

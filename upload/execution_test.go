@@ -102,3 +102,31 @@ func TestExecutionOfRefusesOtherMachines(t *testing.T) {
 		t.Error("ExecutionARN accepted a name with a colon")
 	}
 }
+
+func TestRetryExecutionName(t *testing.T) {
+	id := NewID()
+	long := ExecutionName(id, strings.Repeat("v", 100), "")
+	for _, orig := range []string{ExecutionName(id, "3HL4kqtJlcpXroDTDmJ-g2", ""), long} {
+		g2, err := RetryExecutionName(orig, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, _ := RetryExecutionName(orig, 2)
+		g3, _ := RetryExecutionName(g2, 3)
+		if g2 != again || len(g2) > maxExecutionName || len(g3) > maxExecutionName {
+			t.Errorf("names %q %q %q", g2, again, g3)
+		}
+		if GenerationOf(orig) != 1 || GenerationOf(g2) != 2 || GenerationOf(g3) != 3 {
+			t.Errorf("generations of %q %q %q: %d %d %d", orig, g2, g3, GenerationOf(orig), GenerationOf(g2), GenerationOf(g3))
+		}
+		if got, ok := IDFromExecutionName(g3); !ok || got != id {
+			t.Errorf("IDFromExecutionName(%q) = %q %v", g3, got, ok)
+		}
+		if GenerationOfARN("arn:aws:states:us-east-1:1:execution:thumbnail:"+g3) != 3 {
+			t.Errorf("GenerationOfARN of %q", g3)
+		}
+	}
+	if _, err := RetryExecutionName("hand-made", 2); err == nil {
+		t.Error("a hand-made execution got a retry name")
+	}
+}

@@ -56,6 +56,10 @@ type Rendition struct {
 type Failure struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Kind is KindOf(Code), carried in the record so that the state
+	// machine, the alerts and the operator tools read the verdict instead
+	// of deciding it again.
+	Kind Kind `json:"kind,omitempty"`
 }
 
 // Record is the status record: the single truth about an upload, stored
@@ -63,9 +67,16 @@ type Failure struct {
 type Record struct {
 	UploadID string `json:"uploadId"`
 	State    State  `json:"state"`
-	// Version grows by one with every change, so a client that receives
-	// two records out of order keeps the newer one.
+	// Version grows by one with every change, across generations, so a
+	// client that receives two records out of order keeps the newer one.
 	Version int `json:"version"`
+	// Generation counts the conversions of this upload, from 1: an
+	// operator's retry starts generation n+1 at converting. Within a
+	// generation the state only moves forward.
+	Generation int `json:"generation"`
+	// ConvertingAt is when the current generation started converting,
+	// for the conversion time the status function reports.
+	ConvertingAt time.Time `json:"convertingAt,omitzero"`
 	// Attempt is the conversion attempt under way or last made, from 1;
 	// 0 before conversion starts.
 	Attempt      int         `json:"attempt"`
@@ -84,16 +95,39 @@ type Update struct {
 	Error        *Failure    `json:"error,omitempty"`
 	Renditions   []Rendition `json:"renditions,omitempty"`
 	ExecutionARN string      `json:"executionArn,omitempty"`
+	// Generation is the generation the update belongs to; 0 takes it from
+	// ExecutionARN (GenerationOf), or else means the record's current one.
+	Generation int `json:"generation,omitempty"`
 	// TaskError is the Step Functions error and cause of a failure, for
 	// the operator's failure record; never shown to the user.
 	TaskError *TaskError `json:"-"`
 }
 
-// Apply returns the record after u, and whether anything changed. Updates
-// that would move the record backwards (a late duplicate, a retried notify
-// step) or change a terminal record are ignored rather than rejected: the
-// pipeline delivers at least once, so seeing them is normal.
+// Apply returns the record after u, and whether anything changed. It is
+// the one rule of how a record moves. Updates that would move the record
+// backwards (a late duplicate, a retried notify step), change a terminal
+// record, or belong to an older generation are ignored rather than
+// rejected: the pipeline delivers at least once, so seeing them is
+// normal. The one way out of a terminal state is the next generation's
+// converting, which an operator's retry starts.
 func (r Record) Apply(u Update, now time.Time) (Record, bool) {
+	cur := max(r.Generation, 1) // records written before generations are the first
+	gen := u.Generation
+	if gen == 0 {
+		gen = cur
+		if u.ExecutionARN != "" {
+			gen = GenerationOfARN(u.ExecutionARN)
+		}
+	}
+	switch {
+	case gen < cur:
+		return r, false
+	case gen > cur:
+		if r.UploadID == "" || !r.State.Terminal() || u.State != StateConverting {
+			return r, false
+		}
+		return r.nextGeneration(u, gen, now), true
+	}
 	if r.State.Terminal() {
 		return r, false
 	}
@@ -108,12 +142,16 @@ func (r Record) Apply(u Update, now time.Time) (Record, bool) {
 		next.UploadID = u.UploadID
 		next.CreatedAt = now
 	}
+	next.Generation = cur
 	next.State = u.State
 	next.Version++
 	next.UpdatedAt = now
 	next.Attempt = max(r.Attempt, u.Attempt)
 	if u.State == StateConverting && next.Attempt == 0 {
 		next.Attempt = 1
+	}
+	if u.State.rank() >= StateConverting.rank() && next.ConvertingAt.IsZero() {
+		next.ConvertingAt = now
 	}
 	if u.ExecutionARN != "" {
 		next.ExecutionARN = u.ExecutionARN
@@ -123,9 +161,32 @@ func (r Record) Apply(u Update, now time.Time) (Record, bool) {
 		if next.Error == nil {
 			next.Error = &Failure{Code: CodeInternal, Message: internalMessage}
 		}
+		// The kind is always derived here, never taken from the caller,
+		// so no record can disagree with KindOf.
+		f := *next.Error
+		f.Kind = KindOf(f.Code)
+		next.Error = &f
 	}
 	if u.State == StateSucceeded {
 		next.Renditions = u.Renditions
 	}
 	return next, true
+}
+
+// nextGeneration is r restarted at converting as generation gen: the
+// previous outcome is cleared, the version keeps counting.
+func (r Record) nextGeneration(u Update, gen int, now time.Time) Record {
+	next := r
+	next.Generation = gen
+	next.State = StateConverting
+	next.Version++
+	next.Attempt = 1
+	next.Error = nil
+	next.Renditions = nil
+	next.ConvertingAt = now
+	next.UpdatedAt = now
+	if u.ExecutionARN != "" {
+		next.ExecutionARN = u.ExecutionARN
+	}
+	return next
 }

@@ -189,3 +189,59 @@ func TestKinds(t *testing.T) {
 		}
 	}
 }
+
+// TestFailedRecordCarriesItsKind: the record says who can act on a failure,
+// decided by KindOf even when the caller claimed otherwise.
+func TestFailedRecordCarriesItsKind(t *testing.T) {
+	for code, want := range map[string]Kind{"CorruptImage": KindUser, CodeContentTypeMismatch: KindUser, CodeTimeout: KindSystem, CodeInternal: KindSystem, "SomethingNew": KindSystem} {
+		r, _ := Record{}.Apply(Update{UploadID: NewID(), State: StateFailed, Error: &Failure{Code: code, Message: "m", Kind: "claimed"}}, time.Now())
+		if r.Error.Kind != want {
+			t.Errorf("%s: kind %q, want %q", code, r.Error.Kind, want)
+		}
+	}
+	if f := DescribeError("States.Timeout", ""); f.Kind != KindSystem {
+		t.Errorf("DescribeError(States.Timeout).Kind = %q", f.Kind)
+	}
+}
+
+// TestRetryStartsTheNextGeneration: a retry moves a terminal record back to
+// converting as generation 2, the version keeps counting, and the old
+// generation's late updates are ignored.
+func TestRetryStartsTheNextGeneration(t *testing.T) {
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	id := NewID()
+	g1 := "arn:aws:states:us-east-1:1:execution:thumbnail:" + ExecutionName(id, "v1", "")
+	g2name, _ := RetryExecutionName(ExecutionName(id, "v1", ""), 2)
+	g2 := "arn:aws:states:us-east-1:1:execution:thumbnail:" + g2name
+	steps := []struct {
+		u       Update
+		changed bool
+		state   State
+		gen     int
+	}{
+		{Update{UploadID: id, State: StateUploaded, ExecutionARN: g1}, true, StateUploaded, 1},
+		{Update{UploadID: id, State: StateConverting, ExecutionARN: g2}, false, StateUploaded, 1}, // not terminal: nothing to retry
+		{Update{UploadID: id, State: StateConverting, ExecutionARN: g1}, true, StateConverting, 1},
+		{Update{UploadID: id, State: StateFailed, ExecutionARN: g1, Error: &Failure{Code: CodeTimeout}}, true, StateFailed, 1},
+		{Update{UploadID: id, State: StateSucceeded, ExecutionARN: g2}, false, StateFailed, 1}, // a generation starts at converting
+		{Update{UploadID: id, State: StateConverting, ExecutionARN: g2}, true, StateConverting, 2},
+		{Update{UploadID: id, State: StateConverting, ExecutionARN: g2}, false, StateConverting, 2},
+		{Update{UploadID: id, State: StateFailed, ExecutionARN: g1}, false, StateConverting, 2}, // late, from generation 1
+		{Update{UploadID: id, State: StateSucceeded, ExecutionARN: g2}, true, StateSucceeded, 2},
+		{Update{UploadID: id, State: StateConverting, ExecutionARN: g2}, false, StateSucceeded, 2},
+	}
+	var r Record
+	for i, s := range steps {
+		next, changed := r.Apply(s.u, now.Add(time.Duration(i)*time.Second))
+		if changed != s.changed || next.State != s.state || next.Generation != s.gen {
+			t.Fatalf("step %d: changed=%v %s gen %d; want %v %s gen %d", i, changed, next.State, next.Generation, s.changed, s.state, s.gen)
+		}
+		if changed && next.Version != r.Version+1 {
+			t.Errorf("step %d: version %d after %d", i, next.Version, r.Version)
+		}
+		r = next
+	}
+	if r.Error != nil || r.ExecutionARN != g2 || r.Attempt != 1 || !r.ConvertingAt.Equal(now.Add(5*time.Second)) {
+		t.Errorf("generation 2 record %+v", r)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -158,6 +159,8 @@ func TestDevRefusesATemplateItCannotRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The refused type's line: two below Resources:, wherever that is.
+	typeLine := bytes.Count(tpl[:bytes.Index(tpl, []byte("\nResources:\n"))+1], []byte("\n")) + 3
 	tpl = bytes.Replace(tpl, []byte("Resources:\n"), []byte("Resources:\n  Sessions:\n    Type: AWS::DynamoDB::Table\n"), 1)
 	if err := os.WriteFile(filepath.Join(dir, "template.yaml"), tpl, 0o600); err != nil {
 		t.Fatal(err)
@@ -167,7 +170,7 @@ func TestDevRefusesATemplateItCannotRun(t *testing.T) {
 	t.Cleanup(func() { stderr = os.Stderr })
 	code := run(context.Background(), []string{"dev", "-addr", "127.0.0.1:0", "-web", "127.0.0.1:0", "-data", t.TempDir(),
 		"-template", filepath.Join(dir, "template.yaml"), "-param", "WebOrigin=http://localhost:5173"})
-	if code != 1 || !strings.Contains(errOut.String(), "template.yaml:37: AWS::DynamoDB::Table (resource Sessions) is not supported") {
+	if code != 1 || !strings.Contains(errOut.String(), fmt.Sprintf("template.yaml:%d: AWS::DynamoDB::Table (resource Sessions) is not supported", typeLine)) {
 		t.Errorf("exit %d, stderr:\n%s\nwant 1 and the refused type with its line", code, errOut.String())
 	}
 }

@@ -204,10 +204,11 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 	t.Run("history of a permanent failure", func(t *testing.T) {
 		var v ops.History
 		cliJSON(t, &v, "history", u.corrupt)
-		if v.Status != "FAILED" || v.Error != "CorruptImage" || v.Attempts != 1 {
+		// A user rejection ends in the workflow's Rejected state.
+		if v.Status != "FAILED" || v.Error != "Rejected.CorruptImage" || v.Attempts != 1 {
 			t.Errorf("history = %+v", v)
 		}
-		assertPath(t, v, []string{"MarkConverting", "Convert", "RecordFailure", "ConversionFailed"})
+		assertPath(t, v, []string{"MarkConverting", "Convert", "RecordFailure", "FailureKind", "Rejected"})
 		failed := find(t, v, "Convert", "LambdaFunctionFailed")
 		if failed.Error != "CorruptImage" || failed.Cause == "" || failed.Attempt != 1 {
 			t.Errorf("failed step %+v", failed)
@@ -288,8 +289,11 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 	})
 
 	t.Run("alerts", func(t *testing.T) {
-		// The first two deliveries get 500; the third (after 1 s and
-		// 2 s of backoff) is accepted.
+		// The corrupt upload, a user rejection, alerted nobody; a
+		// conversion whose retries all fail does. The first two
+		// deliveries get 500; the third (after 1 s and 2 s of backoff)
+		// is accepted.
+		broken := systemFailure(t, c, "broken.jpg")
 		var calls int
 		var got []map[string]any
 		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
@@ -302,7 +306,7 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 		}
 		d, _ := got[0]["detail"].(map[string]any)
 		if got[0]["detail-type"] != "Step Functions Execution Status Change" || d["status"] != "FAILED" ||
-			d["error"] != "CorruptImage" || !strings.HasPrefix(d["name"].(string), u.corrupt+"-") {
+			d["error"] != "TransientError" || !strings.HasPrefix(d["name"].(string), broken+"-") {
 			t.Errorf("alert = %v", got[0])
 		}
 
@@ -313,7 +317,7 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 		opsEnv(t, c)
 		var rows []ops.Execution
 		cliJSON(t, &rows, "executions")
-		if len(rows) != 3 {
+		if len(rows) != 4 {
 			t.Errorf("after restart: %d executions", len(rows))
 		}
 		if n := c.Alerter.Pending(); n != 0 {
@@ -323,7 +327,7 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 		// A repeat would have been raised at start-up, before this upload
 		// began, and be delivered first; so once this one has arrived and
 		// nothing is pending, every call there was to be made was made.
-		again := uploadtest.Upload(t, uploadtest.Dial(t, context.Background(), c.WebSocketURL), "corrupt-again.jpg", []byte("still not a JPEG\n"), upload.StateFailed)
+		again := systemFailure(t, c, "broken-again.jpg")
 		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 			if _, got = hook.state(); len(got) >= 2 && c.Alerter.Pending() == 0 {
 				break
@@ -339,6 +343,19 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 			t.Errorf("after restart the webhook got %d more calls and %d alerts, the last for %q; want one, for upload %s", calls2-calls, len(got2)-1, name, again)
 		}
 	})
+}
+
+// systemFailure uploads a photo whose conversion fails on every attempt
+// (a transient fault the workflow retries until it gives up), and returns
+// its upload id.
+func systemFailure(t *testing.T, c *cloud.Cloud, name string) string {
+	t.Helper()
+	convert := c.Stack.Function("ConvertFunction").Name
+	if err := c.Lambdas.InjectFaultRate(convert, lambda.FaultTransient, 1); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Lambdas.InjectFaultRate(convert, lambda.FaultNone, 0)
+	return uploadtest.Upload(t, uploadtest.Dial(t, context.Background(), c.WebSocketURL), name, uploadtest.Photo(16, 16), upload.StateFailed)
 }
 
 // assertPath checks the states entered, in order.

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"thumbflow/upload"
 )
@@ -11,6 +12,10 @@ import (
 // machine calls it for converting, succeeded and failed.
 type Status struct {
 	Publisher upload.StatusPublisher
+	// Metrics receives one embedded-metric-format line per terminal
+	// record (Lambda's stdout, which CloudWatch Logs turns into the
+	// metrics template.yaml's alarms watch); nil publishes none.
+	Metrics io.Writer
 }
 
 // StatusInput is the Status task's payload.
@@ -29,6 +34,13 @@ func (h *Status) Handle(ctx context.Context, in StatusInput) (upload.Record, err
 	rec, err := h.Publisher.Publish(ctx, u)
 	if err != nil {
 		return upload.Record{}, fmt.Errorf("publish %s: %w", in.State, err)
+	}
+	// A retried step whose first try had already recorded the outcome is
+	// counted again: metrics are at least once, like the pipeline.
+	if rec.State == in.State && rec.ExecutionARN == in.ExecutionARN {
+		if err := writeMetrics(h.Metrics, rec); err != nil {
+			return upload.Record{}, fmt.Errorf("metrics of %s: %w", in.State, err)
+		}
 	}
 	return rec, nil
 }

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -14,7 +15,7 @@ func main() {
 	log := wiring.Logger("status")
 	var env wiring.Env
 	cfg, err := wiring.AWS(context.Background())
-	h := wiring.Status(&env, cfg, log)
+	h := wiring.Status(&env, cfg, log, os.Stdout)
 	wiring.Must(log, &env, err)
 	lambda.Start(h.Handle)
 }

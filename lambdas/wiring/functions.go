@@ -1,6 +1,7 @@
 package wiring
 
 import (
+	"io"
 	"log/slog"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -51,9 +52,11 @@ func Convert(env *Env, cfg aws.Config, log *slog.Logger) *pipeline.Convert {
 }
 
 // Status builds the status function's handler.
-func Status(env *Env, cfg aws.Config, log *slog.Logger) *pipeline.Status {
+// Its metrics go to metrics: os.Stdout on Lambda.
+func Status(env *Env, cfg aws.Config, log *slog.Logger, metrics io.Writer) *pipeline.Status {
 	return &pipeline.Status{
 		Publisher: Publisher(S3(cfg), Connections(cfg, env.Require("CONNECTIONS_ENDPOINT")), env.Require("RECORDS_BUCKET"), log),
+		Metrics:   metrics,
 	}
 }
 

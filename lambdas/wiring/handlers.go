@@ -2,6 +2,7 @@ package wiring
 
 import (
 	"context"
+	"io"
 	"log/slog"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,6 +15,9 @@ type Deps struct {
 	Env *Env
 	AWS aws.Config
 	Log *slog.Logger
+	// Metrics is where a function writes its embedded-metric-format
+	// lines: stdout on Lambda; nil drops them.
+	Metrics io.Writer
 }
 
 // Handler describes the code behind one function of template.yaml.
@@ -39,7 +43,7 @@ var Handlers = map[string]Handler{
 		return Convert(d.Env, d.AWS, d.Log).Handle, nil
 	}},
 	"StatusFunction": {Build: func(_ context.Context, d Deps) (any, error) {
-		return Status(d.Env, d.AWS, d.Log).Handle, nil
+		return Status(d.Env, d.AWS, d.Log, d.Metrics).Handle, nil
 	}},
 	"WebSocketFunction": {Build: buildWebSocket},
 }

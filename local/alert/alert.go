@@ -1,8 +1,9 @@
 // Package alert tells the on-call engineer, once, about every thumbnail
-// execution that ended FAILED, TIMED_OUT or ABORTED, the way the deployed
-// stack does with its EventBridge rule: the alert is the EventBridge
-// "Step Functions Execution Status Change" event itself, so a receiver
-// written against the local cloud works unchanged against AWS.
+// execution whose status-change event matches the stack's EventBridge
+// rules (template.yaml's ExecutionFailedRule: system failures, not user
+// rejections), the way the deployed stack does: the alert is the
+// EventBridge "Step Functions Execution Status Change" event itself, so a
+// receiver written against the local cloud works unchanged against AWS.
 //
 // Each alert is logged at once and, when a webhook is configured, written
 // to an outbox before Observe returns and delivered in the background, so
@@ -32,9 +33,9 @@ import (
 	"thumbflow/local/sfn"
 )
 
-// Statuses that raise an alert; they are the statuses template.yaml's
-// ExecutionFailedRule matches.
-var alerting = map[string]bool{"FAILED": true, "TIMED_OUT": true, "ABORTED": true}
+// endedBadly is the pattern used when Options.Patterns is nil (an alerter
+// built without a template): every execution that did not succeed.
+var endedBadly = Pattern{"detail": map[string]any{"status": []any{"FAILED", "TIMED_OUT", "ABORTED"}}}
 
 // Options configure an Alerter. Only Region and AccountID matter for the
 // event's shape; the rest have defaults.
@@ -57,6 +58,10 @@ type Options struct {
 	// the outbox's "undeliverable" directory and logged as an error.
 	MaxAttempts int
 	Logger      *slog.Logger
+	// Patterns are the event patterns of the rules that alert (the
+	// template's); an event alerts when any matches. Nil alerts on every
+	// FAILED, TIMED_OUT or ABORTED execution; empty never alerts.
+	Patterns []Pattern
 	// Now stamps the event's time; nil is the wall clock.
 	Now func() time.Time
 }
@@ -200,6 +205,9 @@ func New(opts Options) (*Alerter, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Patterns == nil {
+		opts.Patterns = []Pattern{endedBadly}
+	}
 	if opts.Region == "" {
 		opts.Region = "us-east-1"
 	}
@@ -284,7 +292,15 @@ func (a *Alerter) load() error {
 // execution, and ignores every other summary. It never waits for the
 // network.
 func (a *Alerter) Observe(s sfn.ExecutionSummary) {
-	if !alerting[s.Status] {
+	if s.Status == "RUNNING" || s.Status == "SUCCEEDED" {
+		return
+	}
+	ev := NewEvent(s, a.opts.Region, a.opts.AccountID, a.opts.Now())
+	if !a.matches(ev) {
+		// A user rejection: counted by the status function's metrics,
+		// never paged, so never an ERROR line either.
+		a.log.Info("execution ended without alert: no alert rule matches",
+			"status", s.Status, "executionArn", s.ExecutionARN, "uploadId", uploadID(s.Input), "errorName", s.Error)
 		return
 	}
 	key := keyOf(s.ExecutionARN)
@@ -294,7 +310,6 @@ func (a *Alerter) Observe(s sfn.ExecutionSummary) {
 		a.log.Info("alert already raised for execution", "executionArn", s.ExecutionARN)
 		return
 	}
-	ev := NewEvent(s, a.opts.Region, a.opts.AccountID, a.opts.Now())
 	a.log.Error("execution alert",
 		"detail-type", ev.DetailType, "id", ev.ID, "status", s.Status,
 		"executionArn", s.ExecutionARN, "stateMachineArn", s.StateMachineARN,
@@ -323,6 +338,38 @@ func (a *Alerter) Observe(s sfn.ExecutionSummary) {
 	case a.wake <- struct{}{}:
 	default:
 	}
+}
+
+// matches reports whether any alert rule matches ev. A pattern the
+// matcher cannot evaluate alerts, and says so: a missed page is worse
+// than a spurious one.
+func (a *Alerter) matches(ev Event) bool {
+	m, err := eventMap(ev)
+	if err != nil {
+		a.log.Error("encoding event for the alert rules; alerting anyway", "executionArn", ev.Detail.ExecutionARN, "error", err)
+		return true
+	}
+	for _, p := range a.opts.Patterns {
+		ok, err := p.Match(m)
+		if err != nil {
+			a.log.Error("alert rule cannot be evaluated; alerting anyway", "executionArn", ev.Detail.ExecutionARN, "error", err)
+			return true
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// eventMap is ev as a rule sees it: its JSON, decoded.
+func eventMap(ev Event) (map[string]any, error) {
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	return m, json.Unmarshal(b, &m)
 }
 
 // uploadID is the execution input's uploadId, for the log line.

@@ -2,8 +2,6 @@ package alert
 
 import (
 	"encoding/json"
-	"fmt"
-	"reflect"
 	"testing"
 
 	"thumbflow/internal/templatetest"
@@ -37,48 +35,11 @@ func ruleEventPattern(t *testing.T, stateMachineARN string) map[string]any {
 	return p
 }
 
-// matches implements the part of EventBridge's pattern language the
-// template uses: an object matches field by field, and an array of values
-// matches when the event's value (or any element of an event array) equals
-// one of them. Anything else in a pattern is reported, so that a richer
-// pattern added to the template cannot pass this test by accident.
+// matches is the production matcher, on the generic forms a test has.
 func matches(pattern, event any) (bool, error) {
-	switch p := pattern.(type) {
-	case map[string]any:
-		ev, ok := event.(map[string]any)
-		if !ok {
-			return false, nil
-		}
-		for k, sub := range p {
-			v, present := ev[k]
-			if !present {
-				return false, nil
-			}
-			ok, err := matches(sub, v)
-			if err != nil || !ok {
-				return false, err
-			}
-		}
-		return true, nil
-	case []any:
-		values := []any{event}
-		if arr, ok := event.([]any); ok {
-			values = arr
-		}
-		for _, want := range p {
-			switch want.(type) {
-			case map[string]any, []any:
-				return false, fmt.Errorf("content filter %v is not supported by this matcher", want)
-			}
-			for _, v := range values {
-				if reflect.DeepEqual(want, v) {
-					return true, nil
-				}
-			}
-		}
-		return false, nil
-	}
-	return false, fmt.Errorf("pattern value %v (%T) must be an object or an array", pattern, pattern)
+	p, _ := pattern.(map[string]any)
+	e, _ := event.(map[string]any)
+	return Pattern(p).Match(e)
 }
 
 func eventJSON(t *testing.T, ev Event) map[string]any {
@@ -91,24 +52,66 @@ func eventJSON(t *testing.T, ev Event) map[string]any {
 	return m
 }
 
-func TestTemplateRuleMatchesLocalAlerts(t *testing.T) {
+func TestMatcherItself(t *testing.T) {
+	for _, c := range []struct {
+		pattern, event string
+		want           bool
+	}{
+		{`{"a":["x"]}`, `{"a":"x"}`, true},
+		{`{"a":["x","y"]}`, `{"a":"z"}`, false},
+		{`{"a":["x"]}`, `{"b":"x"}`, false},
+		{`{"d":{"s":["F"]}}`, `{"d":{"s":"F","t":1}}`, true},
+		{`{"d":{"s":["F"]}}`, `{"d":{"s":"G"}}`, false},
+		{`{"r":["arn"]}`, `{"r":["other","arn"]}`, true},
+		{`{"e":[{"anything-but":{"prefix":"Rejected."}}]}`, `{"e":"Rejected.CorruptImage"}`, false},
+		{`{"e":[{"anything-but":{"prefix":"Rejected."}}]}`, `{"e":"InternalError"}`, true},
+		{`{"e":[{"anything-but":{"prefix":"Rejected."}}]}`, `{"e":null}`, false},
+		{`{"e":[{"anything-but":["a","b"]}]}`, `{"e":"c"}`, true},
+		{`{"e":[{"prefix":"Re"}]}`, `{"e":"Rejected"}`, true},
+		{`{"e":[{"exists":false}]}`, `{}`, true},
+		{`{"d":{"$or":[{"s":["T"]},{"s":["F"],"e":["x"]}]}}`, `{"d":{"s":"T"}}`, true},
+		{`{"d":{"$or":[{"s":["T"]},{"s":["F"],"e":["x"]}]}}`, `{"d":{"s":"F","e":"y"}}`, false},
+		{`{"d":{"$or":[{"s":["T"]},{"s":["F"],"e":["x"]}]}}`, `{"d":{"s":"F","e":"x"}}`, true},
+	} {
+		var p, e any
+		json.Unmarshal([]byte(c.pattern), &p)
+		json.Unmarshal([]byte(c.event), &e)
+		if got, err := matches(p, e); got != c.want || err != nil {
+			t.Errorf("matches(%s, %s) = %v, %v", c.pattern, c.event, got, err)
+		}
+	}
+}
+
+// TestTemplateRuleMatchesSystemFailuresOnly checks the deployed rule on
+// the event JSON: a system failure (retries exhausted, a timeout, an abort)
+// matches, a user rejection (the workflow's Rejected.<code> error) does not.
+func TestTemplateRuleMatchesSystemFailuresOnly(t *testing.T) {
 	const machine = "arn:aws:states:us-east-1:000000000000:stateMachine:thumbnail"
 	pattern := ruleEventPattern(t, machine)
-	for status, want := range map[string]bool{"FAILED": true, "TIMED_OUT": true, "ABORTED": true, "SUCCEEDED": false, "RUNNING": false} {
-		s := summary("x-"+status, status)
+	for _, c := range []struct {
+		status, errName string
+		want            bool
+	}{
+		{"FAILED", "InternalError", true},
+		{"FAILED", "TransientError", true},
+		{"FAILED", "States.Timeout", true},
+		{"TIMED_OUT", "", true},
+		{"ABORTED", "", true},
+		{"FAILED", "Rejected.CorruptImage", false},
+		{"FAILED", "Rejected.ContentTypeMismatch", false},
+		{"SUCCEEDED", "", false},
+		{"RUNNING", "", false},
+	} {
+		s := summary("x-"+c.status+c.errName, c.status)
 		s.StateMachineARN = machine
+		s.Error = c.errName
 		ev := eventJSON(t, NewEvent(s, "us-east-1", "000000000000", t0))
 		got, err := matches(pattern, ev)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got != want {
-			t.Errorf("rule matches a %s event: %v, want %v", status, got, want)
-		}
-		// The local alerter raises an alert for exactly the statuses
-		// the rule matches.
-		if alerting[status] != want {
-			t.Errorf("local alerter alerts on %s: %v, rule matches: %v", status, alerting[status], want)
+		if got != c.want {
+			t.Errorf("rule matches a %s %q event: %v, want %v", c.status, c.errName, got, c.want)
 		}
 	}
 	// Another state machine's failures are not this stack's to report.
@@ -139,10 +142,12 @@ func TestTemplateRuleMatchesLocalAlerts(t *testing.T) {
 	}
 }
 
-// TestTemplateAlarmsCoverEveryAlertingStatus checks that the deployed stack
-// raises an alarm for each status the local alerter alerts on, on this
-// state machine's metric.
-func TestTemplateAlarmsCoverEveryAlertingStatus(t *testing.T) {
+// TestTemplateAlarmsCoverEverySystemFailure checks that the deployed stack
+// raises an alarm for each kind of system failure the rule alerts on: the
+// state machine's timed-out and aborted executions, and the status
+// function's SystemFailures metric (a FAILED execution may be a user
+// rejection, so AWS/States ExecutionsFailed is not used), to the topic.
+func TestTemplateAlarmsCoverEverySystemFailure(t *testing.T) {
 	var tpl struct {
 		Resources map[string]struct {
 			Type       string `yaml:"Type"`
@@ -153,27 +158,32 @@ func TestTemplateAlarmsCoverEveryAlertingStatus(t *testing.T) {
 					Name  string `yaml:"Name"`
 					Value string `yaml:"Value"`
 				} `yaml:"Dimensions"`
-				Threshold    float64  `yaml:"Threshold"`
+				Threshold    string   `yaml:"Threshold"`
 				AlarmActions []string `yaml:"AlarmActions"`
 			} `yaml:"Properties"`
 		} `yaml:"Resources"`
 	}
-	templatetest.Decode(t, "../../template.yaml", map[string]string{"ThumbnailStateMachine": "MACHINE", "AlertTopic": "TOPIC"}, &tpl)
-	metric := map[string]string{"FAILED": "ExecutionsFailed", "TIMED_OUT": "ExecutionsTimedOut", "ABORTED": "ExecutionsAborted"}
-	for status := range alerting {
+	templatetest.Decode(t, "../../template.yaml", map[string]string{
+		"ThumbnailStateMachine": "MACHINE", "AlertTopic": "TOPIC", "SystemFailureAlarmThreshold": "1"}, &tpl)
+	for _, want := range []struct{ namespace, metric, dimension string }{
+		{"AWS/States", "ExecutionsTimedOut", "MACHINE"},
+		{"AWS/States", "ExecutionsAborted", "MACHINE"},
+		{"thumbflow", "SystemFailures", ""},
+	} {
 		found := false
 		for _, r := range tpl.Resources {
 			p := r.Properties
-			if r.Type != "AWS::CloudWatch::Alarm" || p.Namespace != "AWS/States" || p.MetricName != metric[status] {
+			if r.Type != "AWS::CloudWatch::Alarm" || p.Namespace != want.namespace || p.MetricName != want.metric {
 				continue
 			}
-			if len(p.Dimensions) == 1 && p.Dimensions[0].Name == "StateMachineArn" && p.Dimensions[0].Value == "MACHINE" &&
-				p.Threshold == 1 && len(p.AlarmActions) == 1 && p.AlarmActions[0] == "TOPIC" {
+			dimOK := want.dimension == "" && len(p.Dimensions) == 0 ||
+				len(p.Dimensions) == 1 && p.Dimensions[0].Name == "StateMachineArn" && p.Dimensions[0].Value == want.dimension
+			if dimOK && p.Threshold == "1" && len(p.AlarmActions) == 1 && p.AlarmActions[0] == "TOPIC" {
 				found = true
 			}
 		}
 		if !found {
-			t.Errorf("no alarm on AWS/States %s for the state machine, threshold 1, to the alert topic", metric[status])
+			t.Errorf("no alarm on %s %s, threshold 1, to the alert topic", want.namespace, want.metric)
 		}
 	}
 }

@@ -151,7 +151,7 @@ func TestThumbnailFailurePath(t *testing.T) {
 		"TaskStateEntered LambdaFunctionScheduled LambdaFunctionStarted LambdaFunctionSucceeded TaskStateExited " +
 		"TaskStateEntered LambdaFunctionScheduled LambdaFunctionStarted LambdaFunctionFailed TaskStateExited " +
 		"TaskStateEntered LambdaFunctionScheduled LambdaFunctionStarted LambdaFunctionSucceeded TaskStateExited " +
-		"FailStateEntered ExecutionFailed"
+		"ChoiceStateEntered ChoiceStateExited FailStateEntered ExecutionFailed"
 	if got := history(evs); got != want {
 		t.Fatalf("history\n got  %s\n want %s", got, want)
 	}

@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -78,8 +79,11 @@ type Config struct {
 	// WebSocketLimits override API Gateway's limits (tests shorten them).
 	WebSocketLimits apigw.Limits
 	// AlertWebhook receives an EventBridge-shaped POST for every execution
-	// that ends FAILED, TIMED_OUT or ABORTED; empty only logs the alert.
+	// that the template's alert rules match; empty only logs the alert.
 	AlertWebhook string
+	// Metrics receives the functions' embedded-metric-format lines (what
+	// Lambda's stdout carries to CloudWatch Logs); nil drops them.
+	Metrics io.Writer
 	// AccountID is the account every local ARN names; empty is
 	// AccountID, the default.
 	AccountID string

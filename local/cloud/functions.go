@@ -75,7 +75,7 @@ func (c *Cloud) functionHandler(ctx context.Context, f *stack.Function) (any, la
 	}
 	cfg := c.functionAWSConfig()
 	cfg.Credentials = creds // the function's role, not the developer
-	handler, err := h.Build(ctx, wiring.Deps{Env: env, AWS: cfg, Log: c.log.With("function", f.Name)})
+	handler, err := h.Build(ctx, wiring.Deps{Env: env, AWS: cfg, Log: c.log.With("function", f.Name), Metrics: c.cfg.Metrics})
 	if envErr := env.Err(); envErr != nil {
 		err = envErr
 	}

@@ -1,10 +1,13 @@
 package cloud
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -232,10 +235,16 @@ func TestTemplateSubstitutionReachesTheStateMachine(t *testing.T) {
 }
 
 func TestUnsupportedResourceIsRefusedWithItsLine(t *testing.T) {
+	// The line of the template's "Resources:", wherever it is.
+	tpl, err := os.ReadFile("../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := bytes.Count(tpl[:bytes.Index(tpl, []byte("\nResources:\n"))+1], []byte("\n")) + 1
 	for name, tc := range map[string]struct{ old, new, want string }{
-		"type": {"Resources:\n", "Resources:\n  Sessions:\n    Type: AWS::DynamoDB::Table\n", "template.yaml:37: AWS::DynamoDB::Table (resource Sessions)"},
+		"type": {"Resources:\n", "Resources:\n  Sessions:\n    Type: AWS::DynamoDB::Table\n", fmt.Sprintf("template.yaml:%d: AWS::DynamoDB::Table (resource Sessions)", at+2)},
 		"function without a handler": {"Resources:\n", "Resources:\n  ResizeFunction:\n    Type: AWS::Serverless::Function\n",
-			"template.yaml:36: function ResizeFunction (thumbflow-resize) has no handler"},
+			fmt.Sprintf("template.yaml:%d: function ResizeFunction (thumbflow-resize) has no handler", at+1)},
 	} {
 		t.Run(name, func(t *testing.T) {
 			c, err := Start(Config{Addr: "127.0.0.1:0", WebAddr: "127.0.0.1:0", Files: withFiles(t, tc.old, tc.new)})

@@ -49,9 +49,17 @@ func (c *Cloud) authorizeJSON(r *http.Request, action, resource string) error {
 // buildAlerts starts local/alert, the stand-in for the stack's rules and
 // topics, and records what it stands in for.
 func (c *Cloud) buildAlerts() error {
+	// The template's rules decide what alerts, as on AWS: never nil, so a
+	// template without rules alerts on nothing.
+	patterns := []alert.Pattern{}
+	for _, r := range c.Stack.Rules {
+		if r.Props.State != "DISABLED" {
+			patterns = append(patterns, alert.Pattern(r.Props.EventPattern))
+		}
+	}
 	var err error
 	if c.Alerter, err = alert.New(alert.Options{Webhook: c.cfg.AlertWebhook, Dir: c.sub("alerts"), Region: c.cfg.Region,
-		AccountID: c.cfg.AccountID, Logger: c.log.With("service", "alert")}); err != nil {
+		AccountID: c.cfg.AccountID, Logger: c.log.With("service", "alert"), Patterns: patterns}); err != nil {
 		return fmt.Errorf("alerts: %w", err)
 	}
 	for _, r := range c.Stack.Rules {

@@ -48,8 +48,9 @@ func (c *Cloud) serve() {
 	// this server, which holds the local credentials; the page holds none.
 	machine, records, output, _ := c.operatorOutputs()
 	client := s3.NewFromConfig(c.AWSConfig(), func(o *s3.Options) { o.UsePathStyle = true })
+	states := sfnapi.NewFromConfig(c.AWSConfig())
 	opsPage := ops.Handler(ops.Config{
-		StepFunctions: sfnapi.NewFromConfig(c.AWSConfig()), Records: client, Presigner: s3.NewPresignClient(client),
+		StepFunctions: states, Starter: states, Records: client, Presigner: s3.NewPresignClient(client),
 		StateMachineARN: machine, RecordsBucket: records, OutputBucket: output, Logger: c.log.With("service", "ops"),
 	})
 	site.Handle("/ops", opsPage)

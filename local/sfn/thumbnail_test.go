@@ -160,7 +160,7 @@ func TestThumbnailFailurePath(t *testing.T) {
 	}
 	want := expect("ExecutionStarted", markConverting,
 		"TaskStateEntered", convertTry, "LambdaFunctionFailed TaskStateExited",
-		markConverting, "FailStateEntered ExecutionFailed")
+		markConverting, "ChoiceStateEntered ChoiceStateExited FailStateEntered ExecutionFailed")
 	if got := eventTypes(evs); got != want {
 		t.Errorf("history\n got:\n%s\nwant:\n%s", got, want)
 	}

@@ -376,6 +376,28 @@ type AlarmProps struct {
 	AlarmActions            []string
 	OKActions               []string
 	InsufficientDataActions []string
+	// Metrics is a metric-math alarm's queries, instead of MetricName.
+	Metrics []AlarmMetricQuery
+}
+
+// AlarmMetricQuery is one entry of an alarm's Metrics: a metric (MetricStat)
+// or an expression over the others' ids.
+type AlarmMetricQuery struct {
+	Id         string `stack:"required"`
+	Expression string
+	Label      string
+	ReturnData *bool
+	Period     int
+	MetricStat *struct {
+		Metric struct {
+			Namespace  string
+			MetricName string
+			Dimensions []struct{ Name, Value string }
+		}
+		Period int    `stack:"required"`
+		Stat   string `stack:"required"`
+		Unit   string
+	}
 }
 
 // LogGroupProps are AWS::Logs::LogGroup's properties.

@@ -4,6 +4,7 @@
 // here can sign a request.
 
 import { readableCause, formatDuration } from "./ops-format.js";
+import { renderChart } from "./ops-chart.js";
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -35,26 +36,67 @@ function when(iso) {
   return iso ? new Date(iso).toISOString().replace("T", " ").replace("Z", " UTC") : "";
 }
 
-let nextToken = "";
+// The list is the window's executions as /ops/api/stats returns them
+// (classified, with the totals computed from the same rows on the
+// server); the filters then narrow what is listed, never the totals.
+let rows = [];
 
-async function loadExecutions(append) {
-  const status = $("#status-filter").value;
-  const params = new URLSearchParams();
-  if (status) params.set("status", status);
-  if (append && nextToken) params.set("nextToken", nextToken);
-  const body = $("#executions tbody");
+async function loadExecutions() {
   try {
-    const page = await getJSON(`/ops/api/executions?${params}`);
+    const since = $("#window-filter").value;
+    const page = await getJSON(`/ops/api/stats?since=${encodeURIComponent(since)}`);
     showError($("#list-error"), null);
-    if (!append) body.replaceChildren();
-    for (const e of page.executions) body.append(executionRow(e));
-    nextToken = page.nextToken || "";
-    $("#more").hidden = !nextToken;
-    $("#no-executions").hidden = body.children.length > 0;
+    rows = page.executions;
+    renderTotals(page.totals);
+    renderChart($("#chart"), rows);
+    renderCodes(rows);
+    renderList();
   } catch (err) {
     showError($("#list-error"), err);
   }
   document.documentElement.dataset.ready = "true";
+}
+
+function renderTotals(t) {
+  const dl = $("#totals");
+  dl.replaceChildren();
+  const add = (key, label, value) => {
+    const div = el("div");
+    div.dataset.total = key;
+    div.append(el("dt", label), el("dd", value));
+    dl.append(div);
+  };
+  add("uploads", "Uploads", t.uploads);
+  add("succeeded", "Succeeded", t.succeeded);
+  add("userRejections", "User rejections", t.userRejections);
+  add("systemFailures", "System failures", t.systemFailures);
+  add("p50", "Conversion p50", formatDuration(t.p50Ms) || "-");
+  add("p95", "Conversion p95", formatDuration(t.p95Ms) || "-");
+}
+
+function renderCodes(list) {
+  const select = $("#code-filter");
+  const current = select.value;
+  const codes = [...new Set(list.map((e) => e.code).filter(Boolean))].sort();
+  select.replaceChildren(el("option", "All"));
+  select.firstChild.value = "";
+  for (const c of codes) select.append(el("option", c));
+  select.value = codes.includes(current) ? current : "";
+}
+
+function renderList() {
+  const status = $("#status-filter").value;
+  const kind = $("#kind-filter").value;
+  const code = $("#code-filter").value;
+  const body = $("#executions tbody");
+  body.replaceChildren();
+  for (const e of rows) {
+    if (status && e.status !== status) continue;
+    if (kind && e.kind !== kind) continue;
+    if (code && e.code !== code) continue;
+    body.append(executionRow(e));
+  }
+  $("#no-executions").hidden = body.children.length > 0;
 }
 
 function executionRow(e) {
@@ -62,9 +104,12 @@ function executionRow(e) {
   tr.className = "execution";
   tr.dataset.status = e.status;
   tr.dataset.upload = e.uploadId || "";
+  tr.dataset.arn = e.executionArn;
   tr.append(
     el("td", when(e.startDate)),
     el("td", e.status, `status-${e.status}`),
+    el("td", e.kind || "-", e.kind ? `kind-${e.kind}` : ""),
+    el("td", e.code || "-"),
     el("td", formatDuration(e.durationMs), "num"),
     el("td", e.uploadId || "-"),
   );
@@ -88,6 +133,32 @@ async function showExecution(arn) {
     showError($("#detail-error"), err);
   }
   detail.dataset.loaded = "true";
+  // Opened in view, with focus on it, so keyboard and screen-reader
+  // users land where the content appeared.
+  detail.scrollIntoView({ block: "start" });
+  $("#detail-heading").focus({ preventScroll: true });
+}
+
+// retry asks the server to start the shown upload's next generation.
+async function retry() {
+  const button = $("#retry");
+  const out = $("#retry-result");
+  button.disabled = true;
+  try {
+    const resp = await fetch("/ops/api/retry", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ target: button.dataset.target }),
+    });
+    const body = await resp.json();
+    if (!resp.ok) throw new Error(body.error || resp.statusText);
+    out.textContent = `Retry ${body.outcome}: generation ${body.generation}`;
+    out.dataset.outcome = body.outcome;
+    loadExecutions();
+  } catch (err) {
+    out.textContent = `Retry failed: ${err.message || err}`;
+    button.disabled = false;
+  }
 }
 
 function renderDetail(d) {
@@ -102,6 +173,18 @@ function renderDetail(d) {
   add("Duration", formatDuration(ex.durationMs));
   add("Conversion attempts", d.attempts);
   if (d.error || d.cause) add("Error", `${d.error}: ${readableCause(d.cause || "")}`, "problem");
+  const rec = d.record;
+  if (rec) add("Generation", rec.generation || 1);
+  const kind = rec && rec.error ? rec.error.kind : "";
+  if (kind) add("Kind", kind, `kind-${kind}`);
+
+  // Only a system failure whose record is still failed is offered a
+  // retry: a user rejection would fail the same way.
+  const button = $("#retry");
+  button.hidden = !(rec && rec.state === "failed" && kind === "system");
+  button.disabled = false;
+  button.dataset.target = ex.uploadId || "";
+  $("#retry-result").textContent = "";
 
   const failure = $("#failure");
   failure.replaceChildren();
@@ -164,9 +247,18 @@ function route() {
   else $("#detail").hidden = true;
 }
 
-$("#status-filter").addEventListener("change", () => loadExecutions(false));
-$("#refresh").addEventListener("click", () => loadExecutions(false));
-$("#more").addEventListener("click", () => loadExecutions(true));
+for (const id of ["#status-filter", "#kind-filter", "#code-filter"]) $(id).addEventListener("change", renderList);
+$("#window-filter").addEventListener("change", loadExecutions);
+$("#refresh").addEventListener("click", loadExecutions);
+$("#retry").addEventListener("click", retry);
 window.addEventListener("hashchange", route);
-loadExecutions(false);
+
+// Live refresh: the window is read again every few seconds while the box
+// is ticked and the tab is visible; filters and the open detail stay.
+const LIVE_MS = 3000;
+setInterval(() => {
+  if ($("#live").checked && document.visibilityState === "visible") loadExecutions();
+}, LIVE_MS);
+
+loadExecutions();
 route();
