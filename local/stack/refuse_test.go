@@ -166,7 +166,9 @@ func TestRefuseGathersEveryProblem(t *testing.T) {
 // refuse it, so the local cloud refuses it too.
 func TestRefuseCircularDependency(t *testing.T) {
 	text := mutate(t, `              Action: [s3:GetObject, s3:GetObjectVersion]
-              Resource: !Sub "arn:${AWS::Partition}:s3:::${AWS::StackName}-uploads-${AWS::AccountId}-${AWS::Region}/uploads/*"`,
+              Resource: !Sub
+                - "arn:${AWS::Partition}:s3:::thumbflow-uploads-${StackUUID}/uploads/*"
+                - StackUUID: !Select [2, !Split ["/", !Ref AWS::StackId]]`,
 		`              Action: [s3:GetObject, s3:GetObjectVersion]
               Resource: !Sub "${UploadsBucket.Arn}/uploads/*"`)
 	_, err := loadText(t, text, nil)
