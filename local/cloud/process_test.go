@@ -1,0 +1,55 @@
+package cloud
+
+import (
+	"context"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestProcessRuntimeRunsTheBuiltBinaries: with -runtime process the local
+// cloud builds the start, convert and status functions with the
+// Makefile's targets for the host and runs those binaries under the Lambda
+// Runtime API. A whole upload succeeds through them, and a text file's
+// typed error (CorruptImage) reaches Step Functions as the error name.
+// (The WebSocket function stays in-process until the local cloud serves
+// Secrets Manager; see inProcessOnly.)
+func TestProcessRuntimeRunsTheBuiltBinaries(t *testing.T) {
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("SKIPPED, coverage lost: the process runtime builds with make, which is not installed")
+	}
+	if testing.Short() {
+		t.Skip("builds three Lambda binaries")
+	}
+	c := startCloud(t, func(cfg *Config) {
+		cfg.Runtime = RuntimeProcess
+		cfg.SourceDir = "../.."
+		cfg.BuildDir = t.TempDir()
+	})
+	cl := dial(t, context.Background(), c.WebSocketURL)
+	_, seen, rec := uploadStates(t, cl, "through-the-binaries.jpg", photo(320, 240))
+	if strings.Join(seen, ",") != "uploaded,converting,succeeded" || len(rec.Renditions) == 0 {
+		t.Fatalf("an upload through the built binaries: states %v, record %+v", seen, rec)
+	}
+
+	_, _, failed := uploadStates(t, cl, "notes.jpg", []byte("plain text, not a JPEG\n"))
+	if failed.Error == nil || failed.Error.Code != "CorruptImage" {
+		t.Fatalf("a text file: %+v, want failed CorruptImage", failed)
+	}
+	var desc struct{ Status, Error string }
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		out, err := c.SFN.DescribeExecution(failed.ExecutionARN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if desc.Status, desc.Error = out.Status, out.Error; desc.Status != "RUNNING" {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if desc.Status != "FAILED" || desc.Error != "CorruptImage" {
+		t.Errorf("execution %s ended %s with error %q; want FAILED with the function's errorType CorruptImage", failed.ExecutionARN, desc.Status, desc.Error)
+	}
+}
