@@ -64,6 +64,9 @@ func (c *Cloud) processHandler(ctx context.Context, f *stack.Function) (any, err
 	if c.cfg.SourceDir == "" {
 		c.cfg.SourceDir = "."
 	}
+	if c.cfg.BuildDir == "" && c.cfg.DataDir != "" {
+		c.cfg.BuildDir = filepath.Join(c.cfg.DataDir, "bootstraps")
+	}
 	if c.cfg.BuildDir == "" {
 		tmp, err := os.MkdirTemp("", "thumbflow-bootstraps-")
 		if err != nil {
