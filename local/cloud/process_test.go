@@ -2,10 +2,15 @@ package cloud
 
 import (
 	"context"
+	"errors"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"thumbflow/local/lambda"
 )
 
 // TestProcessRuntimeRunsTheBuiltBinaries: with -runtime process the local
@@ -51,5 +56,30 @@ func TestProcessRuntimeRunsTheBuiltBinaries(t *testing.T) {
 	}
 	if desc.Status != "FAILED" || desc.Error != "CorruptImage" {
 		t.Errorf("execution %s ended %s with error %q; want FAILED with the function's errorType CorruptImage", failed.ExecutionARN, desc.Status, desc.Error)
+	}
+}
+
+// TestProcessRuntimeReportsAnInitExit: the real status binary, started
+// without the environment the template gives it, exits during its cold
+// start (wiring.Must), and the invocation fails as Lambda reports it:
+// Runtime.ExitError.
+func TestProcessRuntimeReportsAnInitExit(t *testing.T) {
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("SKIPPED, coverage lost: the process runtime builds with make, which is not installed")
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("make", "-s", "-C", "../..", "build-StatusFunction", "GOARCH="+runtime.GOARCH, "ARTIFACTS_DIR="+dir).CombinedOutput(); err != nil {
+		t.Fatalf("make build-StatusFunction: %v\n%s", err, out)
+	}
+	p := &lambda.Process{Path: filepath.Join(dir, "bootstrap"), Env: []string{"AWS_REGION=us-east-1"}}
+	t.Cleanup(func() { p.Close() })
+	r := lambda.NewRegistry("us-east-1", AccountID)
+	if err := r.Register("status", p.Invoke, lambda.FunctionOptions{Timeout: 10 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := r.Invoke(context.Background(), "status", []byte(`{}`))
+	var fe *lambda.FunctionError
+	if !errors.As(err, &fe) || fe.Type != "Runtime.ExitError" || !strings.Contains(fe.Message, "during init") {
+		t.Errorf("got %v, want Runtime.ExitError during init", err)
 	}
 }
