@@ -53,6 +53,7 @@ again, Ctrl+C to stop. Start-up problems exit 1 with one line saying what to do.
 	fs.StringVar(&cfg.AlertWebhook, "alert-webhook", envOr("THUMBFLOW_ALERT_WEBHOOK", ""), "POST an EventBridge-shaped alert here for every execution that ends FAILED, TIMED_OUT or ABORTED (env THUMBFLOW_ALERT_WEBHOOK)")
 	fs.StringVar(&o.logFormat, "log-format", envOr("THUMBFLOW_LOG_FORMAT", "auto"), "text, json, or auto: text on a terminal, JSON otherwise (env THUMBFLOW_LOG_FORMAT)")
 	fs.StringVar(&o.logLevel, "log-level", envOr("THUMBFLOW_LOG_LEVEL", ""), "debug, info, warn or error; default warn for text (plus one line per finished upload), info for JSON (env THUMBFLOW_LOG_LEVEL)")
+	fs.StringVar(&cfg.Runtime, "runtime", envOr("THUMBFLOW_RUNTIME", cloud.RuntimeInProcess), "how functions run: inprocess (fast), or process: build each bootstrap with the Makefile for this machine and run it under the Lambda Runtime API; needs make and a clone (env THUMBFLOW_RUNTIME)")
 	fs.StringVar(&o.faults, "faults", envOr("THUMBFLOW_FAULTS", ""), "inject faults for demos and tests (env THUMBFLOW_FAULTS): "+faultsHelp)
 	return fs
 }

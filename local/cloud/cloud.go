@@ -88,6 +88,15 @@ type Config struct {
 	// AccountID, the default.
 	AccountID string
 	Logger    *slog.Logger
+
+	// Runtime is how functions run: RuntimeInProcess (empty) or
+	// RuntimeProcess (process.go; -runtime process).
+	Runtime string
+	// SourceDir holds the Makefile and the module RuntimeProcess builds
+	// ("."); BuildDir receives the bootstraps (empty: a temporary
+	// directory). ProcessOutput receives the processes' logs (os.Stderr).
+	SourceDir, BuildDir string
+	ProcessOutput       io.Writer
 }
 
 // AccountID is the account local ARNs name unless Config.AccountID (the
@@ -117,6 +126,7 @@ type Cloud struct {
 	SFN     *sfn.Service
 	Gateway *apigw.Gateway
 	Lambdas *lambda.Registry
+	procs   processes
 	Alerter *alert.Alerter
 	Secrets *secretsmanager.Service
 	Queues  *sqs.Service
@@ -350,6 +360,7 @@ func (c *Cloud) Close() error {
 // without a terminal event and resume at the next start.
 func (c *Cloud) Shutdown(ctx context.Context) error {
 	var errs []error
+	defer c.procs.close()
 	c.closeOnce.Do(func() {
 		// The engine stops first, so that no handler cut off by the
 		// servers below can record a failure that was only a shutdown.

@@ -32,6 +32,9 @@ var reservedVariables = []string{
 // concurrency. A function without a known handler is refused: running the
 // stack without it would hide the mistake until the first event.
 func (c *Cloud) buildFunctions(ctx context.Context) error {
+	if r := c.cfg.Runtime; r != "" && r != RuntimeInProcess && r != RuntimeProcess {
+		return fmt.Errorf("runtime %q: want %s or %s", r, RuntimeInProcess, RuntimeProcess)
+	}
 	var errs []error
 	for _, f := range c.Stack.Functions {
 		if err := c.buildFunction(ctx, f); err != nil {
@@ -46,13 +49,22 @@ func (c *Cloud) buildFunction(ctx context.Context, f *stack.Function) error {
 	if err != nil {
 		return err
 	}
+	runtime := RuntimeInProcess
+	if c.cfg.Runtime == RuntimeProcess {
+		if handler, err = c.processHandler(ctx, f); err != nil {
+			return c.refusal(f.Resource, "%v", err)
+		}
+		// One process is one execution environment: it takes one
+		// invocation at a time, and the others wait for it.
+		opts.Concurrency, opts.Queue, runtime = 1, true, RuntimeProcess
+	}
 	if err := c.Lambdas.Register(f.ARN, handler, opts); err != nil {
 		return fmt.Errorf("register function %s: %w", f.Name, err)
 	}
 	// In-process functions are not memory-capped: the memory is recorded
 	// here and reaches the code as Lambda reports it, in
 	// AWS_LAMBDA_FUNCTION_MEMORY_SIZE.
-	c.log.Info("function ready", "function", f.Name, "logicalId", f.LogicalID, "timeout", f.Timeout.String(),
+	c.log.Info("function ready", "function", f.Name, "logicalId", f.LogicalID, "runtime", runtime, "timeout", f.Timeout.String(),
 		"memoryMB", f.MemoryMB, "concurrency", opts.Concurrency, "queued", opts.Queue)
 	return nil
 }

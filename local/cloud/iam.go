@@ -30,16 +30,26 @@ func (c *Cloud) pseudo() iam.Pseudo {
 	return iam.Pseudo{Partition: "aws", Region: c.cfg.Region, AccountID: c.cfg.AccountID}
 }
 
-// roleCredentials gives a function's role a key pair of its own, which the
-// verifier accepts and the authorizer binds to the role's policies.
-func (c *Cloud) roleCredentials(f *stack.Function) (aws.CredentialsProvider, error) {
+// roleKey gives a function's role a key pair of its own, which the
+// verifier accepts and the authorizer binds to the role's policies. A
+// function asks once: its handler (or its process) is built once.
+func (c *Cloud) roleKey(f *stack.Function) (storedCredentials, error) {
 	policies, err := iam.FromStack(f.Policies, c.pseudo())
 	if err != nil {
-		return nil, c.refusal(f.Resource, "function %s: Policies: %v", f.LogicalID, err)
+		return storedCredentials{}, c.refusal(f.Resource, "function %s: Policies: %v", f.LogicalID, err)
 	}
 	key := newCredentials()
 	c.verifier.Credentials[key.AccessKeyID] = key.SecretAccessKey
 	c.authz.AddRole(key.AccessKeyID, f.RoleARN, policies)
+	return key, nil
+}
+
+// roleCredentials is roleKey as an SDK credentials provider.
+func (c *Cloud) roleCredentials(f *stack.Function) (aws.CredentialsProvider, error) {
+	key, err := c.roleKey(f)
+	if err != nil {
+		return nil, err
+	}
 	return credentials.NewStaticCredentialsProvider(key.AccessKeyID, key.SecretAccessKey, ""), nil
 }
 

@@ -342,8 +342,8 @@ func TestStackNameRenamesTheStack(t *testing.T) {
 	if got := bucketName(c, "RecordsBucket"); got != "demo-records" {
 		t.Errorf("records bucket %q, want demo-records", got)
 	}
-	if got := bucketName(c, "UploadsBucket"); got != "demo-uploads-000000000000-us-east-1" {
-		t.Errorf("uploads bucket %q, want the template's name for stack demo", got)
+	if got := bucketName(c, "UploadsBucket"); got != "thumbflow-uploads-2a97516c-354b-6884-8cdb-d8f54a226a0a" {
+		t.Errorf("uploads bucket %q, want the template's name from stack demo's local id", got)
 	}
 	cl := dial(t, context.Background(), c.WebSocketURL)
 	_, seen, _ := uploadStates(t, cl, "renamed.jpg", photo(64, 48))

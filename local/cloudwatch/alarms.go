@@ -163,11 +163,29 @@ func (s *Service) CreateFromTemplate(t *stack.Alarm) error {
 	for _, d := range p.Dimensions {
 		a.Dimensions = append(a.Dimensions, Dimension{Name: d.Name, Value: d.Value})
 	}
+	for _, q := range p.Metrics {
+		a.Metrics = append(a.Metrics, metricQuery(q))
+	}
 	if err := a.check(); err != nil {
 		return fmt.Errorf("cloudwatch: alarm %s: %w", t.Name, err)
 	}
 	s.putAlarm(a, t.ARN)
 	return nil
+}
+
+// metricQuery converts one of a template alarm's Metrics (a metric-math
+// alarm).
+func metricQuery(q stack.AlarmMetricQuery) MetricDataQuery {
+	out := MetricDataQuery{Id: q.Id, Expression: q.Expression, Label: q.Label, ReturnData: q.ReturnData, Period: q.Period}
+	if m := q.MetricStat; m != nil {
+		st := &MetricStat{Period: m.Period, Stat: m.Stat, Unit: m.Unit}
+		st.Metric.Namespace, st.Metric.MetricName = m.Metric.Namespace, m.Metric.MetricName
+		for _, d := range m.Metric.Dimensions {
+			st.Metric.Dimensions = append(st.Metric.Dimensions, Dimension{Name: d.Name, Value: d.Value})
+		}
+		out.MetricStat = st
+	}
+	return out
 }
 
 func (s *Service) authorize(ctx context.Context, action, resource string) error {

@@ -324,6 +324,10 @@ func functionError(err error) error {
 	if p, ok := err.(panicErr); ok {
 		return newFunctionError(p.resp.Type, p.resp.Message)
 	}
+	if fe, ok := err.(*FunctionError); ok {
+		// A Process's error: the payload its runtime posted, as posted.
+		return fe
+	}
 	if ive, ok := err.(messages.InvokeResponse_Error); ok {
 		return newFunctionError(ive.Type, ive.Message)
 	}

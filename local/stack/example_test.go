@@ -39,7 +39,7 @@ func ExampleLoadFS() {
 		fmt.Println("  route", r.Props.RouteKey, "→", r.Function().Name, "two-way:", r.TwoWay())
 	}
 	// Output:
-	// bucket thumbflow-uploads-000000000000-us-east-1 versioned: true CORS methods: [POST]
+	// bucket thumbflow-uploads-0cec6011-c3ff-5d9d-d7e5-28dd791883f7 versioned: true CORS methods: [POST]
 	//   notifies thumbflow-start of s3:ObjectCreated:* under uploads/
 	// bucket thumbflow-output versioned: false CORS methods: [GET HEAD]
 	// bucket thumbflow-records versioned: false CORS methods: [GET HEAD]

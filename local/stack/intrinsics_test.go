@@ -211,10 +211,16 @@ func TestLocalNames(t *testing.T) {
 	if got := localName(kinds["AWS::Serverless::StateMachine"], "ThumbnailStateMachine", "thumbflow"); got != "thumbnail" {
 		t.Errorf("state machine %s", got)
 	}
-	// README warns: stack names must be lowercase, because they name buckets.
-	_, err := Load([]byte("Resources:\n  RecordsBucket:\n    Type: AWS::S3::Bucket\n"), Options{StackName: "MyStack"})
-	if err == nil || !strings.Contains(err.Error(), `"MyStack-records" is not a valid S3 bucket name`) {
-		t.Errorf("got %v", err)
+	// Any stack name CloudFormation accepts names valid buckets, lowercased
+	// and cut to 63 characters as CloudFormation generates them.
+	st, err := Load([]byte("Resources:\n  RecordsBucket:\n    Type: AWS::S3::Bucket\n"), Options{StackName: "MyStack"})
+	if err != nil || st.Buckets[0].Name != "mystack-records" {
+		t.Errorf("MyStack: got %v", err)
+	}
+	long := strings.Repeat("AbC", 42)
+	a, b := localName(kinds["AWS::S3::Bucket"], "RecordsBucket", long), localName(kinds["AWS::S3::Bucket"], "RecordsBucket", long+"d")
+	if len(a) > 63 || a == b || !strings.HasSuffix(a, "-records") {
+		t.Errorf("long stack names: %s and %s", a, b)
 	}
 }
 

@@ -28,10 +28,29 @@ import (
 // localName is the local name of an unnamed resource of kind k.
 func localName(k *kind, logicalID, stackName string) string {
 	n := kebab(trimWord(logicalID, k.word))
+	if k.word == "Bucket" {
+		return localBucketName(stackName, n)
+	}
 	if k.prefixed {
 		return stackName + "-" + n
 	}
 	return n
+}
+
+// localBucketName is an unnamed bucket's local name. CloudFormation lowercases
+// the "<stack>-<LogicalId>-<random>" it generates and cuts the stack part
+// so that the name fits S3's 63 characters, so any stack name gives a
+// valid bucket. Locally the name is lowercased the same way, and a stack
+// part that must be cut ends with 8 hex digits of the full stack name's
+// hash, so two long stack names still get two buckets.
+func localBucketName(stackName, word string) string {
+	stack := strings.ToLower(stackName)
+	if len(stack)+1+len(word) <= 63 {
+		return stack + "-" + word
+	}
+	h := sha256.Sum256([]byte(stackName))
+	keep := max(63-1-len(word)-1-8, 1)
+	return strings.TrimRight(stack[:min(keep, len(stack))], "-") + "-" + hex.EncodeToString(h[:4]) + "-" + word
 }
 
 // trimWord drops the type word ending a logical id, unless nothing would

@@ -166,7 +166,9 @@ func TestRefuseGathersEveryProblem(t *testing.T) {
 // refuse it, so the local cloud refuses it too.
 func TestRefuseCircularDependency(t *testing.T) {
 	text := mutate(t, `              Action: [s3:GetObject, s3:GetObjectVersion]
-              Resource: !Sub "arn:${AWS::Partition}:s3:::${AWS::StackName}-uploads-${AWS::AccountId}-${AWS::Region}/uploads/*"`,
+              Resource: !Sub
+                - "arn:${AWS::Partition}:s3:::thumbflow-uploads-${StackUUID}/uploads/*"
+                - StackUUID: !Select [2, !Split ["/", !Ref AWS::StackId]]`,
 		`              Action: [s3:GetObject, s3:GetObjectVersion]
               Resource: !Sub "${UploadsBucket.Arn}/uploads/*"`)
 	_, err := loadText(t, text, nil)
@@ -216,8 +218,8 @@ func TestRefuseOtherMistakes(t *testing.T) {
 
 // A resource whose condition is false cannot be referred to.
 func TestRefuseReferenceToSkippedResource(t *testing.T) {
-	text := mutate(t, "          RECORDS_BUCKET: !Ref RecordsBucket\n          CONNECTIONS_ENDPOINT: !Sub \"https://${WebSocketApi}.execute-api.${AWS::Region}.amazonaws.com/${StageName}\"\n      Policies:\n        - Statement:\n            - Effect: Allow\n              Action: [s3:GetObject, s3:PutObject, s3:DeleteObject]",
-		"          RECORDS_BUCKET: !Ref RecordsBucket\n          ALERTS: !Ref AlertEmailSubscription\n          CONNECTIONS_ENDPOINT: !Sub \"https://${WebSocketApi}.execute-api.${AWS::Region}.amazonaws.com/${StageName}\"\n      Policies:\n        - Statement:\n            - Effect: Allow\n              Action: [s3:GetObject, s3:PutObject, s3:DeleteObject]")
+	text := mutate(t, "          RECORDS_BUCKET: !Ref RecordsBucket\n          CONNECTIONS_ENDPOINT: !Sub \"https://${WebSocketApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${StageName}\"\n      Policies:\n        - Statement:\n            - Effect: Allow\n              Action: [s3:GetObject, s3:PutObject, s3:DeleteObject]",
+		"          RECORDS_BUCKET: !Ref RecordsBucket\n          ALERTS: !Ref AlertEmailSubscription\n          CONNECTIONS_ENDPOINT: !Sub \"https://${WebSocketApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${StageName}\"\n      Policies:\n        - Statement:\n            - Effect: Allow\n              Action: [s3:GetObject, s3:PutObject, s3:DeleteObject]")
 	_, err := loadText(t, text, nil)
 	wantProblem(t, err, lineOf(t, text, "ALERTS:"), "AlertEmailSubscription is not created: its condition HasAlarmEmail is false")
 	if _, err := loadText(t, text, map[string]string{"WebOrigin": origin, "AlarmEmail": "a@b.c"}); err != nil {

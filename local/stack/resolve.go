@@ -20,7 +20,7 @@ import (
 // answer would be worse than a clear refusal.
 var unsupportedFns = map[string]bool{
 	"Fn::ImportValue": true, "Fn::FindInMap": true, "Fn::Base64": true, "Fn::Cidr": true,
-	"Fn::GetAZs": true, "Fn::Split": true, "Fn::Transform": true, "Fn::Length": true,
+	"Fn::GetAZs": true, "Fn::Transform": true, "Fn::Length": true,
 	"Fn::ToJsonString": true, "Fn::ForEach": true,
 }
 
@@ -227,6 +227,27 @@ func (l *loader) call(fn, spelled string, arg, n *yaml.Node, s *shape, path stri
 			parts = append(parts, p.(string))
 		}
 		return strings.Join(parts, delim.(string)), true
+	case "Fn::Split":
+		// The template splits AWS::StackId to name its buckets from the
+		// stack's id (see template.yaml).
+		args := l.args(arg, spelled, 2, line, path)
+		if args == nil {
+			return nil, false
+		}
+		delim, ok1 := l.value(args[0], stringShape, path)
+		str, ok2 := l.value(args[1], stringShape, path)
+		if !ok1 || !ok2 {
+			return nil, false
+		}
+		if delim.(string) == "" {
+			l.problemf(line, "%s: %s needs a delimiter", path, spelled)
+			return nil, false
+		}
+		var list []any
+		for _, p := range strings.Split(str.(string), delim.(string)) {
+			list = append(list, p)
+		}
+		return list, true
 	}
 	if unsupportedFns[fn] {
 		l.problemf(line, "%s: %s is not supported by the local cloud", path, spelled)

@@ -37,7 +37,7 @@ func TestRepositoryTemplateNames(t *testing.T) {
 		t.Fatalf("state machine: %+v", sm)
 	}
 	want := map[string]string{
-		"UploadsBucket": "thumbflow-uploads-000000000000-us-east-1", // named by the template
+		"UploadsBucket": "thumbflow-uploads-" + uuidFrom("thumbflow"), // named by the template, from the stack id
 		"OutputBucket":  "thumbflow-output",
 	}
 	for id, name := range want {
@@ -68,7 +68,7 @@ func TestRepositoryTemplateAnotherStack(t *testing.T) {
 	if b := st.Bucket("RecordsBucket"); b.Name != "demo-records" {
 		t.Errorf("records bucket %s", b.Name)
 	}
-	if b := st.Bucket("UploadsBucket"); b.Name != "demo-uploads-123456789012-eu-west-1" {
+	if b := st.Bucket("UploadsBucket"); b.Name != "thumbflow-uploads-"+uuidFrom("demo") {
 		t.Errorf("uploads bucket %s", b.Name)
 	}
 	if sm := st.StateMachine("ThumbnailStateMachine"); sm.ARN != "arn:aws:states:eu-west-1:123456789012:stateMachine:thumbnail" {
@@ -145,7 +145,7 @@ func TestFunctionEnvironment(t *testing.T) {
 		"StartFunction":   {"STATE_MACHINE_ARN": smARN, "RECORDS_BUCKET": "thumbflow-records", "CONNECTIONS_ENDPOINT": endpoint},
 		"ConvertFunction": {"OUTPUT_BUCKET": "thumbflow-output", "RECORDS_BUCKET": "thumbflow-records", "CONNECTIONS_ENDPOINT": endpoint},
 		"StatusFunction":  {"RECORDS_BUCKET": "thumbflow-records", "CONNECTIONS_ENDPOINT": endpoint},
-		"WebSocketFunction": {"UPLOADS_BUCKET": "thumbflow-uploads-000000000000-us-east-1", "OUTPUT_BUCKET": "thumbflow-output",
+		"WebSocketFunction": {"UPLOADS_BUCKET": "thumbflow-uploads-" + uuidFrom("thumbflow"), "OUTPUT_BUCKET": "thumbflow-output",
 			"RECORDS_BUCKET": "thumbflow-records", "TOKEN_KEY_SECRET_ID": st.Secret("TokenKeySecret").ARN},
 	}
 	for id, env := range want {
