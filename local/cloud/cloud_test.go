@@ -44,9 +44,16 @@ var (
 // that is neither an answer nor a status fails the test.
 func uploadStates(t testing.TB, cl *client.Client, name string, data []byte) (upload.Grant, []string, upload.Record) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	return uploadStatesTyped(t, cl, name, "image/jpeg", data)
+}
+
+// uploadStatesTyped is uploadStates for a file declared as typ.
+func uploadStatesTyped(t testing.TB, cl *client.Client, name, typ string, data []byte) (upload.Grant, []string, upload.Record) {
+	t.Helper()
+	// Generous: a HEIC or AVIF decode takes seconds on a loaded machine.
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	g, rec, err := cl.Upload(ctx, name, "image/jpeg", data)
+	g, rec, err := cl.Upload(ctx, name, typ, data)
 	if err != nil {
 		t.Fatal(err)
 	}
