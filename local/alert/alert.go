@@ -29,6 +29,7 @@ import (
 	"sync"
 	"time"
 
+	"thumbflow/local/awsjson"
 	"thumbflow/local/sfn"
 )
 
@@ -182,9 +183,7 @@ func New(opts Options) (*Alerter, error) {
 			return nil, fmt.Errorf("alert webhook %q: want an http or https URL", opts.Webhook)
 		}
 	}
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
+	awsjson.Defaults(&opts.Logger, &opts.Now, &opts.Region, &opts.AccountID)
 	if opts.Client == nil {
 		opts.Client = &http.Client{Timeout: 10 * time.Second}
 	}
@@ -196,15 +195,6 @@ func New(opts Options) (*Alerter, error) {
 	}
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = 50
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Region == "" {
-		opts.Region = "us-east-1"
-	}
-	if opts.AccountID == "" {
-		opts.AccountID = "000000000000"
 	}
 	a := &Alerter{
 		opts: opts, log: opts.Logger.With("component", "alert"),

@@ -105,18 +105,7 @@ type Service struct {
 
 // New returns the service; Close stops its pending retries.
 func New(opts Options) *Service {
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Region == "" {
-		opts.Region = "us-east-1"
-	}
-	if opts.AccountID == "" {
-		opts.AccountID = "000000000000"
-	}
+	awsjson.Defaults(&opts.Logger, &opts.Now, &opts.Region, &opts.AccountID)
 	if opts.Backoff == nil {
 		opts.Backoff = func(n int) time.Duration { return min(time.Second<<min(n-1, 20), 5*time.Minute) }
 	}

@@ -87,20 +87,9 @@ type version struct {
 
 // New opens the secrets kept in opts.Dir.
 func New(opts Options) (*Service, error) {
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
+	awsjson.Defaults(&opts.Logger, &opts.Now, &opts.Region, &opts.AccountID)
 	if opts.Rand == nil {
 		opts.Rand = rand.Reader
-	}
-	if opts.Region == "" {
-		opts.Region = "us-east-1"
-	}
-	if opts.AccountID == "" {
-		opts.AccountID = "000000000000"
 	}
 	s := &Service{opts: opts, log: opts.Logger.With("component", "secretsmanager"), secrets: map[string]*secret{}}
 	if err := s.load(); err != nil {

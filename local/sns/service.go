@@ -93,18 +93,7 @@ type subscription struct {
 // New opens the topics and the outbox kept in opts.Dir and starts the
 // delivery of notifications still pending there.
 func New(opts Options) (*Service, error) {
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Region == "" {
-		opts.Region = "us-east-1"
-	}
-	if opts.AccountID == "" {
-		opts.AccountID = "000000000000"
-	}
+	awsjson.Defaults(&opts.Logger, &opts.Now, &opts.Region, &opts.AccountID)
 	if opts.Client == nil {
 		opts.Client = &http.Client{Timeout: 15 * time.Second}
 	}
