@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"thumbflow/local/awsjson"
+	"thumbflow/local/events"
 	"thumbflow/local/outbox"
 	"thumbflow/local/sfn"
 )
@@ -61,80 +62,26 @@ type Options struct {
 }
 
 // Event is the EventBridge envelope of a Step Functions status change.
-type Event struct {
-	Version    string   `json:"version"`
-	ID         string   `json:"id"`
-	DetailType string   `json:"detail-type"`
-	Source     string   `json:"source"`
-	Account    string   `json:"account"`
-	Time       string   `json:"time"`
-	Region     string   `json:"region"`
-	Resources  []string `json:"resources"`
-	Detail     Detail   `json:"detail"`
-}
+type Event = events.Envelope[Detail]
 
 // Detail is the event's detail as Step Functions sends it: dates in epoch
 // milliseconds, input and output as JSON text, absent values as null.
-type Detail struct {
-	ExecutionARN        string          `json:"executionArn"`
-	StateMachineARN     string          `json:"stateMachineArn"`
-	Name                string          `json:"name"`
-	Status              string          `json:"status"`
-	StartDate           int64           `json:"startDate"`
-	StopDate            *int64          `json:"stopDate"`
-	Input               *string         `json:"input"`
-	InputDetails        map[string]bool `json:"inputDetails"`
-	Output              *string         `json:"output"`
-	OutputDetails       map[string]bool `json:"outputDetails"`
-	Error               *string         `json:"error"`
-	Cause               *string         `json:"cause"`
-	RedriveCount        int             `json:"redriveCount"`
-	RedriveStatus       string          `json:"redriveStatus"`
-	RedriveStatusReason string          `json:"redriveStatusReason"`
-}
+type Detail = events.StatusChangeDetail
 
 // DetailType and Source are what EventBridge rules match on.
 const (
-	DetailType = "Step Functions Execution Status Change"
-	Source     = "aws.states"
+	DetailType = events.StatusChangeDetailType
+	Source     = events.StatusChangeSource
 )
 
 // NewEvent renders s as EventBridge would deliver it. The id is derived
 // from the execution ARN, so a receiver can discard a repeated alert by id
 // (EventBridge itself delivers at least once).
 func NewEvent(s sfn.ExecutionSummary, region, account string, now time.Time) Event {
-	str := func(v string) *string {
-		if v == "" {
-			return nil
-		}
-		return &v
-	}
-	d := Detail{
-		ExecutionARN: s.ExecutionARN, StateMachineARN: s.StateMachineARN, Name: s.Name, Status: s.Status,
-		StartDate: s.StartDate.UnixMilli(), Input: str(string(s.Input)), InputDetails: map[string]bool{"included": true},
-		Error: str(s.Error), Cause: str(s.Cause),
-		RedriveStatus: "NOT_REDRIVABLE",
-		// Failed executions are redrivable on AWS for 14 days, but the
-		// local engine has no RedriveExecution, so the truthful answer
-		// here is "not redrivable", with the reason.
-		RedriveStatusReason: "The local Step Functions engine does not redrive executions",
-	}
-	if !s.StopDate.IsZero() {
-		ms := s.StopDate.UnixMilli()
-		d.StopDate = &ms
-	}
-	switch s.Status {
-	case "SUCCEEDED":
-		d.Output = str(string(s.Output))
-		d.OutputDetails = map[string]bool{"included": true}
-		d.RedriveStatusReason = "Execution is SUCCEEDED and cannot be redriven"
-	case "RUNNING":
-		d.RedriveStatusReason = "Execution is RUNNING and cannot be redriven"
-	}
 	return Event{
 		Version: "0", ID: eventID(s.ExecutionARN, s.Status), DetailType: DetailType, Source: Source,
 		Account: account, Time: now.UTC().Format(time.RFC3339), Region: region,
-		Resources: []string{s.ExecutionARN}, Detail: d,
+		Resources: []string{s.ExecutionARN}, Detail: events.NewStatusChangeDetail(s),
 	}
 }
 

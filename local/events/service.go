@@ -32,16 +32,20 @@ const (
 const maxRequestBytes = 512 << 10
 
 // Event is an event as EventBridge delivers it to targets.
-type Event struct {
-	Version    string          `json:"version"`
-	ID         string          `json:"id"`
-	DetailType string          `json:"detail-type"`
-	Source     string          `json:"source"`
-	Account    string          `json:"account"`
-	Time       string          `json:"time"`
-	Region     string          `json:"region"`
-	Resources  []string        `json:"resources"`
-	Detail     json.RawMessage `json:"detail"`
+type Event = Envelope[json.RawMessage]
+
+// Envelope is EventBridge's event envelope around a detail of type D;
+// local/alert sends it with a typed detail.
+type Envelope[D any] struct {
+	Version    string   `json:"version"`
+	ID         string   `json:"id"`
+	DetailType string   `json:"detail-type"`
+	Source     string   `json:"source"`
+	Account    string   `json:"account"`
+	Time       string   `json:"time"`
+	Region     string   `json:"region"`
+	Resources  []string `json:"resources"`
+	Detail     D        `json:"detail"`
 }
 
 // Delivery is one event on its way to one target.
