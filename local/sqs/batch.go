@@ -72,11 +72,8 @@ func (s *Service) SendMessageBatch(ctx context.Context, in struct {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	q, err := s.byRef(in.QueueUrl)
+	q, err := s.queueFor(ctx, in.QueueUrl, "SendMessage")
 	if err != nil {
-		return out, err
-	}
-	if err := s.authorize(ctx, "SendMessage", q.Name); err != nil {
 		return out, err
 	}
 	for _, e := range in.Entries {
@@ -114,11 +111,8 @@ func (s *Service) DeleteMessageBatch(ctx context.Context, in struct {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	q, err := s.byRef(in.QueueUrl)
+	q, err := s.queueFor(ctx, in.QueueUrl, "DeleteMessage")
 	if err != nil {
-		return out, err
-	}
-	if err := s.authorize(ctx, "DeleteMessage", q.Name); err != nil {
 		return out, err
 	}
 	for _, e := range in.Entries {
