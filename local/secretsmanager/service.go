@@ -15,7 +15,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"sync"
 	"time"
 
@@ -139,12 +138,7 @@ func (s *Service) save() error {
 	if s.opts.Dir == "" {
 		return nil
 	}
-	list := make([]*secret, 0, len(s.secrets))
-	for _, sec := range s.secrets {
-		list = append(list, sec)
-	}
-	sort.Slice(list, func(i, j int) bool { return list[i].ARN < list[j].ARN })
-	b, err := json.MarshalIndent(list, "", "  ")
+	b, err := awsjson.MarshalValues(s.secrets)
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"sync"
 	"time"
 
@@ -158,12 +157,7 @@ func (s *Service) save() error {
 	if s.opts.Dir == "" {
 		return nil
 	}
-	list := make([]*topic, 0, len(s.topics))
-	for _, t := range s.topics {
-		list = append(list, t)
-	}
-	sort.Slice(list, func(i, j int) bool { return list[i].ARN < list[j].ARN })
-	b, err := json.MarshalIndent(list, "", "  ")
+	b, err := awsjson.MarshalValues(s.topics)
 	if err != nil {
 		return err
 	}
