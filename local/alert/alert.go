@@ -12,24 +12,24 @@
 package alert
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"thumbflow/local/awsjson"
+	"thumbflow/local/events"
+	"thumbflow/local/outbox"
 	"thumbflow/local/sfn"
 )
 
@@ -67,80 +67,26 @@ type Options struct {
 }
 
 // Event is the EventBridge envelope of a Step Functions status change.
-type Event struct {
-	Version    string   `json:"version"`
-	ID         string   `json:"id"`
-	DetailType string   `json:"detail-type"`
-	Source     string   `json:"source"`
-	Account    string   `json:"account"`
-	Time       string   `json:"time"`
-	Region     string   `json:"region"`
-	Resources  []string `json:"resources"`
-	Detail     Detail   `json:"detail"`
-}
+type Event = events.Envelope[Detail]
 
 // Detail is the event's detail as Step Functions sends it: dates in epoch
 // milliseconds, input and output as JSON text, absent values as null.
-type Detail struct {
-	ExecutionARN        string          `json:"executionArn"`
-	StateMachineARN     string          `json:"stateMachineArn"`
-	Name                string          `json:"name"`
-	Status              string          `json:"status"`
-	StartDate           int64           `json:"startDate"`
-	StopDate            *int64          `json:"stopDate"`
-	Input               *string         `json:"input"`
-	InputDetails        map[string]bool `json:"inputDetails"`
-	Output              *string         `json:"output"`
-	OutputDetails       map[string]bool `json:"outputDetails"`
-	Error               *string         `json:"error"`
-	Cause               *string         `json:"cause"`
-	RedriveCount        int             `json:"redriveCount"`
-	RedriveStatus       string          `json:"redriveStatus"`
-	RedriveStatusReason string          `json:"redriveStatusReason"`
-}
+type Detail = events.StatusChangeDetail
 
 // DetailType and Source are what EventBridge rules match on.
 const (
-	DetailType = "Step Functions Execution Status Change"
-	Source     = "aws.states"
+	DetailType = events.StatusChangeDetailType
+	Source     = events.StatusChangeSource
 )
 
 // NewEvent renders s as EventBridge would deliver it. The id is derived
 // from the execution ARN, so a receiver can discard a repeated alert by id
 // (EventBridge itself delivers at least once).
 func NewEvent(s sfn.ExecutionSummary, region, account string, now time.Time) Event {
-	str := func(v string) *string {
-		if v == "" {
-			return nil
-		}
-		return &v
-	}
-	d := Detail{
-		ExecutionARN: s.ExecutionARN, StateMachineARN: s.StateMachineARN, Name: s.Name, Status: s.Status,
-		StartDate: s.StartDate.UnixMilli(), Input: str(string(s.Input)), InputDetails: map[string]bool{"included": true},
-		Error: str(s.Error), Cause: str(s.Cause),
-		RedriveStatus: "NOT_REDRIVABLE",
-		// Failed executions are redrivable on AWS for 14 days, but the
-		// local engine has no RedriveExecution, so the truthful answer
-		// here is "not redrivable", with the reason.
-		RedriveStatusReason: "The local Step Functions engine does not redrive executions",
-	}
-	if !s.StopDate.IsZero() {
-		ms := s.StopDate.UnixMilli()
-		d.StopDate = &ms
-	}
-	switch s.Status {
-	case "SUCCEEDED":
-		d.Output = str(string(s.Output))
-		d.OutputDetails = map[string]bool{"included": true}
-		d.RedriveStatusReason = "Execution is SUCCEEDED and cannot be redriven"
-	case "RUNNING":
-		d.RedriveStatusReason = "Execution is RUNNING and cannot be redriven"
-	}
 	return Event{
 		Version: "0", ID: eventID(s.ExecutionARN, s.Status), DetailType: DetailType, Source: Source,
 		Account: account, Time: now.UTC().Format(time.RFC3339), Region: region,
-		Resources: []string{s.ExecutionARN}, Detail: d,
+		Resources: []string{s.ExecutionARN}, Detail: events.NewStatusChangeDetail(s),
 	}
 }
 
@@ -187,9 +133,7 @@ func New(opts Options) (*Alerter, error) {
 			return nil, fmt.Errorf("alert webhook %q: want an http or https URL", opts.Webhook)
 		}
 	}
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
+	awsjson.Defaults(&opts.Logger, &opts.Now, &opts.Region, &opts.AccountID)
 	if opts.Client == nil {
 		opts.Client = &http.Client{Timeout: 10 * time.Second}
 	}
@@ -202,17 +146,8 @@ func New(opts Options) (*Alerter, error) {
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = 50
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
 	if opts.Patterns == nil {
 		opts.Patterns = []Pattern{endedBadly}
-	}
-	if opts.Region == "" {
-		opts.Region = "us-east-1"
-	}
-	if opts.AccountID == "" {
-		opts.AccountID = "000000000000"
 	}
 	a := &Alerter{
 		opts: opts, log: opts.Logger.With("component", "alert"),
@@ -242,10 +177,8 @@ func (a *Alerter) load() error {
 	if a.opts.Dir == "" {
 		return nil
 	}
-	for _, sub := range []string{"pending", "delivered", "undeliverable"} {
-		if err := os.MkdirAll(a.dir(sub), 0o700); err != nil {
-			return fmt.Errorf("alert outbox: %w", err)
-		}
+	if err := outbox.MkdirAll(a.opts.Dir, "pending", "delivered", "undeliverable"); err != nil {
+		return fmt.Errorf("alert outbox: %w", err)
 	}
 	for _, sub := range []string{"delivered", "undeliverable"} {
 		names, err := os.ReadDir(a.dir(sub))
@@ -256,34 +189,25 @@ func (a *Alerter) load() error {
 			a.seen[strings.TrimSuffix(n.Name(), ".json")] = true
 		}
 	}
-	names, err := os.ReadDir(a.dir("pending"))
-	if err != nil {
-		return fmt.Errorf("alert outbox: %w", err)
-	}
-	for _, n := range names {
-		if !strings.HasSuffix(n.Name(), ".json") {
-			continue // a temporary file from an interrupted write
-		}
-		b, err := os.ReadFile(filepath.Join(a.dir("pending"), n.Name()))
-		if err != nil {
-			return fmt.Errorf("alert outbox: %w", err)
-		}
-		var p pending
-		if err := json.Unmarshal(b, &p); err != nil || p.Key == "" {
-			a.log.Error("dropping unreadable pending alert", "file", n.Name(), "error", err)
-			continue
+	err := outbox.Load(a.dir("pending"), func(name string, p *pending, err error) {
+		if err != nil || p.Key == "" {
+			a.log.Error("dropping unreadable pending alert", "file", name, "error", err)
+			return
 		}
 		if a.seen[p.Key] {
 			// Delivered, but the process stopped before the pending
 			// file was removed.
-			os.Remove(filepath.Join(a.dir("pending"), n.Name()))
-			continue
+			os.Remove(filepath.Join(a.dir("pending"), name))
+			return
 		}
 		// A restart is a fresh chance: whatever kept the webhook away
 		// may have been fixed with it.
 		p.Due = time.Time{}
 		a.seen[p.Key] = true
-		a.pending[p.Key] = &p
+		a.pending[p.Key] = p
+	})
+	if err != nil {
+		return fmt.Errorf("alert outbox: %w", err)
 	}
 	return nil
 }
@@ -334,10 +258,7 @@ func (a *Alerter) Observe(s sfn.ExecutionSummary) {
 		a.log.Error("writing alert to the outbox", "executionArn", s.ExecutionARN, "error", err)
 	}
 	a.pending[key] = p
-	select {
-	case a.wake <- struct{}{}:
-	default:
-	}
+	outbox.Wake(a.wake)
 }
 
 // matches reports whether any alert rule matches ev. A pattern the
@@ -391,16 +312,7 @@ func (a *Alerter) save(p *pending) error {
 	if a.opts.Dir == "" {
 		return nil
 	}
-	b, err := json.Marshal(p)
-	if err != nil {
-		return err
-	}
-	path := filepath.Join(a.dir("pending"), p.Key+".json")
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return outbox.WriteJSON(filepath.Join(a.dir("pending"), p.Key+".json"), p)
 }
 
 // mark records that the alert with key ended in sub (delivered or
@@ -414,45 +326,13 @@ func (a *Alerter) mark(sub, key string, body []byte) error {
 	if err := os.WriteFile(filepath.Join(a.dir(sub), key+".json"), body, 0o600); err != nil {
 		return err
 	}
-	err := os.Remove(filepath.Join(a.dir("pending"), key+".json"))
-	if errors.Is(err, os.ErrNotExist) {
-		err = nil
-	}
-	return err
+	return outbox.Remove(filepath.Join(a.dir("pending"), key+".json"))
 }
 
 // deliver posts due alerts, oldest first, until Close.
 func (a *Alerter) deliver() {
 	defer close(a.done)
-	for {
-		due, next := a.due()
-		for _, p := range due {
-			if a.ctx.Err() != nil {
-				return
-			}
-			a.attempt(p)
-		}
-		if len(due) > 0 {
-			continue
-		}
-		var timer *time.Timer
-		var fire <-chan time.Time
-		if !next.IsZero() {
-			timer = time.NewTimer(max(time.Until(next), 0))
-			fire = timer.C
-		}
-		select {
-		case <-a.ctx.Done():
-		case <-a.wake:
-		case <-fire:
-		}
-		if timer != nil {
-			timer.Stop()
-		}
-		if a.ctx.Err() != nil {
-			return
-		}
-	}
+	outbox.Run(a.ctx, a.wake, a.due, a.attempt)
 }
 
 // due returns the pending alerts whose time has come, and when the next
@@ -460,18 +340,7 @@ func (a *Alerter) deliver() {
 func (a *Alerter) due() ([]*pending, time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	now := time.Now()
-	var due []*pending
-	var next time.Time
-	for _, p := range a.pending {
-		if !p.Due.After(now) {
-			due = append(due, p)
-		} else if next.IsZero() || p.Due.Before(next) {
-			next = p.Due
-		}
-	}
-	sort.Slice(due, func(i, j int) bool { return due[i].Due.Before(due[j].Due) })
-	return due, next
+	return outbox.Due(a.pending, func(p *pending) time.Time { return p.Due }, time.Now())
 }
 
 // attempt posts p once and records the outcome.
@@ -480,7 +349,7 @@ func (a *Alerter) attempt(p *pending) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	p.Attempts++
-	var perm *permanentError
+	var perm *outbox.PermanentError
 	switch {
 	case err == nil:
 		delete(a.pending, p.Key)
@@ -504,32 +373,11 @@ func (a *Alerter) attempt(p *pending) {
 	}
 }
 
-// permanentError is a refusal that retrying cannot fix.
-type permanentError struct{ error }
-
 // post sends one alert. As EventBridge API destinations do, it retries
 // 5xx, 408, 429 and network errors, and gives up on any other 4xx.
 func (a *Alerter) post(body []byte) error {
-	req, err := http.NewRequestWithContext(a.ctx, http.MethodPost, a.opts.Webhook, bytes.NewReader(body))
-	if err != nil {
-		return &permanentError{fmt.Errorf("alert webhook: %w", err)}
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "thumbflow-alert")
-	resp, err := a.opts.Client.Do(req)
-	if err != nil {
-		return fmt.Errorf("alert webhook: %w", err)
-	}
-	defer resp.Body.Close()
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	switch c := resp.StatusCode; {
-	case c >= 200 && c < 300:
-		return nil
-	case c >= 500 || c == http.StatusRequestTimeout || c == http.StatusTooManyRequests:
-		return fmt.Errorf("alert webhook answered %s: %q", resp.Status, snippet)
-	default:
-		return &permanentError{fmt.Errorf("alert webhook refused the alert with %s: %q", resp.Status, snippet)}
-	}
+	header := http.Header{"Content-Type": {"application/json"}, "User-Agent": {"thumbflow-alert"}}
+	return outbox.Post(a.ctx, a.opts.Client, a.opts.Webhook, body, header, "alert webhook", "alert")
 }
 
 // Pending reports how many alerts wait for the webhook, for tests and

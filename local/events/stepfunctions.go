@@ -45,6 +45,16 @@ type StatusChangeDetail struct {
 // status, so a receiver can discard a repeated delivery by id
 // (EventBridge delivers at least once).
 func StatusChange(s sfn.ExecutionSummary, region, account string, now time.Time) Event {
+	detail, _ := json.Marshal(NewStatusChangeDetail(s))
+	return Event{
+		Version: "0", ID: stableID(s.ExecutionARN, s.Status), DetailType: StatusChangeDetailType, Source: StatusChangeSource,
+		Account: account, Time: now.UTC().Format(time.RFC3339), Region: region,
+		Resources: []string{s.ExecutionARN}, Detail: detail,
+	}
+}
+
+// NewStatusChangeDetail is the detail of an execution's status change.
+func NewStatusChangeDetail(s sfn.ExecutionSummary) StatusChangeDetail {
 	str := func(v string) *string {
 		if v == "" {
 			return nil
@@ -55,7 +65,10 @@ func StatusChange(s sfn.ExecutionSummary, region, account string, now time.Time)
 		ExecutionARN: s.ExecutionARN, StateMachineARN: s.StateMachineARN, Name: s.Name, Status: s.Status,
 		StartDate: s.StartDate.UnixMilli(), Input: str(string(s.Input)), InputDetails: map[string]bool{"included": true},
 		Error: str(s.Error), Cause: str(s.Cause),
-		RedriveStatus:       "NOT_REDRIVABLE",
+		RedriveStatus: "NOT_REDRIVABLE",
+		// Failed executions are redrivable on AWS for 14 days, but the
+		// local engine has no RedriveExecution, so the truthful answer
+		// here is "not redrivable", with the reason.
 		RedriveStatusReason: "The local Step Functions engine does not redrive executions",
 	}
 	if !s.StopDate.IsZero() {
@@ -70,12 +83,7 @@ func StatusChange(s sfn.ExecutionSummary, region, account string, now time.Time)
 	case "RUNNING":
 		d.RedriveStatusReason = "Execution is RUNNING and cannot be redriven"
 	}
-	detail, _ := json.Marshal(d)
-	return Event{
-		Version: "0", ID: stableID(s.ExecutionARN, s.Status), DetailType: StatusChangeDetailType, Source: StatusChangeSource,
-		Account: account, Time: now.UTC().Format(time.RFC3339), Region: region,
-		Resources: []string{s.ExecutionARN}, Detail: detail,
-	}
+	return d
 }
 
 // stableID is a UUID-shaped hash of what makes an event unique.

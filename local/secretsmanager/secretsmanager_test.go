@@ -23,23 +23,18 @@ import (
 type env struct {
 	svc    *Service
 	url    string
-	client *sm.Client
 	now    time.Time
+	client *sm.Client
 }
 
 func newEnv(t *testing.T, dir string) *env {
-	t.Helper()
-	e := &env{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	svc, err := New(Options{Dir: dir, Verifier: awsjsontest.Verifier(), Region: awsjsontest.Region,
-		AccountID: awsjsontest.AccountID, Now: func() time.Time { return e.now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.svc = svc
-	e.url = awsjsontest.Serve(t, svc).URL
-	e.client = sm.NewFromConfig(awsjsontest.Config(e.url))
+	e := &env{now: awsjsontest.Epoch}
+	opts := Options{Dir: dir, Verifier: awsjsontest.Verifier(), Region: awsjsontest.Region, AccountID: awsjsontest.AccountID, Now: e.clock}
+	e.svc, e.url, e.client = awsjsontest.Start(t, New, opts, sm.NewFromConfig)
 	return e
 }
+
+func (e *env) clock() time.Time { return e.now }
 
 const tokenKeyARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:thumbflow-TokenKeySecret-AbCdEf"
 

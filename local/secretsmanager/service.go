@@ -15,7 +15,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"sync"
 	"time"
 
@@ -87,20 +86,9 @@ type version struct {
 
 // New opens the secrets kept in opts.Dir.
 func New(opts Options) (*Service, error) {
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
+	awsjson.Defaults(&opts.Logger, &opts.Now, &opts.Region, &opts.AccountID)
 	if opts.Rand == nil {
 		opts.Rand = rand.Reader
-	}
-	if opts.Region == "" {
-		opts.Region = "us-east-1"
-	}
-	if opts.AccountID == "" {
-		opts.AccountID = "000000000000"
 	}
 	s := &Service{opts: opts, log: opts.Logger.With("component", "secretsmanager"), secrets: map[string]*secret{}}
 	if err := s.load(); err != nil {
@@ -150,12 +138,7 @@ func (s *Service) save() error {
 	if s.opts.Dir == "" {
 		return nil
 	}
-	list := make([]*secret, 0, len(s.secrets))
-	for _, sec := range s.secrets {
-		list = append(list, sec)
-	}
-	sort.Slice(list, func(i, j int) bool { return list[i].ARN < list[j].ARN })
-	b, err := json.MarshalIndent(list, "", "  ")
+	b, err := awsjson.MarshalValues(s.secrets)
 	if err != nil {
 		return err
 	}

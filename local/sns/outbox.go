@@ -1,19 +1,17 @@
 package sns
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 	"time"
+
+	"thumbflow/local/outbox"
 )
 
 // pending is one http/https notification waiting for its endpoint; it is
@@ -39,29 +37,18 @@ func (s *Service) loadOutbox() error {
 	if s.opts.Dir == "" {
 		return nil
 	}
-	for _, sub := range []string{"pending", "undeliverable"} {
-		if err := os.MkdirAll(s.outbox(sub), 0o700); err != nil {
-			return fmt.Errorf("sns outbox: %w", err)
-		}
-	}
-	names, err := os.ReadDir(s.outbox("pending"))
-	if err != nil {
+	if err := outbox.MkdirAll(filepath.Join(s.opts.Dir, "outbox"), "pending", "undeliverable"); err != nil {
 		return fmt.Errorf("sns outbox: %w", err)
 	}
-	for _, n := range names {
-		if !strings.HasSuffix(n.Name(), ".json") {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(s.outbox("pending"), n.Name()))
+	err := outbox.Load(s.outbox("pending"), func(name string, p *pending, err error) {
 		if err != nil {
-			return fmt.Errorf("sns outbox: %w", err)
+			s.log.Error("unreadable outbox entry; skipped", "file", name, "error", err)
+			return
 		}
-		var p pending
-		if err := json.Unmarshal(b, &p); err != nil {
-			s.log.Error("unreadable outbox entry; skipped", "file", n.Name(), "error", err)
-			continue
-		}
-		s.pending[p.Key] = &p
+		s.pending[p.Key] = p
+	})
+	if err != nil {
+		return fmt.Errorf("sns outbox: %w", err)
 	}
 	return nil
 }
@@ -74,25 +61,14 @@ func (s *Service) enqueue(p *pending) {
 		s.log.Error("writing notification to the outbox", "endpoint", p.Endpoint, "error", err)
 	}
 	s.pending[p.Key] = p
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
+	outbox.Wake(s.wake)
 }
 
 func (s *Service) writePending(p *pending) error {
 	if s.opts.Dir == "" {
 		return nil
 	}
-	b, err := json.Marshal(p)
-	if err != nil {
-		return err
-	}
-	path := filepath.Join(s.outbox("pending"), p.Key+".json")
-	if err := os.WriteFile(path+".tmp", b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(path+".tmp", path)
+	return outbox.WriteJSON(filepath.Join(s.outbox("pending"), p.Key+".json"), p)
 }
 
 // finish drops p from the outbox, keeping it under undeliverable when it
@@ -111,10 +87,7 @@ func (s *Service) finish(p *pending, failed bool) error {
 			return err
 		}
 	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	return nil
+	return outbox.Remove(path)
 }
 
 // Pending reports how many notifications wait for their endpoint.
@@ -127,55 +100,14 @@ func (s *Service) Pending() int {
 // deliver posts due notifications, oldest first, until Close.
 func (s *Service) deliver() {
 	defer close(s.done)
-	for {
-		due, next := s.due()
-		for _, p := range due {
-			if s.ctx.Err() != nil {
-				return
-			}
-			s.attempt(p)
-		}
-		if len(due) > 0 {
-			continue
-		}
-		var timer *time.Timer
-		var fire <-chan time.Time
-		if !next.IsZero() {
-			timer = time.NewTimer(max(time.Until(next), 0))
-			fire = timer.C
-		}
-		select {
-		case <-s.ctx.Done():
-		case <-s.wake:
-		case <-fire:
-		}
-		if timer != nil {
-			timer.Stop()
-		}
-		if s.ctx.Err() != nil {
-			return
-		}
-	}
+	outbox.Run(s.ctx, s.wake, s.due, s.attempt)
 }
 
 func (s *Service) due() ([]*pending, time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := time.Now()
-	var due []*pending
-	var next time.Time
-	for _, p := range s.pending {
-		if !p.Due.After(now) {
-			due = append(due, p)
-		} else if next.IsZero() || p.Due.Before(next) {
-			next = p.Due
-		}
-	}
-	sort.Slice(due, func(i, j int) bool { return due[i].Due.Before(due[j].Due) })
-	return due, next
+	return outbox.Due(s.pending, func(p *pending) time.Time { return p.Due }, time.Now())
 }
-
-type permanentError struct{ error }
 
 // attempt posts p once and records the outcome: SNS's default policy
 // retries a failed delivery Retries times, RetryDelay apart, then drops
@@ -188,7 +120,7 @@ func (s *Service) attempt(p *pending) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p.Attempts++
-	var perm *permanentError
+	var perm *outbox.PermanentError
 	switch {
 	case err == nil:
 		delete(s.pending, p.Key)
@@ -215,31 +147,16 @@ func (s *Service) attempt(p *pending) {
 // post sends one notification with SNS's headers. 5xx, 408, 429 and
 // network errors are retried; any other answer outside 2xx is final.
 func (s *Service) post(p *pending) error {
-	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, p.Endpoint, bytes.NewReader(p.Body))
-	if err != nil {
-		return &permanentError{fmt.Errorf("sns endpoint: %w", err)}
+	header := http.Header{
+		"Content-Type":               {"text/plain; charset=UTF-8"},
+		"User-Agent":                 {"Amazon Simple Notification Service Agent"},
+		"X-Amz-Sns-Message-Type":     {"Notification"},
+		"X-Amz-Sns-Message-Id":       {p.MessageID},
+		"X-Amz-Sns-Topic-Arn":        {p.TopicARN},
+		"X-Amz-Sns-Subscription-Arn": {p.Subscription},
 	}
-	req.Header.Set("Content-Type", "text/plain; charset=UTF-8")
-	req.Header.Set("User-Agent", "Amazon Simple Notification Service Agent")
-	req.Header.Set("X-Amz-Sns-Message-Type", "Notification")
-	req.Header.Set("X-Amz-Sns-Message-Id", p.MessageID)
-	req.Header.Set("X-Amz-Sns-Topic-Arn", p.TopicARN)
-	req.Header.Set("X-Amz-Sns-Subscription-Arn", p.Subscription)
 	if p.Raw {
-		req.Header.Set("X-Amz-Sns-Rawdelivery", "true")
+		header.Set("X-Amz-Sns-Rawdelivery", "true")
 	}
-	resp, err := s.opts.Client.Do(req)
-	if err != nil {
-		return fmt.Errorf("sns endpoint: %w", err)
-	}
-	defer resp.Body.Close()
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	switch c := resp.StatusCode; {
-	case c >= 200 && c < 300:
-		return nil
-	case c >= 500 || c == http.StatusRequestTimeout || c == http.StatusTooManyRequests:
-		return fmt.Errorf("sns endpoint answered %s: %q", resp.Status, snippet)
-	default:
-		return &permanentError{fmt.Errorf("sns endpoint refused the notification with %s: %q", resp.Status, snippet)}
-	}
+	return outbox.Post(s.ctx, s.opts.Client, p.Endpoint, p.Body, header, "sns endpoint", "notification")
 }

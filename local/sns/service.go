@@ -17,7 +17,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"sync"
 	"time"
 
@@ -93,18 +92,7 @@ type subscription struct {
 // New opens the topics and the outbox kept in opts.Dir and starts the
 // delivery of notifications still pending there.
 func New(opts Options) (*Service, error) {
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Region == "" {
-		opts.Region = "us-east-1"
-	}
-	if opts.AccountID == "" {
-		opts.AccountID = "000000000000"
-	}
+	awsjson.Defaults(&opts.Logger, &opts.Now, &opts.Region, &opts.AccountID)
 	if opts.Client == nil {
 		opts.Client = &http.Client{Timeout: 15 * time.Second}
 	}
@@ -169,12 +157,7 @@ func (s *Service) save() error {
 	if s.opts.Dir == "" {
 		return nil
 	}
-	list := make([]*topic, 0, len(s.topics))
-	for _, t := range s.topics {
-		list = append(list, t)
-	}
-	sort.Slice(list, func(i, j int) bool { return list[i].ARN < list[j].ARN })
-	b, err := json.MarshalIndent(list, "", "  ")
+	b, err := awsjson.MarshalValues(s.topics)
 	if err != nil {
 		return err
 	}

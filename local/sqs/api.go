@@ -25,6 +25,19 @@ func (s *Service) authorize(ctx context.Context, action, name string) error {
 	return nil
 }
 
+// queueFor finds the queue ref names and asks IAM about action on it.
+// Callers hold s.mu.
+func (s *Service) queueFor(ctx context.Context, ref, action string) (*queue, error) {
+	q, err := s.byRef(ref)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, action, q.Name); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
 var queueName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
 
 // CreateQueueInput and the other inputs carry the API's field names.
@@ -110,11 +123,8 @@ type QueueRef struct{ QueueUrl string }
 func (s *Service) DeleteQueue(ctx context.Context, in QueueRef) (struct{}, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	q, err := s.byRef(in.QueueUrl)
+	q, err := s.queueFor(ctx, in.QueueUrl, "DeleteQueue")
 	if err != nil {
-		return struct{}{}, err
-	}
-	if err := s.authorize(ctx, "DeleteQueue", q.Name); err != nil {
 		return struct{}{}, err
 	}
 	delete(s.queues, q.Name)
@@ -129,11 +139,8 @@ func (s *Service) GetQueueAttributes(ctx context.Context, in struct {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out struct{ Attributes map[string]string }
-	q, err := s.byRef(in.QueueUrl)
+	q, err := s.queueFor(ctx, in.QueueUrl, "GetQueueAttributes")
 	if err != nil {
-		return out, err
-	}
-	if err := s.authorize(ctx, "GetQueueAttributes", q.Name); err != nil {
 		return out, err
 	}
 	q.expire(s.opts.Now())
@@ -148,11 +155,8 @@ func (s *Service) SetQueueAttributes(ctx context.Context, in struct {
 }) (struct{}, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	q, err := s.byRef(in.QueueUrl)
+	q, err := s.queueFor(ctx, in.QueueUrl, "SetQueueAttributes")
 	if err != nil {
-		return struct{}{}, err
-	}
-	if err := s.authorize(ctx, "SetQueueAttributes", q.Name); err != nil {
 		return struct{}{}, err
 	}
 	if err := q.set(in.Attributes); err != nil {
@@ -179,11 +183,8 @@ type SendMessageOutput struct {
 func (s *Service) SendMessage(ctx context.Context, in SendMessageInput) (SendMessageOutput, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	q, err := s.byRef(in.QueueUrl)
+	q, err := s.queueFor(ctx, in.QueueUrl, "SendMessage")
 	if err != nil {
-		return SendMessageOutput{}, err
-	}
-	if err := s.authorize(ctx, "SendMessage", q.Name); err != nil {
 		return SendMessageOutput{}, err
 	}
 	return s.send(q, in)

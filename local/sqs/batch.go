@@ -33,6 +33,21 @@ func checkBatch(ids []string) error {
 	return nil
 }
 
+// batch refuses what checkBatch refuses, then finds the queue ref names,
+// asks IAM about action on it and runs fn on it with s.mu held.
+func (s *Service) batch(ctx context.Context, ref, action string, ids []string, fn func(q *queue) error) error {
+	if err := checkBatch(ids); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q, err := s.queueFor(ctx, ref, action)
+	if err != nil {
+		return err
+	}
+	return fn(q)
+}
+
 func failedEntry(id string, err error) BatchResultErrorEntry {
 	var e *awsjson.Error
 	if errors.As(err, &e) {
@@ -63,34 +78,25 @@ func (s *Service) SendMessageBatch(ctx context.Context, in struct {
 		}
 		Failed []BatchResultErrorEntry
 	}
-	var ids []string
-	for _, e := range in.Entries {
-		ids = append(ids, e.Id)
+	ids := make([]string, len(in.Entries))
+	for i, e := range in.Entries {
+		ids[i] = e.Id
 	}
-	if err := checkBatch(ids); err != nil {
-		return out, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	q, err := s.byRef(in.QueueUrl)
-	if err != nil {
-		return out, err
-	}
-	if err := s.authorize(ctx, "SendMessage", q.Name); err != nil {
-		return out, err
-	}
-	for _, e := range in.Entries {
-		res, err := s.send(q, e.SendMessageInput)
-		if err != nil {
-			out.Failed = append(out.Failed, failedEntry(e.Id, err))
-			continue
+	err := s.batch(ctx, in.QueueUrl, "SendMessage", ids, func(q *queue) error {
+		for _, e := range in.Entries {
+			res, err := s.send(q, e.SendMessageInput)
+			if err != nil {
+				out.Failed = append(out.Failed, failedEntry(e.Id, err))
+				continue
+			}
+			out.Successful = append(out.Successful, struct {
+				Id string
+				SendMessageOutput
+			}{e.Id, res})
 		}
-		out.Successful = append(out.Successful, struct {
-			Id string
-			SendMessageOutput
-		}{e.Id, res})
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
 // DeleteMessageBatch deletes up to ten messages by receipt handle.
@@ -109,26 +115,17 @@ func (s *Service) DeleteMessageBatch(ctx context.Context, in struct {
 	for _, e := range in.Entries {
 		ids = append(ids, e.Id)
 	}
-	if err := checkBatch(ids); err != nil {
-		return out, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	q, err := s.byRef(in.QueueUrl)
-	if err != nil {
-		return out, err
-	}
-	if err := s.authorize(ctx, "DeleteMessage", q.Name); err != nil {
-		return out, err
-	}
-	for _, e := range in.Entries {
-		_, id, ok := strings.Cut(e.ReceiptHandle, ":")
-		if !ok {
-			out.Failed = append(out.Failed, BatchResultErrorEntry{Id: e.Id, Code: "ReceiptHandleIsInvalid", Message: "The input receipt handle is not a valid receipt handle.", SenderFault: true})
-			continue
+	err := s.batch(ctx, in.QueueUrl, "DeleteMessage", ids, func(q *queue) error {
+		for _, e := range in.Entries {
+			_, id, ok := strings.Cut(e.ReceiptHandle, ":")
+			if !ok {
+				out.Failed = append(out.Failed, BatchResultErrorEntry{Id: e.Id, Code: "ReceiptHandleIsInvalid", Message: "The input receipt handle is not a valid receipt handle.", SenderFault: true})
+				continue
+			}
+			q.Messages = slices.DeleteFunc(q.Messages, func(m *message) bool { return m.ID == id })
+			out.Successful = append(out.Successful, struct{ Id string }{e.Id})
 		}
-		q.Messages = slices.DeleteFunc(q.Messages, func(m *message) bool { return m.ID == id })
-		out.Successful = append(out.Successful, struct{ Id string }{e.Id})
-	}
-	return out, s.save(q)
+		return s.save(q)
+	})
+	return out, err
 }

@@ -51,12 +51,8 @@ func (s *Service) ReceiveMessage(ctx context.Context, in ReceiveMessageInput) (s
 		return out, err
 	}
 	s.mu.Lock()
-	q, err := s.byRef(in.QueueUrl)
+	q, err := s.queueFor(ctx, in.QueueUrl, "ReceiveMessage")
 	if err != nil {
-		s.mu.Unlock()
-		return out, err
-	}
-	if err := s.authorize(ctx, "ReceiveMessage", q.Name); err != nil {
 		s.mu.Unlock()
 		return out, err
 	}
@@ -172,11 +168,8 @@ func received(got []*message, in ReceiveMessageInput) []Message {
 func (s *Service) DeleteMessage(ctx context.Context, in struct{ QueueUrl, ReceiptHandle string }) (struct{}, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	q, err := s.byRef(in.QueueUrl)
+	q, err := s.queueFor(ctx, in.QueueUrl, "DeleteMessage")
 	if err != nil {
-		return struct{}{}, err
-	}
-	if err := s.authorize(ctx, "DeleteMessage", q.Name); err != nil {
 		return struct{}{}, err
 	}
 	_, id, ok := strings.Cut(in.ReceiptHandle, ":")
@@ -196,11 +189,8 @@ func (s *Service) ChangeMessageVisibility(ctx context.Context, in struct {
 }) (struct{}, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	q, err := s.byRef(in.QueueUrl)
+	q, err := s.queueFor(ctx, in.QueueUrl, "ChangeMessageVisibility")
 	if err != nil {
-		return struct{}{}, err
-	}
-	if err := s.authorize(ctx, "ChangeMessageVisibility", q.Name); err != nil {
 		return struct{}{}, err
 	}
 	for _, m := range q.Messages {
@@ -220,11 +210,8 @@ const purgeInterval = 60 * time.Second
 func (s *Service) PurgeQueue(ctx context.Context, in QueueRef) (struct{}, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	q, err := s.byRef(in.QueueUrl)
+	q, err := s.queueFor(ctx, in.QueueUrl, "PurgeQueue")
 	if err != nil {
-		return struct{}{}, err
-	}
-	if err := s.authorize(ctx, "PurgeQueue", q.Name); err != nil {
 		return struct{}{}, err
 	}
 	now := s.opts.Now()

@@ -66,18 +66,7 @@ type Service struct {
 
 // New opens the queues kept in opts.Dir.
 func New(opts Options) (*Service, error) {
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Region == "" {
-		opts.Region = "us-east-1"
-	}
-	if opts.AccountID == "" {
-		opts.AccountID = "000000000000"
-	}
+	awsjson.Defaults(&opts.Logger, &opts.Now, &opts.Region, &opts.AccountID)
 	s := &Service{opts: opts, log: opts.Logger.With("component", "sqs"), queues: map[string]*queue{}, arrived: make(chan struct{})}
 	if err := s.load(); err != nil {
 		return nil, err

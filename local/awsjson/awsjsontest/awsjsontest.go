@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -84,4 +85,20 @@ func CLI(t *testing.T, url string, args ...string) []byte {
 		t.Fatalf("aws %v: %v\n%s", args, err, stderr)
 	}
 	return out
+}
+
+// Epoch is where the tests' stepped clocks start.
+var Epoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// Start makes a service with newSvc and opts (failing the test on an
+// error), serves it, and returns it with its URL and an SDK client for it
+// made by newClient with Config.
+func Start[S http.Handler, O, C any, F any](t testing.TB, newSvc func(O) (S, error), opts O, newClient func(aws.Config, ...F) C) (S, string, C) {
+	t.Helper()
+	svc, err := newSvc(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := Serve(t, svc).URL
+	return svc, url, newClient(Config(url))
 }
