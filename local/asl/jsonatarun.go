@@ -21,17 +21,8 @@ func (sr *stateRun) runJSONata(ctx context.Context, input any, rp *resumePoint) 
 		if rp != nil {
 			deadline = rp.deadline
 		}
-		if deadline.IsZero() {
-			dl, f := sr.jwaitDeadline(d)
-			if f != nil {
-				return nil, "", f, nil
-			}
-			deadline = dl
-		}
-		if wait := deadline.Sub(sr.t.r.clock.Now()); wait > 0 {
-			if err := sr.t.r.clock.Sleep(ctx, wait); err != nil {
-				return nil, "", nil, err
-			}
+		if f, err := sr.sleepUntil(ctx, deadline, func() (time.Time, *failure) { return sr.jwaitDeadline(d) }); f != nil || err != nil {
+			return nil, "", f, err
 		}
 	}
 	out, assigned, f := sr.joutputAssign(s.joutput, s.jassign, d, input)

@@ -174,18 +174,27 @@ func plain(v any) string {
 	return jsonText(v)
 }
 
-func (sr *stateRun) wait(ctx context.Context, input any, deadline time.Time) (any, string, *failure, error) {
+// sleepUntil sleeps until deadline, which when zero is first computed by
+// compute; a failure of compute is returned without sleeping.
+func (sr *stateRun) sleepUntil(ctx context.Context, deadline time.Time, compute func() (time.Time, *failure)) (*failure, error) {
 	if deadline.IsZero() {
-		d, f := sr.waitDeadline(input)
+		d, f := compute()
 		if f != nil {
-			return nil, "", f, nil
+			return f, nil
 		}
 		deadline = d
 	}
 	if d := deadline.Sub(sr.t.r.clock.Now()); d > 0 {
 		if err := sr.t.r.clock.Sleep(ctx, d); err != nil {
-			return nil, "", nil, err
+			return nil, err
 		}
+	}
+	return nil, nil
+}
+
+func (sr *stateRun) wait(ctx context.Context, input any, deadline time.Time) (any, string, *failure, error) {
+	if f, err := sr.sleepUntil(ctx, deadline, func() (time.Time, *failure) { return sr.waitDeadline(input) }); f != nil || err != nil {
+		return nil, "", f, err
 	}
 	eff, f := sr.applyInput(input)
 	if f != nil {
