@@ -24,19 +24,18 @@ func (pr *processor) process(e *node) (*node, error) {
 
 func (pr *processor) processInner(e *node) (*node, error) {
 	switch e.typ {
-	case ntBinary:
-		if e.op == "." {
+	case ntBinary, ntCoalesce, ntApply:
+		if e.typ == ntBinary && e.op == "." {
 			return pr.processDot(e)
 		}
-		lhs, err := pr.process(e.lhs)
+		lhs, rhs, err := pr.processPair(e.lhs, e.rhs)
 		if err != nil {
 			return nil, err
 		}
-		rhs, err := pr.process(e.rhs)
-		if err != nil {
-			return nil, err
+		if e.typ == ntApply {
+			return &node{typ: ntApply, pos: e.pos, lhs: lhs, rhs: rhs, keepArray: lhs.keepArray || rhs.keepArray}, nil
 		}
-		r := &node{typ: ntBinary, op: e.op, pos: e.pos, lhs: lhs, rhs: rhs}
+		r := &node{typ: e.typ, op: e.op, pos: e.pos, lhs: lhs, rhs: rhs}
 		pushAncestry(r, lhs)
 		pushAncestry(r, rhs)
 		return r, nil
@@ -58,31 +57,21 @@ func (pr *processor) processInner(e *node) (*node, error) {
 		r := &node{typ: ntBind, pos: e.pos, lhs: e.lhs, rhs: rhs}
 		pushAncestry(r, rhs)
 		return r, nil
-	case ntApply:
-		lhs, err := pr.process(e.lhs)
-		if err != nil {
-			return nil, err
-		}
-		rhs, err := pr.process(e.rhs)
-		if err != nil {
-			return nil, err
-		}
-		return &node{typ: ntApply, pos: e.pos, lhs: lhs, rhs: rhs, keepArray: lhs.keepArray || rhs.keepArray}, nil
-	case ntCoalesce:
-		lhs, err := pr.process(e.lhs)
-		if err != nil {
-			return nil, err
-		}
-		rhs, err := pr.process(e.rhs)
-		if err != nil {
-			return nil, err
-		}
-		r := &node{typ: ntCoalesce, op: e.op, pos: e.pos, lhs: lhs, rhs: rhs}
-		pushAncestry(r, lhs)
-		pushAncestry(r, rhs)
-		return r, nil
 	}
 	return pr.processOther(e)
+}
+
+// processPair processes two expressions, a then b.
+func (pr *processor) processPair(a, b *node) (*node, *node, error) {
+	x, err := pr.process(a)
+	if err != nil {
+		return nil, nil, err
+	}
+	y, err := pr.process(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	return x, y, nil
 }
 
 func (pr *processor) processList(r *node, in []*node) ([]*node, error) {
@@ -398,11 +387,7 @@ func (pr *processor) processGroup(e *node) (*node, error) {
 	}
 	g := &groupExpr{pos: e.pos}
 	for _, pair := range e.pairs {
-		k, err := pr.process(pair[0])
-		if err != nil {
-			return nil, err
-		}
-		v, err := pr.process(pair[1])
+		k, v, err := pr.processPair(pair[0], pair[1])
 		if err != nil {
 			return nil, err
 		}
