@@ -61,6 +61,28 @@ func (pr *processor) processInner(e *node) (*node, error) {
 	return pr.processOther(e)
 }
 
+// processStep processes the left side of e, and gives it with its last
+// step: the left side itself unless it is a path.
+func (pr *processor) processStep(e *node) (r, step *node, err error) {
+	r, err = pr.process(e.lhs)
+	if err != nil {
+		return nil, nil, err
+	}
+	step = r
+	if r.typ == ntPath {
+		step = r.items[len(r.items)-1]
+	}
+	return r, step, nil
+}
+
+// resolved resolves the ancestry of the path r and gives it.
+func (pr *processor) resolved(r *node) (*node, error) {
+	if err := pr.resolveAncestry(r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
 // processPair processes two expressions, a then b.
 func (pr *processor) processPair(a, b *node) (*node, *node, error) {
 	x, err := pr.process(a)
@@ -232,23 +254,15 @@ func (pr *processor) processDot(e *node) (*node, error) {
 	if l := r.items[len(r.items)-1]; l.typ == ntArray {
 		l.consarray = true
 	}
-	if err := pr.resolveAncestry(r); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return pr.resolved(r)
 }
 
 func (pr *processor) processPredicate(e *node) (*node, error) {
-	r, err := pr.process(e.lhs)
+	r, step, err := pr.processStep(e)
 	if err != nil {
 		return nil, err
 	}
-	step := r
-	inStages := false
-	if r.typ == ntPath {
-		step = r.items[len(r.items)-1]
-		inStages = true
-	}
+	inStages := r.typ == ntPath
 	if step.group != nil {
 		return nil, errAt("S0209", e.pos, "", nil)
 	}
@@ -416,21 +430,14 @@ func (pr *processor) processOrderBy(e *node) (*node, error) {
 		st.terms = append(st.terms, sortTerm{desc: t.desc, expr: x})
 	}
 	r.items = append(r.items, st)
-	if err := pr.resolveAncestry(r); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return pr.resolved(r)
 }
 
 // processFocus processes a context binding, step@$v, marks the step as binding a tuple variable.
 func (pr *processor) processFocus(e *node) (*node, error) {
-	r, err := pr.process(e.lhs)
+	r, step, err := pr.processStep(e)
 	if err != nil {
 		return nil, err
-	}
-	step := r
-	if r.typ == ntPath {
-		step = r.items[len(r.items)-1]
 	}
 	if step.stages != nil || step.predicate != nil {
 		return nil, errAt("S0215", e.pos, "@", nil)
@@ -448,14 +455,11 @@ func (pr *processor) processFocus(e *node) (*node, error) {
 
 // processIndex processes a positional binding, step#$i, binds the index in the tuple stream.
 func (pr *processor) processIndex(e *node) (*node, error) {
-	r, err := pr.process(e.lhs)
+	r, step, err := pr.processStep(e)
 	if err != nil {
 		return nil, err
 	}
-	step := r
-	if r.typ == ntPath {
-		step = r.items[len(r.items)-1]
-	} else {
+	if r.typ != ntPath {
 		r = &node{typ: ntPath, items: []*node{r}, pos: r.pos}
 		if step.predicate != nil {
 			step.stages = step.predicate
