@@ -85,13 +85,7 @@ func (sr *stateRun) jint(t *jtmpl, d jdata) (int64, *failure) {
 
 func (sr *stateRun) jfail(d jdata) *failure {
 	s := sr.s
-	f := &failure{}
-	if s.errorStr != nil {
-		f.Error = *s.errorStr
-	}
-	if s.causeStr != nil {
-		f.Cause = *s.causeStr
-	}
+	f := s.constFailure()
 	var fl *failure
 	if s.jerror != nil {
 		if f.Error, fl = sr.jstring(s.jerror, d); fl != nil {

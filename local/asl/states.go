@@ -49,8 +49,9 @@ func (sr *stateRun) succeed(input any) (any, string, *failure, error) {
 	return sr.exit(out, "", nil)
 }
 
-func (sr *stateRun) fail(input any) *failure {
-	s := sr.s
+// constFailure is the failure of a Fail state with its constant Error and
+// Cause, empty where it has none.
+func (s *state) constFailure() *failure {
 	f := &failure{}
 	if s.errorStr != nil {
 		f.Error = *s.errorStr
@@ -58,6 +59,12 @@ func (sr *stateRun) fail(input any) *failure {
 	if s.causeStr != nil {
 		f.Cause = *s.causeStr
 	}
+	return f
+}
+
+func (sr *stateRun) fail(input any) *failure {
+	s := sr.s
+	f := s.constFailure()
 	for _, x := range []struct {
 		t   *tmpl
 		dst *string
