@@ -135,12 +135,7 @@ func (sr *stateRun) jchoice(d jdata) (any, string, *failure, error) {
 			if f != nil {
 				return nil, "", f, nil
 			}
-			if assigned == nil {
-				assigned = map[string]any{}
-			}
-			for k, v := range more {
-				assigned[k] = v
-			}
+			assigned = mergeAssigned(assigned, more)
 		}
 		return sr.exit(out, rule.next, assigned)
 	}

@@ -3,6 +3,7 @@ package asl
 import (
 	"context"
 	"fmt"
+	"maps"
 	"time"
 )
 
@@ -47,6 +48,16 @@ func (sr *stateRun) succeed(input any) (any, string, *failure, error) {
 		return nil, "", f, nil
 	}
 	return sr.exit(out, "", nil)
+}
+
+// mergeAssigned adds the variables more to assigned, a new map when
+// assigned is nil, and gives it.
+func mergeAssigned(assigned, more map[string]any) map[string]any {
+	if assigned == nil {
+		assigned = map[string]any{}
+	}
+	maps.Copy(assigned, more)
+	return assigned
 }
 
 // constFailure is the failure of a Fail state with its constant Error and
@@ -117,12 +128,7 @@ func (sr *stateRun) choice(input any) (any, string, *failure, error) {
 		if f != nil {
 			return nil, "", f, nil
 		}
-		if assigned == nil {
-			assigned = map[string]any{}
-		}
-		for k, v := range more {
-			assigned[k] = v
-		}
+		assigned = mergeAssigned(assigned, more)
 	}
 	out, f := sr.applyOutput(eff)
 	if f != nil {
