@@ -26,15 +26,11 @@ const (
 	heifChroma444 = 3
 )
 
-// decodeHEIC decodes a HEIC file's primary image, in its stored
-// orientation (h.width × h.height, before irot/imir) like every other
-// decoder here, so that Convert turns only the small renditions upright.
-// libheif applies the transforms itself, so they are undone in the copy
-// out of the instance, which costs no extra pass.
-func decodeHEIC(ctx context.Context, data []byte, h *heifHeader, budget int64) (image.Image, error) {
-	var img image.Image
-	err := safeWasm(func() error {
-		in, err := heifModule.instantiate(ctx, budget)
+// withData runs f, under safeWasm, on a new instance of mod (closed after)
+// whose memory holds a copy of data at inPtr.
+func withData(ctx context.Context, mod *wasmModule, data []byte, budget int64, f func(in *instance, inPtr uint32) error) error {
+	return safeWasm(func() error {
+		in, err := mod.instantiate(ctx, budget)
 		if err != nil {
 			return err
 		}
@@ -46,6 +42,18 @@ func decodeHEIC(ctx context.Context, data []byte, h *heifHeader, budget int64) (
 		if err := in.write(inPtr, data); err != nil {
 			return err
 		}
+		return f(in, inPtr)
+	})
+}
+
+// decodeHEIC decodes a HEIC file's primary image, in its stored
+// orientation (h.width × h.height, before irot/imir) like every other
+// decoder here, so that Convert turns only the small renditions upright.
+// libheif applies the transforms itself, so they are undone in the copy
+// out of the instance, which costs no extra pass.
+func decodeHEIC(ctx context.Context, data []byte, h *heifHeader, budget int64) (image.Image, error) {
+	var img image.Image
+	err := withData(ctx, heifModule, data, budget, func(in *instance, inPtr uint32) error {
 		vars, err := in.malloc(4 * 5)
 		if err != nil {
 			return err
@@ -281,19 +289,7 @@ func clamp16(v int32) uint8 {
 // narrowed here because every rendition is 8-bit.
 func decodeAVIF(ctx context.Context, data []byte, h *heifHeader, budget int64) (image.Image, error) {
 	var img *image.RGBA
-	err := safeWasm(func() error {
-		in, err := avifModule.instantiate(ctx, budget)
-		if err != nil {
-			return err
-		}
-		defer in.close()
-		inPtr, err := in.malloc(len(data))
-		if err != nil {
-			return err
-		}
-		if err := in.write(inPtr, data); err != nil {
-			return err
-		}
+	err := withData(ctx, avifModule, data, budget, func(in *instance, inPtr uint32) error {
 		vars, err := in.malloc(4*4 + 8)
 		if err != nil {
 			return err

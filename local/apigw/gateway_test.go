@@ -34,6 +34,13 @@ type recorder struct {
 	events  chan events.APIGatewayWebsocketProxyRequest
 }
 
+// responding is a recorder whose handler answers with respond.
+func responding(respond func(context.Context, events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error)) *recorder {
+	rec := newRecorder()
+	rec.respond = respond
+	return rec
+}
+
 func newRecorder() *recorder {
 	return &recorder{events: make(chan events.APIGatewayWebsocketProxyRequest, 256)}
 }
@@ -125,6 +132,14 @@ func (fakeVerifier) Verify(r *http.Request, service string) error {
 	return nil
 }
 
+// connect dials e and gives the connection with its id, from the
+// $connect event rec saw.
+func connect(t *testing.T, e *env, rec *recorder) (*websocket.Conn, string) {
+	t.Helper()
+	c := dial(t, e.wsURL)
+	return c, rec.next(t, apigw.RouteConnect).RequestContext.ConnectionID
+}
+
 func dial(t *testing.T, url string) *websocket.Conn {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -210,8 +225,7 @@ func TestConnectEventCarriesRequestContextAndQuery(t *testing.T) {
 }
 
 func TestRouteSelectionAndRouteResponses(t *testing.T) {
-	rec := newRecorder()
-	rec.respond = func(_ context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
+	rec := responding(func(_ context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
 		if req.RequestContext.EventType != "MESSAGE" {
 			return events.APIGatewayProxyResponse{StatusCode: 200}, nil
 		}
@@ -222,10 +236,9 @@ func TestRouteSelectionAndRouteResponses(t *testing.T) {
 			"conn":   req.RequestContext.ConnectionID,
 		})
 		return events.APIGatewayProxyResponse{StatusCode: 200, Body: string(body)}, nil
-	}
+	})
 	e := start(t, apigw.Options{Handler: rec.handle, Routes: []string{"upload", "subscribe"}})
-	c := dial(t, e.wsURL)
-	id := rec.next(t, apigw.RouteConnect).RequestContext.ConnectionID
+	c, id := connect(t, e, rec)
 
 	cases := []struct {
 		send, route string
@@ -278,13 +291,12 @@ func TestRouteSelectionAndRouteResponses(t *testing.T) {
 }
 
 func TestEmptyResponseBodySendsNothing(t *testing.T) {
-	rec := newRecorder()
-	rec.respond = func(_ context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
+	rec := responding(func(_ context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
 		if req.Body == "quiet" {
 			return events.APIGatewayProxyResponse{StatusCode: 200}, nil
 		}
 		return events.APIGatewayProxyResponse{StatusCode: 200, Body: "echo " + req.Body}, nil
-	}
+	})
 	e := start(t, apigw.Options{Handler: rec.handle})
 	c := dial(t, e.wsURL)
 	write(t, c, "quiet")
@@ -295,13 +307,12 @@ func TestEmptyResponseBodySendsNothing(t *testing.T) {
 }
 
 func TestConnectRefusal(t *testing.T) {
-	rec := newRecorder()
-	rec.respond = func(_ context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
+	rec := responding(func(_ context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
 		if req.RequestContext.RouteKey == apigw.RouteConnect && req.QueryStringParameters["token"] != "good" {
 			return events.APIGatewayProxyResponse{StatusCode: 401, Body: `{"message":"bad token"}`}, nil
 		}
 		return events.APIGatewayProxyResponse{StatusCode: 200}, nil
-	}
+	})
 	e := start(t, apigw.Options{Handler: rec.handle})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -340,8 +351,7 @@ func TestConnectHandlerErrorRefusesWith500(t *testing.T) {
 }
 
 func TestHandlerErrorAndPanicAnswerInternalServerError(t *testing.T) {
-	rec := newRecorder()
-	rec.respond = func(_ context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
+	rec := responding(func(_ context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
 		switch req.Body {
 		case "fail":
 			return events.APIGatewayProxyResponse{}, errors.New("boom")
@@ -349,10 +359,9 @@ func TestHandlerErrorAndPanicAnswerInternalServerError(t *testing.T) {
 			panic("handler bug")
 		}
 		return events.APIGatewayProxyResponse{StatusCode: 200, Body: "ok"}, nil
-	}
+	})
 	e := start(t, apigw.Options{Handler: rec.handle})
-	c := dial(t, e.wsURL)
-	id := rec.next(t, apigw.RouteConnect).RequestContext.ConnectionID
+	c, id := connect(t, e, rec)
 	for _, body := range []string{"fail", "panic"} {
 		write(t, c, body)
 		ev := rec.next(t, apigw.RouteDefault)
@@ -371,13 +380,11 @@ func TestHandlerErrorAndPanicAnswerInternalServerError(t *testing.T) {
 }
 
 func TestMessageLimit(t *testing.T) {
-	rec := newRecorder()
-	rec.respond = func(_ context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
+	rec := responding(func(_ context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
 		return events.APIGatewayProxyResponse{StatusCode: 200, Body: fmt.Sprint(len(req.Body))}, nil
-	}
+	})
 	e := start(t, apigw.Options{Handler: rec.handle})
-	c := dial(t, e.wsURL)
-	id := rec.next(t, apigw.RouteConnect).RequestContext.ConnectionID
+	c, id := connect(t, e, rec)
 
 	write(t, c, strings.Repeat("a", 128*1024))
 	if got := read(t, c); got != fmt.Sprint(128*1024) {
@@ -420,8 +427,7 @@ func TestPostToClosedConnectionIsGone(t *testing.T) {
 	}
 	e := start(t, apigw.Options{Handler: rec.handle})
 	client <- e.client
-	c := dial(t, e.wsURL)
-	id := rec.next(t, apigw.RouteConnect).RequestContext.ConnectionID
+	c, id := connect(t, e, rec)
 
 	ctx := context.Background()
 	if _, err := e.client.PostToConnection(ctx, &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: &id, Data: []byte(`{"status":"waiting"}`)}); err != nil {
@@ -455,8 +461,7 @@ func TestPostToClosedConnectionIsGone(t *testing.T) {
 func TestIdleTimeoutClosesConnection(t *testing.T) {
 	rec := newRecorder()
 	e := start(t, apigw.Options{Handler: rec.handle, Limits: apigw.Limits{IdleTimeout: 150 * time.Millisecond}})
-	c := dial(t, e.wsURL)
-	id := rec.next(t, apigw.RouteConnect).RequestContext.ConnectionID
+	c, id := connect(t, e, rec)
 	if got := closeStatus(t, c, 5*time.Second); got != websocket.StatusGoingAway {
 		t.Fatalf("idle connection closed with %v, want 1001", got)
 	}
@@ -477,8 +482,7 @@ func TestClientMessagesKeepConnectionAlive(t *testing.T) {
 	rec := newRecorder()
 	idle := keepAliveIdle
 	e := start(t, apigw.Options{Handler: rec.handle, Limits: apigw.Limits{IdleTimeout: idle}})
-	c := dial(t, e.wsURL)
-	id := rec.next(t, apigw.RouteConnect).RequestContext.ConnectionID
+	c, id := connect(t, e, rec)
 	// A message every idle/4 until well past one idle timeout.
 	for begin := time.Now(); time.Since(begin) < idle+idle/4; {
 		write(t, c, `{"action":"ping"}`)
@@ -521,8 +525,7 @@ func TestMaxConnectionDuration(t *testing.T) {
 func TestTwoTabsSeeTheSameSequence(t *testing.T) {
 	var mu sync.Mutex
 	subscribers := map[string][]string{} // upload id -> connection ids
-	rec := newRecorder()
-	rec.respond = func(_ context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
+	rec := responding(func(_ context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
 		switch req.RequestContext.RouteKey {
 		case "subscribe":
 			var msg struct{ UploadID string }
@@ -533,7 +536,7 @@ func TestTwoTabsSeeTheSameSequence(t *testing.T) {
 			return events.APIGatewayProxyResponse{StatusCode: 200, Body: `{"type":"subscribed","uploadId":"` + msg.UploadID + `"}`}, nil
 		}
 		return events.APIGatewayProxyResponse{StatusCode: 200}, nil
-	}
+	})
 	e := start(t, apigw.Options{Handler: rec.handle, Routes: []string{"subscribe"}})
 
 	tabs := []*websocket.Conn{dial(t, e.wsURL), dial(t, e.wsURL)}
@@ -607,8 +610,7 @@ func TestManagementGetAndDelete(t *testing.T) {
 func TestManagementWithoutStageInEndpoint(t *testing.T) {
 	rec := newRecorder()
 	e := start(t, apigw.Options{Handler: rec.handle})
-	c := dial(t, e.wsURL)
-	id := rec.next(t, apigw.RouteConnect).RequestContext.ConnectionID
+	c, id := connect(t, e, rec)
 	_, err := managementClient(e.srv.URL).PostToConnection(context.Background(), &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: &id, Data: []byte("no stage")})
 	if err != nil {
 		t.Fatal(err)
@@ -651,8 +653,7 @@ func TestManagementRejectsUnsignedAndOversized(t *testing.T) {
 func TestDropRunsDisconnectOnce(t *testing.T) {
 	rec := newRecorder()
 	e := start(t, apigw.Options{Handler: rec.handle})
-	c := dial(t, e.wsURL)
-	id := rec.next(t, apigw.RouteConnect).RequestContext.ConnectionID
+	c, id := connect(t, e, rec)
 	if err := e.gw.Drop(id); err != nil {
 		t.Fatal(err)
 	}
@@ -729,8 +730,7 @@ func TestPlainHTTPRequestIsRefused(t *testing.T) {
 func TestManagementWithRealSigV4(t *testing.T) {
 	rec := newRecorder()
 	e := start(t, apigw.Options{Handler: rec.handle, Verifier: sigv4.NewVerifier("test", "test", "us-east-1")})
-	c := dial(t, e.wsURL)
-	id := rec.next(t, apigw.RouteConnect).RequestContext.ConnectionID
+	c, id := connect(t, e, rec)
 	ctx := context.Background()
 
 	if _, err := e.client.PostToConnection(ctx, &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: &id, Data: []byte(`{"status":"done"}`)}); err != nil {
@@ -765,8 +765,7 @@ func TestClientPingsKeepConnectionAlive(t *testing.T) {
 	rec := newRecorder()
 	idle := keepAliveIdle
 	e := start(t, apigw.Options{Handler: rec.handle, Limits: apigw.Limits{IdleTimeout: idle}})
-	c := dial(t, e.wsURL)
-	id := rec.next(t, apigw.RouteConnect).RequestContext.ConnectionID
+	c, id := connect(t, e, rec)
 	ctx := c.CloseRead(context.Background()) // reads pongs for Ping
 	// A ping every idle/4 until well past one idle timeout.
 	for begin, i := time.Now(), 0; time.Since(begin) < idle+idle/4; i++ {
@@ -787,13 +786,12 @@ func TestClientPingsKeepConnectionAlive(t *testing.T) {
 }
 
 func TestConnectNegotiatesSubprotocolTheHandlerReturns(t *testing.T) {
-	rec := newRecorder()
-	rec.respond = func(_ context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
+	rec := responding(func(_ context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
 		if req.RequestContext.RouteKey == apigw.RouteConnect {
 			return events.APIGatewayProxyResponse{StatusCode: 200, Headers: map[string]string{"Sec-WebSocket-Protocol": "thumbflow.v1"}}, nil
 		}
 		return events.APIGatewayProxyResponse{StatusCode: 200}, nil
-	}
+	})
 	e := start(t, apigw.Options{Handler: rec.handle})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

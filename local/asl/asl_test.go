@@ -32,11 +32,7 @@ func TestParseReportsProblemsByState(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := Parse([]byte(c.def))
-			var ve *ValidationError
-			if !errors.As(err, &ve) {
-				t.Fatalf("Parse error = %v, want *ValidationError", err)
-			}
+			ve := parseInvalid(t, c.def)
 			for _, p := range ve.Problems {
 				if p.State == c.state && strings.Contains(p.Message, c.want) {
 					return

@@ -2,13 +2,8 @@ package asl
 
 import (
 	"context"
-	"crypto/md5"
-	"crypto/sha1"
-	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/hex"
 	"fmt"
-	"hash"
 	"math"
 	"math/rand/v2"
 
@@ -86,19 +81,8 @@ func jRange(_ context.Context, args []any) (any, error) {
 func jHash(_ context.Context, args []any) (any, error) {
 	data, _ := args[0].(string)
 	alg, _ := args[1].(string)
-	var h hash.Hash
-	switch alg {
-	case "MD5":
-		h = md5.New()
-	case "SHA-1":
-		h = sha1.New()
-	case "SHA-256":
-		h = sha256.New()
-	case "SHA-384":
-		h = sha512.New384()
-	case "SHA-512":
-		h = sha512.New()
-	default:
+	h := newHash(alg)
+	if h == nil {
 		return nil, jFuncError("hash", "the algorithm %q is not one of MD5, SHA-1, SHA-256, SHA-384, SHA-512", alg)
 	}
 	h.Write([]byte(data))

@@ -78,49 +78,32 @@ func checkJSONataCommon(c *checker, s *state, f fields) {
 // compileJSONataCatcher compiles a catcher of a JSONata state, which has
 // Output and Assign where a JSONPath catcher has ResultPath.
 func compileJSONataCatcher(v any) (*catcher, error) {
-	o, ok := v.(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("a catcher must be a JSON object")
-	}
-	ct := &catcher{}
-	var err error
-	for k, x := range o {
+	return compileCatcherWith(v, func(ct *catcher, k string, x any) error {
+		var err error
 		switch k {
-		case "ErrorEquals":
-			if ct.errorEquals, err = stringList(x); err != nil {
-				return nil, err
-			}
-		case "Next":
-			s, ok := x.(string)
-			if !ok {
-				return nil, fmt.Errorf("Next must be a string")
-			}
-			ct.next = s
 		case "Output":
-			if ct.joutput, err = compileJTmpl(x, "Output"); err != nil {
-				return nil, err
-			}
+			ct.joutput, err = compileJTmpl(x, "Output")
 		case "Assign":
-			if _, isObj := x.(map[string]any); !isObj {
-				return nil, fmt.Errorf("Assign must be a JSON object")
-			}
-			if err := checkVariableNames(x); err != nil {
-				return nil, fmt.Errorf("Assign: %w", err)
-			}
-			if ct.jassign, err = compileJTmpl(x, "Assign"); err != nil {
-				return nil, err
-			}
-		case "Comment":
+			ct.jassign, err = compileJAssign(x)
 		case "ResultPath":
-			return nil, fmt.Errorf("the field %q is not supported in a catcher of a JSONata state; use Output", k)
+			err = fmt.Errorf("the field %q is not supported in a catcher of a JSONata state; use Output", k)
 		default:
-			return nil, fmt.Errorf("the field %q is not supported in a catcher", k)
+			err = fmt.Errorf("the field %q is not supported in a catcher", k)
 		}
+		return err
+	})
+}
+
+// compileJAssign compiles the Assign field of a JSONata catcher or choice
+// rule, which must be a JSON object of valid variable names.
+func compileJAssign(x any) (*jtmpl, error) {
+	if _, isObj := x.(map[string]any); !isObj {
+		return nil, fmt.Errorf("Assign must be a JSON object")
 	}
-	if ct.errorEquals == nil || ct.next == "" {
-		return nil, fmt.Errorf("ErrorEquals and Next are required")
+	if err := checkVariableNames(x); err != nil {
+		return nil, fmt.Errorf("Assign: %w", err)
 	}
-	return ct, nil
+	return compileJTmpl(x, "Assign")
 }
 
 // compileJSONataChoice compiles a choice rule of a JSONata state: a
@@ -137,11 +120,9 @@ func compileJSONataChoice(v any) (*choiceRule, error) {
 		switch k {
 		case "Comment":
 		case "Next":
-			s, ok := x.(string)
-			if !ok {
-				return nil, fmt.Errorf("Next must be a string")
+			if r.next, err = nextString(x); err != nil {
+				return nil, err
 			}
-			r.next = s
 		case "Condition":
 			str, isStr := x.(string)
 			_, isBool := x.(bool)
@@ -156,13 +137,7 @@ func compileJSONataChoice(v any) (*choiceRule, error) {
 				return nil, err
 			}
 		case "Assign":
-			if _, isObj := x.(map[string]any); !isObj {
-				return nil, fmt.Errorf("Assign must be a JSON object")
-			}
-			if err := checkVariableNames(x); err != nil {
-				return nil, fmt.Errorf("Assign: %w", err)
-			}
-			if r.jassign, err = compileJTmpl(x, "Assign"); err != nil {
+			if r.jassign, err = compileJAssign(x); err != nil {
 				return nil, err
 			}
 		default:

@@ -43,18 +43,15 @@ func compileChoice(v any, top bool) (*choiceRule, error) {
 			if !top {
 				return nil, fmt.Errorf("Next is only allowed in top-level choice rules")
 			}
-			s, ok := x.(string)
-			if !ok {
-				return nil, fmt.Errorf("Next must be a string")
+			s, err := nextString(x)
+			if err != nil {
+				return nil, err
 			}
 			r.next = s
 		case k == "Assign":
-			if err := checkVariableNames(x); err != nil {
-				return nil, fmt.Errorf("Assign: %w", err)
-			}
-			t, err := compileTmpl(x, "")
+			t, err := compileAssign(x)
 			if err != nil {
-				return nil, fmt.Errorf("Assign: %w", err)
+				return nil, err
 			}
 			r.assign = t
 		case k == "Variable":

@@ -105,6 +105,41 @@ func compileRetrier(v any) (*retrier, error) {
 }
 
 func compileCatcher(v any) (*catcher, error) {
+	return compileCatcherWith(v, func(ct *catcher, k string, x any) error {
+		switch k {
+		case "ResultPath":
+			if x == nil {
+				ct.resultPath = optPath{set: true, null: true}
+				return nil
+			}
+			s, ok := x.(string)
+			if !ok {
+				return fmt.Errorf("ResultPath must be a string or null")
+			}
+			p, err := compilePath(s)
+			if err != nil {
+				return fmt.Errorf("ResultPath: %w", err)
+			}
+			if !p.definite || p.ctx || p.varName != "" {
+				return fmt.Errorf("ResultPath must be a reference path, not %q", s)
+			}
+			ct.resultPath = optPath{set: true, p: p}
+		case "Assign":
+			t, err := compileAssign(x)
+			if err != nil {
+				return err
+			}
+			ct.assign = t
+		default:
+			return fmt.Errorf("the field %q is not supported in a catcher", k)
+		}
+		return nil
+	})
+}
+
+// compileCatcherWith compiles a catcher: ErrorEquals, Next and Comment
+// here, every other field by field, which says whether it is allowed.
+func compileCatcherWith(v any, field func(ct *catcher, k string, x any) error) (*catcher, error) {
 	o, ok := v.(map[string]any)
 	if !ok {
 		return nil, fmt.Errorf("a catcher must be a JSON object")
@@ -118,46 +153,42 @@ func compileCatcher(v any) (*catcher, error) {
 				return nil, err
 			}
 		case "Next":
-			s, ok := x.(string)
-			if !ok {
-				return nil, fmt.Errorf("Next must be a string")
+			if ct.next, err = nextString(x); err != nil {
+				return nil, err
 			}
-			ct.next = s
-		case "ResultPath":
-			if x == nil {
-				ct.resultPath = optPath{set: true, null: true}
-				continue
-			}
-			s, ok := x.(string)
-			if !ok {
-				return nil, fmt.Errorf("ResultPath must be a string or null")
-			}
-			p, err := compilePath(s)
-			if err != nil {
-				return nil, fmt.Errorf("ResultPath: %w", err)
-			}
-			if !p.definite || p.ctx || p.varName != "" {
-				return nil, fmt.Errorf("ResultPath must be a reference path, not %q", s)
-			}
-			ct.resultPath = optPath{set: true, p: p}
-		case "Assign":
-			if err := checkVariableNames(x); err != nil {
-				return nil, fmt.Errorf("Assign: %w", err)
-			}
-			t, err := compileTmpl(x, "")
-			if err != nil {
-				return nil, fmt.Errorf("Assign: %w", err)
-			}
-			ct.assign = t
 		case "Comment":
 		default:
-			return nil, fmt.Errorf("the field %q is not supported in a catcher", k)
+			if err := field(ct, k, x); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if ct.errorEquals == nil || ct.next == "" {
 		return nil, fmt.Errorf("ErrorEquals and Next are required")
 	}
 	return ct, nil
+}
+
+// compileAssign compiles the Assign field of a JSONPath catcher or choice
+// rule.
+func compileAssign(x any) (*tmpl, error) {
+	if err := checkVariableNames(x); err != nil {
+		return nil, fmt.Errorf("Assign: %w", err)
+	}
+	t, err := compileTmpl(x, "")
+	if err != nil {
+		return nil, fmt.Errorf("Assign: %w", err)
+	}
+	return t, nil
+}
+
+// nextString reads a Next field, which must be a string.
+func nextString(x any) (string, error) {
+	s, ok := x.(string)
+	if !ok {
+		return "", fmt.Errorf("Next must be a string")
+	}
+	return s, nil
 }
 
 func compileTmpl(v any, field string) (*tmpl, error) {

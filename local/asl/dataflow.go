@@ -51,6 +51,34 @@ func applyResultPath(rp optPath, raw, result any) (any, error) {
 	return setPath(rp.p, raw, result)
 }
 
+// evalFields builds the object of a template's fields, each evaluated by
+// eval to its key and value; the first failure stops it.
+func evalFields[F any](fields []F, eval func(F) (string, any, *failure)) (any, *failure) {
+	m := make(map[string]any, len(fields))
+	for _, f := range fields {
+		k, v, fl := eval(f)
+		if fl != nil {
+			return nil, fl
+		}
+		m[k] = v
+	}
+	return m, nil
+}
+
+// evalItems builds the array of a template's items, each evaluated by
+// eval; the first failure stops it.
+func evalItems[T any](items []T, eval func(T) (any, *failure)) (any, *failure) {
+	a := make([]any, len(items))
+	for i, it := range items {
+		v, fl := eval(it)
+		if fl != nil {
+			return nil, fl
+		}
+		a[i] = v
+	}
+	return a, nil
+}
+
 func (sr *stateRun) evalTmpl(t *tmpl, input any) (any, *failure) {
 	return sr.evalTmplScope(t, sr.scope(input))
 }
@@ -60,25 +88,12 @@ func (sr *stateRun) evalTmplScope(t *tmpl, sc scope) (any, *failure) {
 	case tLit:
 		return deepCopy(t.lit), nil
 	case tObj:
-		m := make(map[string]any, len(t.fields))
-		for _, f := range t.fields {
+		return evalFields(t.fields, func(f tfield) (string, any, *failure) {
 			v, fl := sr.evalTmplScope(f.t, sc)
-			if fl != nil {
-				return nil, fl
-			}
-			m[f.key] = v
-		}
-		return m, nil
+			return f.key, v, fl
+		})
 	case tArr:
-		a := make([]any, len(t.items))
-		for i, it := range t.items {
-			v, fl := sr.evalTmplScope(it, sc)
-			if fl != nil {
-				return nil, fl
-			}
-			a[i] = v
-		}
-		return a, nil
+		return evalItems(t.items, func(it *tmpl) (any, *failure) { return sr.evalTmplScope(it, sc) })
 	case tPath:
 		v, ok := t.path.get(sc)
 		if !ok {

@@ -459,24 +459,31 @@ func fnBase64Decode(a []any) (any, error) {
 	return string(b), nil
 }
 
+// newHash is the hash named alg (MD5, SHA-1, SHA-256, SHA-384, SHA-512),
+// or nil when alg is none of those.
+func newHash(alg string) hash.Hash {
+	switch alg {
+	case "MD5":
+		return md5.New()
+	case "SHA-1":
+		return sha1.New()
+	case "SHA-256":
+		return sha256.New()
+	case "SHA-384":
+		return sha512.New384()
+	case "SHA-512":
+		return sha512.New()
+	}
+	return nil
+}
+
 func fnHash(a []any) (any, error) {
 	if err := nargs("States.Hash", a, 2, 2); err != nil {
 		return nil, err
 	}
 	alg, _ := a[1].(string)
-	var h hash.Hash
-	switch alg {
-	case "MD5":
-		h = md5.New()
-	case "SHA-1":
-		h = sha1.New()
-	case "SHA-256":
-		h = sha256.New()
-	case "SHA-384":
-		h = sha512.New384()
-	case "SHA-512":
-		h = sha512.New()
-	default:
+	h := newHash(alg)
+	if h == nil {
 		return nil, ierr("States.Hash: unsupported algorithm %q", alg)
 	}
 	s, ok := a[0].(string)

@@ -150,25 +150,12 @@ func (sr *stateRun) evalJOpts(t *jtmpl, input any, opts *jsonata.Options) (any, 
 	case tLit:
 		return deepCopy(t.lit), nil
 	case tObj:
-		m := make(map[string]any, len(t.fields))
-		for _, f := range t.fields {
+		return evalFields(t.fields, func(f jfield) (string, any, *failure) {
 			v, fl := sr.evalJOpts(f.t, input, opts)
-			if fl != nil {
-				return nil, fl
-			}
-			m[f.key] = v
-		}
-		return m, nil
+			return f.key, v, fl
+		})
 	case tArr:
-		a := make([]any, len(t.items))
-		for i, it := range t.items {
-			v, fl := sr.evalJOpts(it, input, opts)
-			if fl != nil {
-				return nil, fl
-			}
-			a[i] = v
-		}
-		return a, nil
+		return evalItems(t.items, func(it *jtmpl) (any, *failure) { return sr.evalJOpts(it, input, opts) })
 	}
 	return sr.evalExpr(t.expr, t.field, input, opts)
 }

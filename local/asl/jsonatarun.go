@@ -21,17 +21,8 @@ func (sr *stateRun) runJSONata(ctx context.Context, input any, rp *resumePoint) 
 		if rp != nil {
 			deadline = rp.deadline
 		}
-		if deadline.IsZero() {
-			dl, f := sr.jwaitDeadline(d)
-			if f != nil {
-				return nil, "", f, nil
-			}
-			deadline = dl
-		}
-		if wait := deadline.Sub(sr.t.r.clock.Now()); wait > 0 {
-			if err := sr.t.r.clock.Sleep(ctx, wait); err != nil {
-				return nil, "", nil, err
-			}
+		if f, err := sr.sleepUntil(ctx, deadline, func() (time.Time, *failure) { return sr.jwaitDeadline(d) }); f != nil || err != nil {
+			return nil, "", f, err
 		}
 	}
 	out, assigned, f := sr.joutputAssign(s.joutput, s.jassign, d, input)
@@ -94,13 +85,7 @@ func (sr *stateRun) jint(t *jtmpl, d jdata) (int64, *failure) {
 
 func (sr *stateRun) jfail(d jdata) *failure {
 	s := sr.s
-	f := &failure{}
-	if s.errorStr != nil {
-		f.Error = *s.errorStr
-	}
-	if s.causeStr != nil {
-		f.Cause = *s.causeStr
-	}
+	f := s.constFailure()
 	var fl *failure
 	if s.jerror != nil {
 		if f.Error, fl = sr.jstring(s.jerror, d); fl != nil {
@@ -150,12 +135,7 @@ func (sr *stateRun) jchoice(d jdata) (any, string, *failure, error) {
 			if f != nil {
 				return nil, "", f, nil
 			}
-			if assigned == nil {
-				assigned = map[string]any{}
-			}
-			for k, v := range more {
-				assigned[k] = v
-			}
+			assigned = mergeAssigned(assigned, more)
 		}
 		return sr.exit(out, rule.next, assigned)
 	}

@@ -3,6 +3,7 @@ package asl
 import (
 	"context"
 	"fmt"
+	"maps"
 	"time"
 )
 
@@ -49,8 +50,19 @@ func (sr *stateRun) succeed(input any) (any, string, *failure, error) {
 	return sr.exit(out, "", nil)
 }
 
-func (sr *stateRun) fail(input any) *failure {
-	s := sr.s
+// mergeAssigned adds the variables more to assigned, a new map when
+// assigned is nil, and gives it.
+func mergeAssigned(assigned, more map[string]any) map[string]any {
+	if assigned == nil {
+		assigned = map[string]any{}
+	}
+	maps.Copy(assigned, more)
+	return assigned
+}
+
+// constFailure is the failure of a Fail state with its constant Error and
+// Cause, empty where it has none.
+func (s *state) constFailure() *failure {
 	f := &failure{}
 	if s.errorStr != nil {
 		f.Error = *s.errorStr
@@ -58,6 +70,12 @@ func (sr *stateRun) fail(input any) *failure {
 	if s.causeStr != nil {
 		f.Cause = *s.causeStr
 	}
+	return f
+}
+
+func (sr *stateRun) fail(input any) *failure {
+	s := sr.s
+	f := s.constFailure()
 	for _, x := range []struct {
 		t   *tmpl
 		dst *string
@@ -110,12 +128,7 @@ func (sr *stateRun) choice(input any) (any, string, *failure, error) {
 		if f != nil {
 			return nil, "", f, nil
 		}
-		if assigned == nil {
-			assigned = map[string]any{}
-		}
-		for k, v := range more {
-			assigned[k] = v
-		}
+		assigned = mergeAssigned(assigned, more)
 	}
 	out, f := sr.applyOutput(eff)
 	if f != nil {
@@ -174,18 +187,27 @@ func plain(v any) string {
 	return jsonText(v)
 }
 
-func (sr *stateRun) wait(ctx context.Context, input any, deadline time.Time) (any, string, *failure, error) {
+// sleepUntil sleeps until deadline, which when zero is first computed by
+// compute; a failure of compute is returned without sleeping.
+func (sr *stateRun) sleepUntil(ctx context.Context, deadline time.Time, compute func() (time.Time, *failure)) (*failure, error) {
 	if deadline.IsZero() {
-		d, f := sr.waitDeadline(input)
+		d, f := compute()
 		if f != nil {
-			return nil, "", f, nil
+			return f, nil
 		}
 		deadline = d
 	}
 	if d := deadline.Sub(sr.t.r.clock.Now()); d > 0 {
 		if err := sr.t.r.clock.Sleep(ctx, d); err != nil {
-			return nil, "", nil, err
+			return nil, err
 		}
+	}
+	return nil, nil
+}
+
+func (sr *stateRun) wait(ctx context.Context, input any, deadline time.Time) (any, string, *failure, error) {
+	if f, err := sr.sleepUntil(ctx, deadline, func() (time.Time, *failure) { return sr.waitDeadline(input) }); f != nil || err != nil {
+		return nil, "", f, err
 	}
 	eff, f := sr.applyInput(input)
 	if f != nil {

@@ -8,6 +8,18 @@ import (
 // TestProblemsInAWSForm checks the codes and JSON-pointer locations that
 // ValidateStateMachineDefinition and InvalidDefinition report, in the form
 // AWS's documentation gives: "SCHEMA_VALIDATION_FAILED: … at /States/…".
+// parseInvalid parses def, which must fail validation, and gives the
+// *ValidationError.
+func parseInvalid(t *testing.T, def string) *ValidationError {
+	t.Helper()
+	_, err := Parse([]byte(def))
+	var ve *ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("Parse error = %v, want *ValidationError", err)
+	}
+	return ve
+}
+
 func TestProblemsInAWSForm(t *testing.T) {
 	cases := []struct{ name, def, want string }{
 		{"unknown field", `{"StartAt":"A","States":{"A":{"Type":"Pass","Nxt":"B","End":true}}}`,
@@ -27,11 +39,7 @@ func TestProblemsInAWSForm(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := Parse([]byte(c.def))
-			var ve *ValidationError
-			if !errors.As(err, &ve) {
-				t.Fatalf("Parse error = %v, want *ValidationError", err)
-			}
+			ve := parseInvalid(t, c.def)
 			if got := ve.AWS(); got != c.want {
 				t.Errorf("got  %s\nwant %s", got, c.want)
 			}

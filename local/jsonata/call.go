@@ -68,12 +68,13 @@ type transformer struct {
 
 func (t *transformer) arity() int { return 1 }
 
-// call evaluates a function call expression. applyTo, when present, is the
-// left side of ~>, passed as the first argument.
-func (ev *evaluator) call(n *node, input any, e *env, applyTo any, hasApply bool) (any, error) {
+// evalProc evaluates the procedure of the call n and gives it with its
+// name; a path that names a bound variable but evaluates to nothing is
+// the error code.
+func (ev *evaluator) evalProc(n *node, input any, e *env, code string) (any, string, error) {
 	proc, err := ev.eval(n.proc, input, e)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	procName := n.proc.str
 	if n.proc.typ == ntPath && len(n.proc.items) > 0 {
@@ -81,8 +82,18 @@ func (ev *evaluator) call(n *node, input any, e *env, applyTo any, hasApply bool
 	}
 	if proc == nil && n.proc.typ == ntPath {
 		if _, ok := e.lookup(procName); ok {
-			return nil, errAt("T1005", n.pos, procName, nil)
+			return nil, "", errAt(code, n.pos, procName, nil)
 		}
+	}
+	return proc, procName, nil
+}
+
+// call evaluates a function call expression. applyTo, when present, is the
+// left side of ~>, passed as the first argument.
+func (ev *evaluator) call(n *node, input any, e *env, applyTo any, hasApply bool) (any, error) {
+	proc, procName, err := ev.evalProc(n, input, e, "T1005")
+	if err != nil {
+		return nil, err
 	}
 	args := make([]any, 0, len(n.items)+1)
 	if hasApply {
@@ -254,18 +265,9 @@ func (ev *evaluator) partial(n *node, input any, e *env) (any, error) {
 		}
 		args[i] = v
 	}
-	proc, err := ev.eval(n.proc, input, e)
+	proc, procName, err := ev.evalProc(n, input, e, "T1007")
 	if err != nil {
 		return nil, err
-	}
-	procName := n.proc.str
-	if n.proc.typ == ntPath && len(n.proc.items) > 0 {
-		procName = n.proc.items[0].str
-	}
-	if proc == nil && n.proc.typ == ntPath {
-		if _, ok := e.lookup(procName); ok {
-			return nil, errAt("T1007", n.pos, procName, nil)
-		}
 	}
 	switch fn := proc.(type) {
 	case *lambda:

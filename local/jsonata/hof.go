@@ -1,19 +1,31 @@
 package jsonata
 
+// eachCall calls fn on each item of arr with the item, its index and
+// arr, in order, and gives the item and the answer to each.
+func (c *callCtx) eachCall(arr *Array, fn any, each func(x, v any)) error {
+	for i, x := range arr.items {
+		v, err := c.call(fn, hofArgs(fn, x, float64(i), arr)...)
+		if err != nil {
+			return err
+		}
+		each(x, v)
+	}
+	return nil
+}
+
 func fnMap(c *callCtx, a []any) (any, error) {
 	arr, ok := a[0].(*Array)
 	if !ok {
 		return nil, nil
 	}
 	out := newSeq()
-	for i, x := range arr.items {
-		v, err := c.call(a[1], hofArgs(a[1], x, float64(i), arr)...)
-		if err != nil {
-			return nil, err
-		}
+	err := c.eachCall(arr, a[1], func(x, v any) {
 		if v != nil {
 			out.items = append(out.items, v)
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -24,14 +36,13 @@ func fnFilter(c *callCtx, a []any) (any, error) {
 		return nil, nil
 	}
 	out := newSeq()
-	for i, x := range arr.items {
-		v, err := c.call(a[1], hofArgs(a[1], x, float64(i), arr)...)
-		if err != nil {
-			return nil, err
-		}
+	err := c.eachCall(arr, a[1], func(x, v any) {
 		if toBool(v) {
 			out.items = append(out.items, x)
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -428,13 +428,19 @@ func (f *intFormat) parse(s string) (float64, bool) {
 	return n, seen
 }
 
+// intPictureArg parses the picture, the second argument of
+// $formatInteger and $parseInteger.
+func intPictureArg(a []any) (*intFormat, error) {
+	pic, _ := a[1].(string)
+	return parseIntPicture(pic)
+}
+
 func fnFormatInteger(c *callCtx, a []any) (any, error) {
 	x, ok := a[0].(float64)
 	if !ok {
 		return nil, nil
 	}
-	pic, _ := a[1].(string)
-	f, err := parseIntPicture(pic)
+	f, err := intPictureArg(a)
 	if err != nil {
 		return nil, err
 	}
@@ -446,8 +452,7 @@ func fnParseInteger(c *callCtx, a []any) (any, error) {
 	if !ok {
 		return nil, nil
 	}
-	pic, _ := a[1].(string)
-	f, err := parseIntPicture(pic)
+	f, err := intPictureArg(a)
 	if err != nil {
 		return nil, err
 	}

@@ -24,19 +24,18 @@ func (pr *processor) process(e *node) (*node, error) {
 
 func (pr *processor) processInner(e *node) (*node, error) {
 	switch e.typ {
-	case ntBinary:
-		if e.op == "." {
+	case ntBinary, ntCoalesce, ntApply:
+		if e.typ == ntBinary && e.op == "." {
 			return pr.processDot(e)
 		}
-		lhs, err := pr.process(e.lhs)
+		lhs, rhs, err := pr.processPair(e.lhs, e.rhs)
 		if err != nil {
 			return nil, err
 		}
-		rhs, err := pr.process(e.rhs)
-		if err != nil {
-			return nil, err
+		if e.typ == ntApply {
+			return &node{typ: ntApply, pos: e.pos, lhs: lhs, rhs: rhs, keepArray: lhs.keepArray || rhs.keepArray}, nil
 		}
-		r := &node{typ: ntBinary, op: e.op, pos: e.pos, lhs: lhs, rhs: rhs}
+		r := &node{typ: e.typ, op: e.op, pos: e.pos, lhs: lhs, rhs: rhs}
 		pushAncestry(r, lhs)
 		pushAncestry(r, rhs)
 		return r, nil
@@ -58,31 +57,43 @@ func (pr *processor) processInner(e *node) (*node, error) {
 		r := &node{typ: ntBind, pos: e.pos, lhs: e.lhs, rhs: rhs}
 		pushAncestry(r, rhs)
 		return r, nil
-	case ntApply:
-		lhs, err := pr.process(e.lhs)
-		if err != nil {
-			return nil, err
-		}
-		rhs, err := pr.process(e.rhs)
-		if err != nil {
-			return nil, err
-		}
-		return &node{typ: ntApply, pos: e.pos, lhs: lhs, rhs: rhs, keepArray: lhs.keepArray || rhs.keepArray}, nil
-	case ntCoalesce:
-		lhs, err := pr.process(e.lhs)
-		if err != nil {
-			return nil, err
-		}
-		rhs, err := pr.process(e.rhs)
-		if err != nil {
-			return nil, err
-		}
-		r := &node{typ: ntCoalesce, op: e.op, pos: e.pos, lhs: lhs, rhs: rhs}
-		pushAncestry(r, lhs)
-		pushAncestry(r, rhs)
-		return r, nil
 	}
 	return pr.processOther(e)
+}
+
+// processStep processes the left side of e, and gives it with its last
+// step: the left side itself unless it is a path.
+func (pr *processor) processStep(e *node) (r, step *node, err error) {
+	r, err = pr.process(e.lhs)
+	if err != nil {
+		return nil, nil, err
+	}
+	step = r
+	if r.typ == ntPath {
+		step = r.items[len(r.items)-1]
+	}
+	return r, step, nil
+}
+
+// resolved resolves the ancestry of the path r and gives it.
+func (pr *processor) resolved(r *node) (*node, error) {
+	if err := pr.resolveAncestry(r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// processPair processes two expressions, a then b.
+func (pr *processor) processPair(a, b *node) (*node, *node, error) {
+	x, err := pr.process(a)
+	if err != nil {
+		return nil, nil, err
+	}
+	y, err := pr.process(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	return x, y, nil
 }
 
 func (pr *processor) processList(r *node, in []*node) ([]*node, error) {
@@ -243,23 +254,15 @@ func (pr *processor) processDot(e *node) (*node, error) {
 	if l := r.items[len(r.items)-1]; l.typ == ntArray {
 		l.consarray = true
 	}
-	if err := pr.resolveAncestry(r); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return pr.resolved(r)
 }
 
 func (pr *processor) processPredicate(e *node) (*node, error) {
-	r, err := pr.process(e.lhs)
+	r, step, err := pr.processStep(e)
 	if err != nil {
 		return nil, err
 	}
-	step := r
-	inStages := false
-	if r.typ == ntPath {
-		step = r.items[len(r.items)-1]
-		inStages = true
-	}
+	inStages := r.typ == ntPath
 	if step.group != nil {
 		return nil, errAt("S0209", e.pos, "", nil)
 	}
@@ -398,11 +401,7 @@ func (pr *processor) processGroup(e *node) (*node, error) {
 	}
 	g := &groupExpr{pos: e.pos}
 	for _, pair := range e.pairs {
-		k, err := pr.process(pair[0])
-		if err != nil {
-			return nil, err
-		}
-		v, err := pr.process(pair[1])
+		k, v, err := pr.processPair(pair[0], pair[1])
 		if err != nil {
 			return nil, err
 		}
@@ -431,21 +430,14 @@ func (pr *processor) processOrderBy(e *node) (*node, error) {
 		st.terms = append(st.terms, sortTerm{desc: t.desc, expr: x})
 	}
 	r.items = append(r.items, st)
-	if err := pr.resolveAncestry(r); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return pr.resolved(r)
 }
 
 // processFocus processes a context binding, step@$v, marks the step as binding a tuple variable.
 func (pr *processor) processFocus(e *node) (*node, error) {
-	r, err := pr.process(e.lhs)
+	r, step, err := pr.processStep(e)
 	if err != nil {
 		return nil, err
-	}
-	step := r
-	if r.typ == ntPath {
-		step = r.items[len(r.items)-1]
 	}
 	if step.stages != nil || step.predicate != nil {
 		return nil, errAt("S0215", e.pos, "@", nil)
@@ -463,14 +455,11 @@ func (pr *processor) processFocus(e *node) (*node, error) {
 
 // processIndex processes a positional binding, step#$i, binds the index in the tuple stream.
 func (pr *processor) processIndex(e *node) (*node, error) {
-	r, err := pr.process(e.lhs)
+	r, step, err := pr.processStep(e)
 	if err != nil {
 		return nil, err
 	}
-	step := r
-	if r.typ == ntPath {
-		step = r.items[len(r.items)-1]
-	} else {
+	if r.typ != ntPath {
 		r = &node{typ: ntPath, items: []*node{r}, pos: r.pos}
 		if step.predicate != nil {
 			step.stages = step.predicate

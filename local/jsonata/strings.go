@@ -92,10 +92,7 @@ func fnSubstringBefore(c *callCtx, a []any) (any, error) {
 		return nil, nil
 	}
 	chars, _ := a[1].(string)
-	if a[1] == nil {
-		return s, nil
-	}
-	if i := strings.Index(s, chars); i >= 0 {
+	if i := strings.Index(s, chars); a[1] != nil && i >= 0 {
 		return s[:i], nil
 	}
 	return s, nil
@@ -107,10 +104,7 @@ func fnSubstringAfter(c *callCtx, a []any) (any, error) {
 		return nil, nil
 	}
 	chars, _ := a[1].(string)
-	if a[1] == nil {
-		return s, nil
-	}
-	if i := strings.Index(s, chars); i >= 0 {
+	if i := strings.Index(s, chars); a[1] != nil && i >= 0 {
 		return s[i+len(chars):], nil
 	}
 	return s, nil

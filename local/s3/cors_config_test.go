@@ -16,7 +16,14 @@ import (
 // cross-origin request to bucket.
 func preflight(t *testing.T, e *env, bucket, origin, method, headers string) (*http.Response, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodOptions, e.http.URL+"/"+bucket+"/photo.jpg", nil)
+	return preflightPath(t, e, bucket+"/photo.jpg", origin, method, headers)
+}
+
+// preflightPath sends the OPTIONS request a browser sends before a
+// cross-origin request to path, a bucket or an object of one.
+func preflightPath(t *testing.T, e *env, path, origin, method, headers string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodOptions, e.http.URL+"/"+path, nil)
 	req.Header.Set("Origin", origin)
 	req.Header.Set("Access-Control-Request-Method", method)
 	if headers != "" {

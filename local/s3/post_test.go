@@ -221,19 +221,7 @@ func TestCORSPreflightForBrowserUpload(t *testing.T) {
 	mustBucket(t, e, "uploads", uploadsCORS)
 	mustBucket(t, e, "records")
 	preflight := func(bucket, origin, method, headers string) (*http.Response, string) {
-		req, _ := http.NewRequest(http.MethodOptions, e.http.URL+"/"+bucket, nil)
-		req.Header.Set("Origin", origin)
-		req.Header.Set("Access-Control-Request-Method", method)
-		if headers != "" {
-			req.Header.Set("Access-Control-Request-Headers", headers)
-		}
-		resp, err := e.hc.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp, string(b)
+		return preflightPath(t, e, bucket, origin, method, headers)
 	}
 
 	// The browser's exact preflight for a multipart form POST from the web client.

@@ -6,22 +6,17 @@ import (
 	"fmt"
 	"net/http"
 
+	"thumbflow/local/awsjson"
 	"thumbflow/local/sigv4"
 )
 
 // Error is a Step Functions API error, rendered as AWS JSON 1.0 renders it so
 // that SDKs map it to their typed errors (for example
-// *types.ExecutionDoesNotExist).
-type Error struct {
-	Code    string
-	Message string
-	Status  int
-}
-
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
+// *types.ExecutionDoesNotExist): the error of the JSON services.
+type Error = awsjson.Error
 
 func apiErr(code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Status: http.StatusBadRequest}
+	return awsjson.Errorf(code, format, args...)
 }
 
 // maxRequestBytes is Step Functions' quota on the size of one API request.
@@ -35,15 +30,7 @@ func tooLargeErr() *Error {
 func authErr(err error) *Error {
 	var se *sigv4.Error
 	if errors.As(err, &se) {
-		// The verifier speaks S3's dialect; JSON services name the same
-		// failures differently.
-		switch se.Code {
-		case "SignatureDoesNotMatch", "RequestTimeTooSkewed", "AuthorizationHeaderMalformed":
-			return &Error{Code: "InvalidSignatureException", Message: se.Message, Status: http.StatusBadRequest}
-		case "InvalidAccessKeyId":
-			return &Error{Code: "UnrecognizedClientException", Message: "The security token included in the request is invalid.", Status: http.StatusBadRequest}
-		}
-		return &Error{Code: se.Code, Message: se.Message, Status: se.Status}
+		return awsjson.AuthError(err)
 	}
 	e := &Error{Code: "InvalidSignatureException", Message: err.Error(), Status: http.StatusBadRequest}
 	if c, ok := err.(interface{ ErrorCode() string }); ok && c.ErrorCode() != "" {
@@ -58,7 +45,7 @@ func authErr(err error) *Error {
 // serviceErr reports a failure of the service itself, such as a write to
 // the data directory, as the API's ServiceException.
 func serviceErr(err error) *Error {
-	return &Error{Code: "ServiceException", Message: err.Error(), Status: http.StatusInternalServerError}
+	return awsjson.Internal("ServiceException", err)
 }
 
 func writeErr(w http.ResponseWriter, err error) {

@@ -147,14 +147,7 @@ func TestDeleteStateMachineLetsRunningExecutionsFinish(t *testing.T) {
 	_, c := startFake(t, Options{DataDir: dir, Invoker: echoRegistry(t), Clock: clock})
 	ctx := context.Background()
 	def := `{"Steps":["wait:10"]}`
-	sm, err := c.CreateStateMachine(ctx, &awssfn.CreateStateMachineInput{Name: aws.String("m"), Definition: &def, RoleArn: aws.String(role)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ex, err := c.StartExecution(ctx, &awssfn.StartExecutionInput{StateMachineArn: sm.StateMachineArn})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sm, ex := createAndStart(t, c, def)
 	waitForEvent(t, c, *ex.ExecutionArn, "WaitStateEntered")
 	for range 2 { // idempotent
 		if _, err := c.DeleteStateMachine(ctx, &awssfn.DeleteStateMachineInput{StateMachineArn: sm.StateMachineArn}); err != nil {

@@ -12,7 +12,6 @@ import (
 	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
-	"thumbflow/local/clock"
 	"thumbflow/local/lambda"
 )
 
@@ -207,27 +206,10 @@ func TestRedriveAbortedExecution(t *testing.T) {
 // token, and the machine's TimeoutSeconds counts from the redrive.
 func TestRedriveTimedOutExecution(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		reg := lambda.NewRegistry("us-east-1", "000000000000")
-		tokens := make(chan string, 2)
-		reg.Register("approve", func(in struct{ Token string }) (struct{}, error) {
-			tokens <- in.Token
-			return struct{}{}, nil
-		}, lambda.FunctionOptions{})
-		s, err := New(Options{Invoker: reg, Clock: clock.System{}, Logger: quiet})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
 		def := strings.Replace(approvalWorkflow, `"StartAt"`, `"TimeoutSeconds": 100, "StartAt"`, 1)
 		def = strings.Replace(def, `"HeartbeatSeconds": 60,`, "", 1)
-		sm, err := s.CreateStateMachine(CreateStateMachineInput{Name: "approvals", Definition: def, RoleARN: role})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ex, err := s.StartExecution(StartExecutionInput{StateMachineARN: sm.StateMachineARN, Input: aws.String(`{"order":"o9"}`)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s, ex, tokens := startApproval(t, def, `{"order":"o9"}`, 2)
+		defer s.Close()
 		first := <-tokens
 		time.Sleep(101 * time.Second)
 		synctest.Wait()
@@ -264,16 +246,8 @@ func TestRedriveTimedOutExecution(t *testing.T) {
 func TestRedriveInterruptedBeforeItsEventResumes(t *testing.T) {
 	dir := t.TempDir()
 	s, c := startFake(t, Options{DataDir: dir, Invoker: echoRegistry(t)})
-	ctx := context.Background()
 	def := `{"Steps":["invoke:echo","fail:X"]}`
-	sm, err := c.CreateStateMachine(ctx, &awssfn.CreateStateMachineInput{Name: aws.String("m"), Definition: &def, RoleArn: aws.String(role)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ex, err := c.StartExecution(ctx, &awssfn.StartExecutionInput{StateMachineArn: sm.StateMachineArn})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, ex := createAndStart(t, c, def)
 	waitDone(t, c, *ex.ExecutionArn)
 	e, _ := s.execution(*ex.ExecutionArn)
 	// What RedriveExecution writes first; the process dies right after.

@@ -79,6 +79,22 @@ func echoRegistry(t *testing.T) *lambda.Registry {
 	return r
 }
 
+// createAndStart creates the state machine "m" of def through c and
+// starts an execution of it.
+func createAndStart(t *testing.T, c *awssfn.Client, def string) (*awssfn.CreateStateMachineOutput, *awssfn.StartExecutionOutput) {
+	t.Helper()
+	ctx := context.Background()
+	sm, err := c.CreateStateMachine(ctx, &awssfn.CreateStateMachineInput{Name: aws.String("m"), Definition: &def, RoleArn: aws.String(role)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := c.StartExecution(ctx, &awssfn.StartExecutionInput{StateMachineArn: sm.StateMachineArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sm, ex
+}
+
 func waitDone(t *testing.T, c *awssfn.Client, arn string) *awssfn.DescribeExecutionOutput {
 	t.Helper()
 	for range 500 {

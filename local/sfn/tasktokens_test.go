@@ -131,30 +131,41 @@ func TestTaskTokenFailure(t *testing.T) {
 
 }
 
+// startApproval starts the workflow def, an approval workflow, with input
+// on a new Service of clock.System; the "approve" function sends each
+// task token to tokens, which buffers buf. The caller closes the Service.
+func startApproval(t *testing.T, def, input string, buf int) (*Service, StartExecutionOutput, chan string) {
+	t.Helper()
+	reg := lambda.NewRegistry("us-east-1", "000000000000")
+	tokens := make(chan string, buf)
+	reg.Register("approve", func(in struct{ Token string }) (struct{}, error) {
+		tokens <- in.Token
+		return struct{}{}, nil
+	}, lambda.FunctionOptions{})
+	s, err := New(Options{Invoker: reg, Clock: clock.System{}, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm, err := s.CreateStateMachine(CreateStateMachineInput{Name: "approvals", Definition: def, RoleARN: role})
+	if err != nil {
+		s.Close()
+		t.Fatal(err)
+	}
+	ex, err := s.StartExecution(StartExecutionInput{StateMachineARN: sm.StateMachineARN, Input: aws.String(input)})
+	if err != nil {
+		s.Close()
+		t.Fatal(err)
+	}
+	return s, ex, tokens
+}
+
 // TestHeartbeatTimeout runs in a synctest bubble with clock.System, whose
 // time moves only when every goroutine waits, so the heartbeat's timing
 // is exact.
 func TestHeartbeatTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		reg := lambda.NewRegistry("us-east-1", "000000000000")
-		tokens := make(chan string, 1)
-		reg.Register("approve", func(in struct{ Token string }) (struct{}, error) {
-			tokens <- in.Token
-			return struct{}{}, nil
-		}, lambda.FunctionOptions{})
-		s, err := New(Options{Invoker: reg, Clock: clock.System{}, Logger: quiet})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s, ex, tokens := startApproval(t, approvalWorkflow, `{"order":"o3"}`, 1)
 		defer s.Close()
-		sm, err := s.CreateStateMachine(CreateStateMachineInput{Name: "approvals", Definition: approvalWorkflow, RoleARN: role})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ex, err := s.StartExecution(StartExecutionInput{StateMachineARN: sm.StateMachineARN, Input: aws.String(`{"order":"o3"}`)})
-		if err != nil {
-			t.Fatal(err)
-		}
 		token := <-tokens
 		status := func() string {
 			synctest.Wait()
@@ -189,7 +200,7 @@ func TestHeartbeatTimeout(t *testing.T) {
 		if got := strings.Join(kinds, " "); got != want {
 			t.Errorf("history\n got %s\nwant %s", got, want)
 		}
-		err = s.SendTaskSuccess(SendTaskSuccessInput{TaskToken: token, Output: aws.String(`{}`)})
+		err := s.SendTaskSuccess(SendTaskSuccessInput{TaskToken: token, Output: aws.String(`{}`)})
 		wantErr[*Error](t, "SendTaskSuccess after the heartbeat timeout", err)
 		if e, ok := err.(*Error); !ok || e.Code != "TaskTimedOut" {
 			t.Errorf("SendTaskSuccess after the heartbeat timeout: %v, want TaskTimedOut", err)

@@ -10,8 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
-
-	"thumbflow/local/asl"
 )
 
 // jsonataDir puts the JSONata version of the thumbnail workflow where
@@ -36,15 +34,8 @@ func jsonataDir(t *testing.T) string {
 
 func TestThumbnailJSONataHappyPath(t *testing.T) {
 	sum, evs := runThumbnailFrom(t, jsonataDir(t))
-	if sum.Status != asl.StatusSucceeded {
-		t.Fatalf("status %s %s %s", sum.Status, sum.Error, sum.Cause)
-	}
-	want := expect("ExecutionStarted", markConverting,
-		"TaskStateEntered", convertTry, "LambdaFunctionSucceeded TaskStateExited",
-		markConverting, "SucceedStateEntered SucceedStateExited ExecutionSucceeded")
-	if got := eventTypes(evs); got != want {
-		t.Errorf("history\n got:\n%s\nwant:\n%s", got, want)
-	}
+	wantSucceeded(t, sum)
+	wantHistory(t, evs, happyHistory)
 	var recordSuccessInput, convertExit string
 	for _, ev := range evs {
 		switch {
@@ -68,16 +59,8 @@ func TestThumbnailJSONataHappyPath(t *testing.T) {
 
 func TestThumbnailJSONataRetryPath(t *testing.T) {
 	sum, evs := runThumbnailFrom(t, jsonataDir(t), &TransientError{"s3 hiccup"}, &TransientError{"s3 hiccup"})
-	if sum.Status != asl.StatusSucceeded {
-		t.Fatalf("status %s %s %s", sum.Status, sum.Error, sum.Cause)
-	}
-	want := expect("ExecutionStarted", markConverting,
-		"TaskStateEntered", convertTry, "LambdaFunctionFailed", convertTry, "LambdaFunctionFailed",
-		convertTry, "LambdaFunctionSucceeded TaskStateExited",
-		markConverting, "SucceedStateEntered SucceedStateExited ExecutionSucceeded")
-	if got := eventTypes(evs); got != want {
-		t.Errorf("history\n got:\n%s\nwant:\n%s", got, want)
-	}
+	wantSucceeded(t, sum)
+	wantHistory(t, evs, retryHistory)
 	// $states.context.State.RetryCount counts the Convert attempts.
 	var counts []string
 	for _, ev := range evs {
@@ -93,15 +76,8 @@ func TestThumbnailJSONataRetryPath(t *testing.T) {
 
 func TestThumbnailJSONataFailurePath(t *testing.T) {
 	sum, evs := runThumbnailFrom(t, jsonataDir(t), &CorruptImage{})
-	if sum.Status != asl.StatusFailed || sum.Error != "CorruptImage" || sum.Cause != `{"errorMessage":"the file is not an image we can read","errorType":"CorruptImage"}` {
-		t.Fatalf("end %s %q %q", sum.Status, sum.Error, sum.Cause)
-	}
-	want := expect("ExecutionStarted", markConverting,
-		"TaskStateEntered", convertTry, "LambdaFunctionFailed TaskStateExited",
-		markConverting, "FailStateEntered ExecutionFailed")
-	if got := eventTypes(evs); got != want {
-		t.Errorf("history\n got:\n%s\nwant:\n%s", got, want)
-	}
+	wantCorruptImage(t, sum)
+	wantHistory(t, evs, failureHistory)
 }
 
 // The API takes JSONata definitions: ValidateStateMachineDefinition

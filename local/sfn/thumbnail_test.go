@@ -121,31 +121,59 @@ func expect(parts ...string) string {
 	return strings.Join(strings.Fields(strings.Join(parts, " ")), "\n")
 }
 
-func TestThumbnailHappyPath(t *testing.T) {
-	sum, evs := runThumbnail(t)
-	if sum.Status != asl.StatusSucceeded {
-		t.Fatalf("status %s %s %s", sum.Status, sum.Error, sum.Cause)
-	}
-	want := expect("ExecutionStarted", markConverting,
+// The histories of the thumbnail workflow, JSONPath or JSONata: a first
+// convert that succeeds, two that fail and a third that succeeds, and one
+// that fails with CorruptImage.
+var (
+	happyHistory = expect("ExecutionStarted", markConverting,
 		"TaskStateEntered", convertTry, "LambdaFunctionSucceeded TaskStateExited",
 		markConverting, "SucceedStateEntered SucceedStateExited ExecutionSucceeded")
+	retryHistory = expect("ExecutionStarted", markConverting,
+		"TaskStateEntered", convertTry, "LambdaFunctionFailed", convertTry, "LambdaFunctionFailed",
+		convertTry, "LambdaFunctionSucceeded TaskStateExited",
+		markConverting, "SucceedStateEntered SucceedStateExited ExecutionSucceeded")
+	// failureHistory is the failure path of a workflow without the
+	// repository's kind Choice (the JSONata test workflow's).
+	failureHistory = expect("ExecutionStarted", markConverting,
+		"TaskStateEntered", convertTry, "LambdaFunctionFailed TaskStateExited",
+		markConverting, "FailStateEntered ExecutionFailed")
+)
+
+// wantHistory checks the event types of evs against want.
+func wantHistory(t *testing.T, evs []asl.Event, want string) {
+	t.Helper()
 	if got := eventTypes(evs); got != want {
 		t.Errorf("history\n got:\n%s\nwant:\n%s", got, want)
 	}
 }
 
-func TestThumbnailRetryPath(t *testing.T) {
-	sum, evs := runThumbnail(t, &TransientError{"s3 hiccup"}, &TransientError{"s3 hiccup"})
+// wantSucceeded stops the test unless the execution succeeded.
+func wantSucceeded(t *testing.T, sum ExecutionSummary) {
+	t.Helper()
 	if sum.Status != asl.StatusSucceeded {
 		t.Fatalf("status %s %s %s", sum.Status, sum.Error, sum.Cause)
 	}
-	want := expect("ExecutionStarted", markConverting,
-		"TaskStateEntered", convertTry, "LambdaFunctionFailed", convertTry, "LambdaFunctionFailed",
-		convertTry, "LambdaFunctionSucceeded TaskStateExited",
-		markConverting, "SucceedStateEntered SucceedStateExited ExecutionSucceeded")
-	if got := eventTypes(evs); got != want {
-		t.Errorf("history\n got:\n%s\nwant:\n%s", got, want)
+}
+
+// wantCorruptImage stops the test unless the execution failed with
+// CorruptImage from the convert function.
+func wantCorruptImage(t *testing.T, sum ExecutionSummary) {
+	t.Helper()
+	if sum.Status != asl.StatusFailed || sum.Error != "CorruptImage" || sum.Cause != `{"errorMessage":"the file is not an image we can read","errorType":"CorruptImage"}` {
+		t.Fatalf("end %s %q %q", sum.Status, sum.Error, sum.Cause)
 	}
+}
+
+func TestThumbnailHappyPath(t *testing.T) {
+	sum, evs := runThumbnail(t)
+	wantSucceeded(t, sum)
+	wantHistory(t, evs, happyHistory)
+}
+
+func TestThumbnailRetryPath(t *testing.T) {
+	sum, evs := runThumbnail(t, &TransientError{"s3 hiccup"}, &TransientError{"s3 hiccup"})
+	wantSucceeded(t, sum)
+	wantHistory(t, evs, retryHistory)
 	for _, ev := range evs {
 		if ev.Type == "LambdaFunctionFailed" && (ev.Details["error"] != "TransientError" || ev.Details["cause"] != `{"errorMessage":"s3 hiccup","errorType":"TransientError"}`) {
 			t.Errorf("failed event details %v", ev.Details)
@@ -155,15 +183,12 @@ func TestThumbnailRetryPath(t *testing.T) {
 
 func TestThumbnailFailurePath(t *testing.T) {
 	sum, evs := runThumbnail(t, &CorruptImage{})
-	if sum.Status != asl.StatusFailed || sum.Error != "CorruptImage" || sum.Cause != `{"errorMessage":"the file is not an image we can read","errorType":"CorruptImage"}` {
-		t.Fatalf("end %s %q %q", sum.Status, sum.Error, sum.Cause)
-	}
-	want := expect("ExecutionStarted", markConverting,
+	wantCorruptImage(t, sum)
+	// The repository's workflow routes the recorded failure by its kind
+	// (a Choice) before it fails.
+	wantHistory(t, evs, expect("ExecutionStarted", markConverting,
 		"TaskStateEntered", convertTry, "LambdaFunctionFailed TaskStateExited",
-		markConverting, "ChoiceStateEntered ChoiceStateExited FailStateEntered ExecutionFailed")
-	if got := eventTypes(evs); got != want {
-		t.Errorf("history\n got:\n%s\nwant:\n%s", got, want)
-	}
+		markConverting, "ChoiceStateEntered ChoiceStateExited FailStateEntered ExecutionFailed"))
 	if evs[len(evs)-1].Details["error"] != "CorruptImage" {
 		t.Errorf("ExecutionFailed details %v", evs[len(evs)-1].Details)
 	}

@@ -44,6 +44,11 @@ func (s *Service) WatchDir(ctx context.Context, dir, roleARN string, subs map[st
 		}
 	}
 	s.mu.Unlock()
+	every(ctx, interval, func() { s.scanDir(dir, roleARN, subs, seen, report) })
+}
+
+// every calls f at each tick of interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, f func()) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -51,7 +56,7 @@ func (s *Service) WatchDir(ctx context.Context, dir, roleARN string, subs map[st
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			s.scanDir(dir, roleARN, subs, seen, report)
+			f()
 		}
 	}
 }
@@ -70,11 +75,7 @@ func (s *Service) scanDir(dir, roleARN string, subs map[string]string, seen map[
 			continue
 		}
 		seen[p] = sum
-		r := s.reload(p, string(b), roleARN, subs)
-		s.logReload(r)
-		if report != nil {
-			report(r)
-		}
+		s.publishReload(s.reload(p, string(b), roleARN, subs), report)
 	}
 }
 
@@ -91,26 +92,23 @@ func (s *Service) reload(path, content, roleARN string, subs map[string]string) 
 // file's content as it was deployed: any other content is an edit.
 func (s *Service) WatchFile(ctx context.Context, fsys fs.FS, path, name, roleARN string, subs map[string]string, deployed []byte, interval time.Duration, report func(Reload)) {
 	seen := sha256.Sum256(deployed)
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, interval, func() {
 		b, err := fs.ReadFile(fsys, path)
 		if err != nil {
-			continue // being replaced: the next tick sees it
+			return // being replaced: the next tick sees it
 		}
 		if sum := sha256.Sum256(b); sum != seen {
 			seen = sum
-			r := s.reloadAs(path, name, string(b), roleARN, subs)
-			s.logReload(r)
-			if report != nil {
-				report(r)
-			}
+			s.publishReload(s.reloadAs(path, name, string(b), roleARN, subs), report)
 		}
+	})
+}
+
+// publishReload logs the reload r and reports it, if report is set.
+func (s *Service) publishReload(r Reload, report func(Reload)) {
+	s.logReload(r)
+	if report != nil {
+		report(r)
 	}
 }
 
