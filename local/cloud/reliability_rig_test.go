@@ -276,8 +276,12 @@ func (r *rig) expect(cl *client.Client, g upload.Grant, size int, want outcome) 
 		r.t.Errorf("upload %s: conflicting records: %v", id, c)
 	}
 	if want.states != "" {
-		if s := strings.Join(client.States(client.Distinct(msgs)), ","); s != want.states {
-			r.t.Errorf("upload %s: states %s, want %s", id, s, want.states)
+		// A client that subscribes after the first push starts from the
+		// record's state then (the protocol's snapshot), so on a loaded
+		// machine it may miss the first states: what it sees must be the
+		// end of the wanted run, with nothing out of place.
+		if s := strings.Join(client.States(client.Distinct(msgs)), ","); s == "" || !strings.HasSuffix(","+want.states, ","+s) {
+			r.t.Errorf("upload %s: states %s, want %s (or its end)", id, s, want.states)
 		}
 	}
 	if n, ok := r.object(bucketName(r.c, "UploadsBucket"), upload.OriginalKey(id)); !ok || n != int64(size) {

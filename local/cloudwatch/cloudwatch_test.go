@@ -120,7 +120,7 @@ func TestTheTemplatesStartFailuresAlarm(t *testing.T) {
 	}
 }
 
-func TestExecutionsFailedAlarmCountsTheLocalExecutions(t *testing.T) {
+func TestExecutionsTimedOutAlarmCountsTheLocalExecutions(t *testing.T) {
 	st := loadStack(t)
 	e := newEnv(t)
 	for _, a := range st.Alarms {
@@ -129,17 +129,17 @@ func TestExecutionsFailedAlarmCountsTheLocalExecutions(t *testing.T) {
 	sm := st.StateMachine("ThumbnailStateMachine")
 	e.svc.ObserveExecution(sfn.ExecutionSummary{StateMachineARN: sm.ARN, Status: "SUCCEEDED", StartDate: e.now, StopDate: e.now.Add(time.Second)})
 	e.step(time.Minute)
-	name := st.Resource("ExecutionsFailedAlarm").Typed.(*stack.Alarm).Name
+	name := st.Resource("ExecutionsTimedOutAlarm").Typed.(*stack.Alarm).Name
 	if got := e.state(t, name); got != "OK" {
-		t.Errorf("after a success the failure alarm is %s, want OK (missing data is not breaching)", got)
+		t.Errorf("after a success the timed-out alarm is %s, want OK (missing data is not breaching)", got)
 	}
-	e.svc.ObserveExecution(sfn.ExecutionSummary{StateMachineARN: sm.ARN, Status: "FAILED", StartDate: e.now, StopDate: e.now.Add(time.Second)})
+	e.svc.ObserveExecution(sfn.ExecutionSummary{StateMachineARN: sm.ARN, Status: "TIMED_OUT", StartDate: e.now, StopDate: e.now.Add(time.Second)})
 	e.step(time.Minute)
 	if got := e.state(t, name); got != "ALARM" {
-		t.Errorf("after a failure the failure alarm is %s, want ALARM", got)
+		t.Errorf("after a timeout the timed-out alarm is %s, want ALARM", got)
 	}
-	if got := e.state(t, st.Resource("ExecutionsTimedOutAlarm").Typed.(*stack.Alarm).Name); got != "OK" {
-		t.Errorf("the time-out alarm is %s after a failure, want OK", got)
+	if got := e.state(t, st.Resource("ExecutionsAbortedAlarm").Typed.(*stack.Alarm).Name); got != "OK" {
+		t.Errorf("the aborted alarm is %s after a timeout, want OK", got)
 	}
 }
 
