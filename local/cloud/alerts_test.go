@@ -107,7 +107,7 @@ func TestUserRejectionRaisesNoAlert(t *testing.T) {
 	// The workflow ended it in its Rejected state, which the template's
 	// rule excludes by its error name.
 	r.waitLog(t, `"errorName":"Rejected.CorruptImage"`)
-	if a := r.alerts(); len(a) != 0 || r.c.Alerter.Pending() != 0 {
+	if a := r.alerts(); len(a) != 0 || r.c.Topics.Pending() != 0 {
 		t.Errorf("a user rejection raised alerts: %v", a)
 	}
 	if r.metric(t, "UserRejections") != 1 || r.metric(t, "SystemFailures") != 0 || r.metric(t, "Uploads") != 1 {
@@ -129,7 +129,7 @@ func TestExhaustedRetriesRaiseOneAlert(t *testing.T) {
 	if rec.State != upload.StateFailed || rec.Error == nil || rec.Error.Kind != upload.KindSystem {
 		t.Fatalf("record %+v: want a failed system failure", rec)
 	}
-	r.waitLog(t, "alert delivered")
+	r.waitLog(t, "notification delivered")
 	a := r.alerts()
 	if len(a) != 1 {
 		t.Fatalf("%d alerts, want exactly 1: %v", len(a), a)
