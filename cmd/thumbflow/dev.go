@@ -50,7 +50,7 @@ again, Ctrl+C to stop. Start-up problems exit 1 with one line saying what to do.
 	o.params = stack.ParamFlag{}
 	fs.Var(o.params, "param", "a template parameter, Key=Value (repeatable); WebOrigin defaults to the web client's origin")
 	fs.StringVar(&cfg.AccountID, "account", envOr("THUMBFLOW_ACCOUNT", cloud.AccountID), "the 12-digit account id that local ARNs name (env THUMBFLOW_ACCOUNT)")
-	fs.StringVar(&cfg.AlertWebhook, "alert-webhook", envOr("THUMBFLOW_ALERT_WEBHOOK", ""), "POST an EventBridge-shaped alert here for every execution that ends FAILED, TIMED_OUT or ABORTED (env THUMBFLOW_ALERT_WEBHOOK)")
+	fs.StringVar(&cfg.AlertWebhook, "alert-webhook", envOr("THUMBFLOW_ALERT_WEBHOOK", ""), "subscribe this http(s) URL, raw, to the alert topic: it receives the EventBridge event of every execution the template's rule matches, and the alarms' notifications (env THUMBFLOW_ALERT_WEBHOOK)")
 	fs.StringVar(&o.logFormat, "log-format", envOr("THUMBFLOW_LOG_FORMAT", "auto"), "text, json, or auto: text on a terminal, JSON otherwise (env THUMBFLOW_LOG_FORMAT)")
 	fs.StringVar(&o.logLevel, "log-level", envOr("THUMBFLOW_LOG_LEVEL", ""), "debug, info, warn or error; default warn for text (plus one line per finished upload), info for JSON (env THUMBFLOW_LOG_LEVEL)")
 	fs.StringVar(&cfg.Runtime, "runtime", envOr("THUMBFLOW_RUNTIME", cloud.RuntimeInProcess), "how functions run: inprocess (fast), or process: build each bootstrap with the Makefile for this machine and run it under the Lambda Runtime API; needs make and a clone (env THUMBFLOW_RUNTIME)")

@@ -320,7 +320,7 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 		if len(rows) != 4 {
 			t.Errorf("after restart: %d executions", len(rows))
 		}
-		if n := c.Alerter.Pending(); n != 0 {
+		if n := c.Topics.Pending(); n != 0 {
 			t.Errorf("after restart %d alerts are pending again", n)
 		}
 		// ...and the next alert the webhook receives is a new failure's.
@@ -329,11 +329,11 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 		// nothing is pending, every call there was to be made was made.
 		again := systemFailure(t, c, "broken-again.jpg")
 		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-			if _, got = hook.state(); len(got) >= 2 && c.Alerter.Pending() == 0 {
+			if _, got = hook.state(); len(got) >= 2 && c.Topics.Pending() == 0 {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("the failure after the restart was never alerted: %d accepted, %d pending", len(got), c.Alerter.Pending())
+				t.Fatalf("the failure after the restart was never alerted: %d accepted, %d pending", len(got), c.Topics.Pending())
 			}
 		}
 		calls2, got2 := hook.state()

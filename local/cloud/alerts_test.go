@@ -26,6 +26,7 @@ type alertRig struct {
 	metrics *logtest.Buffer
 	mu      sync.Mutex
 	events  []map[string]any
+	topics  []string // each POST's X-Amz-Sns-Topic-Arn
 }
 
 func startAlertRig(t *testing.T) *alertRig {
@@ -36,6 +37,7 @@ func startAlertRig(t *testing.T) *alertRig {
 		json.Unmarshal(b, &ev)
 		r.mu.Lock()
 		r.events = append(r.events, ev)
+		r.topics = append(r.topics, req.Header.Get("X-Amz-Sns-Topic-Arn"))
 		r.mu.Unlock()
 	}))
 	t.Cleanup(hook.Close)
@@ -107,7 +109,7 @@ func TestUserRejectionRaisesNoAlert(t *testing.T) {
 	// The workflow ended it in its Rejected state, which the template's
 	// rule excludes by its error name.
 	r.waitLog(t, `"errorName":"Rejected.CorruptImage"`)
-	if a := r.alerts(); len(a) != 0 || r.c.Alerter.Pending() != 0 {
+	if a := r.alerts(); len(a) != 0 || r.c.Topics.Pending() != 0 {
 		t.Errorf("a user rejection raised alerts: %v", a)
 	}
 	if r.metric(t, "UserRejections") != 1 || r.metric(t, "SystemFailures") != 0 || r.metric(t, "Uploads") != 1 {
@@ -129,7 +131,7 @@ func TestExhaustedRetriesRaiseOneAlert(t *testing.T) {
 	if rec.State != upload.StateFailed || rec.Error == nil || rec.Error.Kind != upload.KindSystem {
 		t.Fatalf("record %+v: want a failed system failure", rec)
 	}
-	r.waitLog(t, "alert delivered")
+	r.waitLog(t, "notification delivered")
 	a := r.alerts()
 	if len(a) != 1 {
 		t.Fatalf("%d alerts, want exactly 1: %v", len(a), a)
@@ -140,5 +142,12 @@ func TestExhaustedRetriesRaiseOneAlert(t *testing.T) {
 	detail, _ := a[0]["detail"].(map[string]any)
 	if detail["status"] != "FAILED" || detail["error"] != "TransientError" {
 		t.Errorf("alert detail %v, want FAILED TransientError", detail)
+	}
+	// It came the stack's way: the rule's target, the alert topic, whose
+	// subscription the webhook is.
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if want := r.c.Stack.Topic("AlertTopic").ARN; len(r.topics) != 1 || r.topics[0] != want {
+		t.Errorf("the alert came from topic %v, want %s", r.topics, want)
 	}
 }

@@ -133,14 +133,16 @@ func (c *Cloud) buildQueues() error {
 // buildAlarms starts the local CloudWatch with the stack's alarms, on the
 // metrics the local services report: queue depth (AWS/SQS) and execution
 // outcomes (AWS/States). It evaluates them every minute until the cloud
-// closes; tests call Alarms.Evaluate.
+// closes; tests call Alarms.Evaluate. Their actions publish to the
+// topics (buildTopics first), through the topic policy.
 func (c *Cloud) buildAlarms() error {
 	now := time.Now
 	if c.cfg.Clock != nil {
 		now = c.cfg.Clock.Now
 	}
 	c.Alarms = cloudwatch.New(cloudwatch.Options{Verifier: c.verifier, Authorize: c.authorizeJSON, Now: now,
-		Region: c.cfg.Region, AccountID: c.cfg.AccountID, Logger: c.log.With("service", "cloudwatch")})
+		Region: c.cfg.Region, AccountID: c.cfg.AccountID, Logger: c.log.With("service", "cloudwatch"),
+		Action: c.Topics.AlarmAction()})
 	for _, q := range c.Stack.Queues {
 		name := q.Name
 		c.Alarms.AddGauge("AWS/SQS", "ApproximateNumberOfMessagesVisible", []cloudwatch.Dimension{{Name: "QueueName", Value: name}},

@@ -29,16 +29,17 @@ import (
 	"sync/atomic"
 
 	"thumbflow"
-	"thumbflow/local/alert"
 	"thumbflow/local/apigw"
 	"thumbflow/local/asl"
 	"thumbflow/local/cloudwatch"
+	"thumbflow/local/events"
 	"thumbflow/local/iam"
 	"thumbflow/local/lambda"
 	locals3 "thumbflow/local/s3"
 	"thumbflow/local/secretsmanager"
 	"thumbflow/local/sfn"
 	"thumbflow/local/sigv4"
+	"thumbflow/local/sns"
 	"thumbflow/local/sqs"
 	"thumbflow/local/stack"
 )
@@ -78,8 +79,10 @@ type Config struct {
 	Clock asl.Clock
 	// WebSocketLimits override API Gateway's limits (tests shorten them).
 	WebSocketLimits apigw.Limits
-	// AlertWebhook receives an EventBridge-shaped POST for every execution
-	// that the template's alert rules match; empty only logs the alert.
+	// AlertWebhook is subscribed (http or https, raw message delivery) to
+	// the topics the template's rules target, so it receives the
+	// EventBridge event of every execution those rules match, and the
+	// alarms' notifications; empty adds no subscription.
 	AlertWebhook string
 	// Metrics receives the functions' embedded-metric-format lines (what
 	// Lambda's stdout carries to CloudWatch Logs); nil drops them.
@@ -127,7 +130,8 @@ type Cloud struct {
 	Gateway *apigw.Gateway
 	Lambdas *lambda.Registry
 	procs   processes
-	Alerter *alert.Alerter
+	Events  *events.Service
+	Topics  *sns.Service
 	Secrets *secretsmanager.Service
 	Queues  *sqs.Service
 	Alarms  *cloudwatch.Service
@@ -256,7 +260,10 @@ func (c *Cloud) build() error {
 		return err
 	}
 	c.Lambdas = lambda.NewRegistry(c.cfg.Region, c.cfg.AccountID)
-	if err := c.buildAlerts(); err != nil {
+	if err := c.buildTopics(); err != nil {
+		return err
+	}
+	if err := c.buildRules(); err != nil {
 		return err
 	}
 	if err := c.buildSecrets(); err != nil {
@@ -284,7 +291,7 @@ func (c *Cloud) build() error {
 	}
 	// Registered before anything else can happen, so that executions that
 	// ended unobserved before a restart are alerted now, once.
-	c.SFN.OnExecutionEnd(c.Alerter.Observe)
+	c.SFN.OnExecutionEnd(c.observeExecution)
 	c.SFN.OnExecutionEnd(c.Alarms.ObserveExecution)
 	if err := c.buildStateMachines(); err != nil {
 		return err
@@ -322,6 +329,8 @@ func (c *Cloud) endpoint() http.Handler {
 	mgmt := loopbackOnly(c.access(), c.Gateway.ManagementHandler())
 	queues := loopbackOnly(c.access(), c.Queues)
 	alarms := loopbackOnly(c.access(), c.Alarms)
+	bus := loopbackOnly(c.access(), c.Events)
+	topics := loopbackOnly(c.access(), c.Topics)
 	stagePath := "/" + c.api.stage.Name
 	// plainRead is a GET or HEAD with no SigV4 signature, in the
 	// Authorization header or in a presigned query string.
@@ -338,6 +347,10 @@ func (c *Cloud) endpoint() http.Handler {
 			queues.ServeHTTP(w, r)
 		case c.Alarms.Matches(r):
 			alarms.ServeHTTP(w, r)
+		case c.Events.Matches(r):
+			bus.ServeHTTP(w, r)
+		case c.Topics.Matches(r):
+			topics.ServeHTTP(w, r)
 		case strings.HasPrefix(r.URL.Path, "/@connections/") || strings.HasPrefix(r.URL.Path, stagePath+"/@connections/"):
 			mgmt.ServeHTTP(w, r)
 		case (r.URL.Path == stagePath || r.URL.Path == stagePath+"/") && (strings.EqualFold(r.Header.Get("Upgrade"), "websocket") || plainRead(r)):
@@ -373,8 +386,13 @@ func (c *Cloud) Shutdown(ctx context.Context) error {
 		if c.SFN != nil {
 			errs = append(errs, c.SFN.Close())
 		}
-		if c.Alerter != nil {
-			errs = append(errs, c.Alerter.Close())
+		// The bus before the topics it publishes to: a pending notification
+		// stays in the SNS outbox for the next start.
+		if c.Events != nil {
+			errs = append(errs, c.Events.Close())
+		}
+		if c.Topics != nil {
+			errs = append(errs, c.Topics.Close())
 		}
 		if c.Gateway != nil {
 			errs = append(errs, c.Gateway.Shutdown(ctx))
