@@ -86,7 +86,7 @@ type Server struct {
 	// multipartKey, for its event (intents.go).
 	multipartETags sync.Map
 	seq            atomic.Int64
-	reqID  atomic.Uint64
+	reqID          atomic.Uint64
 }
 
 // New builds a Server, loading persisted state from opts.Dir and
