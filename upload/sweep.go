@@ -47,7 +47,7 @@ type StoredOriginals interface {
 
 // Statuses reads an upload's status record; ok is false when there is none.
 type Statuses interface {
-	Status(ctx context.Context, id string) (rec Record, ok bool, err error)
+	GetStatus(ctx context.Context, id string) (rec Record, ok bool, err error)
 }
 
 // Runs tells whether an execution exists.
@@ -110,7 +110,7 @@ func (s *Sweeper) Sweep(ctx context.Context) (SweepReport, error) {
 
 func (s *Sweeper) sweepOne(ctx context.Context, m Pending) (started, cleared bool, err error) {
 	now := s.now()
-	rec, ok, err := s.Statuses.Status(ctx, m.UploadID)
+	rec, ok, err := s.Statuses.GetStatus(ctx, m.UploadID)
 	if err != nil {
 		return false, false, fmt.Errorf("read status: %w", err)
 	}

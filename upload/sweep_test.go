@@ -30,7 +30,7 @@ func (w *sweepWorld) Original(_ context.Context, id string) (Object, time.Time, 
 	return Object{Bucket: "uploads", Key: OriginalKey(id), Size: 10, ETag: "e-" + id}, at, ok, nil
 }
 
-func (w *sweepWorld) Status(_ context.Context, id string) (Record, bool, error) {
+func (w *sweepWorld) GetStatus(_ context.Context, id string) (Record, bool, error) {
 	r, ok := w.records[id]
 	return r, ok, nil
 }
