@@ -53,7 +53,7 @@ func TestCrashKill(t *testing.T) {
 	for k := 0; k < kills; k++ {
 		d.start()
 		ctx, cancel := context.WithCancel(context.Background())
-		posting := make(chan struct{}, 64)
+		posting, stored := make(chan struct{}, 64), make(chan struct{}, 64)
 		var wg sync.WaitGroup
 		for w := 0; w < 4; w++ {
 			wg.Add(1)
@@ -65,6 +65,10 @@ func TestCrashKill(t *testing.T) {
 						mu.Lock()
 						accepted = append(accepted, g)
 						mu.Unlock()
+						select {
+						case stored <- struct{}{}:
+						default:
+						}
 					}
 				}
 			}()
@@ -78,7 +82,12 @@ func TestCrashKill(t *testing.T) {
 				t.Fatal("no POST began within a minute")
 			}
 			time.Sleep(time.Duration(rand.IntN(5)) * time.Millisecond)
-		default:
+		default: // at random, once this run has stored an upload, so every run has some to check
+			select {
+			case <-stored:
+			case <-time.After(time.Minute):
+				t.Fatal("no POST was accepted within a minute")
+			}
 			time.Sleep(time.Duration(rand.IntN(1500)) * time.Millisecond)
 		}
 		d.kill()
