@@ -5,11 +5,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"image"
 	"image/color"
 	"image/jpeg"
 	"math/rand/v2"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +21,11 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"thumbflow/client"
 	"thumbflow/upload"
@@ -50,6 +57,7 @@ func TestCrashKill(t *testing.T) {
 
 	var mu sync.Mutex
 	var accepted []upload.Grant // POST answered 204
+	var granted []upload.Grant  // every grant, answered or not
 	for k := 0; k < kills; k++ {
 		d.start()
 		ctx, cancel := context.WithCancel(context.Background())
@@ -61,6 +69,11 @@ func TestCrashKill(t *testing.T) {
 				defer wg.Done()
 				for ctx.Err() == nil {
 					g, err := grantAndPost(ctx, d.ws, img, posting)
+					if g.UploadID != "" {
+						mu.Lock()
+						granted = append(granted, g)
+						mu.Unlock()
+					}
 					if err == nil {
 						mu.Lock()
 						accepted = append(accepted, g)
@@ -99,7 +112,11 @@ func TestCrashKill(t *testing.T) {
 	if len(accepted) == 0 {
 		t.Fatal("no POST was accepted before any kill")
 	}
-	t.Logf("%d kills, %d uploads accepted", kills, len(accepted))
+	// A kill between storing an original and answering its POST leaves an
+	// original the client never saw accepted; it must be converted too.
+	stored := d.storedWithout204(granted, accepted)
+	t.Logf("%d kills, %d uploads accepted, %d more stored without a 204", kills, len(accepted), len(stored))
+	accepted = append(accepted, stored...)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -133,6 +150,43 @@ func TestCrashKill(t *testing.T) {
 			t.Errorf("upload %s: %d executions, want 1", g.UploadID, runs[g.UploadID])
 		}
 	}
+}
+
+// storedWithout204 returns the grants outside accepted whose original is
+// in the uploads bucket, as an operator would see it with the SDK.
+func (d *devProcess) storedWithout204(granted, accepted []upload.Grant) []upload.Grant {
+	d.t.Helper()
+	env := map[string]string{}
+	for _, kv := range d.env {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	c := s3.New(s3.Options{Region: env["AWS_REGION"], BaseEndpoint: aws.String(env["AWS_ENDPOINT_URL"]), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], "")})
+	seen := map[string]bool{}
+	for _, g := range accepted {
+		seen[g.UploadID] = true
+	}
+	var out []upload.Grant
+	for _, g := range granted {
+		if seen[g.UploadID] {
+			continue
+		}
+		u, err := url.Parse(g.Upload.URL)
+		if err != nil {
+			d.t.Fatal(err)
+		}
+		bucket, _, _ := strings.Cut(strings.TrimPrefix(u.Path, "/"), "/")
+		_, err = c.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(upload.OriginalKey(g.UploadID))})
+		if nf := (*types.NotFound)(nil); errors.As(err, &nf) {
+			continue
+		}
+		if err != nil {
+			d.t.Fatalf("head the original of %s: %v", g.UploadID, err)
+		}
+		out = append(out, g)
+	}
+	return out
 }
 
 // grantAndPost asks for a grant and posts img with it, signalling posting
