@@ -92,17 +92,13 @@ func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, bucket, key 
 		s.writeError(w, r, &s3Error{http.StatusInternalServerError, "InternalError", err.Error()})
 		return
 	}
-	res, err := s.store.PutObject(bucket, key, meta, bytes.NewReader(data), int64(len(data)), nil)
+	// The store records the event before the copy becomes visible.
+	res, err := s.store.PutObject(bucket, key, withOrigin(meta, "ObjectCreated:Copy", r), bytes.NewReader(data), int64(len(data)), nil)
 	if err != nil {
 		s.writeBackendError(w, r, err)
 		return
 	}
 	etag := gofakes3.FormatETag(obj.Hash)
-	if err := s.objectCreated(r, bucket, key, "ObjectCreated:Copy", int64(len(data)), etag, string(res.VersionID)); err != nil {
-		s.log.Error("recording object-created event", "bucket", bucket, "key", key, "error", err)
-		s.writeError(w, r, errInternal)
-		return
-	}
 	type copyResult struct {
 		XMLName      xml.Name `xml:"CopyObjectResult"`
 		LastModified string   `xml:"LastModified"`

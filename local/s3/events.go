@@ -2,8 +2,6 @@ package s3
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -136,51 +134,6 @@ func (o *outbox) subscribe(bucket, prefix string, fn EventHandler) {
 	}
 }
 
-// record durably stores one entry per matching subscription, and per
-// destination in dests, and starts delivering them. It returns only after
-// the entries are on disk.
-func (o *outbox) record(bucket, key string, ev events.S3Event, dests []*subscription) error {
-	body, err := json.Marshal(ev)
-	if err != nil {
-		return fmt.Errorf("encoding event: %w", err)
-	}
-	o.mu.Lock()
-	var subs []*subscription
-	for _, s := range o.subs {
-		if s.bucket == bucket && strings.HasPrefix(key, s.prefix) {
-			subs = append(subs, s)
-		}
-	}
-	o.mu.Unlock()
-	subs = append(subs, dests...)
-
-	seq := ev.Records[0].S3.Object.Sequencer
-	for _, sub := range subs {
-		sum := sha256.Sum256([]byte(sub.id))
-		e := &entry{ID: seq + "-" + hex.EncodeToString(sum[:8]), Sub: sub.id, Event: body, Function: sub.function}
-		if sub.configID != "" {
-			if e.Event, err = withConfigurationID(ev, sub.configID); err != nil {
-				return err
-			}
-		}
-		if o.dir != "" {
-			b, err := json.Marshal(e)
-			if err != nil {
-				return err
-			}
-			if err := writeFileDurable(o.path(e), b); err != nil {
-				return fmt.Errorf("writing outbox entry: %w", err)
-			}
-		}
-		if sub.function != "" {
-			o.deliverToFunction(sub, e)
-			continue
-		}
-		o.deliver(sub, e)
-	}
-	return nil
-}
-
 func (o *outbox) path(e *entry) string { return filepath.Join(o.dir, e.ID+".json") }
 
 // deliver retries e with exponential backoff until sub accepts it or the
@@ -245,13 +198,18 @@ func (o *outbox) close() {
 	o.wg.Wait()
 }
 
-// newEvent builds the notification exactly as S3 shapes it, including the
-// form-encoded key ("red flower.jpg" arrives as "red+flower.jpg").
-func (s *Server) newEvent(r *http.Request, bucket, key, name string, size int64, etag, version string) (string, string, events.S3Event) {
+// sourceIP is the client address an event reports.
+func sourceIP(r *http.Request) string {
 	ip, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		ip = r.RemoteAddr
+		return r.RemoteAddr
 	}
+	return ip
+}
+
+// newEvent builds the notification exactly as S3 shapes it, including the
+// form-encoded key ("red flower.jpg" arrives as "red+flower.jpg").
+func (s *Server) newEvent(bucket, key, name, ip string, size int64, etag, version string) events.S3Event {
 	rec := events.S3EventRecord{
 		EventVersion:      "2.1",
 		EventSource:       "aws:s3",
@@ -281,14 +239,7 @@ func (s *Server) newEvent(r *http.Request, bucket, key, name string, size int64,
 			},
 		},
 	}
-	return bucket, key, events.S3Event{Records: []events.S3EventRecord{rec}}
-}
-
-// objectCreated records an event for every matching subscription. version
-// is the new object's version id, empty where the bucket is not versioned.
-func (s *Server) objectCreated(r *http.Request, bucket, key, name string, size int64, etag, version string) error {
-	b, k, ev := s.newEvent(r, bucket, key, name, size, etag, version)
-	return s.events.record(b, k, ev, s.notificationDestinations(bucket, key, name))
+	return events.S3Event{Records: []events.S3EventRecord{rec}}
 }
 
 func (s *Server) nextSequencer() string {

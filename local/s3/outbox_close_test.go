@@ -2,6 +2,7 @@ package s3
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"sync"
@@ -19,6 +20,10 @@ import (
 func TestOutboxCloseWhileRecording(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ev := events.S3Event{Records: []events.S3EventRecord{{S3: events.S3Entity{Object: events.S3Object{Key: "k", Sequencer: "1"}}}}}
+	body, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := 0; i < 3000; i++ {
 		o, err := newOutbox("", time.Millisecond, time.Millisecond, log)
 		if err != nil {
@@ -37,7 +42,9 @@ func TestOutboxCloseWhileRecording(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for j := 0; j < 20; j++ {
-					o.record("b", "k", ev, nil)
+					for _, sub := range o.matching("b", "k") {
+						o.deliver(sub, &entry{ID: "1", Sub: sub.id, Event: body})
+					}
 				}
 			}()
 		}

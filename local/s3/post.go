@@ -2,6 +2,7 @@ package s3
 
 import (
 	"bytes"
+	"crypto/md5"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
@@ -103,23 +104,14 @@ func (s *Server) postObject(w http.ResponseWriter, r *http.Request, bucket strin
 	if meta["Content-Type"] == "" {
 		meta["Content-Type"] = "binary/octet-stream"
 	}
-	res, err := s.store.PutObject(bucket, key, meta, bytes.NewReader(data), int64(len(data)), nil)
+	// The store records the event before the object becomes visible.
+	res, err := s.store.PutObject(bucket, key, withOrigin(meta, "ObjectCreated:Post", r), bytes.NewReader(data), int64(len(data)), nil)
 	if err != nil {
 		s.writeBackendError(w, r, err)
 		return
 	}
-	obj, err := s.store.HeadObjectVersion(bucket, key, res.VersionID)
-	if err != nil {
-		s.writeBackendError(w, r, err)
-		return
-	}
-	obj.Contents.Close()
-	etag := gofakes3.FormatETag(obj.Hash)
-	if err := s.objectCreated(r, bucket, key, "ObjectCreated:Post", int64(len(data)), etag, string(res.VersionID)); err != nil {
-		s.log.Error("recording object-created event", "bucket", bucket, "key", key, "error", err)
-		s.writeError(w, r, errInternal)
-		return
-	}
+	sum := md5.Sum(data)
+	etag := gofakes3.FormatETag(sum[:])
 
 	location := "http://" + r.Host + "/" + bucket + "/" + url.PathEscape(key)
 	w.Header().Set("ETag", etag)

@@ -1,8 +1,12 @@
 package s3
 
 import (
+	"bytes"
+	"crypto/md5"
+	"encoding/hex"
 	"encoding/xml"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 
@@ -86,41 +90,55 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.copyObject(w, r, bucket, key, cors)
 		return
 	case r.Method == http.MethodPut && key != "" && !q.Has("uploadId"):
-		s.forward(w, r, cors, checksumMode, func(rec *recorder) error {
-			return s.objectCreated(r, bucket, key, "ObjectCreated:Put", r.ContentLength, rec.Header().Get("ETag"), rec.Header().Get("X-Amz-Version-Id"))
-		})
-		return
+		// The origin rides in the metadata to the store, which records the
+		// event before the object becomes visible (intents.go).
+		r.Header.Set(originKey, encodeOrigin("ObjectCreated:Put", r))
+	case r.Method == http.MethodPost && key != "" && q.Has("uploads"):
+		// gofakes3 keeps the initiation's metadata for the completion.
+		r.Header.Set(originKey, encodeOrigin("ObjectCreated:CompleteMultipartUpload", r))
 	case r.Method == http.MethodPost && key != "" && q.Has("uploadId"):
-		s.forward(w, r, cors, checksumMode, func(rec *recorder) error {
-			version := rec.Header().Get("X-Amz-Version-Id")
-			obj, err := s.store.HeadObjectVersion(bucket, key, gofakes3.VersionID(version))
-			if err != nil {
-				return fmt.Errorf("reading completed upload: %w", err)
-			}
-			obj.Contents.Close()
-			return s.objectCreated(r, bucket, key, "ObjectCreated:CompleteMultipartUpload", obj.Size, completedETag(rec.body.Bytes(), obj.Hash), version)
-		})
-		return
+		etag, err := s.completionETag(r)
+		if err != nil {
+			s.writeError(w, r, errMalformedXML)
+			return
+		}
+		s.multipartETags.Store(multipartKey(bucket, key), etag)
+		defer s.multipartETags.Delete(multipartKey(bucket, key))
 	}
-	s.forward(w, r, cors, checksumMode, nil)
+	s.forward(w, r, cors, checksumMode)
 }
 
-// completedETag prefers the ETag CompleteMultipartUpload reported to the client.
-func completedETag(body []byte, hash []byte) string {
-	var res struct {
-		ETag string `xml:"ETag"`
+// completionETag computes the ETag S3 gives a completed multipart upload,
+// the MD5 of the parts' MD5s and their count, from the request's part list,
+// and leaves the body readable for gofakes3.
+func (s *Server) completionETag(r *http.Request) (string, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxCompleteBody))
+	if err != nil {
+		return "", fmt.Errorf("reading completion: %w", err)
 	}
-	if xml.Unmarshal(body, &res) == nil && res.ETag != "" {
-		return res.ETag
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	var req gofakes3.CompleteMultipartUploadRequest
+	if err := xml.Unmarshal(body, &req); err != nil {
+		return "", fmt.Errorf("reading completion: %w", err)
 	}
-	return gofakes3.FormatETag(hash)
+	h := md5.New()
+	for _, p := range req.Parts {
+		b, err := hex.DecodeString(strings.Trim(p.ETag, `"`))
+		if err != nil {
+			return "", fmt.Errorf("part %d etag: %w", p.PartNumber, err)
+		}
+		h.Write(b)
+	}
+	return fmt.Sprintf(`"%s-%d"`, hex.EncodeToString(h.Sum(nil)), len(req.Parts)), nil
 }
 
-// forward hands r to gofakes3. When created is non-nil the response is held
-// back until created has durably recorded the event, so a client never sees
-// success for an upload whose event could be lost.
-func (s *Server) forward(w http.ResponseWriter, r *http.Request, cors http.Header, checksumMode bool, created func(*recorder) error) {
-	rec := &recorder{w: w, cors: cors, checksumMode: checksumMode, buffer: created != nil}
+// maxCompleteBody bounds a CompleteMultipartUpload body: 10,000 parts of
+// about 100 bytes each.
+const maxCompleteBody = 2 << 20
+
+// forward hands r to gofakes3.
+func (s *Server) forward(w http.ResponseWriter, r *http.Request, cors http.Header, checksumMode bool) {
+	rec := &recorder{w: w, cors: cors, checksumMode: checksumMode}
 	fakeReq := r
 	if _, key := splitPath(r.URL.Path); key != "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		if e := checkReadConditions(r, s.store); e != nil {
@@ -141,15 +159,4 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, cors http.Heade
 	}
 	s.fake.ServeHTTP(rec, fakeReq)
 	rec.finish() // gofakes3 answers a successful PUT without calling WriteHeader
-	if created == nil {
-		return
-	}
-	if rec.status/100 == 2 {
-		if err := created(rec); err != nil {
-			s.log.Error("recording object-created event", "bucket", r.URL.Path, "error", err)
-			s.writeError(w, r, errInternal)
-			return
-		}
-	}
-	rec.flush()
 }

@@ -85,8 +85,11 @@ type Server struct {
 	faultRate   faultRate
 
 	events *outbox
-	seq    atomic.Int64
-	reqID  atomic.Uint64
+	// multipartETags holds the ETag of each completion in flight, by
+	// multipartKey, for its event (intents.go).
+	multipartETags sync.Map
+	seq            atomic.Int64
+	reqID          atomic.Uint64
 }
 
 // New builds a Server, loading persisted state from opts.Dir and
@@ -141,6 +144,11 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("local s3: %w", err)
 	}
+	if err := s.events.reconcileIntents(opts.Dir); err != nil {
+		s.events.close()
+		return nil, fmt.Errorf("local s3: %w", err)
+	}
+	st.prepare, st.commit = s.prepareEvent, s.commitEvent
 	return s, nil
 }
 

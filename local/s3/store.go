@@ -54,6 +54,11 @@ type store struct {
 	// forgotten, if set, is told of every deleted bucket, so state kept
 	// outside the store (CORS rules) goes with the bucket too.
 	forgotten func(bucket string)
+	// prepare and commit, if set, record the event of a write whose
+	// metadata carries an origin: prepare before the object is written,
+	// commit once it is durable and visible (intents.go).
+	prepare func(bucket, key, version, path, origin string, data []byte) (*intent, error)
+	commit  func(*intent) error
 }
 
 var (
@@ -71,6 +76,9 @@ type objectRecord struct {
 	VersionID    string `json:"versionId,omitempty"`
 	Seq          int64  `json:"seq,omitempty"`
 	DeleteMarker bool   `json:"deleteMarker,omitempty"`
+	// Event is the sequencer of the event intent written before this
+	// object, which start-up reconciliation matches (intents.go).
+	Event string `json:"event,omitempty"`
 }
 
 // storeClock is the time source of the in-memory index.
@@ -358,25 +366,76 @@ func (s *store) PutObject(bucket, key string, meta map[string]string, input io.R
 	if int64(len(data)) != size {
 		return gofakes3.PutObjectResult{}, gofakes3.ErrIncompleteBody
 	}
+	meta, origin := takeOrigin(meta)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if vb := s.tracked(bucket); vb != nil {
-		return s.putVersion(vb, bucket, key, meta, data, cond)
+		return s.putVersion(vb, bucket, key, meta, data, cond, origin)
 	}
-	res, err := s.mem.PutObject(bucket, key, meta, bytes.NewReader(data), size, cond)
+	if ok, _ := s.mem.BucketExists(bucket); !ok {
+		return gofakes3.PutObjectResult{}, gofakes3.BucketNotFound(bucket)
+	}
+	if cond != nil {
+		if err := s.checkPutConditions(bucket, key, cond); err != nil {
+			return gofakes3.PutObjectResult{}, err
+		}
+	}
+	in, err := s.prepareEvent(bucket, key, "", s.objectPath(bucket, key), origin, data)
+	if err != nil {
+		return gofakes3.PutObjectResult{}, err
+	}
+	if s.dir != "" {
+		rec := objectRecord{Key: key, Metadata: meta, Size: size}
+		if in != nil {
+			rec.Event = in.Seq
+		}
+		if err := writeObjectFile(s.objectPath(bucket, key), rec, data); err != nil {
+			return gofakes3.PutObjectResult{}, fmt.Errorf("persisting %s/%s: %w", bucket, key, err)
+		}
+		crashPoint("object")
+	}
+	res, err := s.mem.PutObject(bucket, key, meta, bytes.NewReader(data), size, nil)
 	if err == nil {
 		err = s.dropTags(bucket, key, nullVersion) // a new object starts untagged
 	}
-	if err != nil || s.dir == "" {
+	if err != nil {
 		return res, err
 	}
 	res.VersionID = "" // s3mem's internal id; the bucket is not versioned
-	if err := writeObjectFile(s.objectPath(bucket, key), objectRecord{Key: key, Metadata: meta, Size: size}, data); err != nil {
-		// Memory must not claim what the disk does not hold.
-		s.mem.DeleteObject(bucket, key)
-		return res, fmt.Errorf("persisting %s/%s: %w", bucket, key, err)
+	return res, s.commitEvent(in)
+}
+
+// checkPutConditions applies a conditional PUT's If-Match/If-None-Match
+// before anything is written, so a refused write leaves no intent.
+func (s *store) checkPutConditions(bucket, key string, cond *gofakes3.PutConditions) error {
+	info := &gofakes3.ConditionalObjectInfo{}
+	if obj, err := s.mem.HeadObject(bucket, key); err == nil {
+		obj.Contents.Close()
+		info.Exists, info.Hash = true, obj.Hash
 	}
-	return res, nil
+	return gofakes3.CheckPutConditions(cond, info)
+}
+
+// prepareEvent and commitEvent call the event hooks, when set.
+func (s *store) prepareEvent(bucket, key, version, path, origin string, data []byte) (*intent, error) {
+	if s.prepare == nil || origin == "" {
+		return nil, nil
+	}
+	in, err := s.prepare(bucket, key, version, path, origin, data)
+	if err != nil {
+		return nil, fmt.Errorf("recording the event of %s/%s: %w", bucket, key, err)
+	}
+	return in, nil
+}
+
+func (s *store) commitEvent(in *intent) error {
+	if s.commit == nil || in == nil {
+		return nil
+	}
+	if err := s.commit(in); err != nil {
+		return fmt.Errorf("recording the event of %s/%s: %w", in.Bucket, in.Key, err)
+	}
+	return nil
 }
 
 func (s *store) DeleteObject(bucket, key string) (gofakes3.ObjectDeleteResult, error) {

@@ -46,6 +46,7 @@ type version struct {
 	meta     map[string]string
 	data     []byte
 	hash     []byte
+	event    string // sequencer of the event intent written before it
 }
 
 // versionedBucket is the history of a bucket whose versioning was ever set.
@@ -144,7 +145,7 @@ func (s *store) writeVersion(bucket, key string, v *version) error {
 	if s.dir == "" {
 		return nil
 	}
-	rec := objectRecord{Key: key, Metadata: v.meta, Size: int64(len(v.data)), Seq: v.seq, DeleteMarker: v.marker}
+	rec := objectRecord{Key: key, Metadata: v.meta, Size: int64(len(v.data)), Seq: v.seq, DeleteMarker: v.marker, Event: v.event}
 	if v.id != nullVersion {
 		rec.VersionID = v.id
 	}
@@ -197,7 +198,7 @@ func (s *store) showCurrent(bucket, key string, v *version) error {
 	return err
 }
 
-func (s *store) putVersion(vb *versionedBucket, bucket, key string, meta map[string]string, data []byte, cond *gofakes3.PutConditions) (gofakes3.PutObjectResult, error) {
+func (s *store) putVersion(vb *versionedBucket, bucket, key string, meta map[string]string, data []byte, cond *gofakes3.PutConditions, origin string) (gofakes3.PutObjectResult, error) {
 	var res gofakes3.PutObjectResult
 	if cond != nil {
 		info := &gofakes3.ConditionalObjectInfo{}
@@ -209,8 +210,18 @@ func (s *store) putVersion(vb *versionedBucket, bucket, key string, meta map[str
 		}
 	}
 	v := s.newVersion(vb, meta, data, false)
+	in, err := s.prepareEvent(bucket, key, v.id, s.versionPath(bucket, key, v), origin, data)
+	if err != nil {
+		return res, err
+	}
+	if in != nil {
+		v.event = in.Seq
+	}
 	if err := s.writeVersion(bucket, key, v); err != nil {
 		return res, err
+	}
+	if s.dir != "" {
+		crashPoint("object")
 	}
 	s.vmu.Lock()
 	vb.add(key, v)
@@ -220,7 +231,10 @@ func (s *store) putVersion(vb *versionedBucket, bucket, key string, meta map[str
 	} else if err := s.dropTags(bucket, key, nullVersion); err != nil { // the null version was replaced
 		return res, err
 	}
-	return res, s.showCurrent(bucket, key, v)
+	if err := s.showCurrent(bucket, key, v); err != nil {
+		return res, err
+	}
+	return res, s.commitEvent(in)
 }
 
 func (s *store) deleteVersioned(vb *versionedBucket, bucket, key string) (gofakes3.ObjectDeleteResult, error) {
