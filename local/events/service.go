@@ -35,7 +35,7 @@ const maxRequestBytes = 512 << 10
 type Event = Envelope[json.RawMessage]
 
 // Envelope is EventBridge's event envelope around a detail of type D;
-// local/alert sends it with a typed detail.
+// the status-change events carry a typed detail.
 type Envelope[D any] struct {
 	Version    string   `json:"version"`
 	ID         string   `json:"id"`

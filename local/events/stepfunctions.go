@@ -20,7 +20,7 @@ const (
 
 // StatusChangeDetail is the event's detail as Step Functions sends it:
 // dates in epoch milliseconds, input and output as JSON text, absent
-// values as null. It is the shape local/alert has delivered to webhooks,
+// values as null. It is the shape the local cloud has always delivered to webhooks,
 // so a receiver written for it keeps working.
 type StatusChangeDetail struct {
 	ExecutionARN        string          `json:"executionArn"`

@@ -1,7 +1,7 @@
 package events
 
-// These tests came from local/alert, which stood in for the template's
-// rule until the local cloud evaluated it here: the deployed rule's
+// These tests came from the stand-in that evaluated the template's rule
+// before the local cloud ran EventBridge: the deployed rule's
 // pattern, the alarms beside it, and the shape of the event the
 // -alert-webhook receives.
 

@@ -1,5 +1,5 @@
-// Package outbox holds the pieces of a durable outbox that local/alert and
-// local/sns share: entries kept one JSON file each in a directory, a
+// Package outbox holds the pieces of a durable outbox the local services
+// share (local/sns's deliveries): entries kept one JSON file each in a directory, a
 // delivery loop that attempts them when they fall due, and the webhook
 // POST that tells a retryable failure from a final one.
 package outbox

@@ -330,7 +330,7 @@ func TestAlertingResources(t *testing.T) {
 	rule := st.Rules[0]
 	detail := rule.Props.EventPattern["detail"].(map[string]any)
 	if !reflect.DeepEqual(detail["stateMachineArn"], []any{st.StateMachine("ThumbnailStateMachine").ARN}) ||
-		len(detail["$or"].([]any)) != 2 || // system failures only: local/alert tests the pattern itself
+		len(detail["$or"].([]any)) != 2 || // system failures only: local/events tests the pattern itself
 
 		rule.Props.Targets[0].Arn != topic.ARN || rule.Props.Targets[0].Id != "alert-topic" {
 		t.Errorf("rule %+v", rule.Props)
