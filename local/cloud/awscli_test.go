@@ -3,46 +3,17 @@ package cloud
 import (
 	"encoding/json"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
+	"thumbflow/local/awsjson/awsjsontest"
 )
 
 // awsCLI runs the aws CLI against the cloud's endpoint with the cloud's
-// credentials, as the export line `thumbflow dev` prints sets them, and
-// none of the developer's own configuration. Without the CLI the test is
-// skipped, except under CI, whose machine image has it (v1, via pyenv).
+// credentials, as the export line `thumbflow dev` prints sets them.
 func awsCLI(t *testing.T, c *Cloud, args ...string) []byte {
 	t.Helper()
-	path, err := exec.LookPath("aws")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the aws CLI is not on PATH: %v", err)
-		}
-		t.Skipf("the aws CLI is not installed: %v", err)
-	}
-	home := t.TempDir()
-	cmd := exec.Command(path, append(args, "--output", "json")...)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, "AWS_ENDPOINT_URL="+c.Endpoint,
-		"AWS_ACCESS_KEY_ID="+c.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+c.SecretAccessKey, "AWS_DEFAULT_REGION=us-east-1",
-		"AWS_CONFIG_FILE="+filepath.Join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(home, "credentials"))
-	out, err := cmd.Output()
-	if err != nil {
-		stderr := ""
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = string(ee.Stderr)
-		}
-		t.Fatalf("aws %v: %v\n%s", args, err, stderr)
-	}
-	return out
+	return awsjsontest.RunCLI(t, []string{"AWS_ENDPOINT_URL=" + c.Endpoint,
+		"AWS_ACCESS_KEY_ID=" + c.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + c.SecretAccessKey, "AWS_DEFAULT_REGION=us-east-1"}, args...)
 }
 
 type corsRules struct {

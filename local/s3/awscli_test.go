@@ -2,46 +2,15 @@ package s3
 
 import (
 	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
+	"thumbflow/local/awsjson/awsjsontest"
 )
 
-// awsCLI runs the aws CLI against e with the test credentials and none of
-// the developer's own configuration, and returns its standard output.
-// Without the CLI the test is skipped, except under CI, whose machine
-// image has it (aws-cli v1 via pyenv), so that a broken image is noticed.
+// awsCLI runs the aws CLI against e with the test credentials.
 func awsCLI(t *testing.T, e *env, args ...string) []byte {
 	t.Helper()
-	path, err := exec.LookPath("aws")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the aws CLI is not on PATH: %v", err)
-		}
-		t.Skipf("the aws CLI is not installed: %v", err)
-	}
-	home := t.TempDir()
-	cmd := exec.Command(path, append(args, "--endpoint-url", e.http.URL, "--output", "json")...)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env,
-		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_DEFAULT_REGION=us-east-1",
-		"AWS_CONFIG_FILE="+filepath.Join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(home, "credentials"),
-	)
-	out, err := cmd.Output()
-	if err != nil {
-		stderr := ""
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = string(ee.Stderr)
-		}
-		t.Fatalf("aws %v: %v\n%s", args, err, stderr)
-	}
-	return out
+	return awsjsontest.RunCLI(t, []string{"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_DEFAULT_REGION=us-east-1"},
+		append(args, "--endpoint-url", e.http.URL)...)
 }
 
 // TestAWSCLIBucketCORS is what a user does with the aws CLI v1: put CORS

@@ -53,10 +53,19 @@ func Config(url string, secret ...string) aws.Config {
 }
 
 // CLI runs the aws CLI against url with the test credentials and none of
-// the developer's configuration, and returns its standard output. Without
-// the CLI the test is skipped, except under CI=true, whose machine image
-// has it (aws-cli v1 via pyenv), so that a broken image is noticed.
+// the developer's configuration, and returns its standard output.
 func CLI(t *testing.T, url string, args ...string) []byte {
+	t.Helper()
+	return RunCLI(t, []string{"AWS_ACCESS_KEY_ID=" + AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + Secret, "AWS_DEFAULT_REGION=" + Region},
+		append(args, "--endpoint-url", url)...)
+}
+
+// RunCLI runs the aws CLI with vars as its only AWS_* settings (keys,
+// region, endpoint) and none of the developer's own configuration, and
+// returns its standard output in JSON. Without the CLI the test is
+// skipped, except under CI=true, whose machine image has it (aws-cli v1
+// via pyenv), so that a broken image is noticed.
+func RunCLI(t *testing.T, vars []string, args ...string) []byte {
 	t.Helper()
 	path, err := exec.LookPath("aws")
 	if err != nil {
@@ -66,16 +75,14 @@ func CLI(t *testing.T, url string, args ...string) []byte {
 		t.Skipf("the aws CLI is not installed: %v", err)
 	}
 	home := t.TempDir()
-	cmd := exec.Command(path, append(args, "--endpoint-url", url, "--output", "json")...)
+	cmd := exec.Command(path, append(args, "--output", "json")...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "AWS_") {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	cmd.Env = append(cmd.Env,
-		"AWS_ACCESS_KEY_ID="+AccessKeyID, "AWS_SECRET_ACCESS_KEY="+Secret, "AWS_DEFAULT_REGION="+Region,
-		"AWS_CONFIG_FILE="+filepath.Join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(home, "credentials"),
-	)
+	cmd.Env = append(cmd.Env, vars...)
+	cmd.Env = append(cmd.Env, "AWS_CONFIG_FILE="+filepath.Join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(home, "credentials"))
 	out, err := cmd.Output()
 	if err != nil {
 		stderr := ""
