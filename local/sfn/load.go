@@ -1,7 +1,6 @@
 package sfn
 
 import (
-	"crypto/sha256"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -56,9 +55,6 @@ func (s *Service) LoadDir(dir, roleARN string, subs map[string]string) (map[stri
 		if err != nil {
 			return nil, fmt.Errorf("loading state machine: %w", err)
 		}
-		s.mu.Lock()
-		s.loaded[filepath.Clean(p)] = sha256.Sum256(b)
-		s.mu.Unlock()
 		def, err := Substitute(string(b), subs)
 		if err != nil {
 			return nil, fmt.Errorf("loading state machine %s: %w", p, err)

@@ -13,7 +13,6 @@ package sfn
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -114,8 +113,7 @@ type Service struct {
 	machines   map[string]*stateMachine // by unqualified ARN
 	executions map[string]*execution    // by ARN
 	observers  []func(ExecutionSummary)
-	loaded     map[string][sha256.Size]byte // LoadDir's files, for WatchDir
-	unnotified []*execution                 // ended before any observer was registered
+	unnotified []*execution // ended before any observer was registered
 }
 
 // stateMachine is a state machine's current revision, or (in Versions) one
@@ -224,7 +222,6 @@ func newService(opts Options, parse func([]byte) (program, error)) (*Service, er
 		machines:   map[string]*stateMachine{},
 		executions: map[string]*execution{},
 		tokens:     asl.NewTaskTokens(),
-		loaded:     map[string][sha256.Size]byte{},
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	st, err := openStore(opts.DataDir)

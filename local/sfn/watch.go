@@ -5,14 +5,12 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 )
 
-// Reload is what WatchDir did with one edited definition file: published
+// Reload is what WatchFile did with one edited definition file: published
 // it as a new version, or refused it with AWS's diagnostics, leaving the
 // previous version in service.
 type Reload struct {
@@ -21,30 +19,6 @@ type Reload struct {
 	VersionARN      string       // set when the edit was published
 	Diagnostics     []Diagnostic // set when the edit was refused
 	Err             error        // set when the edit was refused
-}
-
-// WatchDir watches the *.asl.json files that LoadDir loaded from dir and
-// publishes every edit as UpdateStateMachine with publish does: the new
-// version serves new executions, running ones keep the definition they
-// started with. An edit that does not validate is refused with AWS's
-// diagnostics and the previous version stays in service. A new file
-// creates its machine; a deleted file deletes nothing.
-//
-// It polls every interval (a few files, read whole: cheaper than
-// depending on a file-notification library) until ctx ends, and calls
-// report, if set, for every edit.
-func (s *Service) WatchDir(ctx context.Context, dir, roleARN string, subs map[string]string, interval time.Duration, report func(Reload)) {
-	// Edits since LoadDir read the files count, even those made before
-	// the first scan.
-	seen := map[string][sha256.Size]byte{}
-	s.mu.Lock()
-	for p, sum := range s.loaded {
-		if filepath.Dir(p) == filepath.Clean(dir) {
-			seen[p] = sum
-		}
-	}
-	s.mu.Unlock()
-	every(ctx, interval, func() { s.scanDir(dir, roleARN, subs, seen, report) })
 }
 
 // every calls f at each tick of interval until ctx ends.
@@ -59,30 +33,6 @@ func every(ctx context.Context, interval time.Duration, f func()) {
 			f()
 		}
 	}
-}
-
-// scanDir reloads the files whose content changed since seen.
-func (s *Service) scanDir(dir, roleARN string, subs map[string]string, seen map[string][sha256.Size]byte, report func(Reload)) {
-	paths, _ := filepath.Glob(filepath.Join(dir, "*.asl.json"))
-	sort.Strings(paths)
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			continue // being replaced: the next scan sees it
-		}
-		sum := sha256.Sum256(b)
-		if old, ok := seen[p]; ok && old == sum {
-			continue
-		}
-		seen[p] = sum
-		s.publishReload(s.reload(p, string(b), roleARN, subs), report)
-	}
-}
-
-// reload validates one edited file and publishes it, as the machine the
-// file's name names.
-func (s *Service) reload(path, content, roleARN string, subs map[string]string) Reload {
-	return s.reloadAs(path, strings.TrimSuffix(filepath.Base(path), ".asl.json"), content, roleARN, subs)
 }
 
 // WatchFile publishes edits of one definition file, read through fsys at

@@ -49,7 +49,11 @@ func TestEditAndReload(t *testing.T) {
 	reloads := make(chan Reload, 4)
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
-	go s.WatchDir(wctx, dir, role, nil, 5*time.Millisecond, func(r Reload) { reloads <- r })
+	deployed, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.WatchFile(wctx, os.DirFS(dir), "orders.asl.json", "orders", role, nil, deployed, 5*time.Millisecond, func(r Reload) { reloads <- r })
 	next := func() Reload {
 		t.Helper()
 		select {
