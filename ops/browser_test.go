@@ -56,11 +56,6 @@ func (p opsPage) choose(id, value string) {
 	p.eval(`(() => { const s = document.querySelector("` + id + `"); s.value = "` + value + `"; s.dispatchEvent(new Event("change")); return ""; })()`)
 }
 
-func (p opsPage) rows() int {
-	n, _ := strconv.Atoi(p.eval(`String(document.querySelectorAll("tr.execution").length)`))
-	return n
-}
-
 func (p opsPage) total(key string) int {
 	n, _ := strconv.Atoi(p.eval(`document.querySelector('[data-total="` + key + `"] dd').textContent`))
 	return n
