@@ -7,10 +7,12 @@ import (
 	"net"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"thumbflow/local/iam"
 	locals3 "thumbflow/local/s3"
 	"thumbflow/local/stack"
 )
@@ -29,6 +31,67 @@ func (c *Cloud) buildBuckets() error {
 		if err := c.buildBucket(b); err != nil {
 			return fmt.Errorf("bucket %s (%s): %w", b.Name, b.LogicalID, err)
 		}
+	}
+	for _, b := range c.Stack.Buckets {
+		if err := c.S3.SetLogging(b.Name, accessLogTarget(b)); err != nil {
+			return fmt.Errorf("bucket %s (%s): %w", b.Name, b.LogicalID, err)
+		}
+	}
+	return c.buildBucketPolicies()
+}
+
+// accessLogTarget is where LoggingConfiguration sends a bucket's access
+// logs; nil turns logging off, as removing it from the template does.
+func accessLogTarget(b *stack.Bucket) *locals3.LoggingTarget {
+	if b.LogsTo == nil {
+		return nil
+	}
+	return &locals3.LoggingTarget{Bucket: b.LogsTo.Name, Prefix: b.Props.LoggingConfiguration.LogFilePrefix}
+}
+
+// buildBucketPolicies makes the template's bucket policies (and the topic
+// policies) resource policies of the local IAM: every S3 request is
+// evaluated against its bucket's policy together with the caller's
+// identity policies, as S3 evaluates them, so the TLS-only policy refuses
+// a plain-HTTP request from another machine (SecureTransport). S3's log
+// delivery is authorized by the same policies (authorizeLogDelivery).
+func (c *Cloud) buildBucketPolicies() error {
+	byBucket := map[string][]iam.Policy{}
+	for _, b := range c.Stack.Buckets {
+		for _, p := range b.Policies {
+			doc, err := iam.Parse(p.Props.PolicyDocument)
+			if err != nil {
+				return c.refusal(p.Resource, "bucket policy %s: %v", p.LogicalID, err)
+			}
+			byBucket[b.Name] = append(byBucket[b.Name], doc)
+		}
+	}
+	c.bucketPolicies = byBucket
+	c.authz.SetResourcePolicies(func(resource string) []iam.Policy {
+		if rest, ok := strings.CutPrefix(resource, "arn:aws:s3:::"); ok {
+			bucket, _, _ := strings.Cut(rest, "/")
+			return byBucket[bucket]
+		}
+		if c.Topics != nil {
+			if p, ok := c.Topics.Policy(resource); ok {
+				return []iam.Policy{p}
+			}
+		}
+		return nil
+	})
+	return nil
+}
+
+// authorizeLogDelivery is S3's log delivery writing one log object, as
+// logging.s3.amazonaws.com for the source bucket: the target bucket's
+// policy must allow it (the template's aws:SourceArn and aws:SourceAccount
+// conditions), as S3 requires when the target's ACLs are disabled.
+func (c *Cloud) authorizeLogDelivery(source, target, key string) error {
+	req := iam.Request{Service: "logging.s3.amazonaws.com", Action: "s3:PutObject", Resource: "arn:aws:s3:::" + target + "/" + key,
+		Context: map[string][]string{"aws:SourceArn": {"arn:aws:s3:::" + source}, "aws:SourceAccount": {c.cfg.AccountID},
+			"aws:SecureTransport": {"true"}}}
+	if d := iam.Evaluate(req, nil, c.bucketPolicies[target]); d != iam.Allow {
+		return fmt.Errorf("the policy of bucket %s does not let logging.s3.amazonaws.com deliver the access logs of %s (%s)", target, source, d)
 	}
 	return nil
 }

@@ -148,6 +148,8 @@ type Cloud struct {
 
 	verifier  *sigv4.Verifier
 	authz     *iam.Authorizer
+	// bucketPolicies are the template's bucket policies by bucket name.
+	bucketPolicies map[string][]iam.Policy
 	hosts     *awsHosts
 	api       *webSocketAPI
 	stopWatch func() // ends the definition files' watchers
@@ -253,7 +255,7 @@ func (c *Cloud) build() error {
 		return err
 	}
 	if c.S3, err = locals3.New(locals3.Options{Dir: c.sub("s3"), Auth: c.verifier, Authorizer: c.authz, Access: c.access(), Region: c.cfg.Region,
-		Logger: c.log.With("service", "s3")}); err != nil {
+		AuthorizeLogDelivery: c.authorizeLogDelivery, Logger: c.log.With("service", "s3")}); err != nil {
 		return fmt.Errorf("local S3: %w", err)
 	}
 	if err := c.buildBuckets(); err != nil {

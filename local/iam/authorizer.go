@@ -116,3 +116,19 @@ func sessionARN(roleARN string) string {
 	}
 	return prefix + ":assumed-role/" + name + "/" + session
 }
+
+// PrincipalARN is the ARN of the principal behind the key (a role's
+// session for a function), or "" for an unknown key: what an S3 access log
+// record names as the requester.
+func (a *Authorizer) PrincipalARN(accessKeyID string) string {
+	a.mu.RLock()
+	p, ok := a.principals[accessKeyID]
+	a.mu.RUnlock()
+	if !ok {
+		return ""
+	}
+	if p.admin {
+		return p.arn
+	}
+	return sessionARN(p.arn)
+}

@@ -2,8 +2,11 @@ package s3
 
 import (
 	"errors"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"strconv"
 
 	"thumbflow/local/sigv4"
 )
@@ -21,23 +24,42 @@ func (s *Server) authorize(r *http.Request, bucket, key string) *s3Error {
 		return nil
 	}
 	action, resource, conds := s3Action(r.Method, r.URL.Query(), r.Header.Get("X-Amz-Copy-Source") != "", bucket, key)
-	return s.authorizeAs(sigv4.AccessKeyID(r), action, resource, conds)
+	return s.authorizeAs(r, sigv4.AccessKeyID(r), action, resource, conds)
 }
 
-func (s *Server) authorizeAs(accessKeyID, action, resource string, conds map[string][]string) *s3Error {
+func (s *Server) authorizeAs(r *http.Request, accessKeyID, action, resource string, conds map[string][]string) *s3Error {
 	if s.opts.Authorizer == nil {
 		return nil
 	}
 	if conds == nil {
 		conds = map[string][]string{}
 	}
-	// The local endpoint stands in for the TLS terminator: loopback
-	// requests count as secure transport (docs/local-cloud.md).
-	conds["aws:SecureTransport"] = []string{"true"}
+	conds["aws:SecureTransport"] = []string{strconv.FormatBool(SecureTransport(r))}
+	if ip := sourceIP(r); ip != "" {
+		conds["aws:SourceIp"] = []string{ip}
+	}
 	if err := s.opts.Authorizer.Authorize(accessKeyID, action, resource, conds); err != nil {
 		return &s3Error{http.StatusForbidden, "AccessDenied", errorText(err)}
 	}
 	return nil
+}
+
+// SecureTransport is aws:SecureTransport for a request: true over TLS,
+// and true from a loopback address, since the local endpoint stands in
+// for the TLS terminator (a terminator on the same machine, or the
+// developer's own tools). A plain-HTTP request from another machine is
+// not secure, so a TLS-only bucket policy refuses it as S3 does
+// (docs/security.md).
+func SecureTransport(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }
 
 func errorText(err error) string {

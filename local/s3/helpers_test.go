@@ -61,6 +61,8 @@ type envOpts struct {
 	skew time.Duration // initial server clock offset
 	// access restricts Hosts and Origins, as `thumbflow dev` does.
 	access *sigv4.Access
+	// accessLogFlush is Options.AccessLogFlush.
+	accessLogFlush time.Duration
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
@@ -73,6 +75,8 @@ func newEnv(t testing.TB, o envOpts) *env {
 		RetryMin: 5 * time.Millisecond,
 		RetryMax: 20 * time.Millisecond,
 		Access:   o.access,
+
+		AccessLogFlush: o.accessLogFlush,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -74,7 +74,7 @@ func (s *Server) postObject(w http.ResponseWriter, r *http.Request, bucket strin
 	}
 	fields, file, filename, err := s.readForm(r)
 	if err == nil {
-		err = s.checkPolicy(bucket, fields, filename)
+		err = s.checkPolicy(r, bucket, fields, filename)
 	}
 	if err == nil {
 		err = unsupportedFields(fields)
@@ -195,7 +195,7 @@ func (s *Server) readForm(r *http.Request) (map[string]string, io.Reader, string
 // checkPolicy verifies the policy signature, expiry and conditions. The
 // content-length-range bounds are returned through fields under NUL-prefixed
 // names, which no form field can have.
-func (s *Server) checkPolicy(bucket string, fields map[string]string, filename string) error {
+func (s *Server) checkPolicy(r *http.Request, bucket string, fields map[string]string, filename string) error {
 	if fields["policy"] == "" || fields["x-amz-signature"] == "" {
 		return &s3Error{http.StatusForbidden, "AccessDenied", "Access Denied"}
 	}
@@ -211,7 +211,7 @@ func (s *Server) checkPolicy(bucket string, fields map[string]string, filename s
 	}
 	// The form acts with its signer's permissions, as S3 checks them.
 	key := strings.ReplaceAll(fields["key"], "${filename}", filename)
-	if e := s.authorizeAs(cred.AccessKeyID, "s3:PutObject", "arn:aws:s3:::"+bucket+"/"+key, nil); e != nil {
+	if e := s.authorizeAs(r, cred.AccessKeyID, "s3:PutObject", "arn:aws:s3:::"+bucket+"/"+key, nil); e != nil {
 		return e
 	}
 	raw, err := base64.StdEncoding.DecodeString(fields["policy"])

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/johannesboyne/gofakes3"
 )
@@ -36,11 +37,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errForeignHost)
 		return
 	}
+	bucket, key := splitPath(r.URL.Path)
+	rec := &accessRecorder{ResponseWriter: w}
+	w = rec
+	defer s.logAccess(r, rec, time.Now(), bucket, key)
 	if st := s.takeFault(); st != 0 {
 		s.writeError(w, r, faultError(st))
 		return
 	}
-	bucket, key := splitPath(r.URL.Path)
 	if r.Method == http.MethodOptions {
 		s.preflight(w, r, bucket)
 		return

@@ -57,6 +57,13 @@ type Options struct {
 	Now func() time.Time
 	// CORS holds the CORS rules of buckets, by bucket name.
 	CORS map[string][]CORSRule
+	// AuthorizeLogDelivery decides whether S3's log delivery may write an
+	// access log object of source into target (the target's bucket
+	// policy); nil allows every delivery.
+	AuthorizeLogDelivery func(source, target, key string) error
+	// AccessLogFlush is how often buffered access log records are
+	// written (DefaultAccessLogFlush); Close writes the rest.
+	AccessLogFlush time.Duration
 	// Logger receives delivery failures and request errors. Default slog.Default().
 	Logger *slog.Logger
 	// Access restricts the Hosts requests may name and the origins browser
@@ -85,6 +92,7 @@ type Server struct {
 	faultRate   faultRate
 
 	events *outbox
+	alog   *accessLog
 	// multipartETags holds the ETag of each completion in flight, by
 	// multipartKey, for its event (intents.go).
 	multipartETags sync.Map
@@ -149,12 +157,14 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("local s3: %w", err)
 	}
 	st.prepare, st.commit = s.prepareEvent, s.commitEvent
+	s.startAccessLog()
 	return s, nil
 }
 
 // Close stops event delivery and waits for in-flight deliveries to return.
 // Pending events stay in the outbox and are delivered after a restart.
 func (s *Server) Close() error {
+	s.closeAccessLog()
 	s.events.close()
 	return nil
 }

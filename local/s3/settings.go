@@ -31,6 +31,8 @@ type bucketSettings struct {
 	Ownership    string                     `json:"ownership,omitempty"`
 	NoOwnership  bool                       `json:"noOwnership,omitempty"`
 	Notification *NotificationConfiguration `json:"notification,omitempty"`
+	// Logging is the server access log target (accesslog.go).
+	Logging *LoggingTarget `json:"logging,omitempty"`
 }
 
 func (s *store) settingsPath(bucket string) string {

@@ -20,7 +20,11 @@ func ExampleLoadFS() {
 		return
 	}
 	for _, b := range st.Buckets {
-		fmt.Println("bucket", b.Name, "versioned:", b.Versioned, "CORS methods:", b.Props.CorsConfiguration.CorsRules[0].AllowedMethods)
+		var methods []string
+		if c := b.Props.CorsConfiguration; c != nil {
+			methods = c.CorsRules[0].AllowedMethods
+		}
+		fmt.Println("bucket", b.Name, "versioned:", b.Versioned, "CORS methods:", methods)
 		for _, n := range b.Notifications {
 			fmt.Println("  notifies", n.Function.Name, "of", n.Event, "under", n.Prefix)
 		}
@@ -43,6 +47,7 @@ func ExampleLoadFS() {
 	//   notifies thumbflow-start of s3:ObjectCreated:* under uploads/
 	// bucket thumbflow-output versioned: false CORS methods: [GET HEAD]
 	// bucket thumbflow-records versioned: false CORS methods: [GET HEAD]
+	// bucket thumbflow-access-logs versioned: false CORS methods: []
 	// function thumbflow-start 10s 256 MB 3 variables
 	// function thumbflow-convert 30s 1536 MB 3 variables
 	// function thumbflow-status 10s 256 MB 2 variables

@@ -5,7 +5,10 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 // A kind is one supported resource type: how it is named, what Ref and
@@ -57,6 +60,9 @@ func init() {
 		"AWS::Events::Rule":                {word: "Rule", prefixed: true, nameProp: "Name", props: reflect.TypeFor[RuleProps](), ident: identARN("events", "rule/"), build: buildRule},
 		"AWS::CloudWatch::Alarm":           {word: "Alarm", prefixed: true, nameProp: "AlarmName", props: reflect.TypeFor[AlarmProps](), ident: identARN("cloudwatch", "alarm:"), build: buildAlarm},
 		"AWS::Logs::LogGroup":              {word: "LogGroup", prefixed: true, nameProp: "LogGroupName", props: reflect.TypeFor[LogGroupProps](), ident: identLogGroup, build: buildLogGroup},
+		"AWS::S3::BucketPolicy":            {props: reflect.TypeFor[BucketPolicyProps](), ident: identLogical, build: buildBucketPolicy},
+		"AWS::ApiGatewayV2::Authorizer":    {props: reflect.TypeFor[AuthorizerProps](), ident: identCompact("AuthorizerId"), build: buildAuthorizer},
+		"AWS::Budgets::Budget":             {word: "Budget", prefixed: true, props: reflect.TypeFor[BudgetProps](), ident: identBudget, build: buildBudget},
 	}
 }
 
@@ -273,10 +279,101 @@ func buildIntegration(l *loader, r *Resource, props any, id *identity) any {
 
 func buildRoute(l *loader, r *Resource, props any, id *identity) any {
 	p := props.(*RouteProps)
-	if p.AuthorizationType != "" && p.AuthorizationType != "NONE" {
-		l.problemf(l.propLine(r, "AuthorizationType"), "%s: AuthorizationType %s is not supported by the local cloud (only NONE)", r.LogicalID, p.AuthorizationType)
+	switch p.AuthorizationType {
+	case "", "NONE":
+		if p.AuthorizerId != "" {
+			l.problemf(l.propLine(r, "AuthorizerId"), "%s: AuthorizerId needs AuthorizationType CUSTOM", r.LogicalID)
+		}
+	case "CUSTOM":
+		if p.AuthorizerId == "" {
+			l.problemf(l.propLine(r, "AuthorizationType"), "%s: AuthorizationType CUSTOM needs an AuthorizerId", r.LogicalID)
+		}
+		if p.RouteKey != "$connect" {
+			// API Gateway authorizes a WebSocket connection once, at $connect.
+			l.problemf(l.propLine(r, "AuthorizationType"), "%s: a WebSocket API authorizes only its $connect route, not %s", r.LogicalID, p.RouteKey)
+		}
+	default:
+		l.problemf(l.propLine(r, "AuthorizationType"), "%s: AuthorizationType %s is not supported by the local cloud (only NONE and CUSTOM)", r.LogicalID, p.AuthorizationType)
 	}
 	return &Route{Resource: r, ID: id.ref, Props: *p}
+}
+
+// identitySource is what a WebSocket REQUEST authorizer's identity source
+// may name locally: a header or a query string parameter of $connect.
+var identitySource = regexp.MustCompile(`^route\.request\.(header|querystring)\.[^.\s]+$`)
+
+func buildAuthorizer(l *loader, r *Resource, props any, id *identity) any {
+	p := props.(*AuthorizerProps)
+	if p.AuthorizerType != "REQUEST" {
+		l.problemf(l.propLine(r, "AuthorizerType"), "%s: AuthorizerType %s: a WebSocket API takes REQUEST authorizers only", r.LogicalID, p.AuthorizerType)
+	}
+	a := &Authorizer{Resource: r, ID: id.ref, Props: *p}
+	if m := integrationURI.FindStringSubmatch(p.AuthorizerUri); m != nil {
+		a.FunctionARN = m[1]
+	} else {
+		l.problemf(l.propLine(r, "AuthorizerUri"), "%s: AuthorizerUri %q is not arn:…:apigateway:…:lambda:path/2015-03-31/functions/<function ARN>/invocations", r.LogicalID, p.AuthorizerUri)
+	}
+	for _, s := range p.IdentitySource {
+		if !identitySource.MatchString(s) {
+			l.problemf(l.propLine(r, "IdentitySource"), "%s: IdentitySource %q: the local gateway reads route.request.header.<name> and route.request.querystring.<name> only", r.LogicalID, s)
+		}
+	}
+	return a
+}
+
+// identBudget: a budget's Ref is its name, Budget.BudgetName or the
+// local name.
+func identBudget(l *loader, e *entry, name string) identity {
+	if e.props != nil && e.props.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(e.props.Content); i += 2 {
+			if b := e.props.Content[i+1]; e.props.Content[i].Value == "Budget" && b.Kind == yaml.MappingNode {
+				for j := 0; j+1 < len(b.Content); j += 2 {
+					if b.Content[j].Value == "BudgetName" {
+						v, _ := l.value(b.Content[j+1], stringShape, "Resources."+e.id+".Properties.Budget.BudgetName")
+						if s, _ := v.(string); s != "" {
+							name = s
+						}
+					}
+				}
+			}
+		}
+	}
+	return identity{name: name, ref: name, attrs: map[string]string{}}
+}
+
+func buildBudget(l *loader, r *Resource, props any, id *identity) any {
+	p := props.(*BudgetProps)
+	b := p.Budget
+	l.oneOf(r, "Budget.BudgetType", b.BudgetType, "COST", "USAGE", "RI_UTILIZATION", "RI_COVERAGE", "SAVINGS_PLANS_UTILIZATION", "SAVINGS_PLANS_COVERAGE")
+	l.oneOf(r, "Budget.TimeUnit", b.TimeUnit, "DAILY", "MONTHLY", "QUARTERLY", "ANNUALLY")
+	if b.BudgetType == "COST" && (b.BudgetLimit == nil || b.BudgetLimit.Amount <= 0) {
+		l.problemf(l.propLine(r, "Budget"), "%s: a COST budget needs a BudgetLimit with a positive Amount", r.LogicalID)
+	}
+	for i, n := range p.NotificationsWithSubscribers {
+		at := fmt.Sprintf("NotificationsWithSubscribers[%d]", i)
+		line := l.elemLine(r, "NotificationsWithSubscribers", i)
+		nt := n.Notification
+		l.oneOf(r, at+".Notification.NotificationType", nt.NotificationType, "ACTUAL", "FORECASTED")
+		l.oneOf(r, at+".Notification.ComparisonOperator", nt.ComparisonOperator, "GREATER_THAN", "LESS_THAN", "EQUAL_TO")
+		if nt.ThresholdType != "" {
+			l.oneOf(r, at+".Notification.ThresholdType", nt.ThresholdType, "PERCENTAGE", "ABSOLUTE_VALUE")
+		}
+		if nt.Threshold <= 0 {
+			l.problemf(line, "%s: %s.Notification.Threshold must be positive", r.LogicalID, at)
+		}
+		if len(n.Subscribers) == 0 || len(n.Subscribers) > 11 {
+			l.problemf(line, "%s: %s has %d subscribers, want 1 to 11", r.LogicalID, at, len(n.Subscribers))
+		}
+		for _, s := range n.Subscribers {
+			l.oneOf(r, at+".Subscribers.SubscriptionType", s.SubscriptionType, "EMAIL", "SNS")
+			if s.SubscriptionType == "EMAIL" && !strings.Contains(s.Address, "@") {
+				l.problemf(line, "%s: %s: %q is not an email address", r.LogicalID, at, s.Address)
+			}
+		}
+	}
+	bu := &Budget{Resource: r, Name: id.name, Props: *p}
+	l.st.Budgets = append(l.st.Budgets, bu)
+	return bu
 }
 
 func buildRouteResponse(l *loader, r *Resource, props any, id *identity) any {
@@ -358,8 +455,18 @@ func buildAlarm(l *loader, r *Resource, props any, id *identity) any {
 	return a
 }
 
+func buildBucketPolicy(l *loader, r *Resource, props any, id *identity) any {
+	return &BucketPolicy{Resource: r, Props: *props.(*BucketPolicyProps)}
+}
+
+// retentionDays are the values CloudWatch Logs accepts for RetentionInDays.
+var retentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
 func buildLogGroup(l *loader, r *Resource, props any, id *identity) any {
 	g := &LogGroup{Resource: r, Name: id.name, ARN: id.attrs["Arn"], Props: *props.(*LogGroupProps)}
+	if d := g.Props.RetentionInDays; d != 0 && !slices.Contains(retentionDays, d) {
+		l.problemf(l.propLine(r, "RetentionInDays"), "%s: RetentionInDays is %d, want one of %v", r.LogicalID, d, retentionDays)
+	}
 	l.st.LogGroups = append(l.st.LogGroups, g)
 	return g
 }

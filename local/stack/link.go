@@ -23,11 +23,12 @@ func (l *loader) link() {
 	for _, b := range l.st.Buckets {
 		l.notifications(b, arns)
 	}
+	l.linkBuckets(buckets)
 	l.linkAPIs()
 	l.linkTopics()
 	for _, p := range l.st.Permissions {
 		p.Function = l.functionNamed(p.Props.FunctionName)
-		if p.Function == nil {
+		if p.Function == nil && !l.authorizerFunction(p.Props.FunctionName) {
 			l.problemf(l.propLine(p.Resource, "FunctionName"), "%s: FunctionName %q is not a function of this template", p.LogicalID, p.Props.FunctionName)
 		}
 	}
@@ -47,6 +48,46 @@ func (l *loader) link() {
 			}
 		}
 	}
+}
+
+// linkBuckets gives each bucket its policies and the bucket its access
+// logs go to; both must be buckets of the stack.
+func (l *loader) linkBuckets(buckets map[string]*Bucket) {
+	for _, r := range l.st.Resources {
+		if p, ok := r.Typed.(*BucketPolicy); ok {
+			if p.Bucket = buckets[p.Props.Bucket]; p.Bucket == nil {
+				l.problemf(l.propLine(r, "Bucket"), "%s: Bucket %q is not a bucket of this template", r.LogicalID, p.Props.Bucket)
+				continue
+			}
+			p.Bucket.Policies = append(p.Bucket.Policies, p)
+		}
+	}
+	for _, b := range l.st.Buckets {
+		c := b.Props.LoggingConfiguration
+		if c == nil {
+			continue
+		}
+		switch b.LogsTo = buckets[c.DestinationBucketName]; b.LogsTo {
+		case nil:
+			l.problemf(l.propLine(b.Resource, "LoggingConfiguration"), "%s: LoggingConfiguration.DestinationBucketName %q is not a bucket of this template", b.LogicalID, c.DestinationBucketName)
+		case b:
+			// S3 allows it, but every delivery is logged again, forever.
+			l.problemf(l.propLine(b.Resource, "LoggingConfiguration"), "%s: a bucket that logs its access to itself logs its own log deliveries", b.LogicalID)
+		}
+	}
+}
+
+// authorizerFunction says whether fn is an API authorizer's function: it
+// may live outside the stack, as a deployer's authorizer does.
+func (l *loader) authorizerFunction(fn string) bool {
+	for _, a := range l.st.APIs {
+		for _, au := range a.Authorizers {
+			if au.FunctionARN == fn {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // arns maps the ARN of every resource that has one to the resource.
@@ -113,6 +154,7 @@ func (l *loader) linkAPIs() {
 		return a
 	}
 	integrations := map[string]*Integration{}
+	authorizers := map[string]*Authorizer{}
 	routes := map[string]*Route{}
 	var responses []*RouteResponse
 	for _, r := range l.st.Resources {
@@ -130,6 +172,12 @@ func (l *loader) linkAPIs() {
 			if t.Function = l.st.byARN[t.FunctionARN]; t.Function == nil {
 				l.problemf(l.propLine(r, "IntegrationUri"), "%s: IntegrationUri %s does not invoke a function of this template", r.LogicalID, t.Props.IntegrationUri)
 			}
+		case *Authorizer:
+			if t.API = api(r, t.Props.ApiId); t.API == nil {
+				continue
+			}
+			t.API.Authorizers = append(t.API.Authorizers, t)
+			authorizers[t.API.ID+"/"+t.ID] = t
 		case *Route:
 			if t.API = api(r, t.Props.ApiId); t.API == nil {
 				continue
@@ -150,6 +198,11 @@ func (l *loader) linkAPIs() {
 	// Targets and route responses may name resources declared after them.
 	for _, a := range l.st.APIs {
 		for _, rt := range a.Routes {
+			if id := rt.Props.AuthorizerId; id != "" {
+				if rt.Authorizer = authorizers[a.ID+"/"+id]; rt.Authorizer == nil {
+					l.problemf(l.propLine(rt.Resource, "AuthorizerId"), "%s: AuthorizerId %q is not an authorizer of API %s", rt.LogicalID, id, a.LogicalID)
+				}
+			}
 			if rt.Props.Target == "" {
 				continue
 			}

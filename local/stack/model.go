@@ -32,6 +32,7 @@ type Stack struct {
 	Rules         []*Rule
 	Alarms        []*Alarm
 	LogGroups     []*LogGroup
+	Budgets       []*Budget
 
 	byID  map[string]*Resource
 	byARN map[string]*Function
@@ -103,6 +104,11 @@ type Bucket struct {
 	Props     BucketProps
 	// Versioned is VersioningConfiguration.Status == Enabled.
 	Versioned bool
+	// Policies are the bucket's AWS::S3::BucketPolicy documents.
+	Policies []*BucketPolicy
+	// LogsTo is the bucket LoggingConfiguration sends access logs to, or
+	// nil.
+	LogsTo *Bucket
 	// Notifications flattens NotificationConfiguration (which includes
 	// the SAM S3 events of the stack's functions): one per event type.
 	Notifications []Notification
@@ -181,6 +187,7 @@ type API struct {
 	ID, Endpoint string
 	Props        APIProps
 	Integrations []*Integration
+	Authorizers  []*Authorizer
 	Routes       []*Route
 	Stages       []*Stage
 }
@@ -215,6 +222,8 @@ type Route struct {
 	Props       RouteProps
 	API         *API
 	Integration *Integration // nil for a route without a target
+	// Authorizer is the route's CUSTOM authorizer (AuthorizerId), or nil.
+	Authorizer *Authorizer
 	Responses   []*RouteResponse
 }
 
@@ -310,4 +319,31 @@ type LogGroup struct {
 	*Resource
 	Name, ARN string
 	Props     LogGroupProps
+}
+
+// BucketPolicy is an AWS::S3::BucketPolicy.
+type BucketPolicy struct {
+	*Resource
+	Props  BucketPolicyProps
+	Bucket *Bucket
+}
+
+// Authorizer is an AWS::ApiGatewayV2::Authorizer: a Lambda REQUEST
+// authorizer of a WebSocket API.
+type Authorizer struct {
+	*Resource
+	ID    string
+	Props AuthorizerProps
+	API   *API
+	// FunctionARN is the authorizer function, from AuthorizerUri; it may
+	// be outside the stack.
+	FunctionARN string
+}
+
+// Budget is an AWS::Budgets::Budget. Nothing costs anything locally: the
+// local cloud validates it and records it.
+type Budget struct {
+	*Resource
+	Name  string
+	Props BudgetProps
 }

@@ -50,7 +50,21 @@ type BucketProps struct {
 		Rules []struct{ ObjectOwnership string }
 	}
 	NotificationConfiguration *NotificationConfiguration
+	LoggingConfiguration      *LoggingConfiguration
 	Tags                      []Tag
+}
+
+// LoggingConfiguration sends a bucket's S3 server access logs to another
+// bucket of the stack, under LogFilePrefix.
+type LoggingConfiguration struct {
+	DestinationBucketName string `stack:"required"`
+	LogFilePrefix         string
+}
+
+// BucketPolicyProps are AWS::S3::BucketPolicy's properties.
+type BucketPolicyProps struct {
+	Bucket         string         `stack:"required"`
+	PolicyDocument map[string]any `stack:"required"`
 }
 
 // CorsConfiguration is a bucket's CORS configuration.
@@ -247,7 +261,19 @@ type RouteProps struct {
 	Target                           string
 	RouteResponseSelectionExpression string
 	AuthorizationType                string
+	AuthorizerId                     string
 	OperationName                    string
+}
+
+// AuthorizerProps are AWS::ApiGatewayV2::Authorizer's properties (a
+// WebSocket API's Lambda REQUEST authorizer).
+type AuthorizerProps struct {
+	ApiId                    string `stack:"required"`
+	AuthorizerType           string `stack:"required"`
+	Name                     string `stack:"required"`
+	AuthorizerUri            string
+	AuthorizerCredentialsArn string
+	IdentitySource           []string
 }
 
 // RouteResponseProps are AWS::ApiGatewayV2::RouteResponse's properties.
@@ -404,4 +430,32 @@ type AlarmMetricQuery struct {
 type LogGroupProps struct {
 	LogGroupName    string
 	RetentionInDays int
+}
+
+// BudgetProps are AWS::Budgets::Budget's properties.
+type BudgetProps struct {
+	Budget struct {
+		BudgetName  string
+		BudgetType  string `stack:"required"`
+		TimeUnit    string `stack:"required"`
+		BudgetLimit *struct {
+			Amount float64 `stack:"required"`
+			Unit   string  `stack:"required"`
+		}
+	} `stack:"required"`
+	NotificationsWithSubscribers []BudgetNotification
+}
+
+// BudgetNotification is one threshold of a budget and who is told.
+type BudgetNotification struct {
+	Notification struct {
+		NotificationType   string  `stack:"required"`
+		ComparisonOperator string  `stack:"required"`
+		Threshold          float64 `stack:"required"`
+		ThresholdType      string
+	} `stack:"required"`
+	Subscribers []struct {
+		SubscriptionType string `stack:"required"`
+		Address          string `stack:"required"`
+	} `stack:"required"`
 }

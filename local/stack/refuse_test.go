@@ -131,9 +131,9 @@ func TestRefuseUnknownRef(t *testing.T) {
 	_, err := loadText(t, text, nil)
 	wantProblem(t, err, lineOf(t, text, "!Ref TokenSecret"), "Ref TokenSecret", "no parameter, pseudo-parameter or resource is named TokenSecret")
 
-	text = mutate(t, `      Target: !Sub "integrations/${WebSocketIntegration}"
-  DisconnectRoute:`, `      Target: !Sub "integrations/${WebSocketIntegrations}"
-  DisconnectRoute:`)
+	text = mutate(t, `      RouteKey: $connect
+      Target: !Sub "integrations/${WebSocketIntegration}"`, `      RouteKey: $connect
+      Target: !Sub "integrations/${WebSocketIntegrations}"`)
 	_, err = loadText(t, text, nil)
 	wantProblem(t, err, lineOf(t, text, "WebSocketIntegrations"), "Ref WebSocketIntegrations")
 
@@ -218,8 +218,8 @@ func TestRefuseOtherMistakes(t *testing.T) {
 
 // A resource whose condition is false cannot be referred to.
 func TestRefuseReferenceToSkippedResource(t *testing.T) {
-	text := mutate(t, "          RECORDS_BUCKET: !Ref RecordsBucket\n          CONNECTIONS_ENDPOINT: !Sub \"https://${WebSocketApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${StageName}\"\n      Policies:\n        - Statement:\n            - Effect: Allow\n              Action: [s3:GetObject, s3:PutObject, s3:DeleteObject]",
-		"          RECORDS_BUCKET: !Ref RecordsBucket\n          ALERTS: !Ref AlertEmailSubscription\n          CONNECTIONS_ENDPOINT: !Sub \"https://${WebSocketApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${StageName}\"\n      Policies:\n        - Statement:\n            - Effect: Allow\n              Action: [s3:GetObject, s3:PutObject, s3:DeleteObject]")
+	text := mutate(t, "          RECORDS_BUCKET: !Ref RecordsBucket\n          CONNECTIONS_ENDPOINT: !Sub \"https://${WebSocketApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${StageName}\"\n      Policies:\n        - Statement:\n            - Effect: Allow\n              Action: [s3:GetObject, s3:PutObject]",
+		"          RECORDS_BUCKET: !Ref RecordsBucket\n          ALERTS: !Ref AlertEmailSubscription\n          CONNECTIONS_ENDPOINT: !Sub \"https://${WebSocketApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${StageName}\"\n      Policies:\n        - Statement:\n            - Effect: Allow\n              Action: [s3:GetObject, s3:PutObject]")
 	_, err := loadText(t, text, nil)
 	wantProblem(t, err, lineOf(t, text, "ALERTS:"), "AlertEmailSubscription is not created: its condition HasAlarmEmail is false")
 	if _, err := loadText(t, text, map[string]string{"WebOrigin": origin, "AlarmEmail": "a@b.c"}); err != nil {

@@ -57,8 +57,9 @@ func TestRepositoryTemplateNames(t *testing.T) {
 		q.URL != "https://sqs.us-east-1.amazonaws.com/000000000000/thumbflow-start-failures" {
 		t.Errorf("queue %s %s", q.Name, q.URL)
 	}
-	// Every resource is created but the optional e-mail subscription.
-	if len(st.Skipped) != 1 || st.Skipped[0] != "AlertEmailSubscription" || len(st.Resources) < 30 {
+	// Every resource is created but the optional authorizer and e-mail
+	// subscription.
+	if !reflect.DeepEqual(st.Skipped, []string{"ConnectAuthorizer", "ConnectAuthorizerPermission", "AlertEmailSubscription"}) || len(st.Resources) < 30 {
 		t.Errorf("%d resources, skipped %v", len(st.Resources), st.Skipped)
 	}
 }
@@ -346,7 +347,7 @@ func TestAlertingResources(t *testing.T) {
 	if s := st.Secret("TokenKeySecret").Props.GenerateSecretString; s.PasswordLength != 64 || !s.ExcludePunctuation {
 		t.Errorf("secret %+v", s)
 	}
-	if g := st.LogGroups[0]; g.Name != "/aws/vendedlogs/states/thumbflow-thumbnail" || g.Props.RetentionInDays != 30 {
+	if g := st.Resource("StateMachineLogGroup").Typed.(*LogGroup); g.Name != "/aws/vendedlogs/states/thumbflow-thumbnail" || g.Props.RetentionInDays != 30 {
 		t.Errorf("log group %+v", g)
 	}
 }
