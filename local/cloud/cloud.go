@@ -146,13 +146,13 @@ type Cloud struct {
 	// be signed with: Config's, or the generated ones.
 	AccessKeyID, SecretAccessKey string
 
-	verifier  *sigv4.Verifier
-	authz     *iam.Authorizer
+	verifier *sigv4.Verifier
+	authz    *iam.Authorizer
 	// bucketPolicies are the template's bucket policies by bucket name.
 	bucketPolicies map[string][]iam.Policy
-	hosts     *awsHosts
-	api       *webSocketAPI
-	stopWatch func() // ends the definition files' watchers
+	hosts          *awsHosts
+	api            *webSocketAPI
+	stopWatch      func() // ends the definition files' watchers
 
 	awsLn, webLn net.Listener
 	awsSrv       *http.Server

@@ -224,7 +224,7 @@ type Route struct {
 	Integration *Integration // nil for a route without a target
 	// Authorizer is the route's CUSTOM authorizer (AuthorizerId), or nil.
 	Authorizer *Authorizer
-	Responses   []*RouteResponse
+	Responses  []*RouteResponse
 }
 
 // Function is the function that serves the route, or nil.
