@@ -130,6 +130,13 @@ func (c *Cloud) routeHandler(ctx context.Context, req events.APIGatewayWebsocket
 		}
 		return gatewayAnswer(req, "Too Many Requests"), nil
 	}
+	if key == apigw.RouteConnect && route.Authorizer != nil {
+		authCtx, refusal := c.authorizeConnect(ctx, route.Authorizer, req)
+		if refusal != nil {
+			return *refusal, nil
+		}
+		req.RequestContext.Authorizer = authCtx
+	}
 	payload, err := json.Marshal(req)
 	if err != nil {
 		return events.APIGatewayProxyResponse{}, err
