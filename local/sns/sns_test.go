@@ -162,8 +162,19 @@ func TestTheTemplatesAlertTopic(t *testing.T) {
 	if !errors.As(err, &e) || e.Code != "AuthorizationError" {
 		t.Errorf("S3 publishing to the alert topic: %v, want AuthorizationError", err)
 	}
-	if _, err := s.PublishAs(Publisher{Service: "cloudwatch.amazonaws.com"}, topic.ARN, "ALARM", "x"); err != nil {
-		t.Errorf("CloudWatch publishing to the alert topic: %v", err)
+	alarm := Publisher{Service: "cloudwatch.amazonaws.com", SourceARN: st.Alarms[0].ARN, SourceAccount: awsjsontest.AccountID}
+	if _, err := s.PublishAs(alarm, topic.ARN, "ALARM", "x"); err != nil {
+		t.Errorf("CloudWatch publishing to the alert topic for the stack's alarm: %v", err)
+	}
+	// The policy names its publishers by aws:SourceArn and aws:SourceAccount.
+	for _, p := range []Publisher{
+		{Service: "cloudwatch.amazonaws.com"},
+		{Service: "cloudwatch.amazonaws.com", SourceARN: "arn:aws:cloudwatch:us-east-1:" + awsjsontest.AccountID + ":alarm:another-stack-alarm", SourceAccount: awsjsontest.AccountID},
+		{Service: "events.amazonaws.com", SourceARN: st.Rules[0].ARN, SourceAccount: "111122223333"},
+	} {
+		if _, err := s.PublishAs(p, topic.ARN, "ALARM", "x"); !errors.As(err, &e) || e.Code != "AuthorizationError" {
+			t.Errorf("%+v publishing to the alert topic: %v, want AuthorizationError", p, err)
+		}
 	}
 }
 
