@@ -294,7 +294,7 @@ func TestTemplateThrottlingReachesTheStage(t *testing.T) {
 // a route response is one-way, its answer not sent back.
 func TestTemplateRoutesBehaveAsDeclared(t *testing.T) {
 	c := startCloud(t, withTemplate(t,
-		"  ConnectRoute:\n    Type: AWS::ApiGatewayV2::Route\n    Properties:\n      ApiId: !Ref WebSocketApi\n      RouteKey: $connect\n      Target: !Sub \"integrations/${WebSocketIntegration}\"\n" +
+		"  ConnectRoute:\n    Type: AWS::ApiGatewayV2::Route\n    Properties:\n      ApiId: !Ref WebSocketApi\n      RouteKey: $connect\n      Target: !Sub \"integrations/${WebSocketIntegration}\"\n"+
 			"      AuthorizationType: !If [HasConnectAuthorizer, CUSTOM, NONE]\n      AuthorizerId: !If [HasConnectAuthorizer, !Ref ConnectAuthorizer, !Ref AWS::NoValue]\n", "",
 		"  DefaultRoute:\n    Type: AWS::ApiGatewayV2::Route\n    Properties:\n      ApiId: !Ref WebSocketApi\n      RouteKey: $default\n", "  DefaultRoute:\n    Type: AWS::ApiGatewayV2::Route\n    Properties:\n      ApiId: !Ref WebSocketApi\n      RouteKey: unused\n",
 		"  UploadRouteResponse:\n    Type: AWS::ApiGatewayV2::RouteResponse\n    Properties:\n      ApiId: !Ref WebSocketApi\n      RouteId: !Ref UploadRoute\n      RouteResponseKey: $default\n", "",
