@@ -84,3 +84,54 @@ func TestMonthlyBudget(t *testing.T) {
 		t.Errorf("without AlarmEmail: %d budgets, notifications %+v", len(st.Budgets), st.Budgets)
 	}
 }
+
+// TestRefuseWhatTheNewKindsCannotHonour: a bucket policy or logging target
+// outside the stack, an authorizer on a route other than $connect or of
+// another type, an identity source the gateway cannot read, a budget with
+// an unknown time unit or a subscriber that is no email address, and a
+// retention CloudWatch does not offer are refused with their lines.
+func TestRefuseWhatTheNewKindsCannotHonour(t *testing.T) {
+	authorizer := map[string]string{"WebOrigin": origin, "ConnectAuthorizerArn": "arn:aws:lambda:us-east-1:000000000000:function:auth"}
+	for _, c := range []struct {
+		name, old, new, marker string
+		params                 map[string]string
+		parts                  []string
+	}{
+		{"policy of another bucket", "      Bucket: !Ref OutputBucket\n", "      Bucket: someone-elses-bucket\n", "someone-elses-bucket", nil,
+			[]string{"OutputBucketPolicy", "not a bucket of this template"}},
+		{"logging to a bucket outside the stack", "        - DestinationBucketName: !Ref AccessLogsBucket\n          LogFilePrefix: uploads/\n",
+			"        - DestinationBucketName: elsewhere\n          LogFilePrefix: uploads/\n", "      LoggingConfiguration: !If", nil,
+			[]string{"UploadsBucket", `DestinationBucketName "elsewhere" is not a bucket of this template`}},
+		{"retention", "      RetentionInDays: !Ref LogRetentionDays\n  ConvertFunctionLogGroup:", "      RetentionInDays: 42\n  ConvertFunctionLogGroup:", "RetentionInDays: 42", nil,
+			[]string{"StartFunctionLogGroup", "RetentionInDays is 42"}},
+		{"budget time unit", "        TimeUnit: MONTHLY\n", "        TimeUnit: WEEKLY\n", "TimeUnit: WEEKLY", nil,
+			[]string{"MonthlyCostBudget", "Budget.TimeUnit", "WEEKLY"}},
+		{"budget subscriber", "                Address: !Ref AlarmEmail\n          - Notification:", "                Address: not-an-address\n          - Notification:", "NotificationsWithSubscribers: !If",
+			map[string]string{"WebOrigin": origin, "AlarmEmail": "a@b.c"}, []string{"MonthlyCostBudget", `"not-an-address" is not an email address`}},
+		{"authorizer type", "      AuthorizerType: REQUEST\n", "      AuthorizerType: JWT\n", "AuthorizerType: JWT", authorizer,
+			[]string{"ConnectAuthorizer", "REQUEST authorizers only"}},
+		{"identity source", "      IdentitySource: [route.request.querystring.token]\n", "      IdentitySource: [context.requestId]\n", "IdentitySource:", authorizer,
+			[]string{"ConnectAuthorizer", "context.requestId"}},
+		{"authorizer on a message route", "      RouteKey: upload\n", "      RouteKey: upload\n      AuthorizationType: CUSTOM\n      AuthorizerId: !Ref ConnectAuthorizer\n", "      AuthorizationType: CUSTOM", authorizer,
+			[]string{"UploadRoute", "authorizes only its $connect route"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			text := mutate(t, c.old, c.new)
+			_, err := loadText(t, text, c.params)
+			if err == nil {
+				t.Fatal("loads")
+			}
+			wantProblem(t, err, lineOf(t, text, c.marker), c.parts...)
+		})
+	}
+	// With the authorizer on, the template loads and $connect names it.
+	st, err := loadText(t, mutate(t), authorizer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := st.API("WebSocketApi").Route("$connect")
+	if r.Authorizer == nil || r.Props.AuthorizationType != "CUSTOM" || r.Authorizer.FunctionARN != authorizer["ConnectAuthorizerArn"] ||
+		r.Authorizer.Props.IdentitySource[0] != "route.request.querystring.token" {
+		t.Errorf("$connect with the authorizer on: %+v %+v", r.Props, r.Authorizer)
+	}
+}

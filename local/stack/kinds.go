@@ -351,7 +351,8 @@ func buildBudget(l *loader, r *Resource, props any, id *identity) any {
 	}
 	for i, n := range p.NotificationsWithSubscribers {
 		at := fmt.Sprintf("NotificationsWithSubscribers[%d]", i)
-		line := l.elemLine(r, "NotificationsWithSubscribers", i)
+		// The list's line: an element's own may be inside an Fn::If.
+		line := l.propLine(r, "NotificationsWithSubscribers")
 		nt := n.Notification
 		l.oneOf(r, at+".Notification.NotificationType", nt.NotificationType, "ACTUAL", "FORECASTED")
 		l.oneOf(r, at+".Notification.ComparisonOperator", nt.ComparisonOperator, "GREATER_THAN", "LESS_THAN", "EQUAL_TO")
