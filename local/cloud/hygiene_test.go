@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
 
 	"thumbflow/local/sns"
 )
@@ -146,5 +148,48 @@ func TestTopicPolicyAdmitsOnlyTheStacksRuleAndAlarms(t *testing.T) {
 		if err := publish(r.service, r.source, r.account); !errors.As(err, &e) || e.Code != "AuthorizationError" {
 			t.Errorf("%s for %s in %s: %v; want AuthorizationError", r.service, r.source, r.account, err)
 		}
+	}
+}
+
+// nonLoopbackIPv4 is an address of this machine that is not loopback, or
+// "" when it has none.
+func nonLoopbackIPv4() string {
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil {
+			return n.IP.String()
+		}
+	}
+	return ""
+}
+
+// TestSDKOverPlainHTTPFromANonLoopbackAddressIsRefused is the same check
+// over the network, with the SDK: a cloud listening on every interface
+// with -public serves the developer's client at 127.0.0.1, and refuses the
+// same client reaching it at the machine's LAN address, whose requests
+// arrive from that (non-loopback) address over plain HTTP. The httptest
+// version above covers machines without such an address.
+func TestSDKOverPlainHTTPFromANonLoopbackAddressIsRefused(t *testing.T) {
+	lan := nonLoopbackIPv4()
+	if lan == "" {
+		t.Skip("no non-loopback IPv4 address (TestBucketPoliciesRefusePlainHTTPFromAnotherMachine covers the policy)")
+	}
+	c := startCloud(t, func(c *Config) { c.Addr, c.Public = "0.0.0.0:0", true })
+	_, port, _ := net.SplitHostPort(c.awsLn.Addr().String())
+	bucket := bucketName(c, "RecordsBucket")
+	list := func(host string) error {
+		cfg := c.AWSConfig()
+		cfg.BaseEndpoint = aws.String("http://" + net.JoinHostPort(host, port))
+		_, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).
+			ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
+		return err
+	}
+	if err := list("127.0.0.1"); err != nil {
+		t.Fatalf("from loopback: %v", err)
+	}
+	err := list(lan)
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied" || !strings.Contains(ae.ErrorMessage(), "explicit deny") {
+		t.Fatalf("from %s over plain HTTP: %v; want AccessDenied by the TLS-only policy", lan, err)
 	}
 }
