@@ -273,28 +273,37 @@ func (s *Server) accessRecord(r *http.Request, rec *accessRecorder, start time.T
 	return strings.Join(fields, " ") + "\n"
 }
 
-// operation is S3's REST.<METHOD>.<resource> name of a request: OBJECT or
-// BUCKET, or the subresource (REST.GET.CORS), or REST.POST.UPLOAD for a
-// browser form.
+// operation is S3's REST.<METHOD>.<resource> name of a request: OBJECT
+// or BUCKET, a bucket's subresource (REST.GET.CORS), the multipart steps
+// (REST.POST.UPLOADS, REST.PUT.PART, REST.POST.UPLOAD), REST.COPY.OBJECT
+// and REST.POST.MULTI_OBJECT_DELETE. A browser form POST, which names the
+// bucket only, is REST.POST.OBJECT (docs/local-s3.md).
 func operation(r *http.Request, key string) string {
 	q := r.URL.Query()
-	what := "BUCKET"
-	if key != "" {
+	method, what := r.Method, "BUCKET"
+	switch {
+	case key == "" && q.Has("delete"):
+		what = "MULTI_OBJECT_DELETE"
+	case key == "" && r.Method == http.MethodPost:
+		what = "OBJECT"
+	case key == "":
+		for sub := range subresourceActions {
+			if q.Has(sub) {
+				what = strings.ToUpper(sub)
+			}
+		}
+	case q.Has("tagging"):
+		what = "OBJECT_TAGGING"
+	case q.Has("uploads"):
+		what = "UPLOADS"
+	case q.Has("uploadId") && r.Method == http.MethodPut:
+		what = "PART"
+	case q.Has("uploadId"):
+		what = "UPLOAD"
+	case r.Method == http.MethodPut && r.Header.Get("X-Amz-Copy-Source") != "":
+		method, what = "COPY", "OBJECT"
+	default:
 		what = "OBJECT"
 	}
-	for sub := range subresourceActions {
-		if q.Has(sub) {
-			what = strings.ToUpper(sub)
-		}
-	}
-	if key != "" && q.Has("tagging") {
-		what = "OBJECT_TAGGING"
-	}
-	if r.Method == http.MethodPost && key == "" && !q.Has("delete") {
-		what = "UPLOAD"
-	}
-	if q.Has("delete") {
-		what = "MULTI_OBJECT_DELETE"
-	}
-	return "REST." + r.Method + "." + what
+	return "REST." + method + "." + what
 }
