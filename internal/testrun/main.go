@@ -185,9 +185,18 @@ func skipReason(lines []string) string {
 	return strings.Join(msg, " ")
 }
 
-// summary prints the known gaps and the other skips, and reports whether
-// the skips fail the run (under CI).
+// summary prints the known gaps and the other skips, in a stable order
+// (parallel tests end in any), and reports whether the skips fail the run
+// (under CI).
 func (r *report) summary(ci bool) (fail bool) {
+	for _, list := range [][]skip{r.gaps, r.skips} {
+		sort.Slice(list, func(i, j int) bool {
+			if list[i].pkg != list[j].pkg {
+				return list[i].pkg < list[j].pkg
+			}
+			return list[i].test < list[j].test
+		})
+	}
 	fmt.Fprintf(r.w, "known gaps: %d\n", len(r.gaps))
 	for _, s := range r.gaps {
 		fmt.Fprintf(r.w, "  %s %s: %s\n", s.pkg, s.test, strings.TrimSpace(strings.TrimPrefix(s.reason, "known gap:")))
