@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -146,8 +147,33 @@ func TestExhaustedRetriesRaiseOneAlert(t *testing.T) {
 	// It came the stack's way: the rule's target, the alert topic, whose
 	// subscription the webhook is.
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if want := r.c.Stack.Topic("AlertTopic").ARN; len(r.topics) != 1 || r.topics[0] != want {
-		t.Errorf("the alert came from topic %v, want %s", r.topics, want)
+	topics := slices.Clone(r.topics)
+	r.mu.Unlock()
+	if want := r.c.Stack.Topic("AlertTopic").ARN; len(topics) != 1 || topics[0] != want {
+		t.Errorf("the alert came from topic %v, want %s", topics, want)
 	}
+
+	// Sentinel: a second system failure, whose alert is queued after any
+	// repeat of the first. Once it has arrived, the first must have
+	// arrived exactly once.
+	_, _, rec2 := uploadStates(t, cl, "second.jpg", photo(64, 64))
+	if rec2.State != upload.StateFailed {
+		t.Fatalf("second upload %+v: want failed", rec2)
+	}
+	first := detailOf(a[0])["executionArn"]
+	deadline := time.Now().Add(30 * time.Second)
+	for !slices.ContainsFunc(r.alerts(), func(ev map[string]any) bool { return detailOf(ev)["executionArn"] != first }) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the second failure's alert never arrived: %v", r.alerts())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if all := r.alerts(); len(all) != 2 {
+		t.Fatalf("%d alerts for two failed executions, want one each: %v", len(all), all)
+	}
+}
+
+func detailOf(ev map[string]any) map[string]any {
+	d, _ := ev["detail"].(map[string]any)
+	return d
 }

@@ -93,6 +93,8 @@ func TestMatcherCasesOfTheAlertRule(t *testing.T) {
 		{`{"e":[{"anything-but":{"prefix":"Rejected."}}]}`, `{"e":"InternalError"}`, true},
 		{`{"e":[{"anything-but":["a","b"]}]}`, `{"e":"c"}`, true},
 		{`{"e":[{"prefix":"Re"}]}`, `{"e":"Rejected"}`, true},
+		{`{"e":[{"prefix":"Re"}]}`, `{"e":"PreRejected"}`, false}, // a prefix, not a substring
+		{`{"e":[{"anything-but":{"prefix":"Rejected."}}]}`, `{"e":"NotRejected.CorruptImage"}`, true},
 		{`{"e":[{"exists":false}]}`, `{}`, true},
 		{`{"d":{"$or":[{"s":["T"]},{"s":["F"],"e":["x"]}]}}`, `{"d":{"s":"T"}}`, true},
 		{`{"d":{"$or":[{"s":["T"]},{"s":["F"],"e":["x"]}]}}`, `{"d":{"s":"F","e":"y"}}`, false},

@@ -200,6 +200,7 @@ func (st *store) loadExecution(path string) (*execution, error) {
 	}
 	var e *execution
 	cps := map[int64]asl.Checkpoint{}
+	torn := 0 // bytes of a torn final record, cut off below
 	lines := bytes.Split(b, []byte("\n"))
 	for i, line := range lines {
 		if len(bytes.TrimSpace(line)) == 0 {
@@ -208,7 +209,8 @@ func (st *store) loadExecution(path string) (*execution, error) {
 		var rec logRecord
 		if err := json.Unmarshal(line, &rec); err != nil {
 			if i == len(lines)-1 {
-				break // torn final write: the process died mid-line
+				torn = len(line) // torn final write: the process died mid-line
+				break
 			}
 			return nil, fmt.Errorf("sfn: %s line %d: %w", path, i+1, err)
 		}
@@ -247,12 +249,21 @@ func (st *store) loadExecution(path string) (*execution, error) {
 		os.Remove(path)
 		return nil, nil
 	}
+	// A torn record is cut off rather than ended with a newline: ended,
+	// it would be a bad line in the middle of the log once more records
+	// follow, and the next start would refuse the whole data directory.
+	if torn > 0 {
+		if err := os.Truncate(path, int64(len(b)-torn)); err != nil {
+			return nil, fmt.Errorf("sfn: cutting the torn record off %s: %w", path, err)
+		}
+		b = b[:len(b)-torn]
+	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("sfn: reopening execution log: %w", err)
 	}
 	if len(b) > 0 && b[len(b)-1] != '\n' {
-		f.Write([]byte("\n")) // end the torn line so that appends stay whole
+		f.Write([]byte("\n")) // a whole final record without its newline: end it so that appends stay whole
 	}
 	e.log = st.track(f)
 	return e, nil

@@ -45,6 +45,15 @@ func (s *Service) loadOutbox() error {
 			s.log.Error("unreadable outbox entry; skipped", "file", name, "error", err)
 			return
 		}
+		// Given up before a kill removed its pending file: finish writes
+		// the undeliverable copy first, so the copy decides.
+		if _, err := os.Stat(filepath.Join(s.outbox("undeliverable"), name)); err == nil {
+			s.log.Info("outbox entry was given up before a restart; not sending it again", "file", name, "messageId", p.MessageID)
+			if err := outbox.Remove(filepath.Join(s.outbox("pending"), name)); err != nil {
+				s.log.Error("removing given-up outbox entry", "file", name, "error", err)
+			}
+			return
+		}
 		s.pending[p.Key] = p
 	})
 	if err != nil {
