@@ -29,6 +29,12 @@ func (h *Handler) upload(ctx context.Context, log *slog.Logger, conn string, req
 		log.Error("could not build grant", "error", err)
 		return errorMsg(req.RequestID, "InternalError", "Could not prepare the upload; please try again.")
 	}
+	// Marked before the grant is answered: an original can exist only for
+	// a marked upload, so the sweeper sees every one.
+	if err := h.Pending.Mark(ctx, id); err != nil {
+		log.Error("could not write the pending marker", "error", err)
+		return errorMsg(req.RequestID, "InternalError", "Could not prepare the upload; please try again.")
+	}
 	if err := h.Store.Subscribe(ctx, id, conn); err != nil {
 		log.Error("could not subscribe requester", "error", err)
 		return errorMsg(req.RequestID, "InternalError", "Could not prepare the upload; please try again.")
