@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -85,5 +86,32 @@ func TestSweeperStartsAnOriginalWhoseEventNeverCame(t *testing.T) {
 		if strings.Contains(line, "sweep: started an original") && !strings.Contains(line, `"uploadId":"`+g.UploadID+`"`) {
 			t.Errorf("start line without the uploadId: %s", line)
 		}
+	}
+}
+
+// The schedule invokes its function only as the function's permission
+// allows: a permission for another rule lets nothing through, the
+// delivery is refused as Lambda would, and the sweep never runs.
+func TestScheduleNeedsTheFunctionsPermission(t *testing.T) {
+	metrics := &logtest.Buffer{}
+	r := newRig(t, withTemplate(t, "      SourceArn: !GetAtt SweepRule.Arn", "      SourceArn: !GetAtt ExecutionFailedRule.Arn"), func(cfg *Config) {
+		cfg.Metrics = metrics
+		cfg.Parameters = map[string]string{"SweepScheduleExpression": "rate(1 minute)"}
+	})
+	for r.log.Count("AccessDeniedException") == 0 {
+		select {
+		case <-r.ctx.Done():
+			t.Fatal("the schedule never fired (or its refusal was not logged)")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if n := r.log.Count(`"msg":"sweep done"`); n != 0 {
+		t.Errorf("the sweep ran %d times without its permission", n)
+	}
+	if strings.Contains(metrics.String(), pipeline.MetricSweepPending) {
+		t.Errorf("sweep metrics without permission: %s", metrics.String())
+	}
+	if n := r.log.Count(`"msg":"event delivery failed; giving up"`); n == 0 {
+		t.Error("the refused delivery was retried rather than given up")
 	}
 }
