@@ -143,7 +143,10 @@ func (s *Sweeper) sweepOne(ctx context.Context, m Pending) (started, cleared boo
 		// or a failed delete between the two.
 		return false, true, s.clear(ctx, m.UploadID)
 	}
-	if ok && rec.State != StateWaiting && rec.State != StateUploaded {
+	if !ok {
+		rec.State = StateWaiting // no record yet: what a subscriber is told
+	}
+	if rec.State != StateWaiting && rec.State != StateUploaded {
 		return false, false, nil // converting or retrying: an execution runs
 	}
 	obj, stored, found, err := s.Originals.Original(ctx, m.UploadID)
