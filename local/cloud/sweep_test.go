@@ -115,3 +115,33 @@ func TestScheduleNeedsTheFunctionsPermission(t *testing.T) {
 		t.Error("the refused delivery was retried rather than given up")
 	}
 }
+
+// TestSweeperStartsAnUploadWhoseStartFailed is the AWS case the queue
+// alarm reports but nothing repairs: the start function may not call
+// StartExecution, so it records "uploaded" and fails past its retries.
+// The sweeper, with its own role, starts the upload by the same name, and
+// it ends succeeded with one execution.
+func TestSweeperStartsAnUploadWhoseStartFailed(t *testing.T) {
+	next := "            - Effect: Allow\n              Action: s3:GetObject\n"
+	grant := "            - Effect: Allow\n              Action: states:StartExecution\n              Resource: !Ref ThumbnailStateMachine\n" + next
+	r := newRig(t, withTemplate(t, grant, next), func(cfg *Config) {
+		cfg.Parameters = map[string]string{"SweepScheduleExpression": "rate(1 minute)", "SweepMinAgeSeconds": "1"}
+	})
+	cl := r.dial()
+	data := smallPhoto(42)
+	g := r.upload(cl, "start-denied.jpg", "image/jpeg", data)
+	r.expect(cl, g, len(data), outcome{state: upload.StateSucceeded, attempt: 1, runs: 1, states: "uploaded,converting,succeeded"})
+	if n := len(r.executions(g.UploadID)); n != 1 {
+		t.Errorf("%d executions, want 1", n)
+	}
+	if r.log.Count(`"function":"thumbflow-start"`) == 0 || r.log.Count("AccessDenied") == 0 {
+		t.Errorf("the start function was not refused StartExecution:\n%s", r.log.Tail(30))
+	}
+	// Found at "uploaded": the start function's record, with no execution.
+	if n := r.log.Count(`"msg":"sweep: started an original that no execution had started"`); n != 1 {
+		t.Errorf("%d sweeper starts logged, want 1", n)
+	}
+	if r.log.Count(`"state":"uploaded","executionName"`) != 1 {
+		t.Errorf("the sweeper did not find the upload at uploaded:\n%s", r.log.Tail(30))
+	}
+}
