@@ -23,4 +23,7 @@ build-StatusFunction:
 build-WebSocketFunction:
 	$(GO_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./lambdas/websocket
 
-.PHONY: build-StartFunction build-ConvertFunction build-StatusFunction build-WebSocketFunction
+build-SweepFunction:
+	$(GO_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./lambdas/sweep
+
+.PHONY: build-StartFunction build-ConvertFunction build-StatusFunction build-WebSocketFunction build-SweepFunction

@@ -60,8 +60,17 @@ func EncodeStatus(r Record) []byte {
 type Publisher struct {
 	Store  Store
 	Pusher Pusher
-	Now    func() time.Time
-	Log    *slog.Logger
+	// Pending clears the sweeper's marker once the record is terminal;
+	// nil clears none (a publisher that never writes a terminal record).
+	Pending PendingClearer
+	Now     func() time.Time
+	Log     *slog.Logger
+}
+
+// PendingClearer deletes an upload's pending marker (PendingKey); deleting
+// one that is gone already succeeds.
+type PendingClearer interface {
+	Clear(ctx context.Context, id string) error
 }
 
 // Publish applies u. A failed push never fails Publish: a gone browser
@@ -107,6 +116,14 @@ func (p *Publisher) Publish(ctx context.Context, u Update) (Record, error) {
 		}
 	}
 	log.Info("status recorded", "state", next.State, "attempt", next.Attempt, "version", next.Version)
+	if next.State.Terminal() && p.Pending != nil {
+		// After the record, never before: a failed delete loses nothing,
+		// since the sweeper clears the marker of a terminal upload, and a
+		// retried step deletes again, which S3 allows.
+		if err := p.Pending.Clear(ctx, u.UploadID); err != nil {
+			log.Warn("could not clear the pending marker; the sweeper will", "error", err)
+		}
+	}
 	p.push(ctx, log, next)
 	return next, nil
 }

@@ -50,32 +50,51 @@ type Statuses interface {
 	GetStatus(ctx context.Context, id string) (rec Record, ok bool, err error)
 }
 
-// Runs tells whether an execution exists.
-type Runs interface {
-	Exists(ctx context.Context, executionARN string) (bool, error)
-}
+// Default thresholds of the sweeper (template.yaml's SweepMinAgeSeconds
+// overrides MinAge).
+const (
+	// DefaultSweepMinAge is how long an original may wait for its event
+	// before the sweeper takes over: S3 delivers in seconds, and the
+	// start function's asynchronous retries (about 1 and 2 minutes after
+	// a failure) are over well before it.
+	DefaultSweepMinAge = 10 * time.Minute
+	// DefaultSweepAbandoned is how old a marker with no original grows
+	// before it is cleared. The grant's POST is valid for 5 minutes; an
+	// hour also covers the slowest POST that started inside its window
+	// (25 MB at 7 KB/s). An original that lands later still has its event:
+	// only the sweeper's second chance is lost for it.
+	DefaultSweepAbandoned = time.Hour
+)
 
 // Sweeper starts the conversion of originals stored more than MinAge ago
-// whose upload is still waiting or uploaded with no execution.
+// whose upload is still waiting or uploaded with no execution. "No
+// execution" is decided by Step Functions itself: the sweeper starts
+// through the start function's Starter, by the execution name derived
+// from the object (ExecutionName), and ExecutionAlreadyExists means the
+// event path got there first. So a racing late event starts nothing twice,
+// and the sweeper needs no DescribeExecution before each start.
 type Sweeper struct {
 	Markers   PendingMarkers
 	Originals StoredOriginals
 	Statuses  Statuses
-	Runs      Runs
-	Starter   *Starter
-	// MinAge is how long an original may wait for its event before the
-	// sweeper takes over (10 minutes in the template).
+	// Starter is the start function's: the same claim, the same name.
+	Starter *Starter
+	// MinAge is how long an original may wait for its event; zero is
+	// DefaultSweepMinAge.
 	MinAge time.Duration
 	// Abandoned is how old a marker with no original may grow before it is
-	// cleared: past the grant's expiry nothing can be stored for it.
+	// cleared; zero is DefaultSweepAbandoned.
 	Abandoned time.Duration
 	Now       func() time.Time
 	Log       *slog.Logger
 }
 
-// SweepReport counts what one sweep did.
+// SweepReport says what one sweep did.
 type SweepReport struct {
-	Pending, Started, Cleared int
+	Pending, Cleared int
+	// Started lists the uploads whose execution this sweep started (not
+	// those it found started already).
+	Started []string
 }
 
 // Sweep looks at every pending marker once. An error for one upload is
@@ -92,7 +111,7 @@ func (s *Sweeper) Sweep(ctx context.Context) (SweepReport, error) {
 	for _, m := range markers {
 		started, cleared, err := s.sweepOne(ctx, m)
 		if started {
-			rep.Started++
+			rep.Started = append(rep.Started, m.UploadID)
 		}
 		if cleared {
 			rep.Cleared++
@@ -104,11 +123,16 @@ func (s *Sweeper) Sweep(ctx context.Context) (SweepReport, error) {
 			}
 		}
 	}
-	log.Info("sweep done", "pending", rep.Pending, "started", rep.Started, "cleared", rep.Cleared)
+	log.Info("sweep done", "pending", rep.Pending, "started", len(rep.Started), "cleared", rep.Cleared)
 	return rep, first
 }
 
 func (s *Sweeper) sweepOne(ctx context.Context, m Pending) (started, cleared bool, err error) {
+	if !ValidID(m.UploadID) {
+		// Not a marker this service wrote: left alone, and said.
+		logger(s.Log).Warn("sweep: ignoring a pending marker that names no upload", "uploadId", m.UploadID)
+		return false, false, nil
+	}
 	now := s.now()
 	rec, ok, err := s.Statuses.GetStatus(ctx, m.UploadID)
 	if err != nil {
@@ -116,10 +140,13 @@ func (s *Sweeper) sweepOne(ctx context.Context, m Pending) (started, cleared boo
 	}
 	if ok && rec.State.Terminal() {
 		// The terminal write clears the marker; this one outlived a crash
-		// between the two.
+		// or a failed delete between the two.
 		return false, true, s.clear(ctx, m.UploadID)
 	}
-	if ok && rec.State != StateWaiting && rec.State != StateUploaded {
+	if !ok {
+		rec.State = StateWaiting // no record yet: what a subscriber is told
+	}
+	if rec.State != StateWaiting && rec.State != StateUploaded {
 		return false, false, nil // converting or retrying: an execution runs
 	}
 	obj, stored, found, err := s.Originals.Original(ctx, m.UploadID)
@@ -127,29 +154,41 @@ func (s *Sweeper) sweepOne(ctx context.Context, m Pending) (started, cleared boo
 		return false, false, fmt.Errorf("find original: %w", err)
 	}
 	if !found {
-		if now.Sub(m.Since) > s.Abandoned {
+		if now.Sub(m.Since) > orDefault(s.Abandoned, DefaultSweepAbandoned) {
 			return false, true, s.clear(ctx, m.UploadID) // the grant expired unused
 		}
 		return false, false, nil
 	}
-	if now.Sub(stored) < s.MinAge {
+	if now.Sub(stored) < orDefault(s.MinAge, DefaultSweepMinAge) {
 		return false, false, nil // its event may still be on the way
 	}
-	if ok && rec.ExecutionARN != "" {
-		exists, err := s.Runs.Exists(ctx, rec.ExecutionARN)
-		if err != nil {
-			return false, false, fmt.Errorf("look up execution: %w", err)
-		}
-		if exists {
-			return false, false, nil
-		}
-	}
-	logger(s.Log).Warn("sweep: starting an original that no execution started",
-		"uploadId", m.UploadID, "key", obj.Key, "storedAt", stored, "state", rec.State)
-	if err := s.Starter.Start(ctx, obj); err != nil {
+	rec2 := &startRecorder{Executions: s.Starter.Executions}
+	st := *s.Starter
+	st.Executions = rec2
+	if err := st.Start(ctx, obj); err != nil {
 		return false, false, fmt.Errorf("start: %w", err)
 	}
-	return true, false, nil
+	if rec2.started != "" {
+		logger(s.Log).Warn("sweep: started an original that no execution had started",
+			"uploadId", m.UploadID, "key", obj.Key, "storedAt", stored, "state", rec.State, "executionName", rec2.started)
+	}
+	return rec2.started != "", false, nil
+}
+
+// startRecorder tells the sweeper whether its Starter really started an
+// execution, rather than finding one (ErrExecutionExists) or ignoring a
+// second object of the same grant.
+type startRecorder struct {
+	Executions
+	started string
+}
+
+func (r *startRecorder) Start(ctx context.Context, name string, input []byte) error {
+	err := r.Executions.Start(ctx, name, input)
+	if err == nil {
+		r.started = name
+	}
+	return err
 }
 
 func (s *Sweeper) clear(ctx context.Context, id string) error {
@@ -164,4 +203,11 @@ func (s *Sweeper) now() time.Time {
 		return s.Now()
 	}
 	return time.Now()
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
 }

@@ -73,7 +73,7 @@ func (h *Handler) deleteAll(ctx context.Context, id string) error {
 	for _, name := range h.Renditions {
 		keys = append(keys, bucketKey{h.OutputBucket, upload.RenditionKey(id, name)})
 	}
-	keys = append(keys, bucketKey{h.RecordsBucket, upload.FailureKey(id)})
+	keys = append(keys, bucketKey{h.RecordsBucket, upload.FailureKey(id)}, bucketKey{h.RecordsBucket, upload.PendingKey(id)})
 	subs, err := h.list(ctx, h.RecordsBucket, upload.SubscriptionKey(id, ""))
 	if err != nil {
 		return err

@@ -29,6 +29,12 @@ func (h *Handler) upload(ctx context.Context, log *slog.Logger, conn string, req
 		log.Error("could not build grant", "error", err)
 		return errorMsg(req.RequestID, "InternalError", "Could not prepare the upload; please try again.")
 	}
+	// Marked before the grant is answered: an original can exist only for
+	// a marked upload, so the sweeper sees every one.
+	if err := h.mark(ctx, id); err != nil {
+		log.Error("could not write the pending marker", "error", err)
+		return errorMsg(req.RequestID, "InternalError", "Could not prepare the upload; please try again.")
+	}
 	if err := h.Store.Subscribe(ctx, id, conn); err != nil {
 		log.Error("could not subscribe requester", "error", err)
 		return errorMsg(req.RequestID, "InternalError", "Could not prepare the upload; please try again.")
@@ -130,4 +136,14 @@ func (h *Handler) subscribe(ctx context.Context, log *slog.Logger, conn string, 
 	}
 	log.Info("subscribed", "state", rec.State, "version", rec.Version)
 	return SubscribedMessage{Type: "subscribed", RequestID: req.RequestID, UploadID: req.UploadID, Status: rec, Links: links}
+}
+
+// mark writes the sweeper's marker of upload id. A handler built without
+// a marker store refuses every grant rather than issue ones the sweeper
+// cannot see.
+func (h *Handler) mark(ctx context.Context, id string) error {
+	if h.Pending == nil {
+		return errors.New("the handler has no pending-marker store (Handler.Pending)")
+	}
+	return h.Pending.Mark(ctx, id)
 }

@@ -59,6 +59,15 @@ type Handler struct {
 
 	// Objects deletes an upload's objects ("delete"; see delete.go).
 	Objects Objects
+	// Pending writes the sweeper's marker of every upload granted
+	// (upload.Sweeper), before the grant is answered.
+	Pending Marker
+}
+
+// Marker records that an upload has a grant and no terminal status yet
+// (s3store.Markers).
+type Marker interface {
+	Mark(ctx context.Context, id string) error
 }
 
 // Handle is the Lambda entry point for every route.

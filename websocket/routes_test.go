@@ -38,7 +38,8 @@ func newFixture(t *testing.T) *fixture {
 		Limits:        upload.Limits{MaxBytes: 25 << 20, Types: thumbnail.AcceptedContentTypes()},
 		Renditions:    []string{"thumb", "preview"},
 		UploadsBucket: "uploads", OutputBucket: "output", RecordsBucket: "records",
-		Now: func() time.Time { return f.now },
+		Now:     func() time.Time { return f.now },
+		Pending: &s3store.Markers{Client: c, Bucket: "records"},
 	}
 	f.pub = &upload.Publisher{Store: f.store, Pusher: nopPusher{}, Now: func() time.Time { return f.now }}
 	return f

@@ -5,12 +5,15 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
+	localclock "thumbflow/local/clock"
 	"thumbflow/local/cloud"
 	"thumbflow/local/stack"
 )
@@ -32,6 +35,7 @@ func envOr(name, def string) string {
 type devOptions struct {
 	template, logFormat, logLevel, faults string
 	params                                stack.ParamFlag
+	timeScale                             string
 }
 
 func devFlags(cfg *cloud.Config, o *devOptions) *flag.FlagSet {
@@ -54,6 +58,7 @@ again, Ctrl+C to stop. Start-up problems exit 1 with one line saying what to do.
 	fs.StringVar(&o.logFormat, "log-format", envOr("THUMBFLOW_LOG_FORMAT", "auto"), "text, json, or auto: text on a terminal, JSON otherwise (env THUMBFLOW_LOG_FORMAT)")
 	fs.StringVar(&o.logLevel, "log-level", envOr("THUMBFLOW_LOG_LEVEL", ""), "debug, info, warn or error; default warn for text (plus one line per finished upload), info for JSON (env THUMBFLOW_LOG_LEVEL)")
 	fs.StringVar(&cfg.Runtime, "runtime", envOr("THUMBFLOW_RUNTIME", cloud.RuntimeInProcess), "how functions run: inprocess (fast), or process: build each bootstrap with the Makefile for this machine and run it under the Lambda Runtime API; needs make and a clone (env THUMBFLOW_RUNTIME)")
+	fs.StringVar(&o.timeScale, "time-scale", envOr("THUMBFLOW_TIME_SCALE", "1"), "run the delays AWS and the template fix (Lambda's asynchronous retries, retry back-off, task timeouts, alarm periods, the sweeper's schedule) N times faster; 1 keeps AWS's values (env THUMBFLOW_TIME_SCALE)")
 	fs.StringVar(&o.faults, "faults", envOr("THUMBFLOW_FAULTS", ""), "inject faults for demos and tests (env THUMBFLOW_FAULTS): "+faultsHelp)
 	return fs
 }
@@ -78,6 +83,14 @@ func runDev(ctx context.Context, args []string) error {
 	if err != nil {
 		fmt.Fprintf(stderr, "thumbflow dev: %v\n", err)
 		return errReported
+	}
+	scale, err := strconv.ParseFloat(o.timeScale, 64)
+	if err != nil || !(scale >= 1) || math.IsInf(scale, 0) {
+		fmt.Fprintf(stderr, "thumbflow dev: -time-scale %q: want a number of 1 or more (1 keeps AWS's delays)\n", o.timeScale)
+		return errReported
+	}
+	if scale > 1 {
+		cfg.Clock = &localclock.Scaled{Factor: scale}
 	}
 	cfg.Parameters = o.params
 	if o.template != "" {

@@ -119,6 +119,8 @@ func TestDevStartupProblemsAreOneLineAndExit1(t *testing.T) {
 		{"missing template", []string{"-data", "", "-template", filepath.Join(broken, "none", "template.yaml")}, []string{"template.yaml", "no such file"}},
 		{"bad faults", []string{"-data", "", "-faults", "convert:slow"}, []string{"-faults", "transient, timeout or panic"}},
 		{"bad log format", []string{"-data", "", "-log-format", "xml"}, []string{"-log-format \"xml\""}},
+		{"time scale below 1", []string{"-data", "", "-time-scale", "0.5"}, []string{"-time-scale \"0.5\"", "a number of 1 or more"}},
+		{"time scale not a number", []string{"-data", "", "-time-scale", "NaN"}, []string{"-time-scale \"NaN\"", "a number of 1 or more"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, errOut, _ := quietDev(t)
@@ -210,4 +212,23 @@ func TestDevPrintsTheBannerAgainOnEnter(t *testing.T) {
 	}
 	d.stop(t)
 	w.Close()
+}
+
+// TestDevTimeScaleRunsTheSweepersSchedule: -time-scale 600 makes the
+// template's rate(5 minutes) fire every half second, and each firing runs
+// the sweep function, as the JSON log shows.
+func TestDevTimeScaleRunsTheSweepersSchedule(t *testing.T) {
+	out, _, logs := quietDev(t)
+	startDev(t, out, "-addr", "127.0.0.1:0", "-web", "127.0.0.1:0", "-data", "", "-time-scale", "600", "-log-format", "json", "-log-level", "info")
+	for deadline := time.Now().Add(30 * time.Second); logs.Count(`"msg":"sweep done"`) == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no sweep ran:\n%s", logs.Tail(40))
+		}
+	}
+	if logs.Count(`"msg":"scheduled rule fired","service":"events","component":"events","rule":"thumbflow-sweep"`) == 0 {
+		t.Errorf("the sweep ran without its schedule firing:\n%s", logs.Tail(40))
+	}
+	if logs.Count(`"shortened to":"500ms"`) != 1 {
+		t.Errorf("the schedule's scaled period is not logged once:\n%s", logs.Tail(40))
+	}
 }

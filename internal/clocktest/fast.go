@@ -1,38 +1,18 @@
 package clocktest
 
-import (
-	"context"
-	"time"
-
-	"thumbflow/local/clock"
-)
+import "thumbflow/local/clock"
 
 // FastClock makes the state machine's waits (Wait states, retry back-off,
 // TimeoutSeconds) Factor times shorter than they say, while handlers do
 // real I/O at real speed. Tests use it to see a 25 s task timeout or a 4 s
 // back-off in a fraction of that, with the same ordering of events as in
 // production, which a virtual clock that jumps whenever nothing sleeps
-// could not guarantee for handlers doing real I/O. Now is the wall clock,
-// so recorded timestamps stay comparable with everything else's.
-type FastClock struct {
-	Factor float64
-}
+// could not guarantee for handlers doing real I/O. It is the clock
+// thumbflow dev -time-scale runs on (clock.Scaled), so tests and the
+// developer shorten time the same way.
+type FastClock = clock.Scaled
 
 // NewFastClock returns a clock whose sleeps are factor times shorter.
 func NewFastClock(factor float64) *FastClock {
-	return &FastClock{Factor: factor}
-}
-
-// Now is the wall clock.
-func (c *FastClock) Now() time.Time { return clock.System{}.Now() }
-
-// Sleep waits d of this clock's time.
-func (c *FastClock) Sleep(ctx context.Context, d time.Duration) error {
-	return clock.System{}.Sleep(ctx, time.Duration(float64(d)/c.Factor))
-}
-
-// Shorten is d of this clock's time in real time, for services that take
-// a delay rather than a clock (the local SNS's retry delay).
-func (c *FastClock) Shorten(d time.Duration) time.Duration {
-	return time.Duration(float64(d) / c.Factor)
+	return &clock.Scaled{Factor: factor}
 }

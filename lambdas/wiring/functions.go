@@ -1,8 +1,11 @@
 package wiring
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -54,10 +57,54 @@ func Convert(env *Env, cfg aws.Config, log *slog.Logger) *pipeline.Convert {
 // Status builds the status function's handler.
 // Its metrics go to metrics: os.Stdout on Lambda.
 func Status(env *Env, cfg aws.Config, log *slog.Logger, metrics io.Writer) *pipeline.Status {
-	return &pipeline.Status{
-		Publisher: Publisher(S3(cfg), Connections(cfg, env.Require("CONNECTIONS_ENDPOINT")), env.Require("RECORDS_BUCKET"), log),
-		Metrics:   metrics,
+	s3c := S3(cfg)
+	records := env.Require("RECORDS_BUCKET")
+	pub := Publisher(s3c, Connections(cfg, env.Require("CONNECTIONS_ENDPOINT")), records, log)
+	// The status function writes the terminal records, so it clears the
+	// sweeper's markers.
+	pub.Pending = &s3store.Markers{Client: s3c, Bucket: records}
+	return &pipeline.Status{Publisher: pub, Metrics: metrics}
+}
+
+// Sweep builds the scheduled sweeper's handler: the start function's
+// Starter (the same claim, the same execution names) behind the pending
+// markers. Its metrics go to metrics: os.Stdout on Lambda.
+func Sweep(env *Env, cfg aws.Config, log *slog.Logger, metrics io.Writer) (*pipeline.Sweep, error) {
+	s3c := S3(cfg)
+	records := env.Require("RECORDS_BUCKET")
+	minAge, err := seconds(env, "SWEEP_MIN_AGE_SECONDS")
+	if err != nil {
+		return nil, err
 	}
+	return &pipeline.Sweep{
+		Sweeper: &upload.Sweeper{
+			Markers:   &s3store.Markers{Client: s3c, Bucket: records},
+			Originals: &s3store.StoredOriginals{Client: s3c, Bucket: env.Require("UPLOADS_BUCKET")},
+			Statuses:  &s3store.Store{Client: s3c, Bucket: records},
+			Starter: &upload.Starter{
+				Types:      &s3store.Originals{Client: s3c},
+				Executions: &sfnexec.Executions{Client: sfn.NewFromConfig(cfg), Machine: env.Require("STATE_MACHINE_ARN")},
+				Publisher:  Publisher(s3c, Connections(cfg, env.Require("CONNECTIONS_ENDPOINT")), records, log),
+				Log:        log,
+			},
+			MinAge: minAge,
+			Log:    log,
+		},
+		Metrics: metrics,
+	}, nil
+}
+
+// seconds reads a required variable holding a positive number of seconds.
+func seconds(env *Env, name string) (time.Duration, error) {
+	v := env.Require(name)
+	if v == "" {
+		return 0, nil // reported by env.Err with the other missing ones
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%s is %q: want a positive whole number of seconds", name, v)
+	}
+	return time.Duration(n) * time.Second, nil
 }
 
 // WebSocket builds the WebSocket routes' handler. The token key is passed
@@ -78,6 +125,7 @@ func WebSocket(env *Env, cfg aws.Config, tokenKey []byte, log *slog.Logger) (*we
 		Signer:        signer,
 		Limits:        upload.Limits{MaxBytes: spec.Limits.MaxBytes, Types: thumbnail.AcceptedContentTypes()},
 		Renditions:    websocket.RenditionNames(spec),
+		Pending:       &s3store.Markers{Client: s3c, Bucket: records},
 		UploadsBucket: env.Require("UPLOADS_BUCKET"),
 		OutputBucket:  env.Require("OUTPUT_BUCKET"),
 		RecordsBucket: records,

@@ -46,6 +46,13 @@ var Handlers = map[string]Handler{
 		return Status(d.Env, d.AWS, d.Log, d.Metrics).Handle, nil
 	}},
 	"WebSocketFunction": {Build: buildWebSocket},
+	"SweepFunction": {Build: func(_ context.Context, d Deps) (any, error) {
+		h, err := Sweep(d.Env, d.AWS, d.Log, d.Metrics)
+		if err != nil {
+			return nil, err
+		}
+		return h.Handle, nil
+	}},
 }
 
 // buildWebSocket reads the token key the way the websocket main does, by

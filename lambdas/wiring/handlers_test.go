@@ -41,7 +41,12 @@ func TestHandlersBuildFromTheirEnvironment(t *testing.T) {
 			mu.Lock()
 			asked = nil
 			mu.Unlock()
-			env := &Env{Lookup: func(k string) string { return "value-of-" + k }}
+			env := &Env{Lookup: func(k string) string {
+				if strings.HasSuffix(k, "_SECONDS") {
+					return "600"
+				}
+				return "value-of-" + k
+			}}
 			fn, err := h.Build(context.Background(), Deps{Env: env, AWS: cfg, Log: slog.Default()})
 			if err != nil || fn == nil {
 				t.Fatalf("Build: %v, %v", fn, err)
@@ -58,5 +63,22 @@ func TestHandlersBuildFromTheirEnvironment(t *testing.T) {
 				t.Errorf("%s read secrets %q, which it has no need of", id, asked)
 			}
 		})
+	}
+}
+
+// A sweeper configured with a minimum age that is not a positive number of
+// seconds refuses to start, naming the variable and its value.
+func TestSweepRefusesABadMinimumAge(t *testing.T) {
+	for _, v := range []string{"10m", "0", "-5", "1.5"} {
+		env := &Env{Lookup: func(k string) string {
+			if k == "SWEEP_MIN_AGE_SECONDS" {
+				return v
+			}
+			return "value-of-" + k
+		}}
+		_, err := Sweep(env, testConfig(), slog.Default(), nil)
+		if err == nil || !strings.Contains(err.Error(), "SWEEP_MIN_AGE_SECONDS") || !strings.Contains(err.Error(), `"`+v+`"`) {
+			t.Errorf("SWEEP_MIN_AGE_SECONDS=%s: %v, want an error naming it and its value", v, err)
+		}
 	}
 }

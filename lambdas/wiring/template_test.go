@@ -58,6 +58,13 @@ var functions = map[string]struct {
 	"StartFunction":   {"./lambdas/start", func(env *Env) any { return Start(env, testConfig(), slog.Default()) }},
 	"ConvertFunction": {"./lambdas/convert", func(env *Env) any { return Convert(env, testConfig(), slog.Default()) }},
 	"StatusFunction":  {"./lambdas/status", func(env *Env) any { return Status(env, testConfig(), slog.Default(), nil) }},
+	"SweepFunction": {"./lambdas/sweep", func(env *Env) any {
+		h, err := Sweep(env, testConfig(), slog.Default(), nil)
+		if err != nil {
+			panic(err)
+		}
+		return h
+	}},
 	"WebSocketFunction": {"./lambdas/websocket", func(env *Env) any {
 		h, err := WebSocket(env, testConfig(), []byte(strings.Repeat("k", 32)), slog.Default())
 		if err != nil {

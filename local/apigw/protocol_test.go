@@ -43,7 +43,8 @@ func newPipeline(t *testing.T) *pipeline {
 		Limits:        upload.Limits{MaxBytes: 25 << 20, Types: thumbnail.AcceptedContentTypes()},
 		Renditions:    []string{"thumb", "preview"},
 		UploadsBucket: "uploads", OutputBucket: "output", RecordsBucket: "records",
-		Log: quiet(),
+		Log:     quiet(),
+		Pending: &s3store.Markers{Client: c, Bucket: "records"},
 	}
 	e := start(t, apigw.Options{Handler: h.Handle, Routes: routes.Actions, Verifier: sigv4.NewVerifier("test", "test", "us-east-1")})
 	return &pipeline{env: e, pub: &upload.Publisher{Store: store, Pusher: &wspush.Pusher{Client: e.client}, Log: quiet()}}

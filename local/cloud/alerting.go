@@ -78,6 +78,7 @@ func (c *Cloud) buildRules() error {
 		}
 	}
 	c.Events.HandleTargets("arn:aws:sns:", c.Topics.EventBridgeTarget())
+	c.buildFunctionTargets()
 	return nil
 }
 

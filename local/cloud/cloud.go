@@ -303,6 +303,7 @@ func (c *Cloud) build() error {
 		return err
 	}
 	c.sweep()
+	c.runSchedules()
 	return nil
 }
 

@@ -163,9 +163,11 @@ func (c *steppedClock) Sleep(ctx context.Context, d time.Duration) error {
 // Lambda's failure record to the start-failures queue, and the template's
 // queue alarm goes to ALARM.
 func TestStartFailureLandsInTheQueueAndAlarms(t *testing.T) {
-	grant := "            - Effect: Allow\n              Action: states:StartExecution\n              Resource: !Ref ThumbnailStateMachine\n"
+	// The start function's grant: the sweep function's is followed by a comment.
+	next := "            - Effect: Allow\n              Action: s3:GetObject\n"
+	grant := "            - Effect: Allow\n              Action: states:StartExecution\n              Resource: !Ref ThumbnailStateMachine\n" + next
 	clock := &steppedClock{}
-	c := startCloud(t, withTemplate(t, grant, ""), func(cfg *Config) { cfg.Clock = clock })
+	c := startCloud(t, withTemplate(t, grant, next), func(cfg *Config) { cfg.Clock = clock })
 	cl := dial(t, context.Background(), c.WebSocketURL)
 	data := photo(64, 48)
 	g, err := cl.Grant(context.Background(), "photo.jpg", "image/jpeg", int64(len(data)))

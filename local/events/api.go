@@ -137,8 +137,10 @@ func (s *Service) PutRule(ctx context.Context, in RuleInput) (struct{ RuleArn st
 
 // RuleOutput describes a rule.
 type RuleOutput struct {
-	Name, Arn, EventPattern, State, EventBusName string
-	Description                                  string `json:",omitempty"`
+	Name, Arn, State, EventBusName string
+	EventPattern                   string `json:",omitempty"`
+	ScheduleExpression             string `json:",omitempty"`
+	Description                    string `json:",omitempty"`
 }
 
 func (r *rule) describe() RuleOutput {
@@ -146,7 +148,12 @@ func (r *rule) describe() RuleOutput {
 	if state == "" {
 		state = "ENABLED"
 	}
-	return RuleOutput{Name: r.name, Arn: r.arn, EventPattern: r.pattern.String(), State: state, EventBusName: "default", Description: r.description}
+	out := RuleOutput{Name: r.name, Arn: r.arn, State: state, EventBusName: "default", Description: r.description}
+	if r.pattern != nil {
+		out.EventPattern = r.pattern.String()
+	}
+	r.describeSchedule(&out)
+	return out
 }
 
 // RuleRef names a rule.

@@ -79,7 +79,7 @@ func TestTheTemplatesExecutionFailedRule(t *testing.T) {
 	rec := newRecorder()
 	s.HandleTargets(topic.ARN, rec.deliver)
 	sm := st.StateMachine("ThumbnailStateMachine")
-	rule := st.Rules[0]
+	rule := st.Rule("ExecutionFailedRule")
 
 	failed := StatusChange(summary(sm, "FAILED"), "us-east-1", awsjsontest.AccountID, time.Now())
 	body, _ := json.Marshal(failed)

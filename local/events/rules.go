@@ -15,6 +15,10 @@ type rule struct {
 	name, arn, description, state string
 	pattern                       *Pattern
 	targets                       map[string]target // by Id
+	// every is a scheduled rule's period (schedule its expression); zero
+	// for a rule that matches events.
+	every    time.Duration
+	schedule string
 }
 
 func (r *rule) enabled() bool { return r.state == "" || r.state == "ENABLED" }
@@ -96,6 +100,7 @@ func (s *Service) putRule(name, arn, pattern, state, description string) (*rule,
 		s.rules[name] = r
 	}
 	r.pattern, r.state, r.description = p, state, description
+	r.every, r.schedule = 0, ""
 	return r, nil
 }
 
@@ -105,15 +110,19 @@ func (s *Service) CreateFromTemplate(r *stack.Rule) error {
 	if bus := r.Props.EventBusName; bus != "" && bus != "default" {
 		return fmt.Errorf("events: rule %s: the local EventBridge serves the default bus only, not %q", r.Name, bus)
 	}
-	pattern, err := json.Marshal(r.Props.EventPattern)
-	if err != nil {
-		return fmt.Errorf("events: rule %s: %w", r.Name, err)
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ru, err := s.putRule(r.Name, r.ARN, string(pattern), r.Props.State, r.Props.Description)
-	if err != nil {
-		return fmt.Errorf("events: rule %s: %w", r.Name, err)
+	var ru *rule
+	if r.Every > 0 {
+		ru = s.createScheduled(r)
+	} else {
+		pattern, err := json.Marshal(r.Props.EventPattern)
+		if err != nil {
+			return fmt.Errorf("events: rule %s: %w", r.Name, err)
+		}
+		if ru, err = s.putRule(r.Name, r.ARN, string(pattern), r.Props.State, r.Props.Description); err != nil {
+			return fmt.Errorf("events: rule %s: %w", r.Name, err)
+		}
 	}
 	for _, t := range r.Props.Targets {
 		spec := TargetSpec{Id: t.Id, Arn: t.Arn, Input: t.Input, InputPath: t.InputPath, RoleArn: t.RoleArn}

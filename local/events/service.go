@@ -169,7 +169,7 @@ func (s *Service) Put(ev Event) []string {
 	s.mu.Lock()
 	var matched []*rule
 	for _, r := range s.rules {
-		if r.enabled() {
+		if r.enabled() && r.pattern != nil {
 			if ok, _ := r.pattern.Matches(body); ok {
 				matched = append(matched, r)
 			}

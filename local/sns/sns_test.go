@@ -150,7 +150,7 @@ func TestTheTemplatesAlertTopic(t *testing.T) {
 	}
 	topic := st.Topic("AlertTopic")
 	deliver := s.EventBridgeTarget()
-	err := deliver(context.Background(), events.Delivery{RuleARN: st.Rules[0].ARN, TargetARN: topic.ARN, Input: []byte(`{"detail":{"status":"FAILED"}}`), Attempt: 1})
+	err := deliver(context.Background(), events.Delivery{RuleARN: st.Rule("ExecutionFailedRule").ARN, TargetARN: topic.ARN, Input: []byte(`{"detail":{"status":"FAILED"}}`), Attempt: 1})
 	if err != nil {
 		t.Fatalf("EventBridge's delivery to the alert topic: %v", err)
 	}

@@ -430,8 +430,17 @@ func buildTopicPolicy(l *loader, r *Resource, props any, id *identity) any {
 
 func buildRule(l *loader, r *Resource, props any, id *identity) any {
 	p := props.(*RuleProps)
-	if p.EventPattern == nil {
-		l.problemf(r.Line, "%s: the local cloud supports rules with an EventPattern only", r.LogicalID)
+	var every time.Duration
+	switch {
+	case p.EventPattern != nil && p.ScheduleExpression != "":
+		l.problemf(r.Line, "%s: the local cloud supports a rule with an EventPattern or a ScheduleExpression, not both", r.LogicalID)
+	case p.ScheduleExpression != "":
+		var err error
+		if every, err = ParseRate(p.ScheduleExpression); err != nil {
+			l.problemf(l.propLine(r, "ScheduleExpression"), "%s: %v", r.LogicalID, err)
+		}
+	case p.EventPattern == nil:
+		l.problemf(r.Line, "%s: a rule needs an EventPattern or a ScheduleExpression", r.LogicalID)
 	}
 	if p.State != "" {
 		l.oneOf(r, "State", p.State, "ENABLED", "DISABLED")
@@ -439,7 +448,7 @@ func buildRule(l *loader, r *Resource, props any, id *identity) any {
 	if p.EventBusName != "" && p.EventBusName != "default" {
 		l.problemf(l.propLine(r, "EventBusName"), "%s: EventBusName %s is not supported by the local cloud (only the default bus)", r.LogicalID, p.EventBusName)
 	}
-	ru := &Rule{Resource: r, Name: id.name, ARN: id.attrs["Arn"], Props: *p}
+	ru := &Rule{Resource: r, Name: id.name, ARN: id.attrs["Arn"], Props: *p, Every: every}
 	l.st.Rules = append(l.st.Rules, ru)
 	return ru
 }

@@ -90,6 +90,9 @@ func (s *Stack) Queue(id string) *Queue { return typed[*Queue](s, id) }
 // Topic returns the topic with that logical id, or nil.
 func (s *Stack) Topic(id string) *Topic { return typed[*Topic](s, id) }
 
+// Rule returns the rule with that logical id, or nil.
+func (s *Stack) Rule(id string) *Rule { return typed[*Rule](s, id) }
+
 // Secret returns the secret with that logical id, or nil.
 func (s *Stack) Secret(id string) *Secret { return typed[*Secret](s, id) }
 
@@ -300,11 +303,15 @@ type TopicPolicy struct {
 	Topics []*Topic
 }
 
-// Rule is an AWS::Events::Rule.
+// Rule is an AWS::Events::Rule: it matches events (Props.EventPattern)
+// or fires on a schedule (Props.ScheduleExpression).
 type Rule struct {
 	*Resource
 	Name, ARN string
 	Props     RuleProps
+	// Every is the period of a scheduled rule (its rate expression); zero
+	// for a rule that matches events.
+	Every time.Duration
 }
 
 // Alarm is an AWS::CloudWatch::Alarm.

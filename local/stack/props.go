@@ -364,8 +364,11 @@ type RuleProps struct {
 	Description  string
 	EventBusName string
 	EventPattern map[string]any
-	State        string
-	Targets      []RuleTarget
+	// ScheduleExpression is rate(...) or cron(...); the local cloud
+	// fires rate schedules (ParseRate).
+	ScheduleExpression string
+	State              string
+	Targets            []RuleTarget
 }
 
 // RuleTarget is one target of a rule.

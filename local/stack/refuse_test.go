@@ -113,15 +113,15 @@ func TestRefuseUnknownProperty(t *testing.T) {
 }
 
 func TestRefuseUnsupportedIntrinsic(t *testing.T) {
-	text := mutate(t, "          UPLOADS_BUCKET: !Ref UploadsBucket", "          UPLOADS_BUCKET: !ImportValue shared-uploads")
+	text := mutate(t, "          UPLOADS_BUCKET: !Ref UploadsBucket\n          OUTPUT_BUCKET", "          UPLOADS_BUCKET: !ImportValue shared-uploads\n          OUTPUT_BUCKET")
 	_, err := loadText(t, text, nil)
 	wantProblem(t, err, lineOf(t, text, "!ImportValue"), "!ImportValue is not supported by the local cloud")
 
-	text = mutate(t, "          UPLOADS_BUCKET: !Ref UploadsBucket", `          UPLOADS_BUCKET: {"Fn::FindInMap": [A, B, C]}`)
+	text = mutate(t, "          UPLOADS_BUCKET: !Ref UploadsBucket\n          OUTPUT_BUCKET", `          UPLOADS_BUCKET: {"Fn::FindInMap": [A, B, C]}`+"\n          OUTPUT_BUCKET")
 	_, err = loadText(t, text, nil)
 	wantProblem(t, err, lineOf(t, text, "Fn::FindInMap"), "Fn::FindInMap is not supported by the local cloud")
 
-	text = mutate(t, "          UPLOADS_BUCKET: !Ref UploadsBucket", "          UPLOADS_BUCKET: !Frobnicate x")
+	text = mutate(t, "          UPLOADS_BUCKET: !Ref UploadsBucket\n          OUTPUT_BUCKET", "          UPLOADS_BUCKET: !Frobnicate x\n          OUTPUT_BUCKET")
 	_, err = loadText(t, text, nil)
 	wantProblem(t, err, lineOf(t, text, "!Frobnicate"), "unknown intrinsic function !Frobnicate")
 }
@@ -146,7 +146,7 @@ func TestRefuseUnknownRef(t *testing.T) {
 func TestRefuseGathersEveryProblem(t *testing.T) {
 	text := mutate(t,
 		"          TOKEN_KEY_SECRET_ID: !Ref TokenKeySecret", "          TOKEN_KEY_SECRET_ID: !Ref TokenSecret",
-		"          UPLOADS_BUCKET: !Ref UploadsBucket", "          UPLOADS_BUCKET: !ImportValue shared-uploads",
+		"          UPLOADS_BUCKET: !Ref UploadsBucket\n          OUTPUT_BUCKET", "          UPLOADS_BUCKET: !ImportValue shared-uploads\n          OUTPUT_BUCKET",
 		"      MessageRetentionPeriod: 1209600\n", "      MessageRetentionPeriod: 1209600\n      FifoQueue: true\n",
 		"  # --------------------------------------------------------------- alerting\n", unsupportedType)
 	_, err := loadText(t, text, nil)
@@ -185,7 +185,7 @@ func TestRefuseOtherMistakes(t *testing.T) {
 		{"event source type", "          Type: S3\n", "          Type: Schedule\n", "Type: Schedule", []string{"event source OriginalCreated of type Schedule is not supported"}},
 		{"missing substitution", "        StatusFunctionArn: !GetAtt StatusFunction.Arn\n", "", "DefinitionSubstitutions:", []string{"${StatusFunctionArn}", "no DefinitionSubstitutions"}},
 		{"definition file", "DefinitionUri: statemachine/thumbnail.asl.json", "DefinitionUri: statemachine/thumbnails.asl.json", "DefinitionUri", []string{"DefinitionUri"}},
-		{"condition function outside Conditions", "          UPLOADS_BUCKET: !Ref UploadsBucket", "          UPLOADS_BUCKET: !Equals [a, b]", "!Equals [a, b]", []string{"only allowed in the Conditions section"}},
+		{"condition function outside Conditions", "          UPLOADS_BUCKET: !Ref UploadsBucket\n          OUTPUT_BUCKET", "          UPLOADS_BUCKET: !Equals [a, b]\n          OUTPUT_BUCKET", "!Equals [a, b]", []string{"only allowed in the Conditions section"}},
 		{"wrong scalar", "      MemorySize: 1536", "      MemorySize: lots", "MemorySize: lots", []string{"MemorySize: want an integer"}},
 		{"out of range", "      Timeout: 30\n", "      Timeout: 3000\n", "Timeout: 3000", []string{"Timeout is 3000"}},
 		{"policy template", "        - LambdaInvokePolicy:\n            FunctionName: !Ref ConvertFunction", "        - DynamoDBCrudPolicy:\n            TableName: t", "DynamoDBCrudPolicy", []string{"SAM policy template DynamoDBCrudPolicy is not supported"}},
@@ -202,6 +202,8 @@ func TestRefuseOtherMistakes(t *testing.T) {
 		{"required nested property", "            AllowedMethods: [POST]\n", "", "AllowedOrigins: [!Ref WebOrigin]", []string{"CorsRules[0]: property AllowedMethods is required"}},
 		{"section", "Conditions:\n", "Mappings: {}\nConditions:\n", "Mappings:", []string{"section Mappings is not supported"}},
 		{"Globals section", "Globals:\n", "Globals:\n  Api: {}\n", "  Api: {}", []string{"Globals.Api is not supported"}},
+		{"cron schedule", "      ScheduleExpression: !Ref SweepScheduleExpression", "      ScheduleExpression: cron(0/5 * * * ? *)", "cron(0/5", []string{"SweepRule", "cron expressions are not supported by the local cloud", "use rate("}},
+		{"rule without pattern or schedule", "      ScheduleExpression: !Ref SweepScheduleExpression\n", "", "  SweepRule:", []string{"SweepRule: a rule needs an EventPattern or a ScheduleExpression"}},
 		{"DependsOn", "DependsOn: [ConnectRoute,", "DependsOn: [ConectRoute,", "DependsOn", []string{"DependsOn ConectRoute: no resource"}},
 	}
 	for _, c := range cases {

@@ -234,7 +234,13 @@ func TestWebSocketAPI(t *testing.T) {
 		"UploadRoute", "UploadRouteResponse", "SubscribeRoute", "SubscribeRouteResponse"}) {
 		t.Errorf("DependsOn %v", s.DependsOn)
 	}
-	if p := st.Permissions[0]; p.Function != ws || p.Props.Principal != "apigateway.amazonaws.com" ||
+	var p *Permission
+	for _, x := range st.Permissions {
+		if x.LogicalID == "WebSocketInvokePermission" {
+			p = x
+		}
+	}
+	if p == nil || p.Function != ws || p.Props.Principal != "apigateway.amazonaws.com" ||
 		p.Props.SourceArn != "arn:aws:execute-api:us-east-1:000000000000:websocket/*" {
 		t.Errorf("permission %+v", p.Props)
 	}
@@ -328,7 +334,7 @@ func TestAlertingResources(t *testing.T) {
 		topic.Policies[0].Props.PolicyDocument["Statement"].([]any)[0].(map[string]any)["Resource"] != topic.ARN {
 		t.Errorf("topic %+v policies %+v", topic.Props, topic.Policies)
 	}
-	rule := st.Rules[0]
+	rule := st.Rule("ExecutionFailedRule")
 	detail := rule.Props.EventPattern["detail"].(map[string]any)
 	if !reflect.DeepEqual(detail["stateMachineArn"], []any{st.StateMachine("ThumbnailStateMachine").ARN}) ||
 		len(detail["$or"].([]any)) != 2 || // system failures only: local/events tests the pattern itself
@@ -366,5 +372,29 @@ func TestOutputs(t *testing.T) {
 	}
 	if st.Outputs["RecordsBucketName"] != "thumbflow-records" || st.Outputs["StateMachineArn"] != st.StateMachine("ThumbnailStateMachine").ARN {
 		t.Errorf("outputs %v", st.Outputs)
+	}
+}
+
+// The sweeper's schedule: a rate rule targeting the sweep function, which
+// its permission lets EventBridge invoke from that rule only.
+func TestSweepSchedule(t *testing.T) {
+	st := loadRepo(t, Options{})
+	rule, fn := st.Rule("SweepRule"), st.Function("SweepFunction")
+	if rule == nil || fn == nil {
+		t.Fatal("no SweepRule or SweepFunction")
+	}
+	if rule.Every != 5*time.Minute || rule.Props.EventPattern != nil || len(rule.Props.Targets) != 1 || rule.Props.Targets[0].Arn != fn.ARN {
+		t.Errorf("rule every %v, props %+v", rule.Every, rule.Props)
+	}
+	var granted bool
+	for _, p := range st.Permissions {
+		granted = granted || p.Function == fn && p.Props.Principal == "events.amazonaws.com" && p.Props.SourceArn == rule.ARN
+	}
+	if !granted {
+		t.Error("no permission lets the rule invoke the sweep function")
+	}
+	st = loadRepo(t, Options{Parameters: map[string]string{"WebOrigin": origin, "SweepScheduleExpression": "rate(1 hour)"}})
+	if got := st.Rule("SweepRule").Every; got != time.Hour {
+		t.Errorf("rate(1 hour) fires every %v", got)
 	}
 }
