@@ -240,11 +240,17 @@ func TestCloudCancelMidUploadStoresNothing(t *testing.T) {
 		t.Error("closing the tab warns with nothing in flight")
 	}
 	throttle(t, p.ctx, 0)
-	// Bounded wait for anything that might still arrive: S3 stores an
-	// object only once the whole POST is in.
-	time.Sleep(500 * time.Millisecond)
-	if keys := originals(t, c); len(keys) != 0 {
-		t.Errorf("a cancelled upload stored %v", keys)
+	// A marker upload, started after the cancel and unthrottled: once it is
+	// converted, a POST the cancel failed to stop (now at full speed too)
+	// would have been stored. S3 stores an object only once the whole POST
+	// is in, so only the marker's original may be there.
+	run(t, p.ctx, chromedp.Click(chromedp.CSS(".upload .btn-remove")))
+	waitForIn(t, p.ctx, `document.querySelectorAll(".upload").length === 0`)
+	p.choose(t, "marker.jpg", uploadtest.Photo(40, 30))
+	waitForIn(t, p.ctx, firstRow+`?.dataset.state === "succeeded"`)
+	marker := eval[string](t, p.ctx, firstRow+`.dataset.uploadId`)
+	if keys := originals(t, c); len(keys) != 1 || !strings.Contains(keys[0], marker) {
+		t.Errorf("the uploads bucket holds %v; want only the marker %s: the cancelled upload was stored", keys, marker)
 	}
 }
 

@@ -28,11 +28,10 @@ type fakeCloud struct {
 	messages []clientMessage
 	posts    []fakePost
 	nextID   int
-	hold     chan struct{}       // when non-nil, conversions wait for it to close
-	script   func(u *fakeUpload) // when non-nil, replaces convert after a post
-	refuse   string              // when non-empty, S3 refuses every post with this code
-	linkTTL  time.Duration       // of the links answered to "links"; an hour when 0
-	mute     bool                // when true, messages are read and never answered: a hung server
+	hold     chan struct{} // when non-nil, conversions wait for it to close
+	refuse   string        // when non-empty, S3 refuses every post with this code
+	linkTTL  time.Duration // of the links answered to "links"; an hour when 0
+	mute     bool          // when true, messages are read and never answered: a hung server
 }
 
 type fakeConn struct {
@@ -243,15 +242,6 @@ func (f *fakeCloud) push(u *fakeUpload, state string, extra map[string]any) {
 		rec[k] = v
 	}
 	u.record = rec
-	f.mu.Unlock()
-	f.resend(u, rec)
-}
-
-// resend sends rec to u's subscribers without storing it: how push
-// delivers, and, called by a test with an older record, the duplicate or
-// late push the protocol warns about.
-func (f *fakeCloud) resend(u *fakeUpload, rec map[string]any) {
-	f.mu.Lock()
 	subs := make([]*fakeConn, 0, len(u.subs))
 	for c := range u.subs {
 		subs = append(subs, c)
@@ -260,13 +250,6 @@ func (f *fakeCloud) resend(u *fakeUpload, rec map[string]any) {
 	for _, c := range subs {
 		f.send(c, map[string]any{"type": "status", "status": rec})
 	}
-}
-
-// record returns u's current record.
-func (f *fakeCloud) current(u *fakeUpload) map[string]any {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return u.record
 }
 
 // dropAll closes every socket without a close frame, as a network drop does.
