@@ -79,11 +79,11 @@ func recordLines(t *testing.T, ctx context.Context) {
 // "retrying (attempt 2)", subscribes again on its new sockets (the only
 // way the later pushes reach it), and both tabs end at done.
 func TestCloudRetryReconnectAndSecondTab(t *testing.T) {
-	// FastClock(2): the 25 s task timeout is 12.5 s of wall time, the
+	// clocktest.TestFactor: the 25 s task timeout is 12.5 s of wall time, the
 	// window in which the sockets are dropped and come back. A loaded
 	// machine reconnects in well under that; if it did not, the
 	// precondition below says so rather than passing vacuously.
-	c := cloudtest.Start(t, func(cfg *cloud.Config) { cfg.Clock = clocktest.NewFastClock(2) })
+	c := cloudtest.Start(t, func(cfg *cloud.Config) { cfg.Clock = clocktest.NewFastClock(clocktest.TestFactor) })
 	ctx := browsertest.NewBrowser(t)
 	p := openCloud(t, ctx, c)
 	q := &cloudPage{c: c, ctx: newTab(t, ctx)}

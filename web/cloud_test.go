@@ -30,8 +30,7 @@ import (
 // The tests in this file drive the page that `thumbflow dev` serves
 // against the real local cloud: its S3, its gateway, the real handlers and
 // the real workflow. Only what the local cloud cannot be made to do on
-// cue (a failed POST that works the second time, a gateway that stops
-// answering pings) is left to the fake in fake_test.go.
+// cue (see fakeCloud's comment) is left to the fake in fake_test.go.
 
 type cloudPage struct {
 	c   *cloud.Cloud
@@ -374,8 +373,8 @@ func TestCloudSecondTabShowsSameRowsAndLiveProgress(t *testing.T) {
 
 func TestCloudBrowserRestartRestoresHistoryAndResubscribes(t *testing.T) {
 	// The second upload's first attempt hangs until the task's 25 s timeout
-	// (5 s on this clock), so the browser closes mid-conversion.
-	c := cloudtest.Start(t, func(cfg *cloud.Config) { cfg.Clock = clocktest.NewFastClock(5) })
+	// (12.5 s on this clock), so the browser closes mid-conversion.
+	c := cloudtest.Start(t, func(cfg *cloud.Config) { cfg.Clock = clocktest.NewFastClock(clocktest.TestFactor) })
 	profile := t.TempDir()
 	ctx, stop := browsertest.NewBrowserAt(t, profile)
 	p := openCloud(t, ctx, c)

@@ -16,8 +16,22 @@ import (
 
 // fakeCloud is a small stand-in for the gateway and S3 that speaks
 // docs/protocol.md, on an origin other than the page's, as in production.
-// It converts nothing: it pushes the status sequence a real pipeline would,
-// and it can hold a conversion in "converting" until the test releases it.
+// It converts nothing: it pushes the status sequence a real pipeline would.
+//
+// Nothing keeps it in step with the real protocol (its messages drifted
+// from the real ones before), so it is kept only for what the real local
+// cloud cannot be made to do on cue:
+//   - hold a conversion in "converting" until the test releases it
+//     (holdConversions: progress at 100 %, the local preview, axe mid-batch,
+//     a reload mid-conversion);
+//   - refuse a POST with a chosen S3 error code, then accept the retry
+//     (refuse: upload again after a failure);
+//   - hang: keep the socket open and answer nothing (mute: the heartbeat);
+//   - show the exact form S3 received and every client message
+//     (postsSeen, actions), and serve a config.json with other limits.
+// Reconnect, retrying, a second tab, late and duplicate pushes and every
+// test that needs none of the above run on the real local cloud
+// (cloud_test.go, cloud_push_test.go, openRealPage).
 type fakeCloud struct {
 	t   *testing.T
 	srv *httptest.Server

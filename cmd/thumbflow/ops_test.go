@@ -131,7 +131,7 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 	data := t.TempDir()
 	start := func() *cloud.Cloud {
 		return cloudtest.Start(t, func(cfg *cloud.Config) {
-			cfg.DataDir, cfg.Clock, cfg.AlertWebhook = data, clocktest.NewFastClock(20), hookSrv.URL
+			cfg.DataDir, cfg.Clock, cfg.AlertWebhook = data, clocktest.NewFastClock(clocktest.TestFactor), hookSrv.URL
 		})
 	}
 	c := start()
