@@ -29,6 +29,7 @@ import (
 //   - hang: keep the socket open and answer nothing (mute: the heartbeat);
 //   - show the exact form S3 received and every client message
 //     (postsSeen, actions), and serve a config.json with other limits.
+//
 // Reconnect, retrying, a second tab, late and duplicate pushes and every
 // test that needs none of the above run on the real local cloud
 // (cloud_test.go, cloud_push_test.go, openRealPage).
