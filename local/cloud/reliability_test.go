@@ -523,7 +523,11 @@ func TestReliabilityConvertPanicsOnce(t *testing.T) {
 // timeout is retried (States.Timeout); one that always does fails with
 // Timeout after the fourth attempt.
 func TestReliabilityConvertTimeouts(t *testing.T) {
+	// Parallel: these tests mostly sit through 12.5 s task timeouts
+	// (clocktest.TestFactor), idle, so they wait side by side.
+	t.Parallel()
 	t.Run("once", func(t *testing.T) {
+		t.Parallel()
 		r := newRig(t)
 		if err := r.c.Lambdas.InjectFault(functionName(r.c, "ConvertFunction"), lambda.FaultTimeout); err != nil {
 			t.Fatal(err)
@@ -535,6 +539,7 @@ func TestReliabilityConvertTimeouts(t *testing.T) {
 			errors: []string{"States.Timeout"}, states: "uploaded,converting,retrying(2),succeeded"})
 	})
 	t.Run("every time", func(t *testing.T) {
+		t.Parallel()
 		r := newRig(t)
 		// Each attempt converts, then overruns the task's timeout, as a
 		// conversion slower than 25 s does: the injected FaultTimeout
@@ -557,6 +562,7 @@ func TestReliabilityConvertTimeouts(t *testing.T) {
 // the conversion runs; the execution is unaffected, and the reconnected
 // browser resubscribes and sees exactly one terminal status.
 func TestReliabilitySocketDropMidExecution(t *testing.T) {
+	t.Parallel() // idle through a 12.5 s task timeout, beside the others
 	r := newRig(t)
 	// A timed-out first attempt keeps the execution busy for the task's
 	// timeout (12.5 s of wall time on the rig's clock).
