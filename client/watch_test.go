@@ -20,7 +20,7 @@ import (
 )
 
 func TestNextReturnsEveryNewRecordInVersionOrder(t *testing.T) {
-	c := cloudtest.Start(t, func(cfg *cloud.Config) { cfg.Clock = clocktest.NewFastClock(20) })
+	c := cloudtest.Start(t, func(cfg *cloud.Config) { cfg.Clock = clocktest.NewFastClock(clocktest.TestFactor) })
 	cl := uploadtest.Dial(t, context.Background(), c.WebSocketURL)
 	id := uploadtest.Upload(t, cl, "a.jpg", uploadtest.Photo(32, 32), upload.StateSucceeded)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

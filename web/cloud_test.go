@@ -30,8 +30,7 @@ import (
 // The tests in this file drive the page that `thumbflow dev` serves
 // against the real local cloud: its S3, its gateway, the real handlers and
 // the real workflow. Only what the local cloud cannot be made to do on
-// cue (a failed POST that works the second time, a gateway that stops
-// answering pings) is left to the fake in fake_test.go.
+// cue (see fakeCloud's comment) is left to the fake in fake_test.go.
 
 type cloudPage struct {
 	c   *cloud.Cloud
@@ -240,11 +239,17 @@ func TestCloudCancelMidUploadStoresNothing(t *testing.T) {
 		t.Error("closing the tab warns with nothing in flight")
 	}
 	throttle(t, p.ctx, 0)
-	// Bounded wait for anything that might still arrive: S3 stores an
-	// object only once the whole POST is in.
-	time.Sleep(500 * time.Millisecond)
-	if keys := originals(t, c); len(keys) != 0 {
-		t.Errorf("a cancelled upload stored %v", keys)
+	// A marker upload, started after the cancel and unthrottled: once it is
+	// converted, a POST the cancel failed to stop (now at full speed too)
+	// would have been stored. S3 stores an object only once the whole POST
+	// is in, so only the marker's original may be there.
+	run(t, p.ctx, chromedp.Click(chromedp.CSS(".upload .btn-remove")))
+	waitForIn(t, p.ctx, `document.querySelectorAll(".upload").length === 0`)
+	p.choose(t, "marker.jpg", uploadtest.Photo(40, 30))
+	waitForIn(t, p.ctx, firstRow+`?.dataset.state === "succeeded"`)
+	marker := eval[string](t, p.ctx, firstRow+`.dataset.uploadId`)
+	if keys := originals(t, c); len(keys) != 1 || !strings.Contains(keys[0], marker) {
+		t.Errorf("the uploads bucket holds %v; want only the marker %s: the cancelled upload was stored", keys, marker)
 	}
 }
 
@@ -368,8 +373,8 @@ func TestCloudSecondTabShowsSameRowsAndLiveProgress(t *testing.T) {
 
 func TestCloudBrowserRestartRestoresHistoryAndResubscribes(t *testing.T) {
 	// The second upload's first attempt hangs until the task's 25 s timeout
-	// (5 s on this clock), so the browser closes mid-conversion.
-	c := cloudtest.Start(t, func(cfg *cloud.Config) { cfg.Clock = clocktest.NewFastClock(5) })
+	// (12.5 s on this clock), so the browser closes mid-conversion.
+	c := cloudtest.Start(t, func(cfg *cloud.Config) { cfg.Clock = clocktest.NewFastClock(clocktest.TestFactor) })
 	profile := t.TempDir()
 	ctx, stop := browsertest.NewBrowserAt(t, profile)
 	p := openCloud(t, ctx, c)

@@ -16,8 +16,23 @@ import (
 
 // fakeCloud is a small stand-in for the gateway and S3 that speaks
 // docs/protocol.md, on an origin other than the page's, as in production.
-// It converts nothing: it pushes the status sequence a real pipeline would,
-// and it can hold a conversion in "converting" until the test releases it.
+// It converts nothing: it pushes the status sequence a real pipeline would.
+//
+// Nothing keeps it in step with the real protocol (its messages drifted
+// from the real ones before), so it is kept only for what the real local
+// cloud cannot be made to do on cue:
+//   - hold a conversion in "converting" until the test releases it
+//     (holdConversions: progress at 100 %, the local preview, axe mid-batch,
+//     a reload mid-conversion);
+//   - refuse a POST with a chosen S3 error code, then accept the retry
+//     (refuse: upload again after a failure);
+//   - hang: keep the socket open and answer nothing (mute: the heartbeat);
+//   - show the exact form S3 received and every client message
+//     (postsSeen, actions), and serve a config.json with other limits.
+//
+// Reconnect, retrying, a second tab, late and duplicate pushes and every
+// test that needs none of the above run on the real local cloud
+// (cloud_test.go, cloud_push_test.go, openRealPage).
 type fakeCloud struct {
 	t   *testing.T
 	srv *httptest.Server
@@ -28,11 +43,10 @@ type fakeCloud struct {
 	messages []clientMessage
 	posts    []fakePost
 	nextID   int
-	hold     chan struct{}       // when non-nil, conversions wait for it to close
-	script   func(u *fakeUpload) // when non-nil, replaces convert after a post
-	refuse   string              // when non-empty, S3 refuses every post with this code
-	linkTTL  time.Duration       // of the links answered to "links"; an hour when 0
-	mute     bool                // when true, messages are read and never answered: a hung server
+	hold     chan struct{} // when non-nil, conversions wait for it to close
+	refuse   string        // when non-empty, S3 refuses every post with this code
+	linkTTL  time.Duration // of the links answered to "links"; an hour when 0
+	mute     bool          // when true, messages are read and never answered: a hung server
 }
 
 type fakeConn struct {
@@ -243,15 +257,6 @@ func (f *fakeCloud) push(u *fakeUpload, state string, extra map[string]any) {
 		rec[k] = v
 	}
 	u.record = rec
-	f.mu.Unlock()
-	f.resend(u, rec)
-}
-
-// resend sends rec to u's subscribers without storing it: how push
-// delivers, and, called by a test with an older record, the duplicate or
-// late push the protocol warns about.
-func (f *fakeCloud) resend(u *fakeUpload, rec map[string]any) {
-	f.mu.Lock()
 	subs := make([]*fakeConn, 0, len(u.subs))
 	for c := range u.subs {
 		subs = append(subs, c)
@@ -260,13 +265,6 @@ func (f *fakeCloud) resend(u *fakeUpload, rec map[string]any) {
 	for _, c := range subs {
 		f.send(c, map[string]any{"type": "status", "status": rec})
 	}
-}
-
-// record returns u's current record.
-func (f *fakeCloud) current(u *fakeUpload) map[string]any {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return u.record
 }
 
 // dropAll closes every socket without a close frame, as a network drop does.

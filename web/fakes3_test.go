@@ -62,7 +62,7 @@ func (f *fakeCloud) servePost(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.posts = append(f.posts, post)
 	u := f.uploads[strings.TrimPrefix(fields["key"], "uploads/")]
-	refuse, script := f.refuse, f.script
+	refuse := f.refuse
 	f.mu.Unlock()
 	switch {
 	case refuse != "":
@@ -85,10 +85,6 @@ func (f *fakeCloud) servePost(w http.ResponseWriter, r *http.Request) {
 		u.width, u.height = cfg.Width, cfg.Height
 	}
 	w.WriteHeader(http.StatusNoContent)
-	if script != nil {
-		go script(u)
-		return
-	}
 	go f.convert(u)
 }
 

@@ -131,7 +131,7 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 	data := t.TempDir()
 	start := func() *cloud.Cloud {
 		return cloudtest.Start(t, func(cfg *cloud.Config) {
-			cfg.DataDir, cfg.Clock, cfg.AlertWebhook = data, clocktest.NewFastClock(20), hookSrv.URL
+			cfg.DataDir, cfg.Clock, cfg.AlertWebhook = data, clocktest.NewFastClock(clocktest.TestFactor), hookSrv.URL
 		})
 	}
 	c := start()
@@ -291,12 +291,13 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 	t.Run("alerts", func(t *testing.T) {
 		// The corrupt upload, a user rejection, alerted nobody; a
 		// conversion whose retries all fail does. The first two
-		// deliveries get 500; the third (after 1 s and 2 s of backoff)
-		// is accepted.
+		// deliveries get 500; the third (after SNS's backoff, halved by
+		// clocktest.TestFactor) is accepted. The wait is generous: only
+		// a hang reaches it.
 		broken := systemFailure(t, c, "broken.jpg")
 		var calls int
 		var got []map[string]any
-		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 			if calls, got = hook.state(); len(got) > 0 {
 				break
 			}
@@ -328,7 +329,7 @@ func TestOperatorCommandsAndAlertsAgainstTheLocalCloud(t *testing.T) {
 		// began, and be delivered first; so once this one has arrived and
 		// nothing is pending, every call there was to be made was made.
 		again := systemFailure(t, c, "broken-again.jpg")
-		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
 			if _, got = hook.state(); len(got) >= 2 && c.Topics.Pending() == 0 {
 				break
 			}

@@ -73,7 +73,7 @@ func started(res []ops.RetryResult) []string {
 }
 
 func TestRetryStartsTheNextGeneration(t *testing.T) {
-	c := cloudtest.Start(t, func(cfg *cloud.Config) { cfg.Clock = clocktest.NewFastClock(50) })
+	c := cloudtest.Start(t, func(cfg *cloud.Config) { cfg.Clock = clocktest.NewFastClock(clocktest.TestFactor) })
 	opsEnv(t, c)
 	cl := uploadtest.Dial(t, context.Background(), c.WebSocketURL)
 	broken := failOnce(t, c, cl, "broken.jpg")

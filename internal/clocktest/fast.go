@@ -12,6 +12,15 @@ import "thumbflow/local/clock"
 // developer shorten time the same way.
 type FastClock = clock.Scaled
 
+// TestFactor is the fastest a test runs a local cloud's clock: the Convert
+// task's 25 s timeout (and every shorter TimeoutSeconds) stays at least
+// 12.5 s of wall time, far more than a small conversion or a status write
+// needs on a loaded machine, so a healthy attempt never times out and a
+// test may assert exact attempt counts. At 20× a busy machine's ordinary
+// conversions timed out (1.25 s): false Timeout failures and extra
+// attempts. Speed is measured by benchmarks, never by shrinking timeouts.
+const TestFactor = 2
+
 // NewFastClock returns a clock whose sleeps are factor times shorter.
 func NewFastClock(factor float64) *FastClock {
 	return &clock.Scaled{Factor: factor}

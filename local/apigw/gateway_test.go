@@ -69,6 +69,19 @@ func (rec *recorder) next(t *testing.T, route string) events.APIGatewayWebsocket
 	}
 }
 
+// following returns the very next event, whatever its route: after a
+// marker, what a test expects must come next, with nothing before it.
+func (rec *recorder) following(t *testing.T) events.APIGatewayWebsocketProxyRequest {
+	t.Helper()
+	select {
+	case ev := <-rec.events:
+		return ev
+	case <-time.After(10 * time.Second): // bounded: only a hang reaches it
+		t.Fatal("no event within 10s")
+		return events.APIGatewayWebsocketProxyRequest{}
+	}
+}
+
 type env struct {
 	gw     *apigw.Gateway
 	srv    *httptest.Server
@@ -327,14 +340,15 @@ func TestConnectRefusal(t *testing.T) {
 	if got := len(e.gw.Connections()); got != 0 {
 		t.Errorf("%d connections registered after a refusal", got)
 	}
-	dial(t, e.wsURL+"?token=good")
-	// A refused connection never existed: no $disconnect for it.
+	good := dial(t, e.wsURL+"?token=good")
+	// A refused connection never existed: no $disconnect for it. The
+	// marker: the good connection's own $disconnect, which must follow its
+	// $connect with nothing between.
 	rec.next(t, apigw.RouteConnect)
-	rec.next(t, apigw.RouteConnect)
-	select {
-	case ev := <-rec.events:
-		t.Errorf("unexpected %s event after a refused $connect", ev.RequestContext.RouteKey)
-	case <-time.After(100 * time.Millisecond):
+	id := rec.next(t, apigw.RouteConnect).RequestContext.ConnectionID
+	good.Close(websocket.StatusNormalClosure, "")
+	if ev := rec.following(t); ev.RequestContext.RouteKey != apigw.RouteDisconnect || ev.RequestContext.ConnectionID != id {
+		t.Errorf("after the good connection closed: %s for %s, want only its own $disconnect (%s): the refused $connect had an event", ev.RequestContext.RouteKey, ev.RequestContext.ConnectionID, id)
 	}
 }
 
@@ -666,10 +680,10 @@ func TestDropRunsDisconnectOnce(t *testing.T) {
 	if err := e.gw.Drop(id); !errors.Is(err, apigw.ErrGone) {
 		t.Errorf("second drop: %v, want ErrGone", err)
 	}
-	select {
-	case ev := <-rec.events:
-		t.Errorf("unexpected second event %s", ev.RequestContext.RouteKey)
-	case <-time.After(100 * time.Millisecond):
+	// The marker: a new connection's $connect must be the next event.
+	dial(t, e.wsURL)
+	if ev := rec.following(t); ev.RequestContext.RouteKey != apigw.RouteConnect || ev.RequestContext.ConnectionID == id {
+		t.Errorf("after the drops: %s for %s, want the marker's $connect: a second event for the dropped connection", ev.RequestContext.RouteKey, ev.RequestContext.ConnectionID)
 	}
 }
 

@@ -44,7 +44,7 @@ func startAlertRig(t *testing.T) *alertRig {
 	t.Cleanup(hook.Close)
 	r.c = startCloud(t, func(cfg *Config) {
 		cfg.AlertWebhook, cfg.Metrics = hook.URL, r.metrics
-		cfg.Clock = clocktest.NewFastClock(50)
+		cfg.Clock = clocktest.NewFastClock(clocktest.TestFactor)
 		cfg.Logger = slog.New(slog.NewJSONHandler(r.log, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	})
 	t.Cleanup(func() {

@@ -115,9 +115,9 @@ func TestBrowserTextFileNamedJPEGFailsWithReason(t *testing.T) {
 }
 
 func TestBrowserReloadMidConversionSeesFinalStatus(t *testing.T) {
-	// The first attempt hangs until the task's 25 s timeout (5 s here), so
+	// The first attempt hangs until the task's 25 s timeout (12.5 s here), so
 	// the page is reloaded while the conversion is still under way.
-	c := startCloud(t, func(cfg *Config) { cfg.Clock = clocktest.NewFastClock(5) })
+	c := startCloud(t, func(cfg *Config) { cfg.Clock = clocktest.NewFastClock(clocktest.TestFactor) })
 	if err := c.Lambdas.InjectFault(functionName(c, "ConvertFunction"), lambda.FaultTimeout); err != nil {
 		t.Fatal(err)
 	}

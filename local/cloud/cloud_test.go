@@ -101,7 +101,8 @@ func TestCorruptUploadFailsWithReason(t *testing.T) {
 }
 
 func TestRetriedConversionIsVisibleAndSucceeds(t *testing.T) {
-	c := startCloud(t, func(cfg *Config) { cfg.Clock = clocktest.NewFastClock(20) })
+	t.Parallel() // idle through a 12.5 s task timeout, beside the others
+	c := startCloud(t, func(cfg *Config) { cfg.Clock = clocktest.NewFastClock(clocktest.TestFactor) })
 	// The first attempt hangs past the task's 25 s TimeoutSeconds, which
 	// the state machine retries as States.Timeout.
 	if err := c.Lambdas.InjectFault(functionName(c, "ConvertFunction"), lambda.FaultTimeout); err != nil {

@@ -76,7 +76,7 @@ func TestConvertWithoutItsPutObjectGrantFails(t *testing.T) {
 // retries, then records as a system failure.
 func TestStateMachineWithoutInvokeGrantFails(t *testing.T) {
 	grant := "        - LambdaInvokePolicy:\n            FunctionName: !Ref ConvertFunction\n"
-	c := startCloud(t, withTemplate(t, grant, ""), func(cfg *Config) { cfg.Clock = clocktest.NewFastClock(20) })
+	c := startCloud(t, withTemplate(t, grant, ""), func(cfg *Config) { cfg.Clock = clocktest.NewFastClock(clocktest.TestFactor) })
 	cl := dial(t, context.Background(), c.WebSocketURL)
 	_, seen, rec := uploadStates(t, cl, "photo.jpg", photo(64, 48))
 	if seen[len(seen)-1] != "failed" || rec.Error == nil || rec.Error.Code != "InternalError" {

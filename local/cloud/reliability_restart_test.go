@@ -22,9 +22,9 @@ func TestReliabilityKillAndRestart(t *testing.T) {
 	dir := t.TempDir()
 	// Real time: the 20 conversions queue for a pool of two, before the
 	// kill and again after the restart, and queueing counts against the
-	// Convert task's 25 s timeout, which the rig's fast clock would shrink
-	// to 1.25 s: on a loaded machine the last in the queue timed out and
-	// were retried (attempt 2).
+	// Convert task's 25 s timeout, which even the rig's clock
+	// (clocktest.TestFactor) halves: on a loaded machine the last in the
+	// queue could time out and be retried (attempt 2).
 	r := newRig(t, func(cfg *Config) { cfg.DataDir = dir; cfg.Clock = nil })
 	// Conversions before the kill take until the kill: every execution
 	// is in flight, in Convert, when the process dies.

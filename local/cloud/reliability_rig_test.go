@@ -36,16 +36,20 @@ type rig struct {
 	log *logtest.Buffer
 }
 
-// newRig starts a local cloud whose state machine runs 20 times faster
-// than real time, so a 25 s task timeout takes 1.25 s.
+// rigTimeout bounds each rig test: generous, so only a hang reaches it
+// (the slowest test sits through four 12.5 s task timeouts).
+const rigTimeout = 3 * time.Minute
+
+// newRig starts a local cloud whose state machine runs clocktest.TestFactor
+// times faster than real time: a 25 s task timeout is 12.5 s of wall time.
 func newRig(t testing.TB, mod ...func(*Config)) *rig {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), rigTimeout)
 	t.Cleanup(cancel)
 	r := &rig{t: t, ctx: ctx, log: &logtest.Buffer{}}
 	r.cfg = Config{
 		Addr: "127.0.0.1:0", WebAddr: "127.0.0.1:0",
-		Clock:  clocktest.NewFastClock(20),
+		Clock:  clocktest.NewFastClock(clocktest.TestFactor),
 		Logger: slog.New(slog.NewJSONHandler(r.log, nil)),
 	}
 	for _, m := range mod {

@@ -27,7 +27,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"thumbflow/client"
-	"thumbflow/internal/clocktest"
 	"thumbflow/lambdas/pipeline"
 	"thumbflow/local/lambda"
 	"thumbflow/thumbnail/testimage"
@@ -424,12 +423,11 @@ func faultyConvert(t testing.TB, c *Cloud, before func(in pipeline.ConvertInput)
 // absorbed by the SDK's own retries; more make the conversion's read fail
 // with TransientError, which the state machine retries, visibly.
 func TestReliabilityS3Faults(t *testing.T) {
-	// The SDK backs off in real time (up to 2 s, then 4 s, jittered), so
-	// the state machine's clock runs only twice as fast here: the task's
-	// 25 s timeout must stay longer than the SDK's retries, as on AWS.
-	slower := func(cfg *Config) { cfg.Clock = clocktest.NewFastClock(2) }
+	// The SDK backs off in real time (up to 2 s, then 4 s, jittered); the
+	// rig's clock (clocktest.TestFactor) keeps the task's 25 s timeout longer than
+	// the SDK's retries, as on AWS.
 	t.Run("503 twice is absorbed by SDK retries", func(t *testing.T) {
-		r := newRig(t, slower)
+		r := newRig(t)
 		faultyConvert(t, r.c, func(in pipeline.ConvertInput) {
 			if in.RetryCount == 0 {
 				r.c.S3.InjectFaults(2, http.StatusServiceUnavailable)
@@ -441,7 +439,7 @@ func TestReliabilityS3Faults(t *testing.T) {
 		r.expect(cl, g, len(data), outcome{state: upload.StateSucceeded, attempt: 1, runs: 1, states: "uploaded,converting,succeeded"})
 	})
 	t.Run("500 three times is retried by the state machine", func(t *testing.T) {
-		r := newRig(t, slower)
+		r := newRig(t)
 		faultyConvert(t, r.c, func(in pipeline.ConvertInput) {
 			if in.RetryCount == 0 {
 				r.c.S3.InjectFaults(3, http.StatusInternalServerError)
@@ -454,7 +452,7 @@ func TestReliabilityS3Faults(t *testing.T) {
 			errors: []string{"TransientError"}, states: "uploaded,converting,retrying(2),succeeded"})
 	})
 	t.Run("503 during the upload's own event handling is redelivered", func(t *testing.T) {
-		r := newRig(t, slower)
+		r := newRig(t)
 		cl := r.dial()
 		data := smallPhoto(12)
 		g, err := cl.Grant(r.ctx, "event.jpg", "image/jpeg", int64(len(data)))
@@ -525,7 +523,11 @@ func TestReliabilityConvertPanicsOnce(t *testing.T) {
 // timeout is retried (States.Timeout); one that always does fails with
 // Timeout after the fourth attempt.
 func TestReliabilityConvertTimeouts(t *testing.T) {
+	// Parallel: these tests mostly sit through 12.5 s task timeouts
+	// (clocktest.TestFactor), idle, so they wait side by side.
+	t.Parallel()
 	t.Run("once", func(t *testing.T) {
+		t.Parallel()
 		r := newRig(t)
 		if err := r.c.Lambdas.InjectFault(functionName(r.c, "ConvertFunction"), lambda.FaultTimeout); err != nil {
 			t.Fatal(err)
@@ -537,6 +539,7 @@ func TestReliabilityConvertTimeouts(t *testing.T) {
 			errors: []string{"States.Timeout"}, states: "uploaded,converting,retrying(2),succeeded"})
 	})
 	t.Run("every time", func(t *testing.T) {
+		t.Parallel()
 		r := newRig(t)
 		// Each attempt converts, then overruns the task's timeout, as a
 		// conversion slower than 25 s does: the injected FaultTimeout
@@ -559,8 +562,10 @@ func TestReliabilityConvertTimeouts(t *testing.T) {
 // the conversion runs; the execution is unaffected, and the reconnected
 // browser resubscribes and sees exactly one terminal status.
 func TestReliabilitySocketDropMidExecution(t *testing.T) {
+	t.Parallel() // idle through a 12.5 s task timeout, beside the others
 	r := newRig(t)
-	// A timed-out first attempt keeps the execution busy for ~1.3 s.
+	// A timed-out first attempt keeps the execution busy for the task's
+	// timeout (12.5 s of wall time on the rig's clock).
 	if err := r.c.Lambdas.InjectFault(functionName(r.c, "ConvertFunction"), lambda.FaultTimeout); err != nil {
 		t.Fatal(err)
 	}

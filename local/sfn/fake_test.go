@@ -160,10 +160,20 @@ type manualClock struct {
 	mu  sync.Mutex
 	now time.Time
 	ch  chan struct{} // closed and replaced on every Advance
+	// sleepers counts the Sleeps under way by deadline, so a test can wait
+	// until something sleeps until a given time rather than sleep itself.
+	sleepers map[time.Time]int
 }
 
 func newManualClock() *manualClock {
-	return &manualClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), ch: make(chan struct{})}
+	return &manualClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), ch: make(chan struct{}), sleepers: map[time.Time]int{}}
+}
+
+// sleepingUntil is the number of Sleeps under way that end at deadline.
+func (c *manualClock) sleepingUntil(deadline time.Time) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sleepers[deadline]
 }
 
 func (c *manualClock) Now() time.Time {
@@ -183,7 +193,13 @@ func (c *manualClock) Advance(d time.Duration) {
 func (c *manualClock) Sleep(ctx context.Context, d time.Duration) error {
 	c.mu.Lock()
 	deadline := c.now.Add(d)
+	c.sleepers[deadline]++
 	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.sleepers[deadline]--
+		c.mu.Unlock()
+	}()
 	for {
 		c.mu.Lock()
 		now, ch := c.now, c.ch

@@ -97,7 +97,7 @@ func createAndStart(t *testing.T, c *awssfn.Client, def string) (*awssfn.CreateS
 
 func waitDone(t *testing.T, c *awssfn.Client, arn string) *awssfn.DescribeExecutionOutput {
 	t.Helper()
-	for range 500 {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		out, err := c.DescribeExecution(context.Background(), &awssfn.DescribeExecutionInput{ExecutionArn: &arn})
 		if err != nil {
 			t.Fatal(err)
@@ -105,9 +105,8 @@ func waitDone(t *testing.T, c *awssfn.Client, arn string) *awssfn.DescribeExecut
 		if out.Status != types.ExecutionStatusRunning {
 			return out
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
-	t.Fatalf("%s still running", arn)
+	t.Fatalf("%s still running after 30 s", arn)
 	return nil
 }
 
@@ -441,7 +440,11 @@ func TestKillMidExecutionFinishesEveryExecutionExactlyOnce(t *testing.T) {
 	start(n/2, n)
 	waitFor(t, inWait(n/2, n))
 	clock.Advance(20 * time.Second)
+	deadline := clock.Now().Add(10 * time.Second) // e3-e5's: 30 s after they entered the wait
 	s1.kill()
+	// The first life's waits stop with it (they share the clock with the
+	// second life's, so the count below must start from zero).
+	waitFor(t, func() bool { return clock.sleepingUntil(deadline) == 0 })
 	if len(ended1) != 0 {
 		t.Fatalf("ended before the kill: %v", ended1)
 	}
@@ -462,9 +465,13 @@ func TestKillMidExecutionFinishesEveryExecutionExactlyOnce(t *testing.T) {
 			t.Errorf("%s ended %s with %s", sum.Name, sum.Status, sum.Output)
 		}
 	})
-	time.Sleep(20 * time.Millisecond)
-	if d, _ := s2.DescribeExecution(execARN(sm.StateMachineARN, n-1)); d.Status != asl.StatusRunning {
-		t.Fatalf("the wait ended early after the restart: %s", d.Status)
+	// The resumed waits sleep until their original deadline, not a fresh
+	// 30 s and not zero: wait until all of them do.
+	waitFor(t, func() bool { return clock.sleepingUntil(deadline) == n/2 })
+	for i := n / 2; i < n; i++ {
+		if d, _ := s2.DescribeExecution(execARN(sm.StateMachineARN, i)); d.Status != asl.StatusRunning {
+			t.Fatalf("e%d's wait ended early after the restart: %s", i, d.Status)
+		}
 	}
 	clock.Advance(10 * time.Second) // the original deadline: 30 s after entering
 	waitFor(t, func() bool {
@@ -567,10 +574,11 @@ func execARN(smARN string, i int) string {
 
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	// Generous: only a hang fails it, not a loaded machine.
+	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10s")
+			t.Fatal("condition not met within 30s")
 		}
 		time.Sleep(2 * time.Millisecond)
 	}

@@ -60,9 +60,10 @@ function trim(x) {
   return x.toFixed(1).replace(/\.0$/, "");
 }
 
-/** "JPEG, PNG or WebP" for the accepted types. */
+/** "JPEG, PNG or WebP" for the accepted types, each name once (HEIC has
+ * two MIME types). */
 export function typeNames(types) {
-  return joinOr(types.map((t) => TYPE_NAMES[t] || t));
+  return joinOr([...new Set(types.map((t) => TYPE_NAMES[t] || t))]);
 }
 
 /** Returns null when the file may be uploaded, else {code, message} using
@@ -85,7 +86,8 @@ export function checkFile(file, config) {
 }
 
 function unsupportedMessage(name, type, accepted) {
-  const kinds = `a ${typeNames(accepted)} image`;
+  const names = typeNames(accepted);
+  const kinds = `${/^[AEIOU]/.test(names) ? "an" : "a"} ${names} image`; // "an AVIF, …"
   const choose = `Choose ${kinds}`;
   if (type === "image/heic" || type === "image/heif") {
     return `${name} is ${KNOWN_FORMATS[type]}, which cannot be converted here. Export it as JPEG (on an iPhone: Settings, Camera, Formats, Most Compatible) or choose ${kinds}.`;
