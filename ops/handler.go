@@ -57,7 +57,8 @@ func Handler(cfg Config) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	o := &handler{cfg: cfg, read: &Reader{StepFunctions: cfg.StepFunctions, Records: cfg.Records, RecordsBucket: cfg.RecordsBucket}}
+	o := &handler{cfg: cfg, read: &Reader{StepFunctions: cfg.StepFunctions, Records: cfg.Records, RecordsBucket: cfg.RecordsBucket,
+		StateMachine: func(context.Context) (string, error) { return cfg.StateMachineARN, nil }}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ops", func(w http.ResponseWriter, r *http.Request) {
 		page, err := fs.ReadFile(web.Static, "ops.html")

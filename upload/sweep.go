@@ -135,8 +135,12 @@ func (s *Sweeper) sweepOne(ctx context.Context, m Pending) (started, cleared boo
 	if now.Sub(stored) < s.MinAge {
 		return false, false, nil // its event may still be on the way
 	}
-	if ok && rec.ExecutionARN != "" {
-		exists, err := s.Runs.Exists(ctx, rec.ExecutionARN)
+	if ok && rec.Execution != "" {
+		arn, err := ExecutionARN(s.Starter.Executions.StateMachineARN(), rec.Execution)
+		if err != nil {
+			return false, false, err
+		}
+		exists, err := s.Runs.Exists(ctx, arn)
 		if err != nil {
 			return false, false, fmt.Errorf("look up execution: %w", err)
 		}

@@ -76,11 +76,7 @@ func TestSweeperStartsOnlyStaleOriginalsWithoutExecution(t *testing.T) {
 	w.records[ids["lost"]] = Record{State: StateWaiting}
 	// failedStart: uploaded recorded, but the execution never started.
 	w.markers[ids["failedStart"]], w.originals[ids["failedStart"]] = old, old
-	arn, err := ExecutionARN(w.StateMachineARN(), ExecutionName(ids["failedStart"], "", "e-"+ids["failedStart"]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.records[ids["failedStart"]] = Record{State: StateUploaded, ExecutionARN: arn}
+	w.records[ids["failedStart"]] = Record{State: StateUploaded, Execution: ExecutionName(ids["failedStart"], "", "e-"+ids["failedStart"])}
 	// young: stored a minute ago; its event may be on the way.
 	w.markers[ids["young"]], w.originals[ids["young"]] = fresh, fresh
 	// running: has its execution.
