@@ -59,6 +59,10 @@ type Handler struct {
 
 	// Objects deletes an upload's objects ("delete"; see delete.go).
 	Objects Objects
+
+	// GrantLimits caps the grants per source address (grantlimit.go);
+	// nil grants without limit.
+	GrantLimits *GrantLimiter
 }
 
 // Handle is the Lambda entry point for every route.
@@ -86,6 +90,9 @@ type ErrorMessage struct {
 	RequestID string `json:"requestId,omitempty"`
 	Code      string `json:"code"`
 	Message   string `json:"message"`
+	// RetryAfter is how many seconds to wait before asking again, for
+	// the refusals that clear with time (TooManyGrants).
+	RetryAfter int `json:"retryAfter,omitempty"`
 }
 
 // GrantMessage answers "upload".
@@ -131,7 +138,7 @@ func (h *Handler) route(ctx context.Context, log *slog.Logger, ev events.APIGate
 		if bad := readUpload(f, &req); bad != nil {
 			return *bad
 		}
-		return h.upload(ctx, log, conn, req)
+		return h.upload(ctx, log, conn, ev.RequestContext.Identity.SourceIP, req)
 	case "subscribe":
 		if bad := readSubscribe(f, &req); bad != nil {
 			return *bad

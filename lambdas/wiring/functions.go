@@ -71,6 +71,14 @@ func WebSocket(env *Env, cfg aws.Config, tokenKey []byte, log *slog.Logger) (*we
 	s3c := S3(cfg)
 	spec := thumbnail.DefaultSpec()
 	records := env.Require("RECORDS_BUCKET")
+	perMinute, err := env.RequireInt("GRANTS_PER_MINUTE")
+	if err != nil {
+		return nil, err
+	}
+	open, err := env.RequireInt("OPEN_GRANTS")
+	if err != nil {
+		return nil, err
+	}
 	return &websocket.Handler{
 		Presigner:     s3.NewPresignClient(s3c),
 		Store:         &s3store.Store{Client: s3c, Bucket: records},
@@ -81,6 +89,10 @@ func WebSocket(env *Env, cfg aws.Config, tokenKey []byte, log *slog.Logger) (*we
 		UploadsBucket: env.Require("UPLOADS_BUCKET"),
 		OutputBucket:  env.Require("OUTPUT_BUCKET"),
 		RecordsBucket: records,
-		Log:           log,
+		GrantLimits: &websocket.GrantLimiter{
+			Counters: s3c, Bucket: records, Key: websocket.GrantLimiterKey(tokenKey),
+			PerMinute: perMinute, Open: open,
+		},
+		Log: log,
 	}, nil
 }
