@@ -60,8 +60,8 @@ func newLimitFixture(t *testing.T, perMinute, open int) *limitFixture {
 		Limits:        upload.Limits{MaxBytes: 25 << 20, Types: thumbnail.AcceptedContentTypes()},
 		Renditions:    []string{"thumb"},
 		UploadsBucket: "uploads", OutputBucket: "output", RecordsBucket: "records",
-		GrantLimits:   &GrantLimiter{Counters: c, Bucket: "records", Key: GrantLimiterKey(key), PerMinute: perMinute, Open: open},
-		Now:           func() time.Time { return f.now },
+		GrantLimits: &GrantLimiter{Counters: c, Bucket: "records", Key: GrantLimiterKey(key), PerMinute: perMinute, Open: open},
+		Now:         func() time.Time { return f.now },
 	}
 	return f
 }
