@@ -78,7 +78,7 @@ type GrantRefusal struct {
 const maxCounterTries = 8
 
 // maxCounterBytes caps what a counter read takes: a counter holds at most
-// Open times.
+// Open times (the template allows 1000, about 35 KB of JSON).
 const maxCounterBytes = 64 << 10
 
 // counter is the stored object: the issue times of the address's grants
@@ -239,7 +239,7 @@ func (h *Handler) limitGrant(ctx context.Context, log *slog.Logger, requestID, s
 		return nil
 	}
 	secs := max(1, int((r.RetryAfter+time.Second-1)/time.Second))
-	log.Warn("grant refused: source over its limit", "limit", r.Limit, "window", r.Window.String(), "retryAfterSeconds", secs)
+	log.Info("grant refused: source over its limit", "limit", r.Limit, "window", r.Window.String(), "retryAfterSeconds", secs)
 	what := fmt.Sprintf("at most %d may start in a minute", r.Limit)
 	if r.Window != time.Minute {
 		what = fmt.Sprintf("at most %d may wait for their files at once", r.Limit)
