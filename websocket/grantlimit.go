@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -51,7 +52,8 @@ type GrantLimiter struct {
 	// Key keys the HMAC that names an address's counter, so the bucket
 	// holds no address and no one who reads it can recover one (see
 	// GrantLimiterKey).
-	Key       []byte
+	Key []byte
+	// PerMinute and Open are the limits; 0 turns one off.
 	PerMinute int
 	Open      int
 }
@@ -72,10 +74,17 @@ type GrantRefusal struct {
 	RetryAfter time.Duration
 }
 
-// maxCounterTries bounds the compare-and-swap loop. Only one address's
-// concurrent requests write its counter, so losing this often means that
-// address is hammering, and a refusal is the right answer anyway.
-const maxCounterTries = 8
+// counterRaceBudget bounds, in real time, how long Allow keeps losing the
+// compare-and-swap on one counter. Only one address's concurrent requests
+// race for it, and each round one of them wins, so the budget is spent
+// only by an address with more requests in flight than S3 round trips fit
+// in it (on AWS, some 60 to 150 at once); it is then refused. The budget
+// stays well inside the function's 10 s timeout.
+const counterRaceBudget = 3 * time.Second
+
+// maxRaceBackoff caps the jittered pause after a lost race, which spreads
+// the contenders out so that most rounds have a winner.
+const maxRaceBackoff = 50 * time.Millisecond
 
 // maxCounterBytes caps what a counter read takes: a counter holds at most
 // Open times (the template allows 1000, about 35 KB of JSON).
@@ -91,7 +100,8 @@ type counter struct {
 // lifetime, or says why it is refused. It writes nothing when it refuses.
 func (l *GrantLimiter) Allow(ctx context.Context, sourceIP string, now time.Time, lifetime time.Duration) (*GrantRefusal, error) {
 	key := GrantCountPrefix + l.subject(sourceIP) + ".json"
-	for try := 0; try < maxCounterTries; try++ {
+	deadline := time.Now().Add(counterRaceBudget)
+	for try := 0; ; try++ {
 		c, etag, denied, err := l.read(ctx, key)
 		if err != nil {
 			return nil, err
@@ -133,9 +143,16 @@ func (l *GrantLimiter) Allow(ctx context.Context, sourceIP string, now time.Time
 			// The counter exists, so the 403 was a real denial.
 			return nil, fmt.Errorf("get s3://%s/%s: access denied", l.Bucket, key)
 		}
+		if time.Now().After(deadline) {
+			return &GrantRefusal{Limit: l.PerMinute, Window: time.Minute, RetryAfter: time.Second}, nil
+		}
+		pause := time.Duration(rand.Int64N(int64(min(time.Millisecond<<min(try, 10), maxRaceBackoff)) + 1))
+		select {
+		case <-time.After(pause):
+		case <-ctx.Done():
+			return nil, fmt.Errorf("counting a grant in s3://%s/%s: %w", l.Bucket, key, ctx.Err())
+		}
 	}
-	// Only this address's own requests race for its counter.
-	return &GrantRefusal{Limit: l.PerMinute, Window: time.Minute, RetryAfter: time.Second}, nil
 }
 
 // refusal applies both limits to the live grants, oldest first.

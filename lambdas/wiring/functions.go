@@ -79,6 +79,13 @@ func WebSocket(env *Env, cfg aws.Config, tokenKey []byte, log *slog.Logger) (*we
 	if err != nil {
 		return nil, err
 	}
+	var limits *websocket.GrantLimiter
+	if perMinute > 0 || open > 0 { // both 0: no limits, no counters
+		limits = &websocket.GrantLimiter{
+			Counters: s3c, Bucket: records, Key: websocket.GrantLimiterKey(tokenKey),
+			PerMinute: perMinute, Open: open,
+		}
+	}
 	return &websocket.Handler{
 		Presigner:     s3.NewPresignClient(s3c),
 		Store:         &s3store.Store{Client: s3c, Bucket: records},
@@ -89,10 +96,7 @@ func WebSocket(env *Env, cfg aws.Config, tokenKey []byte, log *slog.Logger) (*we
 		UploadsBucket: env.Require("UPLOADS_BUCKET"),
 		OutputBucket:  env.Require("OUTPUT_BUCKET"),
 		RecordsBucket: records,
-		GrantLimits: &websocket.GrantLimiter{
-			Counters: s3c, Bucket: records, Key: websocket.GrantLimiterKey(tokenKey),
-			PerMinute: perMinute, Open: open,
-		},
-		Log: log,
+		GrantLimits:   limits,
+		Log:           log,
 	}, nil
 }

@@ -51,7 +51,7 @@ func (e *Env) Require(name string) string {
 }
 
 // RequireInt is Require for a count the template sets: a missing variable
-// is noted like any other, one that is not a whole number of at least 1 is
+// is noted like any other, one that is not a whole number (0 or more) is
 // an error.
 func (e *Env) RequireInt(name string) (int, error) {
 	v := e.Require(name)
@@ -59,8 +59,8 @@ func (e *Env) RequireInt(name string) (int, error) {
 		return 0, nil
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		return 0, fmt.Errorf("%s=%q: want a whole number of at least 1", name, v)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%s=%q: want a whole number, 0 or more", name, v)
 	}
 	return n, nil
 }
