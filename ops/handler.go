@@ -57,7 +57,8 @@ func Handler(cfg Config) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	o := &handler{cfg: cfg, read: &Reader{StepFunctions: cfg.StepFunctions, Records: cfg.Records, RecordsBucket: cfg.RecordsBucket}}
+	o := &handler{cfg: cfg, read: &Reader{StepFunctions: cfg.StepFunctions, Records: cfg.Records, RecordsBucket: cfg.RecordsBucket,
+		StateMachine: func(context.Context) (string, error) { return cfg.StateMachineARN, nil }}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ops", func(w http.ResponseWriter, r *http.Request) {
 		page, err := fs.ReadFile(web.Static, "ops.html")
@@ -68,8 +69,9 @@ func Handler(cfg Config) http.Handler {
 		h := w.Header()
 		h.Set("Content-Type", "text/html; charset=utf-8")
 		h.Set("Cache-Control", "no-cache")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
+		// Everything the page reads comes from this server; its rendition
+		// links are navigations, which connect-src does not govern.
+		web.SetSecurityHeaders(h, web.ContentSecurityPolicy(nil, nil))
 		w.Write(page)
 	})
 	mux.HandleFunc("GET /ops/api/executions", o.executions)

@@ -45,6 +45,28 @@ type Reader struct {
 	Records       s3store.API
 	RecordsBucket string
 	PageSize      int32
+	// StateMachine returns the thumbnail state machine's ARN. Status
+	// records name executions, not ARNs (they are served to browsers, and
+	// an ARN carries the account id), so the operator tools turn a name
+	// into an ARN with upload.ExecutionARN and this machine. It is called
+	// only when a record is read for its execution.
+	StateMachine func(context.Context) (string, error)
+}
+
+// executionOfRecord is the ARN of the execution rec names, or "" when it
+// names none.
+func (r *Reader) executionOfRecord(ctx context.Context, rec upload.Record) (string, error) {
+	if rec.Execution == "" {
+		return "", nil
+	}
+	if r.StateMachine == nil {
+		return "", errors.New("no state machine to find the execution in")
+	}
+	machine, err := r.StateMachine(ctx)
+	if err != nil {
+		return "", err
+	}
+	return upload.ExecutionARN(machine, rec.Execution)
 }
 
 // FindStateMachine returns the one state machine that the local cloud
@@ -179,16 +201,19 @@ func (r *Reader) events(ctx context.Context, arn string) ([]types.HistoryEvent, 
 }
 
 // ExecutionOfUpload finds the execution that converted an upload: the one
-// its status record names, or else the newest execution of the state
-// machine that machine returns whose name is the upload's (the record may
-// be missing if the execution failed before writing it). machine is only
-// called when the record does not answer.
-func (r *Reader) ExecutionOfUpload(ctx context.Context, id string, machine func(context.Context) (string, error)) (string, error) {
+// its status record names (the name, made an ARN of r.StateMachine), or
+// else the newest execution of that state machine whose name is the
+// upload's (the record may be missing if the execution failed before
+// writing it).
+func (r *Reader) ExecutionOfUpload(ctx context.Context, id string) (string, error) {
 	rec, ok, err := r.records().GetStatus(ctx, id)
-	if err == nil && ok && rec.ExecutionARN != "" {
-		return rec.ExecutionARN, nil
+	if err == nil && ok && rec.Execution != "" {
+		return r.executionOfRecord(ctx, rec)
 	}
-	arn, merr := machine(ctx)
+	if r.StateMachine == nil {
+		return "", errors.Join(errors.New("no state machine to list the executions of"), err)
+	}
+	arn, merr := r.StateMachine(ctx)
 	if merr != nil {
 		return "", errors.Join(merr, err)
 	}

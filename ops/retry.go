@@ -76,11 +76,14 @@ func (r *Reader) Retry(ctx context.Context, start Starter, target string, o Retr
 	if err != nil {
 		return res, fmt.Errorf("reading the status record of upload %s: %w", id, err)
 	}
-	if !ok || rec.ExecutionARN == "" {
+	if !ok || rec.Execution == "" {
 		res.Outcome = RetryNoExecution
 		return res, nil
 	}
-	res.From, res.State, res.Generation = rec.ExecutionARN, rec.State, max(rec.Generation, 1)
+	if res.From, err = r.executionOfRecord(ctx, rec); err != nil {
+		return res, fmt.Errorf("the execution of upload %s: %w", id, err)
+	}
+	res.State, res.Generation = rec.State, max(rec.Generation, 1)
 	if rec.Error != nil {
 		res.Code, res.Kind = rec.Error.Code, upload.KindOf(rec.Error.Code)
 	}

@@ -44,8 +44,9 @@ type Attempt struct {
 	Job
 	// Number counts from 1; a number above 1 is a retry, announced to
 	// the user as "retrying (attempt n)".
-	Number       int
-	ExecutionARN string
+	Number int
+	// Execution is the name of the execution making the attempt.
+	Execution string
 }
 
 // Convert reads the original with the size limit, checks its type against
@@ -60,7 +61,7 @@ func (c *Converter) Convert(ctx context.Context, a Attempt) ([]Rendition, error)
 	}
 	if a.Number > 1 {
 		// Make the retry visible; a failure to tell must not stop the work.
-		u := Update{UploadID: a.UploadID, State: StateRetrying, Attempt: a.Number, ExecutionARN: a.ExecutionARN}
+		u := Update{UploadID: a.UploadID, State: StateRetrying, Attempt: a.Number, Execution: a.Execution}
 		if _, err := c.Publisher.Publish(ctx, u); err != nil {
 			log.Warn("could not publish retrying status", "attempt", a.Number, "error", err)
 		}

@@ -73,9 +73,10 @@ func GenerationOf(name string) int {
 	return n
 }
 
-// GenerationOfARN is GenerationOf the name an execution ARN ends with.
-func GenerationOfARN(executionARN string) int {
-	return GenerationOf(executionARN[strings.LastIndexByte(executionARN, ':')+1:])
+// NameOfExecutionARN is the name an execution ARN ends with: what the
+// status record keeps of an execution, since the ARN names the account.
+func NameOfExecutionARN(executionARN string) string {
+	return executionARN[strings.LastIndexByte(executionARN, ':')+1:]
 }
 
 func nameSafe(c byte) bool {

@@ -122,8 +122,8 @@ func TestRetryExecutionName(t *testing.T) {
 		if got, ok := IDFromExecutionName(g3); !ok || got != id {
 			t.Errorf("IDFromExecutionName(%q) = %q %v", g3, got, ok)
 		}
-		if GenerationOfARN("arn:aws:states:us-east-1:1:execution:thumbnail:"+g3) != 3 {
-			t.Errorf("GenerationOfARN of %q", g3)
+		if got := NameOfExecutionARN("arn:aws:states:us-east-1:1:execution:thumbnail:" + g3); got != g3 {
+			t.Errorf("NameOfExecutionARN of %q's ARN = %q", g3, got)
 		}
 	}
 	if _, err := RetryExecutionName("hand-made", 2); err == nil {

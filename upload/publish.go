@@ -100,7 +100,7 @@ func (p *Publisher) Publish(ctx context.Context, u Update) (Record, error) {
 	// A retried step (its first try failed after the status was stored)
 	// finds its own terminal update already applied: it still owes the
 	// failure record and the push.
-	retried := !changed && u.State.Terminal() && next.State == u.State && next.ExecutionARN == u.ExecutionARN
+	retried := !changed && u.State.Terminal() && next.State == u.State && next.Execution == u.Execution
 	if !changed && !retried {
 		log.Info("status update ignored: record is already further along",
 			"state", cur.State, "attempt", cur.Attempt, "ignoredState", u.State, "ignoredAttempt", u.Attempt)

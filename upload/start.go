@@ -60,16 +60,16 @@ func (s *Starter) Start(ctx context.Context, obj Object) error {
 	if err != nil {
 		return fmt.Errorf("upload %s: %w", id, err)
 	}
-	cur, err := s.Publisher.Publish(ctx, Update{UploadID: id, State: StateUploaded, ExecutionARN: arn})
+	cur, err := s.Publisher.Publish(ctx, Update{UploadID: id, State: StateUploaded, Execution: name})
 	if err != nil {
 		return fmt.Errorf("upload %s: record uploaded: %w", id, err)
 	}
-	if cur.ExecutionARN != arn {
+	if cur.Execution != name {
 		// One grant, one conversion: a second object under the same key
 		// (the grant replayed before it expired) starts nothing, and the
 		// upload keeps the outcome of its first object.
 		log.Warn("ignoring another object for an upload that already has an execution",
-			"executionArn", cur.ExecutionARN, "ignoredExecutionName", name, "state", cur.State)
+			"executionName", cur.Execution, "ignoredExecutionName", name, "state", cur.State)
 		return nil
 	}
 	input, err := json.Marshal(job)

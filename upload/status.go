@@ -79,24 +79,30 @@ type Record struct {
 	ConvertingAt time.Time `json:"convertingAt,omitzero"`
 	// Attempt is the conversion attempt under way or last made, from 1;
 	// 0 before conversion starts.
-	Attempt      int         `json:"attempt"`
-	Error        *Failure    `json:"error,omitempty"`
-	Renditions   []Rendition `json:"renditions,omitempty"`
-	ExecutionARN string      `json:"executionArn,omitempty"`
-	CreatedAt    time.Time   `json:"createdAt"`
-	UpdatedAt    time.Time   `json:"updatedAt"`
+	Attempt    int         `json:"attempt"`
+	Error      *Failure    `json:"error,omitempty"`
+	Renditions []Rendition `json:"renditions,omitempty"`
+	// Execution is the name of the current generation's execution. The
+	// record is served to browsers, so it holds the name and never the ARN,
+	// which carries the account id and region: operators derive the ARN
+	// with ExecutionARN from the state machine they already know.
+	Execution string    `json:"execution,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
 }
 
 // Update is a change reported by the pipeline.
 type Update struct {
-	UploadID     string      `json:"uploadId"`
-	State        State       `json:"state"`
-	Attempt      int         `json:"attempt,omitempty"`
-	Error        *Failure    `json:"error,omitempty"`
-	Renditions   []Rendition `json:"renditions,omitempty"`
-	ExecutionARN string      `json:"executionArn,omitempty"`
+	UploadID   string      `json:"uploadId"`
+	State      State       `json:"state"`
+	Attempt    int         `json:"attempt,omitempty"`
+	Error      *Failure    `json:"error,omitempty"`
+	Renditions []Rendition `json:"renditions,omitempty"`
+	// Execution names the execution reporting the update (its name, not
+	// its ARN; see Record.Execution).
+	Execution string `json:"execution,omitempty"`
 	// Generation is the generation the update belongs to; 0 takes it from
-	// ExecutionARN (GenerationOf), or else means the record's current one.
+	// Execution (GenerationOf), or else means the record's current one.
 	Generation int `json:"generation,omitempty"`
 	// TaskError is the Step Functions error and cause of a failure, for
 	// the operator's failure record; never shown to the user.
@@ -115,8 +121,8 @@ func (r Record) Apply(u Update, now time.Time) (Record, bool) {
 	gen := u.Generation
 	if gen == 0 {
 		gen = cur
-		if u.ExecutionARN != "" {
-			gen = GenerationOfARN(u.ExecutionARN)
+		if u.Execution != "" {
+			gen = GenerationOf(u.Execution)
 		}
 	}
 	switch {
@@ -153,8 +159,8 @@ func (r Record) Apply(u Update, now time.Time) (Record, bool) {
 	if u.State.rank() >= StateConverting.rank() && next.ConvertingAt.IsZero() {
 		next.ConvertingAt = now
 	}
-	if u.ExecutionARN != "" {
-		next.ExecutionARN = u.ExecutionARN
+	if u.Execution != "" {
+		next.Execution = u.Execution
 	}
 	if u.State == StateFailed {
 		next.Error = u.Error
@@ -185,8 +191,8 @@ func (r Record) nextGeneration(u Update, gen int, now time.Time) Record {
 	next.Renditions = nil
 	next.ConvertingAt = now
 	next.UpdatedAt = now
-	if u.ExecutionARN != "" {
-		next.ExecutionARN = u.ExecutionARN
+	if u.Execution != "" {
+		next.Execution = u.Execution
 	}
 	return next
 }

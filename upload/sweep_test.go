@@ -79,11 +79,7 @@ func TestSweeperDecisions(t *testing.T) {
 	w.markers[ids["lost"]], w.originals[ids["lost"]] = old, old
 	// failedStart: uploaded recorded, but the execution never started.
 	w.markers[ids["failedStart"]], w.originals[ids["failedStart"]] = old, old
-	arn, err := ExecutionARN(w.StateMachineARN(), name("failedStart"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.records[ids["failedStart"]] = Record{UploadID: ids["failedStart"], State: StateUploaded, ExecutionARN: arn, Version: 1, Generation: 1}
+	w.records[ids["failedStart"]] = Record{UploadID: ids["failedStart"], State: StateUploaded, Execution: name("failedStart"), Version: 1, Generation: 1}
 	// young: stored a minute ago; its event may be on the way.
 	w.markers[ids["young"]], w.originals[ids["young"]] = fresh, fresh
 	// running: its event started its execution; the record still says uploaded.

@@ -16,8 +16,8 @@ func TestRecordOnlyMovesForward(t *testing.T) {
 		wantState State
 		attempt   int
 	}{
-		{Update{UploadID: id, State: StateUploaded, ExecutionARN: "arn:1"}, true, StateUploaded, 0},
-		{Update{UploadID: id, State: StateUploaded, ExecutionARN: "arn:2"}, false, StateUploaded, 0}, // replay keeps the first execution
+		{Update{UploadID: id, State: StateUploaded, Execution: "e-1"}, true, StateUploaded, 0},
+		{Update{UploadID: id, State: StateUploaded, Execution: "e-2"}, false, StateUploaded, 0}, // replay keeps the first execution
 		{Update{UploadID: id, State: StateConverting}, true, StateConverting, 1},
 		{Update{UploadID: id, State: StateUploaded}, false, StateConverting, 1}, // late duplicate
 		{Update{UploadID: id, State: StateRetrying, Attempt: 2}, true, StateRetrying, 2},
@@ -39,7 +39,7 @@ func TestRecordOnlyMovesForward(t *testing.T) {
 		}
 		r = next
 	}
-	if r.ExecutionARN != "arn:1" || r.Error.Code != "CorruptImage" || !r.CreatedAt.Equal(now) {
+	if r.Execution != "e-1" || r.Error.Code != "CorruptImage" || !r.CreatedAt.Equal(now) {
 		t.Errorf("final record = %+v", r)
 	}
 }
@@ -210,25 +210,24 @@ func TestFailedRecordCarriesItsKind(t *testing.T) {
 func TestRetryStartsTheNextGeneration(t *testing.T) {
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	id := NewID()
-	g1 := "arn:aws:states:us-east-1:1:execution:thumbnail:" + ExecutionName(id, "v1", "")
-	g2name, _ := RetryExecutionName(ExecutionName(id, "v1", ""), 2)
-	g2 := "arn:aws:states:us-east-1:1:execution:thumbnail:" + g2name
+	g1 := ExecutionName(id, "v1", "")
+	g2, _ := RetryExecutionName(g1, 2)
 	steps := []struct {
 		u       Update
 		changed bool
 		state   State
 		gen     int
 	}{
-		{Update{UploadID: id, State: StateUploaded, ExecutionARN: g1}, true, StateUploaded, 1},
-		{Update{UploadID: id, State: StateConverting, ExecutionARN: g2}, false, StateUploaded, 1}, // not terminal: nothing to retry
-		{Update{UploadID: id, State: StateConverting, ExecutionARN: g1}, true, StateConverting, 1},
-		{Update{UploadID: id, State: StateFailed, ExecutionARN: g1, Error: &Failure{Code: CodeTimeout}}, true, StateFailed, 1},
-		{Update{UploadID: id, State: StateSucceeded, ExecutionARN: g2}, false, StateFailed, 1}, // a generation starts at converting
-		{Update{UploadID: id, State: StateConverting, ExecutionARN: g2}, true, StateConverting, 2},
-		{Update{UploadID: id, State: StateConverting, ExecutionARN: g2}, false, StateConverting, 2},
-		{Update{UploadID: id, State: StateFailed, ExecutionARN: g1}, false, StateConverting, 2}, // late, from generation 1
-		{Update{UploadID: id, State: StateSucceeded, ExecutionARN: g2}, true, StateSucceeded, 2},
-		{Update{UploadID: id, State: StateConverting, ExecutionARN: g2}, false, StateSucceeded, 2},
+		{Update{UploadID: id, State: StateUploaded, Execution: g1}, true, StateUploaded, 1},
+		{Update{UploadID: id, State: StateConverting, Execution: g2}, false, StateUploaded, 1}, // not terminal: nothing to retry
+		{Update{UploadID: id, State: StateConverting, Execution: g1}, true, StateConverting, 1},
+		{Update{UploadID: id, State: StateFailed, Execution: g1, Error: &Failure{Code: CodeTimeout}}, true, StateFailed, 1},
+		{Update{UploadID: id, State: StateSucceeded, Execution: g2}, false, StateFailed, 1}, // a generation starts at converting
+		{Update{UploadID: id, State: StateConverting, Execution: g2}, true, StateConverting, 2},
+		{Update{UploadID: id, State: StateConverting, Execution: g2}, false, StateConverting, 2},
+		{Update{UploadID: id, State: StateFailed, Execution: g1}, false, StateConverting, 2}, // late, from generation 1
+		{Update{UploadID: id, State: StateSucceeded, Execution: g2}, true, StateSucceeded, 2},
+		{Update{UploadID: id, State: StateConverting, Execution: g2}, false, StateSucceeded, 2},
 	}
 	var r Record
 	for i, s := range steps {
@@ -241,7 +240,7 @@ func TestRetryStartsTheNextGeneration(t *testing.T) {
 		}
 		r = next
 	}
-	if r.Error != nil || r.ExecutionARN != g2 || r.Attempt != 1 || !r.ConvertingAt.Equal(now.Add(5*time.Second)) {
+	if r.Error != nil || r.Execution != g2 || r.Attempt != 1 || !r.ConvertingAt.Equal(now.Add(5*time.Second)) {
 		t.Errorf("generation 2 record %+v", r)
 	}
 }

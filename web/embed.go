@@ -46,6 +46,10 @@ type Config struct {
 	// idle, so a dead server shows as "Reconnecting…" without the user
 	// acting. Zero leaves the page's default (25 s).
 	HeartbeatSeconds int `json:"heartbeatSeconds,omitempty"`
+	// S3Origins are the S3 endpoints the grants presign (the POST, the
+	// status and rendition links), which the page's Content-Security-Policy
+	// lets it connect to and show images from. Not sent to the page.
+	S3Origins []string `json:"-"`
 }
 
 // Rendition names one output size the pipeline produces, so the page can
@@ -83,11 +87,11 @@ func Handler(cfg Config) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		w.Write(body)
 	})
+	csp := cfg.policy()
 	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Cache-Control", "no-cache")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
+		SetSecurityHeaders(h, csp)
 		files.ServeHTTP(w, r)
 	})
 	return mux

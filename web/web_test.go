@@ -35,6 +35,9 @@ func testConfig(wsURL string) web.Config {
 		MaxBytes:     25 << 20,
 		Types:        testTypes,
 		Renditions:   []web.Rendition{{Name: "thumb", Width: 320, Height: 320}, {Name: "preview", Width: 1024, Height: 1024}},
+		// The fake cloud serves its S3 (POST, renditions) next to its
+		// WebSocket; the page's CSP must allow it as it allows S3.
+		S3Origins: []string{"http" + strings.TrimPrefix(wsURL, "ws")},
 	}
 }
 

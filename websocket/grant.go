@@ -13,13 +13,16 @@ import (
 	"thumbflow/upload"
 )
 
-func (h *Handler) upload(ctx context.Context, log *slog.Logger, conn string, req request) any {
+func (h *Handler) upload(ctx context.Context, log *slog.Logger, conn, sourceIP string, req request) any {
 	r := upload.Request{Name: req.Name, Type: req.Type, Size: req.Size}
 	if err := h.Limits.Check(r); err != nil {
 		var re *upload.RequestError
 		errors.As(err, &re)
 		log.Info("upload refused", "code", re.Code, "type", r.Type, "size", r.Size)
 		return errorMsg(req.RequestID, re.Code, "%s", re.Message)
+	}
+	if refused := h.limitGrant(ctx, log, req.RequestID, sourceIP); refused != nil {
+		return *refused
 	}
 	id := upload.NewID()
 	log = log.With("uploadId", id)
@@ -44,7 +47,7 @@ func (h *Handler) upload(ctx context.Context, log *slog.Logger, conn string, req
 }
 
 func (h *Handler) grant(ctx context.Context, id string, r upload.Request, now time.Time) (upload.Grant, error) {
-	uploadTTL := orDefault(h.UploadTTL, 5*time.Minute)
+	uploadTTL := h.uploadTTL()
 	watchUntil := now.Add(orDefault(h.WatchTTL, 24*time.Hour)).Truncate(time.Second)
 	post, err := h.Presigner.PresignPostObject(ctx, &s3.PutObjectInput{
 		Bucket: aws.String(h.UploadsBucket),

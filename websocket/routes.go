@@ -62,6 +62,9 @@ type Handler struct {
 	// Pending writes the sweeper's marker of every upload granted
 	// (upload.Sweeper), before the grant is answered.
 	Pending Marker
+	// GrantLimits caps the grants per source address (grantlimit.go);
+	// nil grants without limit.
+	GrantLimits *GrantLimiter
 }
 
 // Marker records that an upload has a grant and no terminal status yet
@@ -95,6 +98,9 @@ type ErrorMessage struct {
 	RequestID string `json:"requestId,omitempty"`
 	Code      string `json:"code"`
 	Message   string `json:"message"`
+	// RetryAfter is how many seconds to wait before asking again, for
+	// the refusals that clear with time (TooManyGrants).
+	RetryAfter int `json:"retryAfter,omitempty"`
 }
 
 // GrantMessage answers "upload".
@@ -140,7 +146,7 @@ func (h *Handler) route(ctx context.Context, log *slog.Logger, ev events.APIGate
 		if bad := readUpload(f, &req); bad != nil {
 			return *bad
 		}
-		return h.upload(ctx, log, conn, req)
+		return h.upload(ctx, log, conn, ev.RequestContext.Identity.SourceIP, req)
 	case "subscribe":
 		if bad := readSubscribe(f, &req); bad != nil {
 			return *bad

@@ -38,7 +38,7 @@ func runHistory(ctx context.Context, args []string) error {
 	}
 	arn := arg
 	if !strings.HasPrefix(arg, "arn:") {
-		if arn, err = c.ExecutionOfUpload(ctx, arg, c.stateMachineARN); err != nil {
+		if arn, err = c.ExecutionOfUpload(ctx, arg); err != nil {
 			return err
 		}
 	}

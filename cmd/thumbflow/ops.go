@@ -44,6 +44,9 @@ type opsClients struct {
 	*ops.Reader
 	flags opsFlags
 	sfn   *sfn.Client
+	// machine caches stateMachineARN's answer: a retry of every failure
+	// asks once per record.
+	machine string
 }
 
 // newOpsClients loads the SDK's default configuration: credentials from the
@@ -64,11 +67,13 @@ func newOpsClients(ctx context.Context, o opsFlags) (*opsClients, error) {
 		// checksums; saying so on every read is noise.
 		o.DisableLogOutputChecksumValidationSkipped = true
 	})
-	return &opsClients{
+	c := &opsClients{
 		Reader: &ops.Reader{StepFunctions: sfnClient, Records: s3Client, RecordsBucket: o.recordsBucket, PageSize: o.maxResults()},
 		flags:  o,
 		sfn:    sfnClient,
-	}, nil
+	}
+	c.Reader.StateMachine = c.stateMachineARN
+	return c, nil
 }
 
 // stateMachineARN is the -state-machine flag's value, or the one state
@@ -77,7 +82,12 @@ func (c *opsClients) stateMachineARN(ctx context.Context) (string, error) {
 	if c.flags.stateMachine != "" {
 		return c.flags.stateMachine, nil
 	}
-	return ops.FindStateMachine(ctx, c.sfn)
+	if c.machine != "" {
+		return c.machine, nil
+	}
+	arn, err := ops.FindStateMachine(ctx, c.sfn)
+	c.machine = arn
+	return arn, err
 }
 
 // maxResults is the page size to ask for; 0 lets the service choose.

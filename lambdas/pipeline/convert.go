@@ -28,7 +28,7 @@ type ConvertOutput struct {
 // Handle converts one original. Its errors are typed for the state
 // machine (see upload.Converter).
 func (h *Convert) Handle(ctx context.Context, in ConvertInput) (ConvertOutput, error) {
-	rs, err := h.Converter.Convert(ctx, upload.Attempt{Job: in.Job, Number: in.RetryCount + 1, ExecutionARN: in.ExecutionARN})
+	rs, err := h.Converter.Convert(ctx, upload.Attempt{Job: in.Job, Number: in.RetryCount + 1, Execution: upload.NameOfExecutionARN(in.ExecutionARN)})
 	if err != nil {
 		return ConvertOutput{}, err
 	}

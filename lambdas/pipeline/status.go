@@ -30,14 +30,17 @@ type StatusInput struct {
 
 // Handle applies the change and returns the resulting record.
 func (h *Status) Handle(ctx context.Context, in StatusInput) (upload.Record, error) {
-	u := upload.Update{UploadID: in.UploadID, State: in.State, ExecutionARN: in.ExecutionARN, Renditions: in.Renditions, TaskError: in.Error}
+	// The task input carries the ARN ($$.Execution.Id); the record keeps
+	// only the name (see upload.Record.Execution).
+	name := upload.NameOfExecutionARN(in.ExecutionARN)
+	u := upload.Update{UploadID: in.UploadID, State: in.State, Execution: name, Renditions: in.Renditions, TaskError: in.Error}
 	rec, err := h.Publisher.Publish(ctx, u)
 	if err != nil {
 		return upload.Record{}, fmt.Errorf("publish %s: %w", in.State, err)
 	}
 	// A retried step whose first try had already recorded the outcome is
 	// counted again: metrics are at least once, like the pipeline.
-	if rec.State == in.State && rec.ExecutionARN == in.ExecutionARN {
+	if rec.State == in.State && rec.Execution == name {
 		if err := writeMetrics(h.Metrics, rec); err != nil {
 			return upload.Record{}, fmt.Errorf("metrics of %s: %w", in.State, err)
 		}

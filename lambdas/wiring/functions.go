@@ -118,6 +118,21 @@ func WebSocket(env *Env, cfg aws.Config, tokenKey []byte, log *slog.Logger) (*we
 	s3c := S3(cfg)
 	spec := thumbnail.DefaultSpec()
 	records := env.Require("RECORDS_BUCKET")
+	perMinute, err := env.RequireInt("GRANTS_PER_MINUTE")
+	if err != nil {
+		return nil, err
+	}
+	open, err := env.RequireInt("OPEN_GRANTS")
+	if err != nil {
+		return nil, err
+	}
+	var limits *websocket.GrantLimiter
+	if perMinute > 0 || open > 0 { // both 0: no limits, no counters
+		limits = &websocket.GrantLimiter{
+			Counters: s3c, Bucket: records, Key: websocket.GrantLimiterKey(tokenKey),
+			PerMinute: perMinute, Open: open,
+		}
+	}
 	return &websocket.Handler{
 		Presigner:     s3.NewPresignClient(s3c),
 		Store:         &s3store.Store{Client: s3c, Bucket: records},
@@ -129,6 +144,7 @@ func WebSocket(env *Env, cfg aws.Config, tokenKey []byte, log *slog.Logger) (*we
 		UploadsBucket: env.Require("UPLOADS_BUCKET"),
 		OutputBucket:  env.Require("OUTPUT_BUCKET"),
 		RecordsBucket: records,
+		GrantLimits:   limits,
 		Log:           log,
 	}, nil
 }

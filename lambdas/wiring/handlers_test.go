@@ -36,12 +36,17 @@ func TestHandlersBuildFromTheirEnvironment(t *testing.T) {
 	defer srv.Close()
 	cfg := testConfig()
 	cfg.BaseEndpoint = aws.String(srv.URL)
+	// The variables that hold counts (RequireInt) get numbers.
+	counts := map[string]string{"GRANTS_PER_MINUTE": "20", "OPEN_GRANTS": "50"}
 	for id, h := range Handlers {
 		t.Run(id, func(t *testing.T) {
 			mu.Lock()
 			asked = nil
 			mu.Unlock()
 			env := &Env{Lookup: func(k string) string {
+				if n, ok := counts[k]; ok {
+					return n
+				}
 				if strings.HasSuffix(k, "_SECONDS") {
 					return "600"
 				}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -47,6 +48,21 @@ func (e *Env) Require(name string) string {
 		e.missing = append(e.missing, name)
 	}
 	return v
+}
+
+// RequireInt is Require for a count the template sets: a missing variable
+// is noted like any other, one that is not a whole number (0 or more) is
+// an error.
+func (e *Env) RequireInt(name string) (int, error) {
+	v := e.Require(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%s=%q: want a whole number, 0 or more", name, v)
+	}
+	return n, nil
 }
 
 // Required lists every variable asked for, in order.

@@ -22,8 +22,12 @@ import (
 
 // historyErrors lists the error names of an execution's failed task
 // events, in order.
-func historyErrors(t *testing.T, c *Cloud, executionARN string) []string {
+func historyErrors(t *testing.T, c *Cloud, execution string) []string {
 	t.Helper()
+	executionARN, err := upload.ExecutionARN(c.StateMachineARN, execution)
+	if err != nil {
+		t.Fatal(err)
+	}
 	client := sfnapi.NewFromConfig(c.AWSConfig())
 	var names []string
 	p := sfnapi.NewGetExecutionHistoryPaginator(client, &sfnapi.GetExecutionHistoryInput{ExecutionArn: aws.String(executionARN)})
@@ -57,7 +61,7 @@ func TestConvertWithoutItsPutObjectGrantFails(t *testing.T) {
 	if seen[len(seen)-1] != "failed" || rec.Error == nil || rec.Error.Code != "AccessDenied" || rec.Attempt != 1 {
 		t.Fatalf("states %v, record %+v: want failed AccessDenied at attempt 1", seen, rec)
 	}
-	if got := historyErrors(t, c, rec.ExecutionARN); strings.Join(got, ",") != "AccessDenied" {
+	if got := historyErrors(t, c, rec.Execution); strings.Join(got, ",") != "AccessDenied" {
 		t.Errorf("history errors %v, want [AccessDenied]", got)
 	}
 
@@ -82,7 +86,7 @@ func TestStateMachineWithoutInvokeGrantFails(t *testing.T) {
 	if seen[len(seen)-1] != "failed" || rec.Error == nil || rec.Error.Code != "InternalError" {
 		t.Fatalf("states %v, record %+v: want failed InternalError", seen, rec)
 	}
-	got := historyErrors(t, c, rec.ExecutionARN)
+	got := historyErrors(t, c, rec.Execution)
 	if len(got) == 0 || got[0] != "Lambda.AWSLambdaException" {
 		t.Errorf("history errors %v, want Lambda.AWSLambdaException", got)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"thumbflow/local/lambda"
+	"thumbflow/upload"
 )
 
 // TestProcessRuntimeRunsTheBuiltBinaries: with -runtime process the local
@@ -42,10 +43,14 @@ func TestProcessRuntimeRunsTheBuiltBinaries(t *testing.T) {
 	if failed.Error == nil || failed.Error.Code != "CorruptImage" {
 		t.Fatalf("a text file: %+v, want failed CorruptImage", failed)
 	}
+	failedARN, err := upload.ExecutionARN(c.StateMachineARN, failed.Execution)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var desc struct{ Status, Error string }
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		out, err := c.SFN.DescribeExecution(failed.ExecutionARN)
+		out, err := c.SFN.DescribeExecution(failedARN)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -57,9 +62,9 @@ func TestProcessRuntimeRunsTheBuiltBinaries(t *testing.T) {
 	// The workflow ends a user rejection as Rejected.<errorType>, so the
 	// binary's typed error reached Step Functions by its name.
 	if desc.Status != "FAILED" || desc.Error != "Rejected.CorruptImage" {
-		t.Errorf("execution %s ended %s with error %q; want FAILED Rejected.CorruptImage, from the function's errorType", failed.ExecutionARN, desc.Status, desc.Error)
+		t.Errorf("execution %s ended %s with error %q; want FAILED Rejected.CorruptImage, from the function's errorType", failedARN, desc.Status, desc.Error)
 	}
-	if got := historyErrors(t, c, failed.ExecutionARN); len(got) != 1 || got[0] != "CorruptImage" {
+	if got := historyErrors(t, c, failed.Execution); len(got) != 1 || got[0] != "CorruptImage" {
 		t.Errorf("history errors %v, want the binary's CorruptImage", got)
 	}
 }

@@ -43,6 +43,7 @@ func (c *Cloud) serve() {
 		MaxBytes:     spec.Limits.MaxBytes,
 		Types:        thumbnail.AcceptedContentTypes(),
 		Renditions:   renditions,
+		S3Origins:    []string{c.Endpoint},
 	}))
 	// The operator page reads Step Functions and the records through
 	// this server, which holds the local credentials; the page holds none.

@@ -580,6 +580,27 @@ func TestConditionalRequests(t *testing.T) {
 	if got, _ := getBody(t, e.client, "bkt", "k"); string(got) != "v1" {
 		t.Errorf("failed conditional write changed the object to %q", got)
 	}
+	// Compare-and-swap, as the status records and the grant counters use it.
+	if _, err := e.client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bkt"), Key: aws.String("new"), Body: strings.NewReader("n"), IfNoneMatch: aws.String("*")}); err != nil {
+		t.Errorf("PutObject If-None-Match * on a missing key: %v", err)
+	}
+	if _, err := e.client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bkt"), Key: aws.String("k"), Body: strings.NewReader("v2"), IfMatch: aws.String(`"0000"`)}); errCode(err) != "PreconditionFailed" {
+		t.Errorf("PutObject If-Match with a stale ETag: %v", err)
+	}
+	if _, err := e.client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bkt"), Key: aws.String("missing"), Body: strings.NewReader("v"), IfMatch: put.ETag}); err == nil {
+		t.Error("PutObject If-Match on a missing key succeeded")
+	}
+	put2, err := e.client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bkt"), Key: aws.String("k"), Body: strings.NewReader("v2"), IfMatch: put.ETag})
+	if err != nil {
+		t.Fatalf("PutObject If-Match with the current ETag: %v", err)
+	}
+	if got, _ := getBody(t, e.client, "bkt", "k"); string(got) != "v2" {
+		t.Errorf("conditional write with the current ETag left %q", got)
+	}
+	if _, err := e.client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bkt"), Key: aws.String("k"), Body: strings.NewReader("v3"), IfMatch: put.ETag}); errCode(err) != "PreconditionFailed" {
+		t.Errorf("PutObject If-Match with the ETag the last write replaced: %v", err)
+	}
+	put = put2
 	if _, err := e.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bkt"), Key: aws.String("k"), IfMatch: aws.String(`"0000"`)}); errCode(err) != "PreconditionFailed" {
 		t.Errorf("GetObject If-Match with a stale ETag: %v", err)
 	}

@@ -51,7 +51,7 @@ func ExampleLoadFS() {
 	// function thumbflow-start 10s 256 MB 3 variables
 	// function thumbflow-convert 30s 1536 MB 3 variables
 	// function thumbflow-status 10s 256 MB 2 variables
-	// function thumbflow-web-socket 10s 256 MB 4 variables
+	// function thumbflow-web-socket 10s 256 MB 6 variables
 	// function thumbflow-sweep 2m0s 256 MB 5 variables
 	// start's endpoint: https://local.execute-api.us-east-1.amazonaws.com/prod
 	// start's failures go to: arn:aws:sqs:us-east-1:000000000000:thumbflow-start-failures

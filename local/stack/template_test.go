@@ -147,7 +147,9 @@ func TestFunctionEnvironment(t *testing.T) {
 		"ConvertFunction": {"OUTPUT_BUCKET": "thumbflow-output", "RECORDS_BUCKET": "thumbflow-records", "CONNECTIONS_ENDPOINT": endpoint},
 		"StatusFunction":  {"RECORDS_BUCKET": "thumbflow-records", "CONNECTIONS_ENDPOINT": endpoint},
 		"WebSocketFunction": {"UPLOADS_BUCKET": "thumbflow-uploads-" + uuidFrom("thumbflow"), "OUTPUT_BUCKET": "thumbflow-output",
-			"RECORDS_BUCKET": "thumbflow-records", "TOKEN_KEY_SECRET_ID": st.Secret("TokenKeySecret").ARN},
+			"RECORDS_BUCKET": "thumbflow-records", "TOKEN_KEY_SECRET_ID": st.Secret("TokenKeySecret").ARN,
+			// Number parameters' defaults, resolved to strings.
+			"GRANTS_PER_MINUTE": "20", "OPEN_GRANTS": "50"},
 	}
 	for id, env := range want {
 		if got := st.Function(id).Environment; !reflect.DeepEqual(got, env) {
