@@ -83,8 +83,9 @@ func TestCloudTooManyGrantsWaitsAndRetries(t *testing.T) {
 	// The other one asks again once the minute has passed, and converts.
 	pctx, cancel := context.WithTimeout(p.ctx, 90*time.Second)
 	defer cancel()
-	if _, err := chromedp.Run(pctx, chromedp.Poll[chromedp.Void](`document.querySelectorAll('.upload[data-state="succeeded"]').length === 3`, chromedp.WithPollingInterval(200*time.Millisecond))); err != nil {
-		t.Fatalf("the waiting file did not end done: %v\nrows:\n%s", err, rowText(t, p.ctx))
+	if _, err := chromedp.Run(pctx, chromedp.Poll[chromedp.Void](`document.querySelectorAll('.upload[data-state="succeeded"]').length === 3`, chromedp.WithPollingInterval(200*time.Millisecond), chromedp.WithPollingTimeout(90*time.Second))); err != nil {
+		rows := eval[string](t, p.ctx, `[...document.querySelectorAll(".upload")].map(r => r.dataset.state + " | " + r.querySelector(".upload-status").textContent).join("\n")`)
+		t.Fatalf("the waiting file did not end done: %v\nrows:\n%s", err, rows)
 	}
 	if got := eval[string](t, p.ctx, last+`.dataset.state + " " + (`+last+`.dataset.uploadId ?? "")`); got != "cancelled " {
 		t.Errorf("the file cancelled while waiting is %q, want cancelled with no grant", got)
@@ -101,6 +102,7 @@ func TestCloudTooManyGrantsWaitsAndRetries(t *testing.T) {
 			aboutWaiting = append(aboutWaiting, s)
 		}
 	}
+	t.Logf("%d distinct waiting lines shown; announced about the wait: %q", len(lines), aboutWaiting)
 	// The rows counted down through dozens of seconds; a screen reader heard
 	// of the wait in the batch summary a few times, not once a second.
 	if len(lines) < 20 || len(aboutWaiting) == 0 || len(aboutWaiting) > 6 {
