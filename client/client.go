@@ -38,6 +38,9 @@ type Message struct {
 	UploadID  string         `json:"uploadId,omitempty"`
 	Status    *upload.Record `json:"status,omitempty"`
 	Links     *upload.Links  `json:"links,omitempty"`
+	// RetryAfter is, in an `error` that clears with time
+	// (TooManyGrants), the whole seconds to wait before asking again.
+	RetryAfter int `json:"retryAfter,omitempty"`
 	// Received is when the client read the frame.
 	Received time.Time `json:"-"`
 }
@@ -45,6 +48,9 @@ type Message struct {
 // ProtocolError is an `error` message answering a request.
 type ProtocolError struct {
 	Code, Message string
+	// RetryAfter is when asking again may succeed, for the refusals that
+	// clear with time (TooManyGrants); 0 for the others.
+	RetryAfter time.Duration
 }
 
 func (e *ProtocolError) Error() string { return e.Code + ": " + e.Message }
@@ -185,7 +191,8 @@ func (c *Client) WaitUnsolicited(ctx context.Context, n int) ([]Message, error) 
 	return c.Unsolicited(), err
 }
 
-// Grant asks for an upload grant; an `error` answer is a *ProtocolError.
+// Grant asks once for an upload grant; an `error` answer is a
+// *ProtocolError. GrantWhenAllowed waits out a TooManyGrants refusal.
 func (c *Client) Grant(ctx context.Context, name, contentType string, size int64) (upload.Grant, error) {
 	m, err := c.Request(ctx, map[string]any{"action": "upload", "name": name, "type": contentType, "size": size})
 	if err != nil {
@@ -193,7 +200,7 @@ func (c *Client) Grant(ctx context.Context, name, contentType string, size int64
 	}
 	switch {
 	case m.Type == "error":
-		return upload.Grant{}, &ProtocolError{Code: m.Code, Message: m.Message}
+		return upload.Grant{}, &ProtocolError{Code: m.Code, Message: m.Message, RetryAfter: time.Duration(m.RetryAfter) * time.Second}
 	case m.Type != "grant" || m.Grant == nil:
 		return upload.Grant{}, fmt.Errorf("answer to upload is %q, want a grant", m.Type)
 	}

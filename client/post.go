@@ -26,12 +26,12 @@ func Post(ctx context.Context, hc *http.Client, g upload.Grant, filename string,
 	return PostFile(ctx, hc, g, filename, bytes.NewReader(data), int64(len(data)), nil)
 }
 
-// Upload sends data as the upload page does: a fresh grant on c, the
-// presigned POST (with the default HTTP client), then the wait for the
+// Upload sends data as the upload page does: a fresh grant on c (waiting
+// out TooManyGrants refusals for as long as ctx allows), the presigned POST (with the default HTTP client), then the wait for the
 // upload's first terminal record, which it returns with the grant. The
 // state it ended in is the caller's to judge.
 func (c *Client) Upload(ctx context.Context, name, contentType string, data []byte) (upload.Grant, upload.Record, error) {
-	g, err := c.Grant(ctx, name, contentType, int64(len(data)))
+	g, err := c.GrantWhenAllowed(ctx, name, contentType, int64(len(data)), nil)
 	if err != nil {
 		return upload.Grant{}, upload.Record{}, fmt.Errorf("grant for %q: %w", name, err)
 	}

@@ -170,7 +170,12 @@ func (u *uploader) one(ctx context.Context, i int, path string) {
 		fail("ReadError", fmt.Sprintf("%s is not a regular file", path))
 		return
 	}
-	g, err := u.cl.Grant(ctx, filepath.Base(path), contentTypeOf(path, file), fi.Size())
+	// Too many grants from this address: wait as told, then ask again, for
+	// as long as the command runs (docs/cli.md).
+	waiting := func(w client.GrantWait) {
+		u.view.update(i, func(f *fileState) { f.State, f.Wait, f.Waits = fileWaiting, w.For, f.Waits+1 })
+	}
+	g, err := u.cl.GrantWhenAllowed(ctx, filepath.Base(path), contentTypeOf(path, file), fi.Size(), waiting)
 	if perr, ok := errors.AsType[*client.ProtocolError](err); ok {
 		fail(perr.Code, perr.Message)
 		return

@@ -21,6 +21,7 @@ import (
 // steps before and after them.
 const (
 	fileQueued      = "queued"
+	fileWaiting     = "waiting" // for a grant the server refused for now (TooManyGrants)
 	fileUploading   = "uploading"
 	fileDownloading = "downloading"
 	fileCancelled   = "cancelled"
@@ -32,6 +33,8 @@ type fileState struct {
 	UploadID   string
 	State      string
 	Attempt    int
+	Wait       time.Duration // waiting: how long until the client asks again
+	Waits      int           // waiting: how many refusals so far
 	Sent, Size int64
 	Renditions []upload.Rendition
 	Paths      map[string]string // rendition name → downloaded file
@@ -54,6 +57,9 @@ type uploadLine struct {
 	Renditions []uploadRendition `json:"renditions,omitempty"`
 	Error      *upload.Failure   `json:"error,omitempty"`
 	MS         int64             `json:"ms,omitempty"`
+	// RetryAfter is, while waiting, the seconds until the grant is asked
+	// for again.
+	RetryAfter int `json:"retryAfter,omitempty"`
 }
 
 // uploadRendition is a rendition in a JSON line: the record's description,
@@ -142,9 +148,9 @@ func (v *uploadView) update(i int, change func(*fileState)) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	f := v.files[i]
-	before := f.State + fmt.Sprint(f.Attempt)
+	before := fmt.Sprint(f.State, f.Attempt, f.Waits)
 	change(f)
-	changed := f.State+fmt.Sprint(f.Attempt) != before
+	changed := fmt.Sprint(f.State, f.Attempt, f.Waits) != before
 	switch {
 	case !f.final():
 		// An operator's retry can start a new generation after the end.
@@ -213,6 +219,9 @@ func (v *uploadView) line(f *fileState) uploadLine {
 	if f.State == fileUploading {
 		l.Size = f.Size
 	}
+	if f.State == fileWaiting {
+		l.RetryAfter = int((f.Wait + time.Second - 1) / time.Second)
+	}
 	if f.final() {
 		l.MS = f.Took.Milliseconds()
 	}
@@ -274,6 +283,8 @@ func describe(f *fileState) string {
 	switch f.State {
 	case fileUploading:
 		return bar(f.Sent, f.Size)
+	case fileWaiting:
+		return fmt.Sprintf("waiting %d s (too many grants from this address)", int((f.Wait+time.Second-1)/time.Second))
 	case string(upload.StateRetrying):
 		return fmt.Sprintf("retrying (attempt %d)", f.Attempt)
 	case string(upload.StateSucceeded):

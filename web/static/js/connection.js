@@ -10,12 +10,15 @@ export function backoffDelay(attempt, { baseMs = 500, capMs = 30000, random = Ma
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 
-/** An error answer from the server (or a local stand-in for one). */
+/** An error answer from the server (or a local stand-in for one).
+ * retryAfter is the seconds to wait before asking again, for the refusals
+ * that clear with time (TooManyGrants); 0 for the others. */
 export class ProtocolError extends Error {
-  constructor(code, message) {
+  constructor(code, message, retryAfter = 0) {
     super(message);
     this.name = "ProtocolError";
     this.code = code;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -204,7 +207,7 @@ export class Connection extends EventTarget {
     }
     this.pending.delete(msg.requestId);
     clearTimeout(p.timer);
-    if (msg.type === "error") p.reject(new ProtocolError(msg.code || "InternalError", msg.message || "The server reported an error."));
+    if (msg.type === "error") p.reject(new ProtocolError(msg.code || "InternalError", msg.message || "The server reported an error.", Number(msg.retryAfter) || 0));
     else p.resolve(msg);
   }
 

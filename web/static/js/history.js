@@ -17,7 +17,8 @@ export const REFUSED_TTL_MS = 24 * 60 * 60 * 1000;
 /**
  * An entry: {key, name, size, type, createdAt, expiresAt, owner, phase,
  * uploadId, token, watchUntil, record, links, error}. phase is what the
- * page did: "queued", "uploading", "posted" (S3 stored the file),
+ * page did: "queued", "waiting" (the grant was refused for now,
+ * TooManyGrants; asked again at retryAt), "uploading", "posted" (S3 stored the file),
  * "cancelled", "rejected" (refused before asking), "failed" (the grant or
  * the POST was refused) or "interrupted" (the tab went away mid-upload).
  * record is the server's status record with the highest version seen.

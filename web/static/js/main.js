@@ -52,10 +52,10 @@ const subscribing = new Set(); // uploadIds with a subscribe in flight
 function controlsFor(entry, phase) {
   const can = new Set();
   const mine = uploads.hasFile(entry.key);
-  if (phase === "queued" || phase === "uploading") can.add("cancel");
+  if (phase === "queued" || phase === "waiting" || phase === "uploading") can.add("cancel");
   if ((phase === "failed" || phase === "cancelled") && mine) can.add("retry");
   if (phase === "interrupted") can.add("refile");
-  if (phase !== "queued" && phase !== "uploading") can.add("remove");
+  if (phase !== "queued" && phase !== "waiting" && phase !== "uploading") can.add("remove");
   if (entry.token && (phase === "done" || phase === "failed") && entry.record) can.add("delete");
   return can;
 }
@@ -133,7 +133,7 @@ function speak(entry, d) {
 }
 
 function batchCounts() {
-  const c = { total: 0, done: 0, failed: 0, cancelled: 0, loaded: 0, size: 0, active: 0 };
+  const c = { total: 0, done: 0, failed: 0, cancelled: 0, waiting: 0, loaded: 0, size: 0, active: 0 };
   for (const key of uploads.batch) {
     const e = history.get(key);
     if (!e) continue;
@@ -143,6 +143,7 @@ function batchCounts() {
     else if (d.phase === "failed" || d.phase === "rejected" || d.phase === "interrupted") c.failed++;
     else if (d.phase === "cancelled") c.cancelled++;
     else c.active++;
+    if (d.phase === "waiting") c.waiting++;
     if (d.phase !== "rejected" && d.phase !== "cancelled") {
       c.size += e.size || 0;
       c.loaded += (e.size || 0) * (d.fraction ?? 0);
@@ -157,6 +158,7 @@ function batchSummary() {
   let s = `${c.done} of ${c.total} done`;
   if (c.failed) s += `, ${c.failed} failed`;
   if (c.cancelled) s += `, ${c.cancelled} cancelled`;
+  if (c.waiting) s += `, ${c.waiting} waiting: too many uploads from this address`;
   return s;
 }
 

@@ -9,6 +9,12 @@ import { RateMeter, postFile } from "./upload.js";
 import { rateText } from "./view.js";
 
 const PARALLEL_UPLOADS = 3;
+// A TooManyGrants refusal (docs/protocol.md) is waited out: the row shows
+// the wait, counting down each second, and asks again after retryAfter plus
+// up to GRANT_JITTER_MS, so the files refused together do not all ask again
+// in the same instant.
+const GRANT_JITTER_MS = 1000;
+const TICK_MS = 1000;
 
 export class Uploads {
   constructor({ conn, history, config, announcer, tabId, changed }) {
@@ -17,6 +23,7 @@ export class Uploads {
     this.queue = []; // keys waiting for a slot
     this.busy = new Set(); // keys between leaving the queue and the end of the POST
     this.xfers = new Map(); // key → {abort}
+    this.waits = new Map(); // key → {timer, tick}: refused a grant for now, asking again later
     this.progress = new Map(); // key → {loaded, total, rate}, this tab's and other tabs'
     this.batch = new Set(); // the keys of the current batch, for the total line
     history.owns = (key) => this.owns(key);
@@ -36,13 +43,13 @@ export class Uploads {
 
   /** Whether this tab is uploading key (or about to). */
   owns(key) {
-    return this.busy.has(key) || this.queue.includes(key);
+    return this.busy.has(key) || this.queue.includes(key) || this.waits.has(key);
   }
 
   /** Whether key is still on its way to done or failed. */
   moving(key) {
     const e = this.history.get(key);
-    return this.owns(key) || (!!e && (e.phase === "posted" || e.phase === "uploading") && !terminal(e));
+    return this.owns(key) || (!!e && (e.phase === "posted" || e.phase === "uploading" || e.phase === "waiting") && !terminal(e));
   }
 
   /** Bytes are on their way: closing the tab now would lose them. */
@@ -116,7 +123,9 @@ export class Uploads {
         grant = msg.grant;
         if (!grant?.uploadId || !grant?.upload?.url) throw Object.assign(new Error("The server sent an incomplete grant."), { code: "InternalError" });
       } catch (err) {
-        if (this.history.get(key)?.phase === "queued") this.fail(key, err.code, err.message);
+        if (this.history.get(key)?.phase !== "queued") return;
+        if (err.code === "TooManyGrants") this.wait(key, err);
+        else this.fail(key, err.code, err.message);
         return;
       }
       if (this.history.get(key)?.phase !== "queued") return; // cancelled or removed meanwhile
@@ -153,6 +162,34 @@ export class Uploads {
     }
   }
 
+  /** Waits out a TooManyGrants refusal: the row is "waiting" until
+   * retryAt, then goes back to the head of the queue. The file leaves its
+   * slot meanwhile, so the files already uploading keep going; it can be
+   * cancelled or removed like a queued one. */
+  wait(key, err) {
+    const seconds = Math.max(1, Number(err.retryAfter) || 1);
+    const delay = seconds * 1000 + Math.random() * GRANT_JITTER_MS;
+    const retryAt = Date.now() + delay;
+    this.history.put({ key, phase: "waiting", retryAt, error: { code: err.code, message: err.message } });
+    const timer = setTimeout(() => {
+      this.stopWaiting(key);
+      if (this.history.get(key)?.phase !== "waiting") return;
+      this.history.put({ key, phase: "queued", retryAt: 0, error: null });
+      this.queue.unshift(key);
+      this.pump();
+    }, delay);
+    const tick = setInterval(() => this.changed(key), TICK_MS); // the countdown
+    this.waits.set(key, { timer, tick });
+  }
+
+  stopWaiting(key) {
+    const w = this.waits.get(key);
+    if (!w) return;
+    clearTimeout(w.timer);
+    clearInterval(w.tick);
+    this.waits.delete(key);
+  }
+
   fail(key, code, message) {
     if (!this.history.get(key)) return;
     this.history.put({ key, phase: "failed", error: { code, message } });
@@ -169,7 +206,8 @@ export class Uploads {
       return;
     }
     this.queue = this.queue.filter((k) => k !== key);
-    this.history.put({ key, phase: "cancelled" });
+    this.stopWaiting(key);
+    this.history.put({ key, phase: "cancelled", retryAt: 0 });
     this.xfers.get(key)?.abort();
   }
 
@@ -208,19 +246,19 @@ export class Uploads {
 
   /** The tab is going away: its unfinished uploads are interrupted. */
   interruptAll() {
-    for (const key of [...this.queue, ...this.busy]) {
+    for (const key of [...this.queue, ...this.busy, ...this.waits.keys()]) {
       const e = this.history.get(key);
-      if (e && (e.phase === "queued" || e.phase === "uploading")) this.history.put({ key, phase: "interrupted" });
+      if (e && (e.phase === "queued" || e.phase === "uploading" || e.phase === "waiting")) this.history.put({ key, phase: "interrupted" });
     }
   }
 
   /** Rows another tab was uploading when it went away without saying so
    * (a crash, a killed browser): no live tab answers for them. */
   async findInterrupted() {
-    const candidates = this.history.all().filter((e) => (e.phase === "queued" || e.phase === "uploading") && !this.owns(e.key));
+    const candidates = this.history.all().filter((e) => ["queued", "waiting", "uploading"].includes(e.phase) && !this.owns(e.key));
     const owned = await this.history.whoOwns(candidates.map((e) => e.key));
     for (const e of candidates) {
-      if (!owned.has(e.key) && ["queued", "uploading"].includes(this.history.get(e.key)?.phase)) {
+      if (!owned.has(e.key) && ["queued", "waiting", "uploading"].includes(this.history.get(e.key)?.phase)) {
         this.history.put({ key: e.key, phase: "interrupted" });
       }
     }

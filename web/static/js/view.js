@@ -13,10 +13,12 @@ export const FINISHED = new Set(["done", "failed", "rejected", "cancelled", "int
 /**
  * describe says where an entry stands: state (the row's data-state: the
  * server's state once it has one, else what the page did), phase (queued,
- * uploading, processing, done, failed, rejected, cancelled, interrupted),
+ * waiting, uploading, processing, done, failed, rejected, cancelled, interrupted),
  * the status line, and the fraction uploaded (null: unknown).
  */
 export function describe(entry, live) {
+  // (waiting: the server refused the grant for now, TooManyGrants, and the
+  // page asks again at entry.retryAt.)
   const r = entry.record;
   if (r && SERVER_STATES.has(r.state) && entry.phase !== "cancelled") {
     if (PROCESSING.has(r.state)) {
@@ -29,6 +31,11 @@ export function describe(entry, live) {
   switch (entry.phase) {
     case "queued":
       return { state: "queued", phase: "queued", text: "queued", fraction: 0 };
+    case "waiting": {
+      const s = Math.max(0, Math.ceil(((entry.retryAt || 0) - Date.now()) / 1000));
+      const when = s > 0 ? `retrying in ${s} s` : "retrying now";
+      return { state: "waiting", phase: "waiting", text: `waiting: too many uploads from this address; ${when}`, fraction: 0 };
+    }
     case "uploading": {
       const f = live && live.total > 0 ? live.loaded / live.total : null;
       return { state: "uploading", phase: "uploading", text: f === null ? "uploading" : `uploading ${Math.floor(f * 100)}%`, fraction: f };
