@@ -260,6 +260,7 @@ func (c *Cloud) build() error {
 		return err
 	}
 	c.Lambdas = lambda.NewRegistry(c.cfg.Region, c.cfg.AccountID)
+	c.Lambdas.SetAccountConcurrency(accountConcurrency)
 	if err := c.buildTopics(); err != nil {
 		return err
 	}

@@ -129,11 +129,19 @@ func (c *Cloud) functionEnvironment(f *stack.Function) (map[string]string, error
 	return vars, nil
 }
 
-// functionOptions are the template's timeout and reserved concurrency. A
-// function without a reserved concurrency may run as often at once as
-// calls come, as in Lambda's shared pool, except a CPU-bound one: Lambda
-// scales it out over machines, one laptop cannot, so its calls queue
-// behind a pool the size of the CPU count instead of being throttled.
+// accountConcurrency is Lambda's default concurrency limit per account and
+// region. The local functions without a reserved concurrency share what the
+// others leave of it and are throttled above it, as on AWS.
+const accountConcurrency = 1000
+
+// functionOptions are the template's timeout and reserved concurrency. An
+// invocation above the reservation is throttled with TooManyRequests, as
+// Lambda throttles it, before its handler runs: the workflow's throttling
+// Retry waits for a slot, and the wait never counts against the task's
+// timeout. A function without a reservation shares the account's pool, as
+// on AWS, except a CPU-bound one: Lambda scales it out over machines, one
+// laptop cannot, so it gets the CPU count as its local reservation and is
+// throttled above it in the same way.
 func (c *Cloud) functionOptions(f *stack.Function, h wiring.Handler) (lambda.FunctionOptions, error) {
 	opts := lambda.FunctionOptions{Timeout: f.Timeout}
 	switch r := f.Props.ReservedConcurrentExecutions; {
@@ -142,7 +150,7 @@ func (c *Cloud) functionOptions(f *stack.Function, h wiring.Handler) (lambda.Fun
 	case r != nil:
 		opts.Concurrency = *r
 	case h.CPUBound:
-		opts.Concurrency, opts.Queue = runtime.NumCPU(), true
+		opts.Concurrency = runtime.NumCPU()
 	}
 	return opts, nil
 }
