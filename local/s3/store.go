@@ -2,6 +2,7 @@ package s3
 
 import (
 	"bytes"
+	"crypto/md5"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -57,7 +58,7 @@ type store struct {
 	// prepare and commit, if set, record the event of a write whose
 	// metadata carries an origin: prepare before the object is written,
 	// commit once it is durable and visible (intents.go).
-	prepare func(bucket, key, version, path, origin string, data []byte) (*intent, error)
+	prepare func(bucket, key, version, path, origin string, size int64, md5 []byte) (*intent, error)
 	commit  func(*intent) error
 }
 
@@ -79,6 +80,9 @@ type objectRecord struct {
 	// Event is the sequencer of the event intent written before this
 	// object, which start-up reconciliation matches (intents.go).
 	Event string `json:"event,omitempty"`
+	// MD5 is the body's MD5 in hex, so a restart need not read bodies
+	// kept on disk to know their ETags; files written before it lack it.
+	MD5 string `json:"md5,omitempty"`
 }
 
 // storeClock is the time source of the in-memory index.
@@ -205,31 +209,111 @@ func readObjectFile(path string) (objectRecord, []byte, error) {
 	return rec, data, nil
 }
 
+// readObjectHeader reads an object file's header from f and returns it
+// with the offset of the body.
+func readObjectHeader(f io.Reader) (objectRecord, int64, error) {
+	var rec objectRecord
+	var n [4]byte
+	if _, err := io.ReadFull(f, n[:]); err != nil {
+		return rec, 0, fmt.Errorf("truncated object file: %w", err)
+	}
+	hdr := make([]byte, binary.BigEndian.Uint32(n[:]))
+	if _, err := io.ReadFull(f, hdr); err != nil {
+		return rec, 0, fmt.Errorf("truncated object header: %w", err)
+	}
+	if err := json.Unmarshal(hdr, &rec); err != nil {
+		return rec, 0, err
+	}
+	return rec, 4 + int64(len(hdr)), nil
+}
+
+// readVersionFile reads an object file's header and checks its length,
+// without keeping its body: it returns where the body starts and its MD5,
+// from the header or, for a file written before the header had it, by
+// streaming the body.
+func readVersionFile(path string) (objectRecord, int64, []byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return objectRecord{}, 0, nil, err
+	}
+	defer f.Close()
+	rec, offset, err := readObjectHeader(f)
+	if err != nil {
+		return rec, 0, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return rec, 0, nil, err
+	}
+	if st.Size()-offset != rec.Size {
+		return rec, 0, nil, fmt.Errorf("%s: object is %d bytes, header says %d", path, st.Size()-offset, rec.Size)
+	}
+	if sum, err := hex.DecodeString(rec.MD5); err == nil && len(sum) == md5.Size {
+		return rec, offset, sum, nil
+	}
+	h := md5.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return rec, 0, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return rec, offset, h.Sum(nil), nil
+}
+
 // writeObjectFile writes the format readObjectFile reads, durably.
 func writeObjectFile(path string, rec objectRecord, data []byte) error {
+	_, err := writeObjectFileFrom(path, rec, bytes.NewReader(data))
+	return err
+}
+
+// writeObjectFileFrom writes the object file with its body read from body,
+// which must hold rec.Size bytes, and returns where the body starts.
+func writeObjectFileFrom(path string, rec objectRecord, body io.Reader) (int64, error) {
 	hdr, err := json.Marshal(rec)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	var n [4]byte
 	binary.BigEndian.PutUint32(n[:], uint32(len(hdr)))
-	return writeFileDurable(path, n[:], hdr, data)
+	counted := &countingReader{r: body}
+	if err := writeFileDurableFrom(path, io.MultiReader(bytes.NewReader(n[:]), bytes.NewReader(hdr), counted)); err != nil {
+		return 0, err
+	}
+	if counted.n != rec.Size {
+		return 0, fmt.Errorf("%s: wrote %d bytes of body, want %d", path, counted.n, rec.Size)
+	}
+	return 4 + int64(len(hdr)), nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // writeFileDurable writes via a temporary file, fsyncs it, renames it into
 // place and fsyncs the directory, so a crash leaves the old or the new file.
 func writeFileDurable(path string, parts ...[]byte) error {
+	rs := make([]io.Reader, len(parts))
+	for i, p := range parts {
+		rs[i] = bytes.NewReader(p)
+	}
+	return writeFileDurableFrom(path, io.MultiReader(rs...))
+}
+
+// writeFileDurableFrom is writeFileDurable with the content streamed
+// from r.
+func writeFileDurableFrom(path string, r io.Reader) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, ".tmp-*")
 	if err != nil {
 		return err
 	}
 	tmp := f.Name()
-	for _, p := range parts {
-		if _, err = f.Write(p); err != nil {
-			break
-		}
-	}
+	_, err = io.Copy(f, r)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -257,8 +341,24 @@ func syncDir(dir string) error {
 
 func (s *store) ListBuckets() ([]gofakes3.BucketInfo, error) { return s.mem.ListBuckets() }
 
+// ListBucket lists from s3mem. For a versioned bucket s3mem holds the
+// current versions with empty bodies (showCurrent), so the size and ETag
+// come from the versions.
 func (s *store) ListBucket(name string, prefix *gofakes3.Prefix, page gofakes3.ListBucketPage) (*gofakes3.ObjectList, error) {
-	return s.mem.ListBucket(name, prefix, page)
+	list, err := s.mem.ListBucket(name, prefix, page)
+	if err != nil {
+		return list, err
+	}
+	s.vmu.RLock()
+	defer s.vmu.RUnlock()
+	if vb := s.tracked(name); vb != nil {
+		for _, c := range list.Contents {
+			if v := vb.current(c.Key); v != nil && !v.marker {
+				c.Size, c.ETag = v.size, gofakes3.FormatETag(v.hash)
+			}
+		}
+	}
+	return list, nil
 }
 
 func (s *store) BucketExists(name string) (bool, error) { return s.mem.BucketExists(name) }
@@ -359,18 +459,43 @@ func (s *store) current(bucket, key string, rng *gofakes3.ObjectRangeRequest, wi
 }
 
 func (s *store) PutObject(bucket, key string, meta map[string]string, input io.Reader, size int64, cond *gofakes3.PutConditions) (gofakes3.PutObjectResult, error) {
-	data, err := sigv4.ReadAllSized(input, size)
-	if err != nil {
-		return gofakes3.PutObjectResult{}, fmt.Errorf("reading object body: %w", err)
+	// A body bound for a versioned bucket on disk is spooled to a file
+	// before the store's lock is taken, so writes waiting for the lock
+	// hold no bodies in memory; it is read from disk from then on.
+	var sp *spooled
+	if s.dir != "" {
+		s.vmu.RLock()
+		versioned := s.tracked(bucket) != nil
+		s.vmu.RUnlock()
+		if versioned {
+			var err error
+			if sp, err = spool(s.bucketDir(bucket), input, size); err != nil {
+				return gofakes3.PutObjectResult{}, err
+			}
+			defer sp.close()
+		}
 	}
-	if int64(len(data)) != size {
-		return gofakes3.PutObjectResult{}, gofakes3.ErrIncompleteBody
+	var data []byte
+	if sp == nil {
+		var err error
+		if data, err = sigv4.ReadAllSized(input, size); err != nil {
+			return gofakes3.PutObjectResult{}, fmt.Errorf("reading object body: %w", err)
+		}
+		if int64(len(data)) != size {
+			return gofakes3.PutObjectResult{}, gofakes3.ErrIncompleteBody
+		}
 	}
 	meta, origin := takeOrigin(meta)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if vb := s.tracked(bucket); vb != nil {
-		return s.putVersion(vb, bucket, key, meta, data, cond, origin)
+		return s.putVersion(vb, bucket, key, meta, data, sp, cond, origin)
+	}
+	if sp != nil { // versioning was removed meanwhile: cannot happen on S3
+		var err error
+		if data, err = sp.read(); err != nil {
+			return gofakes3.PutObjectResult{}, err
+		}
 	}
 	if ok, _ := s.mem.BucketExists(bucket); !ok {
 		return gofakes3.PutObjectResult{}, gofakes3.BucketNotFound(bucket)
@@ -380,7 +505,8 @@ func (s *store) PutObject(bucket, key string, meta map[string]string, input io.R
 			return gofakes3.PutObjectResult{}, err
 		}
 	}
-	in, err := s.prepareEvent(bucket, key, "", s.objectPath(bucket, key), origin, data)
+	sum := md5.Sum(data)
+	in, err := s.prepareEvent(bucket, key, "", s.objectPath(bucket, key), origin, size, sum[:])
 	if err != nil {
 		return gofakes3.PutObjectResult{}, err
 	}
@@ -417,11 +543,11 @@ func (s *store) checkPutConditions(bucket, key string, cond *gofakes3.PutConditi
 }
 
 // prepareEvent and commitEvent call the event hooks, when set.
-func (s *store) prepareEvent(bucket, key, version, path, origin string, data []byte) (*intent, error) {
+func (s *store) prepareEvent(bucket, key, version, path, origin string, size int64, sum []byte) (*intent, error) {
 	if s.prepare == nil || origin == "" {
 		return nil, nil
 	}
-	in, err := s.prepare(bucket, key, version, path, origin, data)
+	in, err := s.prepare(bucket, key, version, path, origin, size, sum)
 	if err != nil {
 		return nil, fmt.Errorf("recording the event of %s/%s: %w", bucket, key, err)
 	}
@@ -504,4 +630,57 @@ func (s *store) isTracked(bucket string) bool {
 	s.vmu.RLock()
 	defer s.vmu.RUnlock()
 	return s.tracked(bucket) != nil
+}
+
+// spooled is a body being stored, in a temporary file of the bucket's
+// directory (a name the loaders ignore), with its length and MD5.
+type spooled struct {
+	f    *os.File
+	size int64
+	md5  []byte
+}
+
+// spool copies exactly size bytes of r to a temporary file in dir.
+func spool(dir string, r io.Reader, size int64) (*spooled, error) {
+	sp, err := spoolUpTo(dir, r, size)
+	if err == nil && sp.size != size {
+		sp.close()
+		return nil, gofakes3.ErrIncompleteBody
+	}
+	return sp, err
+}
+
+// spoolUpTo copies r to a temporary file in dir, reading at most one byte
+// past limit, so the caller can refuse an oversized body without having
+// held it in memory.
+func spoolUpTo(dir string, r io.Reader, limit int64) (*spooled, error) {
+	f, err := os.CreateTemp(dir, ".tmp-spool-*")
+	if err != nil {
+		return nil, fmt.Errorf("spooling object body: %w", err)
+	}
+	sp := &spooled{f: f}
+	h := md5.New()
+	if sp.size, err = io.Copy(io.MultiWriter(f, h), io.LimitReader(r, limit+1)); err != nil {
+		sp.close()
+		return nil, fmt.Errorf("reading object body: %w", err)
+	}
+	sp.md5 = h.Sum(nil)
+	return sp, sp.rewind()
+}
+
+func (sp *spooled) rewind() error {
+	_, err := sp.f.Seek(0, io.SeekStart)
+	return err
+}
+
+func (sp *spooled) read() ([]byte, error) {
+	if err := sp.rewind(); err != nil {
+		return nil, err
+	}
+	return io.ReadAll(sp.f)
+}
+
+func (sp *spooled) close() {
+	sp.f.Close()
+	os.Remove(sp.f.Name())
 }
