@@ -20,12 +20,16 @@ import (
 // terminal status with no execution left running.
 func TestReliabilityKillAndRestart(t *testing.T) {
 	dir := t.TempDir()
-	// Real time: the 20 conversions queue for a pool of two, before the
-	// kill and again after the restart, and queueing counts against the
-	// Convert task's 25 s timeout, which the rig's fast clock would shrink
-	// to 1.25 s: on a loaded machine the last in the queue timed out and
-	// were retried (attempt 2).
-	r := newRig(t, func(cfg *Config) { cfg.DataDir = dir; cfg.Clock = nil })
+	// Real time: the 20 conversions run at once after the restart, and on
+	// a loaded machine the rig's fast clock (a 25 s task timeout in
+	// 1.25 s) would time some out (attempt 2). The reservation holds all
+	// 20, so each is mid-conversion at the kill, none is throttled, and
+	// the record stays at attempt 1 (a throttle counts as a retry of the
+	// state, docs/reliability.md).
+	r := newRig(t, func(cfg *Config) {
+		cfg.DataDir, cfg.Clock = dir, nil
+		cfg.Parameters = map[string]string{"ConvertReservedConcurrency": "20"}
+	})
 	// Conversions before the kill take until the kill: every execution
 	// is in flight, in Convert, when the process dies.
 	wrapConvert(t, r.c, func(ctx context.Context, in pipeline.ConvertInput, _ convertFunc) (pipeline.ConvertOutput, error) {
@@ -42,8 +46,7 @@ func TestReliabilityKillAndRestart(t *testing.T) {
 		sizes = append(sizes, len(data))
 	}
 	// Wait until every execution has scheduled Convert (its second Lambda
-	// call, after MarkConverting's): queued behind the converter pool or
-	// running, each is then mid-conversion.
+	// call, after MarkConverting's): each is then mid-conversion.
 	converting := func() int {
 		c := 0
 		for _, name := range r.running() {
