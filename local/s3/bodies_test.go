@@ -62,3 +62,77 @@ func TestVersionedBodiesStayOnDisk(t *testing.T) {
 	e.close()
 	check(newEnv(t, envOpts{dir: dir}), "after a restart")
 }
+
+// TestUnversionedBodiesStayOnDisk: with a data directory, an unversioned
+// bucket's bodies of bodyOnDisk bytes or more (renditions) are kept only in
+// their object files, and small ones (status records) in memory; reads,
+// listings, a conditional PUT on the ETag, an overwrite, a delete and a
+// restart all see the right bytes.
+func TestUnversionedBodiesStayOnDisk(t *testing.T) {
+	dir := t.TempDir()
+	e := newEnv(t, envOpts{dir: dir})
+	mustBucket(t, e, "out")
+	big := bytes.Repeat([]byte("rendition bytes "), 8<<10) // 128 KiB
+	etag := fmt.Sprintf("%q", fmt.Sprintf("%x", md5.Sum(big)))
+	put := func(e *env, key string, body []byte, ifMatch string) error {
+		in := &s3.PutObjectInput{Bucket: aws.String("out"), Key: aws.String(key), Body: bytes.NewReader(body)}
+		if ifMatch != "" {
+			in.IfMatch = aws.String(ifMatch)
+		}
+		_, err := e.client.PutObject(ctx, in)
+		return err
+	}
+	if err := put(e, "big", big, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := put(e, "small", []byte(`{"state":"succeeded"}`), ""); err != nil {
+		t.Fatal(err)
+	}
+	check := func(e *env, when string) {
+		t.Helper()
+		e.srv.store.vmu.RLock()
+		disk, small := e.srv.store.onDisk["out"]["big"], e.srv.store.onDisk["out"]["small"]
+		e.srv.store.vmu.RUnlock()
+		if disk == nil || disk.data != nil || small != nil {
+			t.Errorf("%s: big on disk only %v, small in memory %v", when, disk != nil && disk.data == nil, small == nil)
+		}
+		if got, out := getBody(t, e.client, "out", "big"); !bytes.Equal(got, big) || aws.ToString(out.ETag) != etag {
+			t.Errorf("%s: GET %d bytes, ETag %s", when, len(got), aws.ToString(out.ETag))
+		}
+		if got, _ := getBody(t, e.client, "out", "small"); string(got) != `{"state":"succeeded"}` {
+			t.Errorf("%s: small object %q", when, got)
+		}
+		list, err := e.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("out"), Prefix: aws.String("big")})
+		if err != nil || len(list.Contents) != 1 || aws.ToInt64(list.Contents[0].Size) != int64(len(big)) || aws.ToString(list.Contents[0].ETag) != etag {
+			t.Errorf("%s: listing %+v, %v", when, list.Contents, err)
+		}
+	}
+	check(e, "stored")
+	e.close()
+	e = newEnv(t, envOpts{dir: dir})
+	check(e, "after a restart")
+
+	if err := put(e, "big", []byte("x"), `"not-the-etag"`); errCode(err) != "PreconditionFailed" {
+		t.Errorf("If-Match with a wrong ETag: %v", err)
+	}
+	if err := put(e, "big", []byte("replaced"), etag); err != nil {
+		t.Fatalf("If-Match with the stored ETag: %v", err)
+	}
+	if got, _ := getBody(t, e.client, "out", "big"); string(got) != "replaced" {
+		t.Errorf("after a small overwrite: %q", got)
+	}
+	e.srv.store.vmu.RLock()
+	if e.srv.store.onDisk["out"]["big"] != nil {
+		t.Error("a small overwrite left the old body's on-disk entry")
+	}
+	e.srv.store.vmu.RUnlock()
+	if err := put(e, "big", big, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("out"), Key: aws.String("big")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("out"), Key: aws.String("big")}); err == nil {
+		t.Error("deleted object still answers HEAD")
+	}
+}

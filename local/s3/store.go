@@ -45,6 +45,11 @@ type store struct {
 	vmu       sync.RWMutex
 	versioned map[string]*versionedBucket // buckets whose versioning was ever set
 	seq       int64                       // last version sequence number; mu
+	// onDisk, with a data directory, holds the objects of unversioned
+	// buckets whose bodies (bodyOnDisk bytes or more) are kept only in
+	// their object files; s3mem holds them with an empty body, for
+	// listings. Guarded by vmu, like versioned.
+	onDisk map[string]map[string]*version
 
 	// Bucket settings (settings.go) and object tags (tagging.go), each
 	// with its own lock; writers hold mu as well.
@@ -98,7 +103,7 @@ func (c storeClock) Now() time.Time {
 func (c storeClock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }
 
 func newStore(dir string, now func() time.Time) (*store, error) {
-	s := &store{dir: dir, now: now, versioned: map[string]*versionedBucket{},
+	s := &store{dir: dir, now: now, versioned: map[string]*versionedBucket{}, onDisk: map[string]map[string]*version{},
 		settings: map[string]*bucketSettings{}, tags: map[string]map[string]keyTags{}}
 	s.mem = s3mem.New(s3mem.WithTimeSource(storeClock{s}))
 	if dir == "" {
@@ -170,8 +175,16 @@ func (s *store) load() error {
 			if !strings.HasSuffix(f.Name(), ".obj") {
 				continue // leftovers of an interrupted write
 			}
-			rec, data, err := readObjectFile(filepath.Join(s.bucketDir(name), f.Name()))
+			path := filepath.Join(s.bucketDir(name), f.Name())
+			rec, offset, sum, err := readVersionFile(path)
 			if err != nil {
+				return err
+			}
+			s.seq = max(s.seq, rec.Seq)
+			var data []byte
+			if rec.Size >= bodyOnDisk {
+				s.setDiskBody(name, rec.Key, &version{seq: rec.Seq, meta: rec.Metadata, file: path, offset: offset, size: rec.Size, hash: sum})
+			} else if _, data, err = readObjectFile(path); err != nil {
 				return err
 			}
 			s.restoring, _ = time.Parse(http.TimeFormat, rec.Metadata["Last-Modified"])
@@ -351,11 +364,14 @@ func (s *store) ListBucket(name string, prefix *gofakes3.Prefix, page gofakes3.L
 	}
 	s.vmu.RLock()
 	defer s.vmu.RUnlock()
-	if vb := s.tracked(name); vb != nil {
-		for _, c := range list.Contents {
-			if v := vb.current(c.Key); v != nil && !v.marker {
-				c.Size, c.ETag = v.size, gofakes3.FormatETag(v.hash)
-			}
+	vb := s.tracked(name)
+	for _, c := range list.Contents {
+		v := s.onDisk[name][c.Key]
+		if vb != nil {
+			v = vb.current(c.Key)
+		}
+		if v != nil && !v.marker {
+			c.Size, c.ETag = v.size, gofakes3.FormatETag(v.hash)
 		}
 	}
 	return list, nil
@@ -406,6 +422,7 @@ func (s *store) ForceDeleteBucket(name string) error {
 func (s *store) forget(bucket string) {
 	s.vmu.Lock()
 	delete(s.versioned, bucket)
+	delete(s.onDisk, bucket)
 	s.vmu.Unlock()
 	s.smu.Lock()
 	delete(s.settings, bucket)
@@ -439,15 +456,17 @@ func (s *store) HeadObject(bucket, key string) (*gofakes3.Object, error) {
 // current reads the current version; a delete marker reads as no object.
 func (s *store) current(bucket, key string, rng *gofakes3.ObjectRangeRequest, withBody bool) (*gofakes3.Object, error) {
 	s.vmu.RLock()
+	defer s.vmu.RUnlock()
 	if vb := s.tracked(bucket); vb != nil {
-		defer s.vmu.RUnlock()
 		v := vb.current(key)
 		if v == nil || v.marker {
 			return nil, gofakes3.KeyNotFound(key)
 		}
 		return v.object(key, rng, withBody)
 	}
-	s.vmu.RUnlock()
+	if v := s.onDisk[bucket][key]; v != nil {
+		return v.object(key, rng, withBody)
+	}
 	if withBody {
 		return s.mem.GetObject(bucket, key, rng)
 	}
@@ -467,7 +486,7 @@ func (s *store) PutObject(bucket, key string, meta map[string]string, input io.R
 		s.vmu.RLock()
 		versioned := s.tracked(bucket) != nil
 		s.vmu.RUnlock()
-		if versioned {
+		if versioned || size >= bodyOnDisk {
 			var err error
 			if sp, err = spool(s.bucketDir(bucket), input, size); err != nil {
 				return gofakes3.PutObjectResult{}, err
@@ -491,12 +510,6 @@ func (s *store) PutObject(bucket, key string, meta map[string]string, input io.R
 	if vb := s.tracked(bucket); vb != nil {
 		return s.putVersion(vb, bucket, key, meta, data, sp, cond, origin)
 	}
-	if sp != nil { // versioning was removed meanwhile: cannot happen on S3
-		var err error
-		if data, err = sp.read(); err != nil {
-			return gofakes3.PutObjectResult{}, err
-		}
-	}
 	if ok, _ := s.mem.BucketExists(bucket); !ok {
 		return gofakes3.PutObjectResult{}, gofakes3.BucketNotFound(bucket)
 	}
@@ -505,22 +518,43 @@ func (s *store) PutObject(bucket, key string, meta map[string]string, input io.R
 			return gofakes3.PutObjectResult{}, err
 		}
 	}
-	sum := md5.Sum(data)
-	in, err := s.prepareEvent(bucket, key, "", s.objectPath(bucket, key), origin, size, sum[:])
+	var sum []byte
+	if sp != nil {
+		sum = sp.md5
+	} else {
+		h := md5.Sum(data)
+		sum = h[:]
+	}
+	path := s.objectPath(bucket, key)
+	in, err := s.prepareEvent(bucket, key, "", path, origin, size, sum)
 	if err != nil {
 		return gofakes3.PutObjectResult{}, err
 	}
+	var disk *version // the body kept on disk only
 	if s.dir != "" {
 		rec := objectRecord{Key: key, Metadata: meta, Size: size}
 		if in != nil {
 			rec.Event = in.Seq
 		}
-		if err := writeObjectFile(s.objectPath(bucket, key), rec, data); err != nil {
+		if sp == nil {
+			err = writeObjectFile(path, rec, data)
+		} else if err = sp.rewind(); err == nil {
+			s.seq++
+			rec.Seq, rec.MD5 = s.seq, hex.EncodeToString(sum)
+			disk = &version{seq: rec.Seq, meta: meta, file: path, size: size, hash: sum}
+			disk.offset, err = writeObjectFileFrom(path, rec, sp.f)
+		}
+		if err != nil {
 			return gofakes3.PutObjectResult{}, fmt.Errorf("persisting %s/%s: %w", bucket, key, err)
 		}
 		crashPoint("object")
 	}
-	res, err := s.mem.PutObject(bucket, key, meta, bytes.NewReader(data), size, nil)
+	s.vmu.Lock() // readers see s3mem and onDisk change together
+	res, err := s.mem.PutObject(bucket, key, meta, bytes.NewReader(data), int64(len(data)), nil)
+	if err == nil {
+		s.setDiskBody(bucket, key, disk)
+	}
+	s.vmu.Unlock()
 	if err == nil {
 		err = s.dropTags(bucket, key, nullVersion) // a new object starts untagged
 	}
@@ -535,7 +569,7 @@ func (s *store) PutObject(bucket, key string, meta map[string]string, input io.R
 // before anything is written, so a refused write leaves no intent.
 func (s *store) checkPutConditions(bucket, key string, cond *gofakes3.PutConditions) error {
 	info := &gofakes3.ConditionalObjectInfo{}
-	if obj, err := s.mem.HeadObject(bucket, key); err == nil {
+	if obj, err := s.HeadObject(bucket, key); err == nil {
 		obj.Contents.Close()
 		info.Exists, info.Hash = true, obj.Hash
 	}
@@ -576,7 +610,10 @@ func (s *store) deleteObject(bucket, key string) (gofakes3.ObjectDeleteResult, e
 	if vb := s.tracked(bucket); vb != nil {
 		return s.deleteVersioned(vb, bucket, key)
 	}
+	s.vmu.Lock()
 	res, err := s.mem.DeleteObject(bucket, key)
+	s.setDiskBody(bucket, key, nil)
+	s.vmu.Unlock()
 	if err != nil {
 		return res, err
 	}
@@ -610,6 +647,11 @@ func (s *store) DeleteMulti(bucket string, keys ...string) (gofakes3.MultiDelete
 	if err != nil {
 		return res, err
 	}
+	s.vmu.Lock()
+	for _, d := range res.Deleted {
+		s.setDiskBody(bucket, d.Key, nil)
+	}
+	s.vmu.Unlock()
 	for _, d := range res.Deleted {
 		if err := s.removeObjectFile(bucket, d.Key); err != nil {
 			return res, err
@@ -683,4 +725,23 @@ func (sp *spooled) read() ([]byte, error) {
 func (sp *spooled) close() {
 	sp.f.Close()
 	os.Remove(sp.f.Name())
+}
+
+// bodyOnDisk is the size from which, with a data directory, an unversioned
+// object's body is kept only in its object file: originals and renditions
+// then cost no memory once stored, while status records and other small
+// objects, read often, stay in memory.
+const bodyOnDisk = 16 << 10
+
+// setDiskBody records (v) or forgets (nil) the on-disk body of an
+// unversioned object. Callers hold vmu for writing.
+func (s *store) setDiskBody(bucket, key string, v *version) {
+	if v == nil {
+		delete(s.onDisk[bucket], key)
+		return
+	}
+	if s.onDisk[bucket] == nil {
+		s.onDisk[bucket] = map[string]*version{}
+	}
+	s.onDisk[bucket][key] = v
 }

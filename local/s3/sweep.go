@@ -105,7 +105,7 @@ func (s *store) sweepBucket(bucket string, rules []LifecycleRule, now time.Time)
 	if vb := s.tracked(bucket); vb != nil {
 		return s.sweepVersioned(bucket, vb, rules, now)
 	}
-	list, err := s.mem.ListBucket(bucket, nil, gofakes3.ListBucketPage{})
+	list, err := s.ListBucket(bucket, nil, gofakes3.ListBucketPage{})
 	if err != nil {
 		return 0, err
 	}

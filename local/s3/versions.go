@@ -326,6 +326,16 @@ func (s *store) importCurrent(bucket string) (*versionedBucket, error) {
 		return nil, err
 	}
 	for _, c := range list.Contents {
+		s.vmu.RLock()
+		disk := s.onDisk[bucket][c.Key]
+		s.vmu.RUnlock()
+		if disk != nil { // its body stays in its file, the null version's
+			v := *disk
+			v.id = nullVersion
+			v.modified, _ = time.Parse(http.TimeFormat, v.meta["Last-Modified"])
+			vb.keys[c.Key] = []*version{&v}
+			continue
+		}
 		obj, err := s.mem.GetObject(bucket, c.Key, nil)
 		if err != nil {
 			return nil, err
@@ -431,6 +441,7 @@ func (s *store) SetVersioningConfiguration(bucket string, cfg gofakes3.Versionin
 	s.vmu.Lock()
 	vb.status = cfg.Status
 	s.versioned[bucket] = vb
+	delete(s.onDisk, bucket) // the versions hold those bodies now
 	s.vmu.Unlock()
 	return nil
 }
@@ -584,7 +595,7 @@ func (s *store) ListBucketVersions(bucket string, prefix *gofakes3.Prefix, page 
 	}
 	s.vmu.RUnlock()
 	if vb == nil {
-		list, err := s.mem.ListBucket(bucket, nil, gofakes3.ListBucketPage{})
+		list, err := s.ListBucket(bucket, nil, gofakes3.ListBucketPage{})
 		if err != nil {
 			return nil, err
 		}
