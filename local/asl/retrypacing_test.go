@@ -215,7 +215,7 @@ const thumbInput = `{"uploadId":"u1","bucket":"b","key":"originals/u1","size":12
 //
 //	Convert:        IntervalSeconds 2, BackoffRate 2, MaxAttempts 3, MaxDelaySeconds 20 → 2, 4, 8
 //	Convert, throttled (Lambda.TooManyRequestsException only):
-//	                IntervalSeconds 1, BackoffRate 2, MaxAttempts 33, MaxDelaySeconds 20 → 1, 2, 4, 8, 16, 20 × 28
+//	                IntervalSeconds 1, BackoffRate 2, MaxAttempts 40, MaxDelaySeconds 30 → 1, 2, 4, 8, 16, 30 × 35
 //	RecordSuccess:  IntervalSeconds 1, BackoffRate 2, MaxAttempts 5, MaxDelaySeconds 10 → 1, 2, 4, 8, 10
 //	MarkConverting: IntervalSeconds 1, BackoffRate 2, MaxAttempts 2                     → 1, 2
 func TestThumbnailRetryPacingExact(t *testing.T) {
@@ -240,20 +240,20 @@ func TestThumbnailRetryPacingExact(t *testing.T) {
 		}
 	})
 	t.Run("Convert throttled", func(t *testing.T) {
-		inv := &sequenceInvoker{fn: convertARN, errs: repeat(throttled, 33)}
+		inv := &sequenceInvoker{fn: convertARN, errs: repeat(throttled, 40)}
 		res, gaps := retryGaps(t, thumbnailMachine(t, "NONE"), inv, thumbInput)
 		if want := throttleGaps(); !sameGaps(gaps, want) {
 			t.Fatalf("Convert's throttle retries waited %v, want %v", gaps, want)
 		}
 		if res.Status != StatusSucceeded {
-			t.Fatalf("result %+v, want SUCCEEDED after 33 throttles", res)
+			t.Fatalf("result %+v, want SUCCEEDED after 40 throttles", res)
 		}
 	})
 	t.Run("Convert throttled past its budget", func(t *testing.T) {
-		inv := &sequenceInvoker{fn: convertARN, errs: repeat(throttled, 34)}
+		inv := &sequenceInvoker{fn: convertARN, errs: repeat(throttled, 41)}
 		res, _ := retryGaps(t, thumbnailMachine(t, "NONE"), inv, thumbInput)
 		if res.Status != StatusFailed || res.Error != throttled {
-			t.Fatalf("result %+v, want FAILED with %s after 34 throttles", res, throttled)
+			t.Fatalf("result %+v, want FAILED with %s after 41 throttles", res, throttled)
 		}
 	})
 	t.Run("throttles leave Convert's own retries whole", func(t *testing.T) {
@@ -265,7 +265,7 @@ func TestThumbnailRetryPacingExact(t *testing.T) {
 		if res.Status != StatusSucceeded || inv.calls != len(errs)+1 {
 			t.Fatalf("result %+v after %d calls, want SUCCEEDED on call %d", res, inv.calls, len(errs)+1)
 		}
-		if want := secs(1, 2, 4, 8, 16, 2, 20, 4, 20, 20, 8); !sameGaps(gaps, want) {
+		if want := secs(1, 2, 4, 8, 16, 2, 30, 4, 30, 30, 8); !sameGaps(gaps, want) {
 			t.Fatalf("waits %v, want %v: each retrier paces its own errors", gaps, want)
 		}
 	})
@@ -300,11 +300,11 @@ func TestThumbnailRetryPacingFullJitter(t *testing.T) {
 
 const throttled = "Lambda.TooManyRequestsException"
 
-// throttleGaps is the throttle retrier's computed waits, all 33.
+// throttleGaps is the throttle retrier's computed waits, all 40.
 func throttleGaps() []time.Duration {
 	g := secs(1, 2, 4, 8, 16)
-	for range 28 {
-		g = append(g, 20*time.Second)
+	for range 35 {
+		g = append(g, 30*time.Second)
 	}
 	return g
 }

@@ -139,17 +139,20 @@ const accountConcurrency = 1000
 // Lambda throttles it, before its handler runs: the workflow's throttling
 // Retry waits for a slot, and the wait never counts against the task's
 // timeout. A function without a reservation shares the account's pool, as
-// on AWS, except a CPU-bound one: Lambda scales it out over machines, one
-// laptop cannot, so it gets the CPU count as its local reservation and is
-// throttled above it in the same way.
+// on AWS. A CPU-bound one (the converter) is also capped at the CPU count
+// and throttled above it in the same way: Lambda gives every invocation its
+// own machine, one laptop cannot, and conversions beyond its cores would
+// only hold more decoded images at once without converting any faster.
 func (c *Cloud) functionOptions(f *stack.Function, h wiring.Handler) (lambda.FunctionOptions, error) {
 	opts := lambda.FunctionOptions{Timeout: f.Timeout}
-	switch r := f.Props.ReservedConcurrentExecutions; {
-	case r != nil && *r <= 0:
+	r := f.Props.ReservedConcurrentExecutions
+	if r != nil && *r <= 0 {
 		return opts, c.refusal(f.Resource, "function %s reserves a concurrency of %d: the local Lambda cannot run a function that may never run", f.LogicalID, *r)
-	case r != nil:
+	}
+	if r != nil {
 		opts.Concurrency = *r
-	case h.CPUBound:
+	}
+	if h.CPUBound && (opts.Concurrency == 0 || opts.Concurrency > runtime.NumCPU()) {
 		opts.Concurrency = runtime.NumCPU()
 	}
 	return opts, nil

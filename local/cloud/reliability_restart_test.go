@@ -20,16 +20,12 @@ import (
 // terminal status with no execution left running.
 func TestReliabilityKillAndRestart(t *testing.T) {
 	dir := t.TempDir()
-	// Real time: the 20 conversions run at once after the restart, and on
-	// a loaded machine the rig's fast clock (a 25 s task timeout in
-	// 1.25 s) would time some out (attempt 2). The reservation holds all
-	// 20, so each is mid-conversion at the kill, none is throttled, and
-	// the record stays at attempt 1 (a throttle counts as a retry of the
-	// state, docs/reliability.md).
-	r := newRig(t, func(cfg *Config) {
-		cfg.DataDir, cfg.Clock = dir, nil
-		cfg.Parameters = map[string]string{"ConvertReservedConcurrency": "20"}
-	})
+	// Real time: on a loaded machine the rig's fast clock (a 25 s task
+	// timeout in 1.25 s) would time some conversions out. Conversions run
+	// at most NumCPU at once, so most executions are throttled, before the
+	// kill and after the restart; the throttles are not this test's
+	// concern (outcome.throttled).
+	r := newRig(t, func(cfg *Config) { cfg.DataDir, cfg.Clock = dir, nil })
 	// Conversions before the kill take until the kill: every execution
 	// is in flight, in Convert, when the process dies.
 	wrapConvert(t, r.c, func(ctx context.Context, in pipeline.ConvertInput, _ convertFunc) (pipeline.ConvertOutput, error) {
@@ -46,7 +42,8 @@ func TestReliabilityKillAndRestart(t *testing.T) {
 		sizes = append(sizes, len(data))
 	}
 	// Wait until every execution has scheduled Convert (its second Lambda
-	// call, after MarkConverting's): each is then mid-conversion.
+	// call, after MarkConverting's): each is then mid-conversion or
+	// waiting for a slot.
 	converting := func() int {
 		c := 0
 		for _, name := range r.running() {
@@ -99,7 +96,7 @@ func TestReliabilityKillAndRestart(t *testing.T) {
 		}
 	}
 	for i, g := range grants {
-		r.expect(cl, g, sizes[i], outcome{state: upload.StateSucceeded, attempt: 1, runs: 2})
+		r.expect(cl, g, sizes[i], outcome{state: upload.StateSucceeded, attempt: 1, runs: 2, throttled: true})
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for len(r.running()) > 0 && time.Now().Before(deadline) {

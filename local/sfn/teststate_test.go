@@ -62,9 +62,9 @@ func TestTestStateConvertRetrier(t *testing.T) {
 		}
 	}
 	// A throttle has the first retrier, its own budget: 1, 2, 4, 8, 16,
-	// then 20 s, 33 times.
+	// then 30 s, 40 times.
 	throttle := &types.MockInput{ErrorOutput: &types.MockErrorOutput{Error: aws.String("Lambda.TooManyRequestsException"), Cause: aws.String("Rate Exceeded.")}}
-	for retried, backoff := range map[int32]int32{0: 1, 4: 16, 5: 20, 32: 20} {
+	for retried, backoff := range map[int32]int32{0: 1, 4: 16, 5: 30, 39: 30} {
 		out := test(types.InspectionLevelInfo, retried, throttle)
 		d := out.InspectionData
 		if out.Status != types.TestExecutionStatusRetriable || d == nil || d.ErrorDetails == nil ||
@@ -72,7 +72,7 @@ func TestTestStateConvertRetrier(t *testing.T) {
 			t.Errorf("throttle %d: %s next %s %+v", retried, out.Status, aws.ToString(out.NextState), d)
 		}
 	}
-	if out := test(types.InspectionLevelInfo, 33, throttle); out.Status != types.TestExecutionStatusCaughtError || aws.ToString(out.NextState) != "RecordFailure" {
+	if out := test(types.InspectionLevelInfo, 40, throttle); out.Status != types.TestExecutionStatusCaughtError || aws.ToString(out.NextState) != "RecordFailure" {
 		t.Errorf("throttled past its budget: %s next %s", out.Status, aws.ToString(out.NextState))
 	}
 	// MaxAttempts (3) used up: the catcher records the failure.
