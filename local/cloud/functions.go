@@ -152,8 +152,12 @@ func (c *Cloud) functionOptions(f *stack.Function, h wiring.Handler) (lambda.Fun
 	if r != nil {
 		opts.Concurrency = *r
 	}
-	if h.CPUBound && (opts.Concurrency == 0 || opts.Concurrency > runtime.NumCPU()) {
-		opts.Concurrency = runtime.NumCPU()
+	slots := c.cfg.CPUSlots
+	if slots <= 0 {
+		slots = runtime.NumCPU()
+	}
+	if h.CPUBound && (opts.Concurrency == 0 || opts.Concurrency > slots) {
+		opts.Concurrency = slots
 	}
 	return opts, nil
 }

@@ -22,10 +22,10 @@ func TestReliabilityKillAndRestart(t *testing.T) {
 	dir := t.TempDir()
 	// Real time: on a loaded machine the rig's fast clock (a 25 s task
 	// timeout in 1.25 s) would time some conversions out. Conversions run
-	// at most NumCPU at once, so most executions are throttled, before the
-	// kill and after the restart; the throttles are not this test's
-	// concern (outcome.throttled).
-	r := newRig(t, func(cfg *Config) { cfg.DataDir, cfg.Clock = dir, nil })
+	// at most NumCPU at once, as in thumbflow dev, so most executions are
+	// throttled, before the kill and after the restart; the throttles are
+	// not this test's concern (outcome.throttled).
+	r := newRig(t, func(cfg *Config) { cfg.DataDir, cfg.Clock, cfg.CPUSlots = dir, nil, 0 })
 	// Conversions before the kill take until the kill: every execution
 	// is in flight, in Convert, when the process dies.
 	wrapConvert(t, r.c, func(ctx context.Context, in pipeline.ConvertInput, _ convertFunc) (pipeline.ConvertOutput, error) {

@@ -47,8 +47,11 @@ func newRig(t testing.TB, mod ...func(*Config)) *rig {
 	r := &rig{t: t, ctx: ctx, log: &logtest.Buffer{}}
 	r.cfg = Config{
 		Addr: "127.0.0.1:0", WebAddr: "127.0.0.1:0",
-		Clock:  clocktest.NewFastClock(20),
-		Logger: slog.New(slog.NewJSONHandler(r.log, nil)),
+		// The template's reservation (10) is the only cap: scenarios
+		// that are not about throttling are not throttled.
+		CPUSlots: 64,
+		Clock:    clocktest.NewFastClock(20),
+		Logger:   slog.New(slog.NewJSONHandler(r.log, nil)),
 	}
 	for _, m := range mod {
 		m(&r.cfg)
