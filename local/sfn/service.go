@@ -92,6 +92,11 @@ var parseDefinition func(definition []byte) (program, error)
 type Service struct {
 	opts  Options
 	parse func([]byte) (program, error)
+	// compiled shares one program per definition between the executions
+	// started from it: a program is read-only once parsed, and a backlog
+	// of running executions then costs one copy, not one each.
+	compiledMu sync.Mutex
+	compiled   map[string]program
 	log   *slog.Logger
 	store *store
 	// tokens connects .waitForTaskToken tasks with SendTask*.
@@ -444,6 +449,24 @@ func (s *Service) record(e *execution, ev asl.Event, cp asl.Checkpoint) error {
 }
 
 var errKilled = errors.New("sfn: service killed")
+
+// program returns the compiled definition, parsing it the first time.
+func (s *Service) program(definition string) (program, error) {
+	s.compiledMu.Lock()
+	defer s.compiledMu.Unlock()
+	if p, ok := s.compiled[definition]; ok {
+		return p, nil
+	}
+	p, err := s.parse([]byte(definition))
+	if err != nil {
+		return nil, err
+	}
+	if s.compiled == nil || len(s.compiled) >= 16 { // edits are rare: keep the last few
+		s.compiled = map[string]program{}
+	}
+	s.compiled[definition] = p
+	return p, nil
+}
 
 // eventsOf returns a copy of e's events, read back from its log once it
 // has ended.
