@@ -97,8 +97,8 @@ type Service struct {
 	// of running executions then costs one copy, not one each.
 	compiledMu sync.Mutex
 	compiled   map[string]program
-	log   *slog.Logger
-	store *store
+	log        *slog.Logger
+	store      *store
 	// tokens connects .waitForTaskToken tasks with SendTask*.
 	tokens *asl.TaskTokens
 
