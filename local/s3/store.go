@@ -326,7 +326,7 @@ func writeFileDurableFrom(path string, r io.Reader) error {
 		return err
 	}
 	tmp := f.Name()
-	_, err = io.Copy(f, r)
+	_, err = copyPooled(f, r)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -702,7 +702,7 @@ func spoolUpTo(dir string, r io.Reader, limit int64) (*spooled, error) {
 	}
 	sp := &spooled{f: f}
 	h := md5.New()
-	if sp.size, err = io.Copy(io.MultiWriter(f, h), io.LimitReader(r, limit+1)); err != nil {
+	if sp.size, err = copyPooled(io.MultiWriter(f, h), io.LimitReader(r, limit+1)); err != nil {
 		sp.close()
 		return nil, fmt.Errorf("reading object body: %w", err)
 	}
@@ -744,4 +744,17 @@ func (s *store) setDiskBody(bucket, key string, v *version) {
 		s.onDisk[bucket] = map[string]*version{}
 	}
 	s.onDisk[bucket][key] = v
+}
+
+// copyBuffers are the buffers body copies share: io.Copy would allocate
+// 32 KiB per copy (os.File's ReadFrom and MultiReader's WriteTo included),
+// and a burst of uploads makes several copies each.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// copyPooled is io.Copy with a pooled buffer.
+func copyPooled(dst io.Writer, src io.Reader) (int64, error) {
+	b := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(b)
+	// The wrappers hide ReaderFrom and WriterTo, which would not use b.
+	return io.CopyBuffer(struct{ io.Writer }{dst}, struct{ io.Reader }{src}, *b)
 }
