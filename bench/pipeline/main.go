@@ -8,6 +8,14 @@
 //
 //	go run ./bench/pipeline [-n 30] [-cpus 2] [-throughput 40] [-store disk|mem] [-cpuprofile f]
 //
+// With -server BIN it measures memory instead: BIN (a thumbflow binary)
+// runs `thumbflow dev` as a process of its own, fresh for each run, and
+// this process is only the load client. It reports the server's peak RSS
+// for each -concurrent count of 12 MP uploads made at once, and with -drop
+// N how N 12 MP uploads made at once end:
+//
+//	go run ./bench/pipeline -server bench/out/bin/thumbflow [-concurrent 40,200] [-drop 500]
+//
 // bench/pipeline.sh runs it with the defaults the closing notes quote.
 package main
 
@@ -23,6 +31,8 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -45,6 +55,9 @@ type options struct {
 	n, throughput, cpus int
 	store, template     string
 	cpuprofile          string
+	server              string // a thumbflow binary: the server-process runs
+	concurrent          string // comma-separated upload counts for -server
+	drop                int    // with -server: one drop of this many uploads
 }
 
 func run() error {
@@ -55,7 +68,13 @@ func run() error {
 	flag.StringVar(&o.store, "store", "disk", "disk (a data directory, as thumbflow dev) or mem")
 	flag.StringVar(&o.template, "template", "", "the SAM template to run (default: the embedded template.yaml)")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the latency runs to this file")
+	flag.StringVar(&o.server, "server", "", "a thumbflow binary: run `thumbflow dev` as its own process and report its peak RSS")
+	flag.StringVar(&o.concurrent, "concurrent", "40,200", "with -server: 12 MP uploads made at once, one fresh server per count")
+	flag.IntVar(&o.drop, "drop", 0, "with -server: also drop this many 12 MP uploads at once and count how they end")
 	flag.Parse()
+	if o.server != "" {
+		return runServer(o)
+	}
 	if o.n < 2 || o.throughput < 1 || o.cpus < 1 {
 		return errors.New("-n must be at least 2, -throughput and -cpus at least 1")
 	}
@@ -125,6 +144,37 @@ func run() error {
 		thr = append(thr, t)
 	}
 	report(os.Stdout, o, lat, thr)
+	return nil
+}
+
+// runServer is the -server mode: memory and the drop.
+func runServer(o options) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
+	defer cancel()
+	data := testimage.JPEG(testimage.Photo(4000, 3000, 2), 85)
+	fmt.Printf("thumbflow pipeline benchmark, server process: %s, 12 MP JPEG of %d bytes, NumCPU %d, %s\n",
+		o.server, len(data), runtime.NumCPU(), runtime.Version())
+	var runs []serverRun
+	for f := range strings.SplitSeq(o.concurrent, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return fmt.Errorf("-concurrent %q: want counts like 40,200", o.concurrent)
+		}
+		r, err := serverLoad(ctx, o, fmt.Sprintf("concurrent %d", n), data, n, 10)
+		if err != nil {
+			return fmt.Errorf("%d concurrent uploads: %w", n, err)
+		}
+		fmt.Printf("  %s: %s, peak RSS %.0f MiB\n", r.name, r.wall.Round(time.Millisecond), float64(r.peakRSS)/(1<<20))
+		runs = append(runs, r)
+	}
+	if o.drop > 0 {
+		r, err := serverLoad(ctx, o, fmt.Sprintf("drop %d", o.drop), data, o.drop, 10)
+		if err != nil {
+			return fmt.Errorf("drop of %d: %w", o.drop, err)
+		}
+		runs = append(runs, r)
+	}
+	reportServer(os.Stdout, o, runs)
 	return nil
 }
 

@@ -214,6 +214,8 @@ const thumbInput = `{"uploadId":"u1","bucket":"b","key":"originals/u1","size":12
 // The thumbnail workflow's own Retry blocks (statemachine/thumbnail.asl.json):
 //
 //	Convert:        IntervalSeconds 2, BackoffRate 2, MaxAttempts 3, MaxDelaySeconds 20 → 2, 4, 8
+//	Convert, throttled (Lambda.TooManyRequestsException only):
+//	                IntervalSeconds 1, BackoffRate 2, MaxAttempts 40, MaxDelaySeconds 30 → 1, 2, 4, 8, 16, 30 × 35
 //	RecordSuccess:  IntervalSeconds 1, BackoffRate 2, MaxAttempts 5, MaxDelaySeconds 10 → 1, 2, 4, 8, 10
 //	MarkConverting: IntervalSeconds 1, BackoffRate 2, MaxAttempts 2                     → 1, 2
 func TestThumbnailRetryPacingExact(t *testing.T) {
@@ -235,6 +237,36 @@ func TestThumbnailRetryPacingExact(t *testing.T) {
 		}
 		if res.Status != StatusFailed || res.Error != "TransientError" {
 			t.Fatalf("result %+v, want FAILED with TransientError after 4 attempts", res)
+		}
+	})
+	t.Run("Convert throttled", func(t *testing.T) {
+		inv := &sequenceInvoker{fn: convertARN, errs: repeat(throttled, 40)}
+		res, gaps := retryGaps(t, thumbnailMachine(t, "NONE"), inv, thumbInput)
+		if want := throttleGaps(); !sameGaps(gaps, want) {
+			t.Fatalf("Convert's throttle retries waited %v, want %v", gaps, want)
+		}
+		if res.Status != StatusSucceeded {
+			t.Fatalf("result %+v, want SUCCEEDED after 40 throttles", res)
+		}
+	})
+	t.Run("Convert throttled past its budget", func(t *testing.T) {
+		inv := &sequenceInvoker{fn: convertARN, errs: repeat(throttled, 41)}
+		res, _ := retryGaps(t, thumbnailMachine(t, "NONE"), inv, thumbInput)
+		if res.Status != StatusFailed || res.Error != throttled {
+			t.Fatalf("result %+v, want FAILED with %s after 41 throttles", res, throttled)
+		}
+	})
+	t.Run("throttles leave Convert's own retries whole", func(t *testing.T) {
+		// Throttles between failed conversions: the conversion still
+		// gets its three retries, at its own pacing.
+		errs := append(repeat(throttled, 5), "TransientError", throttled, "TransientError", throttled, throttled, "TransientError")
+		inv := &sequenceInvoker{fn: convertARN, errs: errs}
+		res, gaps := retryGaps(t, thumbnailMachine(t, "NONE"), inv, thumbInput)
+		if res.Status != StatusSucceeded || inv.calls != len(errs)+1 {
+			t.Fatalf("result %+v after %d calls, want SUCCEEDED on call %d", res, inv.calls, len(errs)+1)
+		}
+		if want := secs(1, 2, 4, 8, 16, 2, 30, 4, 30, 30, 8); !sameGaps(gaps, want) {
+			t.Fatalf("waits %v, want %v: each retrier paces its own errors", gaps, want)
 		}
 	})
 	t.Run("RecordSuccess", func(t *testing.T) {
@@ -264,6 +296,44 @@ func TestThumbnailRetryPacingFullJitter(t *testing.T) {
 		_, gaps := retryGaps(t, m, &failingInvoker{fn: convertARN, n: 3, errTy: "TransientError"}, thumbInput)
 		return gaps
 	})
+}
+
+const throttled = "Lambda.TooManyRequestsException"
+
+// throttleGaps is the throttle retrier's computed waits, all 40.
+func throttleGaps() []time.Duration {
+	g := secs(1, 2, 4, 8, 16)
+	for range 35 {
+		g = append(g, 30*time.Second)
+	}
+	return g
+}
+
+func repeat(s string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = s
+	}
+	return out
+}
+
+// sequenceInvoker fails fn's calls with errs, in order, and then succeeds;
+// every other function succeeds.
+type sequenceInvoker struct {
+	fn    string
+	errs  []string
+	calls int
+}
+
+func (s *sequenceInvoker) Invoke(ctx context.Context, fn string, payload []byte) ([]byte, error) {
+	if fn != s.fn {
+		return []byte(`{}`), nil
+	}
+	s.calls++
+	if s.calls <= len(s.errs) {
+		return nil, &FunctionError{Type: s.errs[s.calls-1], Message: fmt.Sprintf("call %d failed", s.calls)}
+	}
+	return []byte(`{"renditions":[]}`), nil
 }
 
 // statusFailer fails the status function's calls for one state n times.

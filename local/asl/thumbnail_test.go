@@ -51,7 +51,7 @@ func loadThumbnail(t *testing.T) *Machine {
 }
 
 // runThumbnail runs the workflow on a VirtualClock inside a synctest bubble
-// (see inBubble): the workflow's 600 s execution timeout is pending
+// (see inBubble): the workflow's 1500 s execution timeout is pending
 // throughout, and outside a bubble a run stalled for a few milliseconds by a
 // loaded machine let the clock jump to it (TIMED_OUT) or to a task's timeout.
 func runThumbnail(t *testing.T, inv *scriptedInvoker) (res Result, evs []Event) {

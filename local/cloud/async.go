@@ -45,7 +45,7 @@ func (c *Cloud) invokeAsync(ctx context.Context, fn *stack.Function, payload []b
 				return serr
 			}
 		}
-		if _, err = c.Lambdas.Invoke(ctx, fn.ARN, payload); err == nil {
+		if err = c.invokeUnthrottled(ctx, fn, payload); err == nil {
 			return nil
 		}
 		if ctx.Err() != nil {
@@ -54,6 +54,42 @@ func (c *Cloud) invokeAsync(ctx context.Context, fn *stack.Function, payload []b
 		c.log.Warn("asynchronous invocation failed", "function", fn.Name, "attempt", attempt+1, "of", retries+1, "error", err)
 	}
 	return c.onFailure(fn, retries+1, payload, err)
+}
+
+// Lambda keeps a throttled asynchronous event in its queue and tries it
+// again, from about 1 second after the first throttle to at most 5 minutes
+// apart, for up to the event's maximum age (6 hours by default); a throttle
+// is not one of the event's retry attempts ("Asynchronous invocation" and
+// "Error handling" in the Lambda documentation).
+const (
+	asyncThrottleFirst = time.Second
+	asyncThrottleMax   = 5 * time.Minute
+	asyncMaxEventAge   = 6 * time.Hour
+)
+
+// invokeUnthrottled is one attempt of an asynchronous invocation: it
+// waits out throttles as Lambda's event queue does, so only the function's
+// own failure (or the event growing too old) reaches the caller.
+func (c *Cloud) invokeUnthrottled(ctx context.Context, fn *stack.Function, payload []byte) error {
+	maxAge := asyncMaxEventAge
+	if cfg := fn.Props.EventInvokeConfig; cfg != nil && cfg.MaximumEventAgeInSeconds != nil {
+		maxAge = time.Duration(*cfg.MaximumEventAgeInSeconds) * time.Second
+	}
+	delay := asyncThrottleFirst
+	for waited := time.Duration(0); ; waited += delay {
+		_, err := c.Lambdas.Invoke(ctx, fn.ARN, payload)
+		if !lambda.Throttled(err) || waited >= maxAge {
+			return err
+		}
+		if waited == 0 {
+			c.log.Info("asynchronous invocation throttled; the event waits for a slot", "function", fn.Name)
+		} else {
+			delay = min(2*delay, asyncThrottleMax)
+		}
+		if err := c.sleep(ctx, delay); err != nil {
+			return err
+		}
+	}
 }
 
 // onFailure sends the record of an event whose every attempt failed to

@@ -74,6 +74,11 @@ type Config struct {
 	// WebOrigin, when the template declares it, defaults to the web
 	// client's origin.
 	Parameters map[string]string
+	// CPUSlots caps the concurrent invocations of a CPU-bound function
+	// (the converter) below its reserved concurrency; 0 is
+	// runtime.NumCPU(). Tests that are not about throttling raise it, so
+	// the template's reservation alone applies.
+	CPUSlots int
 	// Clock drives the state machine's waits, back-off and timeouts; nil
 	// is real time (clock.System). Tests pass a clocktest.FastClock.
 	Clock asl.Clock
@@ -262,6 +267,7 @@ func (c *Cloud) build() error {
 		return err
 	}
 	c.Lambdas = lambda.NewRegistry(c.cfg.Region, c.cfg.AccountID)
+	c.Lambdas.SetAccountConcurrency(accountConcurrency)
 	if err := c.buildTopics(); err != nil {
 		return err
 	}

@@ -129,20 +129,35 @@ func (c *Cloud) functionEnvironment(f *stack.Function) (map[string]string, error
 	return vars, nil
 }
 
-// functionOptions are the template's timeout and reserved concurrency. A
-// function without a reserved concurrency may run as often at once as
-// calls come, as in Lambda's shared pool, except a CPU-bound one: Lambda
-// scales it out over machines, one laptop cannot, so its calls queue
-// behind a pool the size of the CPU count instead of being throttled.
+// accountConcurrency is Lambda's default concurrency limit per account and
+// region. The local functions without a reserved concurrency share what the
+// others leave of it and are throttled above it, as on AWS.
+const accountConcurrency = 1000
+
+// functionOptions are the template's timeout and reserved concurrency. An
+// invocation above the reservation is throttled with TooManyRequests, as
+// Lambda throttles it, before its handler runs: the workflow's throttling
+// Retry waits for a slot, and the wait never counts against the task's
+// timeout. A function without a reservation shares the account's pool, as
+// on AWS. A CPU-bound one (the converter) is also capped at the CPU count
+// and throttled above it in the same way: Lambda gives every invocation its
+// own machine, one laptop cannot, and conversions beyond its cores would
+// only hold more decoded images at once without converting any faster.
 func (c *Cloud) functionOptions(f *stack.Function, h wiring.Handler) (lambda.FunctionOptions, error) {
 	opts := lambda.FunctionOptions{Timeout: f.Timeout}
-	switch r := f.Props.ReservedConcurrentExecutions; {
-	case r != nil && *r <= 0:
+	r := f.Props.ReservedConcurrentExecutions
+	if r != nil && *r <= 0 {
 		return opts, c.refusal(f.Resource, "function %s reserves a concurrency of %d: the local Lambda cannot run a function that may never run", f.LogicalID, *r)
-	case r != nil:
+	}
+	if r != nil {
 		opts.Concurrency = *r
-	case h.CPUBound:
-		opts.Concurrency, opts.Queue = runtime.NumCPU(), true
+	}
+	slots := c.cfg.CPUSlots
+	if slots <= 0 {
+		slots = runtime.NumCPU()
+	}
+	if h.CPUBound && (opts.Concurrency == 0 || opts.Concurrency > slots) {
+		opts.Concurrency = slots
 	}
 	return opts, nil
 }

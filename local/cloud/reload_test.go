@@ -51,9 +51,9 @@ func TestEditedDefinitionServesTheNextExecution(t *testing.T) {
 		cfg.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 	})
 
-	edited := strings.Replace(string(orig), `"TimeoutSeconds": 600`, `"TimeoutSeconds": 900`, 1)
+	edited := strings.Replace(string(orig), `"TimeoutSeconds": 1500`, `"TimeoutSeconds": 1800`, 1)
 	if edited == string(orig) {
-		t.Fatal("the workflow no longer has TimeoutSeconds 600 to edit")
+		t.Fatal("the workflow no longer has TimeoutSeconds 1500 to edit")
 	}
 	save([]byte(edited))
 	// Bounded wait for the watcher: only a hang reaches the limit.
@@ -76,7 +76,7 @@ func TestEditedDefinitionServesTheNextExecution(t *testing.T) {
 		t.Fatal(err)
 	}
 	d, err := c.SFN.DescribeStateMachineForExecution(ex.ExecutionARN)
-	if err != nil || !strings.Contains(d.Definition, `"TimeoutSeconds": 900`) {
+	if err != nil || !strings.Contains(d.Definition, `"TimeoutSeconds": 1800`) {
 		t.Fatalf("the next execution does not run the edit: %v", err)
 	}
 
@@ -90,7 +90,7 @@ func TestEditedDefinitionServesTheNextExecution(t *testing.T) {
 		}
 	}
 	desc, err := c.SFN.DescribeStateMachine(c.StateMachineARN)
-	if err != nil || !strings.Contains(desc.Definition, `"TimeoutSeconds": 900`) || strings.Contains(desc.Definition, "Nowhere") {
+	if err != nil || !strings.Contains(desc.Definition, `"TimeoutSeconds": 1800`) || strings.Contains(desc.Definition, "Nowhere") {
 		t.Errorf("an invalid edit replaced the definition: %v", err)
 	}
 }

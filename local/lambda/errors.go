@@ -1,6 +1,9 @@
 package lambda
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"errors"
+)
 
 // FunctionError is a function's own failure, as the Lambda runtime reports
 // it: {"errorType": Type, "errorMessage": Message}. Payload is that error
@@ -48,4 +51,16 @@ func errorPayload(typ, msg string) []byte {
 		Type    string `json:"errorType"`
 	}{msg, typ})
 	return payload
+}
+
+// TooManyRequests is the error of an invocation throttled because the
+// function (or the account's unreserved pool) is at its concurrency: the
+// Lambda service refuses it before the function runs.
+const TooManyRequests = "Lambda.TooManyRequestsException"
+
+// Throttled reports whether err is a throttled invocation, which
+// asynchronous callers keep and retry rather than count as a failure.
+func Throttled(err error) bool {
+	var se *ServiceError
+	return errors.As(err, &se) && se.Name == TooManyRequests
 }

@@ -71,6 +71,11 @@ type Registry struct {
 
 	mu    sync.Mutex
 	funcs map[string]*function // by bare function name
+	// account is the account's concurrency limit (0: unlimited), which
+	// the functions without a reserved concurrency share, less what the
+	// others reserve, as Lambda's UnreservedConcurrentExecutions.
+	accountLimit int
+	unreserved   int // running invocations of unreserved functions
 }
 
 type function struct {
@@ -134,6 +139,29 @@ func (r *Registry) Register(ref string, handler any, opts FunctionOptions) error
 	return nil
 }
 
+// SetAccountConcurrency sets the account's concurrency limit: Lambda's
+// default is 1000 per region. Functions without a reserved concurrency share
+// what the others do not reserve, and an invocation above that is throttled
+// as Lambda throttles it. Zero, the default, means no limit.
+func (r *Registry) SetAccountConcurrency(n int) {
+	r.mu.Lock()
+	r.accountLimit = max(n, 0)
+	r.mu.Unlock()
+}
+
+// unreservedFull reports whether the unreserved pool is in use to its
+// limit. Callers hold mu.
+func (r *Registry) unreservedFull() bool {
+	if r.accountLimit == 0 {
+		return false
+	}
+	pool := r.accountLimit
+	for _, f := range r.funcs {
+		pool -= f.opts.Concurrency
+	}
+	return r.unreserved >= pool
+}
+
 // InjectFault arranges for the next invocation of the function to fail as f
 // describes. Faults queue up: each invocation consumes one.
 func (r *Registry) InjectFault(ref string, f Fault) error {
@@ -187,14 +215,19 @@ func (r *Registry) Invoke(ctx context.Context, ref string, payload []byte) ([]by
 			return nil, context.Cause(ctx)
 		}
 		r.mu.Lock()
-	} else if fn.opts.Concurrency > 0 && fn.running >= fn.opts.Concurrency {
+	} else if fn.opts.Concurrency > 0 && fn.running >= fn.opts.Concurrency || fn.opts.Concurrency == 0 && r.unreservedFull() {
+		// Admission comes first: a throttled invocation never reaches
+		// its handler, so it reads nothing and holds nothing.
 		r.mu.Unlock()
 		return nil, &ServiceError{
-			Name:  "Lambda.TooManyRequestsException",
+			Name:  TooManyRequests,
 			Cause: fmt.Sprintf("Rate Exceeded. (Service: AWSLambda; Status Code: 429; Error Code: TooManyRequestsException; Request ID: %s; Proxy: null)", reqID),
 		}
 	}
 	fn.running++
+	if fn.opts.Concurrency == 0 {
+		r.unreserved++
+	}
 	fault := fn.takeFault()
 	r.mu.Unlock()
 	// The invocation holds its concurrency slot until its handler has
@@ -204,6 +237,9 @@ func (r *Registry) Invoke(ctx context.Context, ref string, payload []byte) ([]by
 	release := sync.OnceFunc(func() {
 		r.mu.Lock()
 		fn.running--
+		if fn.opts.Concurrency == 0 {
+			r.unreserved--
+		}
 		r.mu.Unlock()
 		if fn.slots != nil {
 			<-fn.slots

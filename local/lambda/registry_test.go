@@ -385,3 +385,92 @@ func waitForSlot(t *testing.T, r *Registry, fn string) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// With a reserved concurrency of N, N invocations held inside the handler
+// leave no room: the N+1th is refused with TooManyRequestsException before
+// its handler runs (the handler counts its entries), and once one returns
+// the next is admitted.
+func TestReservedConcurrencyThrottlesTheNPlusFirst(t *testing.T) {
+	const n = 3
+	r := NewRegistry("", "")
+	var mu sync.Mutex
+	ran := 0
+	entered := make(chan struct{})
+	release := make(chan struct{})
+	r.Register("convert", func() error {
+		mu.Lock()
+		ran++
+		mu.Unlock()
+		entered <- struct{}{}
+		<-release
+		return nil
+	}, FunctionOptions{Concurrency: n, Timeout: time.Minute})
+	held := make(chan error, n)
+	for range n {
+		go func() {
+			_, err := r.Invoke(context.Background(), "convert", []byte(`{}`))
+			held <- err
+		}()
+		<-entered
+	}
+	_, err := r.Invoke(context.Background(), "convert", []byte(`{}`))
+	if !Throttled(err) {
+		t.Fatalf("invocation %d with %d running: got %v, want %s", n+1, n, err, TooManyRequests)
+	}
+	mu.Lock()
+	if ran != n {
+		t.Errorf("the handler ran %d times, want %d: a throttled invocation must not reach it", ran, n)
+	}
+	mu.Unlock()
+	release <- struct{}{} // one of the held invocations returns
+	if err := <-held; err != nil {
+		t.Fatalf("held invocation: %v", err)
+	}
+	go func() {
+		_, err := r.Invoke(context.Background(), "convert", []byte(`{}`))
+		held <- err
+	}()
+	<-entered // admitted into the freed slot
+	close(release)
+	for range n {
+		if err := <-held; err != nil {
+			t.Fatalf("invocation: %v", err)
+		}
+	}
+}
+
+// The account's limit is shared by the functions without a reservation,
+// less what the others reserve, as Lambda's unreserved pool: a reserved
+// function keeps its own slots when the pool is full.
+func TestUnreservedFunctionsShareTheAccountPool(t *testing.T) {
+	r := NewRegistry("", "")
+	r.SetAccountConcurrency(3) // 2 reserved below, so the pool holds 1
+	entered := make(chan struct{})
+	release := make(chan struct{})
+	hold := func() error { entered <- struct{}{}; <-release; return nil }
+	r.Register("reserved", hold, FunctionOptions{Concurrency: 2, Timeout: time.Minute})
+	r.Register("a", hold, FunctionOptions{Timeout: time.Minute})
+	r.Register("b", hold, FunctionOptions{Timeout: time.Minute})
+	done := make(chan error, 3)
+	for _, fn := range []string{"a", "reserved"} {
+		go func() {
+			_, err := r.Invoke(context.Background(), fn, []byte(`{}`))
+			done <- err
+		}()
+		<-entered
+	}
+	if _, err := r.Invoke(context.Background(), "b", []byte(`{}`)); !Throttled(err) {
+		t.Fatalf("b with the unreserved pool full: got %v, want %s", err, TooManyRequests)
+	}
+	go func() {
+		_, err := r.Invoke(context.Background(), "reserved", []byte(`{}`))
+		done <- err
+	}()
+	<-entered // the reserved function's second slot was free
+	close(release)
+	for range 3 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package s3
 
 import (
-	"bytes"
 	"encoding/xml"
 	"io"
 	"net/http"
@@ -87,13 +86,9 @@ func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, bucket, key 
 	}
 	meta["Last-Modified"] = now.Format(http.TimeFormat)
 
-	data, err := io.ReadAll(obj.Contents)
-	if err != nil {
-		s.writeError(w, r, &s3Error{http.StatusInternalServerError, "InternalError", err.Error()})
-		return
-	}
-	// The store records the event before the copy becomes visible.
-	res, err := s.store.PutObject(bucket, key, withOrigin(meta, "ObjectCreated:Copy", r), bytes.NewReader(data), int64(len(data)), nil)
+	// The store records the event before the copy becomes visible; the
+	// body is streamed from the source.
+	res, err := s.store.PutObject(bucket, key, withOrigin(meta, "ObjectCreated:Copy", r), obj.Contents, obj.Size, nil)
 	if err != nil {
 		s.writeBackendError(w, r, err)
 		return

@@ -1,7 +1,6 @@
 package s3
 
 import (
-	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -97,7 +96,7 @@ type intent struct {
 // prepareEvent builds the event of a write carrying originJSON and writes
 // its intent durably. path is the object file it will be in. It returns nil
 // when the write has no origin or nobody subscribes.
-func (s *Server) prepareEvent(bucket, key, version, path, originJSON string, data []byte) (*intent, error) {
+func (s *Server) prepareEvent(bucket, key, version, path, originJSON string, size int64, sum []byte) (*intent, error) {
 	if originJSON == "" {
 		return nil, nil
 	}
@@ -105,8 +104,7 @@ func (s *Server) prepareEvent(bucket, key, version, path, originJSON string, dat
 	if err := json.Unmarshal([]byte(originJSON), &o); err != nil {
 		return nil, fmt.Errorf("reading event origin: %w", err)
 	}
-	sum := md5.Sum(data)
-	etag := gofakes3.FormatETag(sum[:])
+	etag := gofakes3.FormatETag(sum)
 	if o.Multipart {
 		if e, ok := s.multipartETags.Load(multipartKey(bucket, key)); ok {
 			etag = e.(string)
@@ -115,7 +113,7 @@ func (s *Server) prepareEvent(bucket, key, version, path, originJSON string, dat
 	if version == nullVersion {
 		version = ""
 	}
-	ev := s.newEvent(bucket, key, o.Name, o.IP, int64(len(data)), etag, version)
+	ev := s.newEvent(bucket, key, o.Name, o.IP, size, etag, version)
 	subs := append(s.events.matching(bucket, key), s.notificationDestinations(bucket, key, o.Name)...)
 	if len(subs) == 0 {
 		return nil, nil

@@ -1,8 +1,6 @@
 package s3
 
 import (
-	"bytes"
-	"crypto/md5"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
@@ -79,9 +77,9 @@ func (s *Server) postObject(w http.ResponseWriter, r *http.Request, bucket strin
 	if err == nil {
 		err = unsupportedFields(fields)
 	}
-	var data []byte
+	var body *spooled
 	if err == nil {
-		data, err = readFile(file, fields["\x00max"], fields["\x00min"])
+		body, err = s.readFile(bucket, file, fields["\x00max"], fields["\x00min"])
 	}
 	if err != nil {
 		var e *s3Error
@@ -104,14 +102,14 @@ func (s *Server) postObject(w http.ResponseWriter, r *http.Request, bucket strin
 	if meta["Content-Type"] == "" {
 		meta["Content-Type"] = "binary/octet-stream"
 	}
+	defer body.close()
 	// The store records the event before the object becomes visible.
-	res, err := s.store.PutObject(bucket, key, withOrigin(meta, "ObjectCreated:Post", r), bytes.NewReader(data), int64(len(data)), nil)
+	res, err := s.store.PutObject(bucket, key, withOrigin(meta, "ObjectCreated:Post", r), body.f, body.size, nil)
 	if err != nil {
 		s.writeBackendError(w, r, err)
 		return
 	}
-	sum := md5.Sum(data)
-	etag := gofakes3.FormatETag(sum[:])
+	etag := gofakes3.FormatETag(body.md5)
 
 	location := "http://" + r.Host + "/" + bucket + "/" + url.PathEscape(key)
 	w.Header().Set("ETag", etag)
@@ -309,22 +307,32 @@ func (s *Server) checkPolicy(r *http.Request, bucket string, fields map[string]s
 	return nil
 }
 
-// readFile reads the file part, refusing to buffer past the policy's
-// maximum so an oversized upload is rejected without being stored.
-func readFile(file io.Reader, maxStr, minStr string) ([]byte, error) {
+// readFile spools the file part to a temporary file (the bucket's
+// directory, or the system's without a data directory), reading no further
+// than one byte past the policy's maximum, so an oversized upload is
+// refused without being stored and a body is never held in memory whole.
+func (s *Server) readFile(bucket string, file io.Reader, maxStr, minStr string) (*spooled, error) {
 	maxSize, _ := strconv.ParseInt(maxStr, 10, 64)
 	minSize, _ := strconv.ParseInt(minStr, 10, 64)
-	data, err := io.ReadAll(io.LimitReader(file, maxSize+1))
+	dir := ""
+	if s.store.dir != "" {
+		dir = s.store.bucketDir(bucket)
+	}
+	sp, err := spoolUpTo(dir, file, maxSize)
 	if err != nil {
 		return nil, err
 	}
-	if int64(len(data)) > maxSize {
-		return nil, &s3Error{http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size"}
+	switch {
+	case sp.size > maxSize:
+		err = &s3Error{http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size"}
+	case sp.size < minSize:
+		err = &s3Error{http.StatusBadRequest, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size"}
 	}
-	if int64(len(data)) < minSize {
-		return nil, &s3Error{http.StatusBadRequest, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size"}
+	if err != nil {
+		sp.close()
+		return nil, err
 	}
-	return data, nil
+	return sp, nil
 }
 
 // unsupportedFields refuses form fields whose effect the local S3 cannot

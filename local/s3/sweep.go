@@ -105,7 +105,7 @@ func (s *store) sweepBucket(bucket string, rules []LifecycleRule, now time.Time)
 	if vb := s.tracked(bucket); vb != nil {
 		return s.sweepVersioned(bucket, vb, rules, now)
 	}
-	list, err := s.mem.ListBucket(bucket, nil, gofakes3.ListBucketPage{})
+	list, err := s.ListBucket(bucket, nil, gofakes3.ListBucketPage{})
 	if err != nil {
 		return 0, err
 	}
@@ -148,7 +148,7 @@ func (s *store) sweepVersioned(bucket string, vb *versionedBucket, rules []Lifec
 			rank++
 			tags := s.objectTags(bucket, key, v.id)
 			for _, r := range rules {
-				if r.NoncurrentDays > 0 && rank >= r.NewerNoncurrentVersions && r.selects(key, int64(len(v.data)), tags) &&
+				if r.NoncurrentDays > 0 && rank >= r.NewerNoncurrentVersions && r.selects(key, v.size, tags) &&
 					!now.Before(dueAt(vs[i+1].modified, r.NoncurrentDays)) {
 					doomed = append(doomed, v.id)
 					break
@@ -178,7 +178,7 @@ func (s *store) sweepVersioned(bucket string, vb *versionedBucket, rules []Lifec
 				}
 				continue
 			}
-			if r.selects(key, int64(len(cur.data)), s.objectTags(bucket, key, cur.id)) && r.expiresCurrent(cur.modified, now) {
+			if r.selects(key, cur.size, s.objectTags(bucket, key, cur.id)) && r.expiresCurrent(cur.modified, now) {
 				if _, err := s.deleteObject(bucket, key); err != nil {
 					return n, err
 				}

@@ -5,6 +5,7 @@ import (
 	"crypto/md5"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -44,9 +45,15 @@ type version struct {
 	marker   bool
 	modified time.Time
 	meta     map[string]string
-	data     []byte
-	hash     []byte
-	event    string // sequencer of the event intent written before it
+	// The body: in data without a data directory; with one, only in the
+	// object file, from offset, so a bucket of originals costs no memory
+	// per object (the pipeline's uploads bucket is versioned).
+	data   []byte
+	file   string
+	offset int64
+	size   int64
+	hash   []byte
+	event  string // sequencer of the event intent written before it
 }
 
 // versionedBucket is the history of a bucket whose versioning was ever set.
@@ -102,7 +109,7 @@ func (v *version) object(key string, rng *gofakes3.ObjectRangeRequest, withBody 
 	obj := &gofakes3.Object{
 		Name:           key,
 		Metadata:       v.meta,
-		Size:           int64(len(v.data)),
+		Size:           v.size,
 		Hash:           v.hash,
 		VersionID:      gofakes3.VersionID(v.id),
 		IsDeleteMarker: v.marker,
@@ -113,14 +120,43 @@ func (v *version) object(key string, rng *gofakes3.ObjectRangeRequest, withBody 
 		if err != nil {
 			return nil, err
 		}
-		data := v.data
+		start, n := int64(0), v.size
 		if r != nil {
-			data = data[r.Start : r.Start+r.Length]
+			start, n = r.Start, r.Length
 		}
 		obj.Range = r
-		obj.Contents = io.NopCloser(bytes.NewReader(data))
+		if v.file == "" {
+			obj.Contents = io.NopCloser(bytes.NewReader(v.data[start : start+n]))
+		} else if obj.Contents, err = v.open(start, n); err != nil {
+			return nil, err
+		}
 	}
 	return obj, nil
+}
+
+// open reads n bytes of v's body from start, streamed from its object
+// file. The file is checked to still hold v: a null version's file is
+// replaced by the next null version.
+func (v *version) open(start, n int64) (io.ReadCloser, error) {
+	f, err := os.Open(v.file)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", v.file, err)
+	}
+	rec, offset, err := readObjectHeader(f)
+	if err == nil && (rec.Seq != v.seq || offset != v.offset) {
+		err = fmt.Errorf("%s holds another version now", v.file)
+	}
+	if err == nil {
+		_, err = f.Seek(offset+start, io.SeekStart)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{io.LimitReader(f, n), f}, nil
 }
 
 // tracked returns the version history of bucket, nil if its versioning was
@@ -141,17 +177,33 @@ func (s *store) versionPath(bucket, key string, v *version) string {
 	return strings.TrimSuffix(p, ".obj") + fmt.Sprintf(".%016x.ver", v.seq)
 }
 
-func (s *store) writeVersion(bucket, key string, v *version) error {
+// writeVersion writes v's object file, its body from spool (a file being
+// stored) or else from v.data; with a data directory, v then forgets its
+// data and reads it from the file.
+func (s *store) writeVersion(bucket, key string, v *version, spool io.Reader) error {
 	if s.dir == "" {
+		if spool != nil {
+			return errors.New("a spooled body needs a data directory")
+		}
 		return nil
 	}
-	rec := objectRecord{Key: key, Metadata: v.meta, Size: int64(len(v.data)), Seq: v.seq, DeleteMarker: v.marker, Event: v.event}
+	rec := objectRecord{Key: key, Metadata: v.meta, Size: v.size, Seq: v.seq, DeleteMarker: v.marker, Event: v.event}
 	if v.id != nullVersion {
 		rec.VersionID = v.id
 	}
-	if err := writeObjectFile(s.versionPath(bucket, key, v), rec, v.data); err != nil {
+	if !v.marker {
+		rec.MD5 = hex.EncodeToString(v.hash)
+	}
+	body := spool
+	if body == nil {
+		body = bytes.NewReader(v.data)
+	}
+	path := s.versionPath(bucket, key, v)
+	offset, err := writeObjectFileFrom(path, rec, body)
+	if err != nil {
 		return fmt.Errorf("persisting %s/%s version %s: %w", bucket, key, v.id, err)
 	}
+	v.file, v.offset, v.data = path, offset, nil
 	return nil
 }
 
@@ -167,7 +219,7 @@ func (s *store) newVersion(vb *versionedBucket, meta map[string]string, data []b
 		m["Last-Modified"] = modified.Format(http.TimeFormat)
 	}
 	s.seq++
-	v := &version{id: nullVersion, seq: s.seq, marker: marker, modified: modified, meta: m, data: data}
+	v := &version{id: nullVersion, seq: s.seq, marker: marker, modified: modified, meta: m, data: data, size: int64(len(data))}
 	if !marker {
 		sum := md5.Sum(data)
 		v.hash = sum[:]
@@ -194,11 +246,15 @@ func (s *store) showCurrent(bucket, key string, v *version) error {
 	if _, err := s.mem.DeleteObject(bucket, key); err != nil { // so s3mem merges no old metadata in
 		return err
 	}
-	_, err := s.mem.PutObject(bucket, key, meta, bytes.NewReader(v.data), int64(len(v.data)), nil)
+	// s3mem keeps an empty body: listings take the size and ETag from
+	// the version (ListBucket), and reads never reach s3mem.
+	_, err := s.mem.PutObject(bucket, key, meta, bytes.NewReader(nil), 0, nil)
 	return err
 }
 
-func (s *store) putVersion(vb *versionedBucket, bucket, key string, meta map[string]string, data []byte, cond *gofakes3.PutConditions, origin string) (gofakes3.PutObjectResult, error) {
+// putVersion stores a new version of key: its body is data, or, when
+// spool is set, the spooled body of size bytes with MD5 sum.
+func (s *store) putVersion(vb *versionedBucket, bucket, key string, meta map[string]string, data []byte, spool *spooled, cond *gofakes3.PutConditions, origin string) (gofakes3.PutObjectResult, error) {
 	var res gofakes3.PutObjectResult
 	if cond != nil {
 		info := &gofakes3.ConditionalObjectInfo{}
@@ -210,14 +266,22 @@ func (s *store) putVersion(vb *versionedBucket, bucket, key string, meta map[str
 		}
 	}
 	v := s.newVersion(vb, meta, data, false)
-	in, err := s.prepareEvent(bucket, key, v.id, s.versionPath(bucket, key, v), origin, data)
+	var body io.Reader
+	if spool != nil {
+		v.size, v.hash = spool.size, spool.md5
+		if err := spool.rewind(); err != nil {
+			return res, err
+		}
+		body = spool.f
+	}
+	in, err := s.prepareEvent(bucket, key, v.id, s.versionPath(bucket, key, v), origin, v.size, v.hash)
 	if err != nil {
 		return res, err
 	}
 	if in != nil {
 		v.event = in.Seq
 	}
-	if err := s.writeVersion(bucket, key, v); err != nil {
+	if err := s.writeVersion(bucket, key, v, body); err != nil {
 		return res, err
 	}
 	if s.dir != "" {
@@ -239,7 +303,7 @@ func (s *store) putVersion(vb *versionedBucket, bucket, key string, meta map[str
 
 func (s *store) deleteVersioned(vb *versionedBucket, bucket, key string) (gofakes3.ObjectDeleteResult, error) {
 	v := s.newVersion(vb, nil, nil, true)
-	if err := s.writeVersion(bucket, key, v); err != nil {
+	if err := s.writeVersion(bucket, key, v, nil); err != nil {
 		return gofakes3.ObjectDeleteResult{}, err
 	}
 	s.vmu.Lock()
@@ -262,6 +326,16 @@ func (s *store) importCurrent(bucket string) (*versionedBucket, error) {
 		return nil, err
 	}
 	for _, c := range list.Contents {
+		s.vmu.RLock()
+		disk := s.onDisk[bucket][c.Key]
+		s.vmu.RUnlock()
+		if disk != nil { // its body stays in its file, the null version's
+			v := *disk
+			v.id = nullVersion
+			v.modified, _ = time.Parse(http.TimeFormat, v.meta["Last-Modified"])
+			vb.keys[c.Key] = []*version{&v}
+			continue
+		}
 		obj, err := s.mem.GetObject(bucket, c.Key, nil)
 		if err != nil {
 			return nil, err
@@ -272,7 +346,7 @@ func (s *store) importCurrent(bucket string) (*versionedBucket, error) {
 			return nil, err
 		}
 		modified, _ := time.Parse(http.TimeFormat, obj.Metadata["Last-Modified"])
-		vb.keys[c.Key] = []*version{{id: nullVersion, meta: obj.Metadata, data: data, hash: obj.Hash, modified: modified}}
+		vb.keys[c.Key] = []*version{{id: nullVersion, meta: obj.Metadata, data: data, size: int64(len(data)), hash: obj.Hash, modified: modified}}
 	}
 	return vb, nil
 }
@@ -281,11 +355,11 @@ func (s *store) importCurrent(bucket string) (*versionedBucket, error) {
 func (s *store) loadVersioned(bucket string, status gofakes3.VersioningStatus, files []string) (*versionedBucket, error) {
 	vb := &versionedBucket{status: status, keys: map[string][]*version{}}
 	for _, f := range files {
-		rec, data, err := readObjectFile(f)
+		rec, offset, hash, err := readVersionFile(f)
 		if err != nil {
 			return nil, err
 		}
-		v := &version{id: rec.VersionID, seq: rec.Seq, marker: rec.DeleteMarker, meta: rec.Metadata, data: data}
+		v := &version{id: rec.VersionID, seq: rec.Seq, marker: rec.DeleteMarker, meta: rec.Metadata, file: f, offset: offset, size: rec.Size}
 		if v.id == "" {
 			v.id = nullVersion
 		}
@@ -294,8 +368,7 @@ func (s *store) loadVersioned(bucket string, status gofakes3.VersioningStatus, f
 		}
 		v.modified, _ = time.Parse(http.TimeFormat, v.meta["Last-Modified"])
 		if !v.marker {
-			sum := md5.Sum(data)
-			v.hash = sum[:]
+			v.hash = hash
 		}
 		vb.keys[rec.Key] = append(vb.keys[rec.Key], v)
 		s.seq = max(s.seq, v.seq)
@@ -368,6 +441,7 @@ func (s *store) SetVersioningConfiguration(bucket string, cfg gofakes3.Versionin
 	s.vmu.Lock()
 	vb.status = cfg.Status
 	s.versioned[bucket] = vb
+	delete(s.onDisk, bucket) // the versions hold those bodies now
 	s.vmu.Unlock()
 	return nil
 }
@@ -511,7 +585,7 @@ func (s *store) ListBucketVersions(bucket string, prefix *gofakes3.Prefix, page 
 		for key, vs := range vb.keys {
 			for i := len(vs) - 1; i >= 0; i-- {
 				v := vs[i]
-				l := listed{id: v.id, marker: v.marker, latest: i == len(vs)-1, modified: v.modified, size: int64(len(v.data))}
+				l := listed{id: v.id, marker: v.marker, latest: i == len(vs)-1, modified: v.modified, size: v.size}
 				if !v.marker {
 					l.etag = gofakes3.FormatETag(v.hash)
 				}
@@ -521,7 +595,7 @@ func (s *store) ListBucketVersions(bucket string, prefix *gofakes3.Prefix, page 
 	}
 	s.vmu.RUnlock()
 	if vb == nil {
-		list, err := s.mem.ListBucket(bucket, nil, gofakes3.ListBucketPage{})
+		list, err := s.ListBucket(bucket, nil, gofakes3.ListBucketPage{})
 		if err != nil {
 			return nil, err
 		}

@@ -56,7 +56,7 @@ func (s *Service) StartExecution(in StartExecutionInput) (StartExecutionOutput, 
 	if !json.Valid([]byte(input)) {
 		return StartExecutionOutput{}, apiErr("InvalidExecutionInput", "Invalid State Machine Execution Input: 'Invalid JSON'")
 	}
-	prog, err := s.parse([]byte(sm.Definition))
+	prog, err := s.program(sm.Definition)
 	if err != nil {
 		return StartExecutionOutput{}, invalidDefinition(err)
 	}

@@ -16,9 +16,10 @@ func (s *Service) GetExecutionHistory(in GetExecutionHistoryInput) (GetExecution
 	if err != nil {
 		return GetExecutionHistoryOutput{}, err
 	}
-	e.mu.Lock()
-	events := append([]asl.Event(nil), e.events...)
-	e.mu.Unlock()
+	events, err := s.eventsOf(e)
+	if err != nil {
+		return GetExecutionHistoryOutput{}, serviceErr(err)
+	}
 	if in.ReverseOrder {
 		for i, j := 0, len(events)-1; i < j; i, j = i+1, j-1 {
 			events[i], events[j] = events[j], events[i]

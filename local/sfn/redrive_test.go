@@ -266,3 +266,38 @@ func TestRedriveInterruptedBeforeItsEventResumes(t *testing.T) {
 		t.Errorf("history\n got %s\nwant %s", got, want)
 	}
 }
+
+// TestEndedExecutionKeepsItsHistoryOnlyOnDisk: with a data directory, an
+// ended execution's events leave memory (so the service's memory does not
+// grow with every execution ever run) and its history is read back from
+// its log, whole and in order.
+func TestEndedExecutionKeepsItsHistoryOnlyOnDisk(t *testing.T) {
+	var broken atomic.Bool
+	var seen atomic.Int64
+	s, c := startRedriveService(t, t.TempDir(), newManualClock(), &broken, &seen)
+	ctx := context.Background()
+	sm, err := c.CreateStateMachine(ctx, &awssfn.CreateStateMachineInput{Name: aws.String("orders"), Definition: aws.String(redriveWorkflow), RoleArn: aws.String(role)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken.Store(true)
+	ex, err := c.StartExecution(ctx, &awssfn.StartExecutionInput{StateMachineArn: sm.StateMachineArn, Name: aws.String("o1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, c, *ex.ExecutionArn)
+	e, err := s.execution(*ex.ExecutionArn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mu.Lock()
+	inMemory, evicted := len(e.events), e.evicted
+	e.mu.Unlock()
+	if inMemory != 0 || !evicted {
+		t.Errorf("ended execution holds %d events in memory (evicted %v)", inMemory, evicted)
+	}
+	want := "ExecutionStarted PassStateEntered PassStateExited TaskStateEntered LambdaFunctionScheduled LambdaFunctionStarted LambdaFunctionFailed ExecutionFailed"
+	if got := strings.Join(historyTypes(t, c, *ex.ExecutionArn), " "); got != want {
+		t.Errorf("history read back from the log\n got %s\nwant %s", got, want)
+	}
+}

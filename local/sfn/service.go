@@ -92,8 +92,13 @@ var parseDefinition func(definition []byte) (program, error)
 type Service struct {
 	opts  Options
 	parse func([]byte) (program, error)
-	log   *slog.Logger
-	store *store
+	// compiled shares one program per definition between the executions
+	// started from it: a program is read-only once parsed, and a backlog
+	// of running executions then costs one copy, not one each.
+	compiledMu sync.Mutex
+	compiled   map[string]program
+	log        *slog.Logger
+	store      *store
 	// tokens connects .waitForTaskToken tasks with SendTask*.
 	tokens *asl.TaskTokens
 
@@ -158,8 +163,12 @@ type execution struct {
 	done   chan struct{}
 	log    *execLog
 
-	mu       sync.Mutex
-	events   []asl.Event
+	mu     sync.Mutex
+	events []asl.Event
+	// evicted: the execution has ended and its events are only in its
+	// log (with a data directory), so memory does not grow with every
+	// execution ever run; eventsOf reads them back.
+	evicted  bool
 	cp       asl.Checkpoint // last checkpoint
 	cpEvent  int64          // the event id cp was recorded with
 	status   string
@@ -239,6 +248,9 @@ func newService(opts Options, parse func([]byte) (program, error)) (*Service, er
 	var resume []*execution
 	for _, e := range execs {
 		s.executions[e.ARN] = e
+		if e.status != asl.StatusRunning {
+			e.events, e.evicted = nil, true
+		}
 		switch {
 		case e.status == asl.StatusRunning:
 			resume = append(resume, e)
@@ -438,6 +450,37 @@ func (s *Service) record(e *execution, ev asl.Event, cp asl.Checkpoint) error {
 
 var errKilled = errors.New("sfn: service killed")
 
+// program returns the compiled definition, parsing it the first time.
+func (s *Service) program(definition string) (program, error) {
+	s.compiledMu.Lock()
+	defer s.compiledMu.Unlock()
+	if p, ok := s.compiled[definition]; ok {
+		return p, nil
+	}
+	p, err := s.parse([]byte(definition))
+	if err != nil {
+		return nil, err
+	}
+	if s.compiled == nil || len(s.compiled) >= 16 { // edits are rare: keep the last few
+		s.compiled = map[string]program{}
+	}
+	s.compiled[definition] = p
+	return p, nil
+}
+
+// eventsOf returns a copy of e's events, read back from its log once it
+// has ended.
+func (s *Service) eventsOf(e *execution) ([]asl.Event, error) {
+	e.mu.Lock()
+	if !e.evicted {
+		events := append([]asl.Event(nil), e.events...)
+		e.mu.Unlock()
+		return events, nil
+	}
+	e.mu.Unlock()
+	return s.store.readEvents(e.ARN)
+}
+
 // isExecutionEnd reports whether a history event type ends the execution.
 func isExecutionEnd(typ string) bool {
 	switch typ {
@@ -469,6 +512,11 @@ func (s *Service) finish(e *execution, res asl.Result) {
 	}
 	e.mu.Lock()
 	e.status, e.output, e.errName, e.cause, e.stop = res.Status, res.Output, res.Error, res.Cause, stop
+	if s.store.dir != "" {
+		e.events, e.evicted = nil, true
+	}
+	// A redrive compiles the definition again, as after a restart.
+	e.prog = nil
 	done := e.done
 	e.mu.Unlock()
 	if done != nil {

@@ -269,6 +269,36 @@ func (st *store) loadExecution(path string) (*execution, error) {
 	return e, nil
 }
 
+// readEvents reads an execution's events back from its log, with its
+// rewinds applied, as loadExecution reads them.
+func (st *store) readEvents(arn string) ([]asl.Event, error) {
+	b, err := os.ReadFile(st.logPath(arn))
+	if err != nil {
+		return nil, fmt.Errorf("sfn: reading execution log: %w", err)
+	}
+	e := &execution{}
+	lines := bytes.Split(b, []byte("\n"))
+	for i, line := range lines {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var rec logRecord
+		if err := json.Unmarshal(line, &rec); err != nil {
+			if i == len(lines)-1 {
+				break // torn final write
+			}
+			return nil, fmt.Errorf("sfn: %s line %d: %w", arn, i+1, err)
+		}
+		switch {
+		case rec.Event != nil:
+			e.events = append(e.events, *rec.Event)
+		case rec.Rewind != nil:
+			e.truncate(*rec.Rewind)
+		}
+	}
+	return e.events, nil
+}
+
 // truncate drops events after id.
 func (e *execution) truncate(id int64) {
 	n := 0

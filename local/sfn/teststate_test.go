@@ -57,9 +57,23 @@ func TestTestStateConvertRetrier(t *testing.T) {
 		out := test(types.InspectionLevelInfo, int32(retried), transient)
 		d := out.InspectionData
 		if out.Status != types.TestExecutionStatusRetriable || aws.ToString(out.NextState) != "Convert" || aws.ToString(out.Error) != "TransientError" ||
-			d == nil || d.ErrorDetails == nil || aws.ToInt32(d.ErrorDetails.RetryIndex) != 0 || aws.ToInt32(d.ErrorDetails.RetryBackoffIntervalSeconds) != backoff {
+			d == nil || d.ErrorDetails == nil || aws.ToInt32(d.ErrorDetails.RetryIndex) != 1 || aws.ToInt32(d.ErrorDetails.RetryBackoffIntervalSeconds) != backoff {
 			t.Errorf("retry %d: %s next %s %+v", retried, out.Status, aws.ToString(out.NextState), d)
 		}
+	}
+	// A throttle has the first retrier, its own budget: 1, 2, 4, 8, 16,
+	// then 30 s, 40 times.
+	throttle := &types.MockInput{ErrorOutput: &types.MockErrorOutput{Error: aws.String("Lambda.TooManyRequestsException"), Cause: aws.String("Rate Exceeded.")}}
+	for retried, backoff := range map[int32]int32{0: 1, 4: 16, 5: 30, 39: 30} {
+		out := test(types.InspectionLevelInfo, retried, throttle)
+		d := out.InspectionData
+		if out.Status != types.TestExecutionStatusRetriable || d == nil || d.ErrorDetails == nil ||
+			aws.ToInt32(d.ErrorDetails.RetryIndex) != 0 || aws.ToInt32(d.ErrorDetails.RetryBackoffIntervalSeconds) != backoff {
+			t.Errorf("throttle %d: %s next %s %+v", retried, out.Status, aws.ToString(out.NextState), d)
+		}
+	}
+	if out := test(types.InspectionLevelInfo, 40, throttle); out.Status != types.TestExecutionStatusCaughtError || aws.ToString(out.NextState) != "RecordFailure" {
+		t.Errorf("throttled past its budget: %s next %s", out.Status, aws.ToString(out.NextState))
 	}
 	// MaxAttempts (3) used up: the catcher records the failure.
 	out := test(types.InspectionLevelDebug, 3, transient)

@@ -260,7 +260,7 @@ func TestKillWithRealInterpreter(t *testing.T) {
 		}
 		return true
 	})
-	// Within the thumbnail machine's 600 s execution timeout: time
+	// Within the thumbnail machine's 1500 s execution timeout: time
 	// passed while the process was down counts, as it does on AWS.
 	clock.Advance(300 * time.Second)
 	s1.kill()

@@ -400,3 +400,23 @@ func TestSweepSchedule(t *testing.T) {
 		t.Errorf("rate(1 hour) fires every %v", got)
 	}
 }
+
+// ConvertFunction's reserved concurrency bounds what conversions can cost
+// (issue 24) and the local Lambda throttles above it as Lambda does; the
+// other functions share the account's unreserved pool.
+func TestConvertReservedConcurrency(t *testing.T) {
+	st := loadRepo(t, Options{})
+	for _, f := range st.Functions {
+		r := f.Props.ReservedConcurrentExecutions
+		switch {
+		case f.LogicalID == "ConvertFunction" && (r == nil || *r != 10):
+			t.Errorf("ConvertFunction reserves %v, want the default of 10", r)
+		case f.LogicalID != "ConvertFunction" && r != nil:
+			t.Errorf("%s reserves %d; only ConvertFunction is capped", f.LogicalID, *r)
+		}
+	}
+	st = loadRepo(t, Options{Parameters: map[string]string{"WebOrigin": origin, "ConvertReservedConcurrency": "3"}})
+	if r := st.Function("ConvertFunction").Props.ReservedConcurrentExecutions; r == nil || *r != 3 {
+		t.Errorf("with ConvertReservedConcurrency=3, ConvertFunction reserves %v", r)
+	}
+}
