@@ -42,11 +42,13 @@ type Converter struct {
 // Attempt is one try at converting a job, as the workflow makes it.
 type Attempt struct {
 	Job
-	// Number counts from 1; a number above 1 is a retry, announced to
-	// the user as "retrying (attempt n)".
-	Number int
 	// Execution is the name of the execution making the attempt.
 	Execution string
+	// StepRetries is the Convert task's $$.State.RetryCount, for the logs
+	// only: it counts throttled tries (which never reach the converter)
+	// as well as failed runs, so it is never what the user is told. The
+	// attempt the user sees is the record's run count (Record.Runs).
+	StepRetries int
 }
 
 // Convert reads the original with the size limit, checks its type against
@@ -59,13 +61,18 @@ func (c *Converter) Convert(ctx context.Context, a Attempt) ([]Rendition, error)
 		log.Error("conversion refused", "code", CodeInvalidTaskInput, "error", err)
 		return nil, err
 	}
-	if a.Number > 1 {
-		// Make the retry visible; a failure to tell must not stop the work.
-		u := Update{UploadID: a.UploadID, State: StateRetrying, Attempt: a.Number, Execution: a.Execution}
-		if _, err := c.Publisher.Publish(ctx, u); err != nil {
-			log.Warn("could not publish retrying status", "attempt", a.Number, "error", err)
-		}
+	// Count this real run in the record: from the second run of a
+	// generation on, the user sees "retrying (attempt n)", n the runs.
+	// Only here are real runs seen; a throttled try never gets this far.
+	// A failure to tell must not stop the work.
+	run := 0
+	rec, err := c.Publisher.Publish(ctx, Update{UploadID: a.UploadID, State: StateConverting, Run: true, Execution: a.Execution})
+	if err != nil {
+		log.Warn("could not record the conversion run", "stepRetries", a.StepRetries, "error", err)
+	} else {
+		run = rec.Runs
 	}
+	log = log.With("run", run, "stepRetries", a.StepRetries)
 	data, err := c.read(ctx, a.Object())
 	if err != nil {
 		return nil, err
@@ -79,7 +86,7 @@ func (c *Converter) Convert(ctx context.Context, a Attempt) ([]Rendition, error)
 	res, err := thumbnail.Convert(ctx, data, c.Spec)
 	if err != nil {
 		// The user reads err's message; the decoder's detail is for us.
-		log.Info("conversion failed", "code", thumbnail.Code(err), "error", err, "detail", errors.Unwrap(err), "attempt", a.Number)
+		log.Info("conversion failed", "code", thumbnail.Code(err), "error", err, "detail", errors.Unwrap(err))
 		return nil, err
 	}
 	out := make([]Rendition, 0, len(res.Renditions))
