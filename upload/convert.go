@@ -61,19 +61,8 @@ func (c *Converter) Convert(ctx context.Context, a Attempt) ([]Rendition, error)
 		log.Error("conversion refused", "code", CodeInvalidTaskInput, "error", err)
 		return nil, err
 	}
-	// Count this real run in the record: from the second run of a
-	// generation on, the user sees "retrying (attempt n)", n the runs.
-	// Only here are real runs seen; a throttled try never gets this far.
-	// A failure to tell must not stop the work.
-	run := 0
-	rec, err := c.Publisher.Publish(ctx, Update{UploadID: a.UploadID, State: StateConverting, Run: true, Execution: a.Execution})
-	if err != nil {
-		log.Warn("could not record the conversion run", "stepRetries", a.StepRetries, "error", err)
-	} else {
-		run = rec.Runs
-	}
-	log = log.With("run", run, "stepRetries", a.StepRetries)
 	data, err := c.read(ctx, a.Object())
+	log = c.countRun(ctx, log, a)
 	if err != nil {
 		return nil, err
 	}
@@ -102,6 +91,24 @@ func (c *Converter) Convert(ctx context.Context, a Attempt) ([]Rendition, error)
 	log.Info("converted", "format", res.Format, "width", res.Width, "height", res.Height,
 		"renditions", len(out), "ms", time.Since(start).Milliseconds())
 	return out, nil
+}
+
+// countRun records that a real run has begun (a run update), so that
+// from the second run of a generation on the user sees "retrying
+// (attempt n)", n the runs; it returns log with the run's number. Only
+// the handler sees real runs: a throttled try never gets this far. The
+// run is counted after the original's read, whatever its outcome, so an
+// S3 blip that fails the read (the run's first request, and the usual
+// transient failure) has usually passed when the count is written. A
+// failure to count must not stop the work: it is logged, and the next
+// run then shows one attempt fewer.
+func (c *Converter) countRun(ctx context.Context, log *slog.Logger, a Attempt) *slog.Logger {
+	rec, err := c.Publisher.Publish(ctx, Update{UploadID: a.UploadID, State: StateConverting, Run: true, Execution: a.Execution})
+	if err != nil {
+		log.Warn("could not record the conversion run", "stepRetries", a.StepRetries, "error", err)
+		return log.With("stepRetries", a.StepRetries)
+	}
+	return log.With("run", rec.Runs, "stepRetries", a.StepRetries)
 }
 
 // read fetches the original, reading at most one byte past the limit so
