@@ -11,6 +11,7 @@ import (
 	"thumbflow/client"
 	"thumbflow/internal/clocktest"
 	"thumbflow/internal/uploadtest"
+	"thumbflow/local/lambda"
 	"thumbflow/upload"
 )
 
@@ -102,9 +103,11 @@ func TestCorruptUploadFailsWithReason(t *testing.T) {
 func TestRetriedConversionIsVisibleAndSucceeds(t *testing.T) {
 	t.Parallel() // idle through a 12.5 s task timeout, beside the others
 	c := startCloud(t, func(cfg *Config) { cfg.Clock = clocktest.NewFastClock(clocktest.TestFactor) })
-	// The first run overruns the task's 25 s TimeoutSeconds, which the
-	// state machine retries as States.Timeout: a real run that failed.
-	slowFirstRun(t, c)
+	// The first attempt hangs past the task's 25 s TimeoutSeconds, which
+	// the state machine retries as States.Timeout.
+	if err := c.Lambdas.InjectFault(functionName(c, "ConvertFunction"), lambda.FaultTimeout); err != nil {
+		t.Fatal(err)
+	}
 	cl := dial(t, context.Background(), c.WebSocketURL)
 	_, seen, rec := uploadStates(t, cl, "slow.jpg", photo(64, 64))
 	if strings.Join(seen, ",") != "uploaded,converting,retrying(2),succeeded" || rec.Attempt != 2 {

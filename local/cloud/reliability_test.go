@@ -419,23 +419,6 @@ func faultyConvert(t testing.TB, c *Cloud, before func(in pipeline.ConvertInput)
 	})
 }
 
-// slowFirstRun makes the first conversion run overrun the task's timeout
-// after converting, as a conversion slower than 25 s does; later runs
-// are normal. (The injected lambda.FaultTimeout hangs before the handler,
-// so it is not a conversion run, and the attempt would not count it.)
-func slowFirstRun(t testing.TB, c *Cloud) {
-	var first sync.Once
-	wrapConvert(t, c, func(ctx context.Context, in pipeline.ConvertInput, convert convertFunc) (pipeline.ConvertOutput, error) {
-		slow := false
-		first.Do(func() { slow = true })
-		out, err := convert(ctx, in)
-		if slow {
-			<-ctx.Done()
-		}
-		return out, err
-	})
-}
-
 // TestReliabilityS3Faults: S3 answers 500/503 for N requests. A few are
 // absorbed by the SDK's own retries; more make the conversion's read fail
 // with TransientError, which the state machine retries, visibly.
@@ -546,7 +529,9 @@ func TestReliabilityConvertTimeouts(t *testing.T) {
 	t.Run("once", func(t *testing.T) {
 		t.Parallel()
 		r := newRig(t)
-		slowFirstRun(t, r.c)
+		if err := r.c.Lambdas.InjectFault(functionName(r.c, "ConvertFunction"), lambda.FaultTimeout); err != nil {
+			t.Fatal(err)
+		}
 		cl := r.dial()
 		data := smallPhoto(14)
 		g := r.upload(cl, "slow.jpg", "image/jpeg", data)
@@ -557,8 +542,8 @@ func TestReliabilityConvertTimeouts(t *testing.T) {
 		t.Parallel()
 		r := newRig(t)
 		// Each attempt converts, then overruns the task's timeout, as a
-		// conversion slower than 25 s does: the injected FaultTimeout
-		// would hang before the handler counts its run.
+		// conversion slower than 25 s does (the injected FaultTimeout
+		// does the same, once).
 		wrapConvert(t, r.c, func(ctx context.Context, in pipeline.ConvertInput, convert convertFunc) (pipeline.ConvertOutput, error) {
 			out, err := convert(ctx, in)
 			<-ctx.Done()
@@ -579,9 +564,11 @@ func TestReliabilityConvertTimeouts(t *testing.T) {
 func TestReliabilitySocketDropMidExecution(t *testing.T) {
 	t.Parallel() // idle through a 12.5 s task timeout, beside the others
 	r := newRig(t)
-	// A timed-out first run keeps the execution busy for the task's
+	// A timed-out first attempt keeps the execution busy for the task's
 	// timeout (12.5 s of wall time on the rig's clock).
-	slowFirstRun(t, r.c)
+	if err := r.c.Lambdas.InjectFault(functionName(r.c, "ConvertFunction"), lambda.FaultTimeout); err != nil {
+		t.Fatal(err)
+	}
 	cl := r.dial()
 	data := smallPhoto(16)
 	g := r.upload(cl, "dropped.jpg", "image/jpeg", data)
