@@ -128,7 +128,8 @@ type Update struct {
 // record, or belong to an older generation are ignored rather than
 // rejected: the pipeline delivers at least once, so seeing them is
 // normal. The one way out of a terminal state is the next generation's
-// converting, which an operator's retry starts.
+// converting, which an operator's retry starts. A run update (Update.Run)
+// counts one of the converter's real runs instead (Record.run).
 func (r Record) Apply(u Update, now time.Time) (Record, bool) {
 	cur := max(r.Generation, 1) // records written before generations are the first
 	gen := u.Generation
