@@ -42,11 +42,13 @@ type Converter struct {
 // Attempt is one try at converting a job, as the workflow makes it.
 type Attempt struct {
 	Job
-	// Number counts from 1; a number above 1 is a retry, announced to
-	// the user as "retrying (attempt n)".
-	Number int
 	// Execution is the name of the execution making the attempt.
 	Execution string
+	// StepRetries is the Convert task's $$.State.RetryCount, for the logs
+	// only: it counts throttled tries (which never reach the converter)
+	// as well as failed runs, so it is never what the user is told. The
+	// attempt the user sees is the record's run count (Record.Runs).
+	StepRetries int
 }
 
 // Convert reads the original with the size limit, checks its type against
@@ -59,14 +61,8 @@ func (c *Converter) Convert(ctx context.Context, a Attempt) ([]Rendition, error)
 		log.Error("conversion refused", "code", CodeInvalidTaskInput, "error", err)
 		return nil, err
 	}
-	if a.Number > 1 {
-		// Make the retry visible; a failure to tell must not stop the work.
-		u := Update{UploadID: a.UploadID, State: StateRetrying, Attempt: a.Number, Execution: a.Execution}
-		if _, err := c.Publisher.Publish(ctx, u); err != nil {
-			log.Warn("could not publish retrying status", "attempt", a.Number, "error", err)
-		}
-	}
 	data, err := c.read(ctx, a.Object())
+	log = c.countRun(ctx, log, a)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +75,7 @@ func (c *Converter) Convert(ctx context.Context, a Attempt) ([]Rendition, error)
 	res, err := thumbnail.Convert(ctx, data, c.Spec)
 	if err != nil {
 		// The user reads err's message; the decoder's detail is for us.
-		log.Info("conversion failed", "code", thumbnail.Code(err), "error", err, "detail", errors.Unwrap(err), "attempt", a.Number)
+		log.Info("conversion failed", "code", thumbnail.Code(err), "error", err, "detail", errors.Unwrap(err))
 		return nil, err
 	}
 	out := make([]Rendition, 0, len(res.Renditions))
@@ -95,6 +91,24 @@ func (c *Converter) Convert(ctx context.Context, a Attempt) ([]Rendition, error)
 	log.Info("converted", "format", res.Format, "width", res.Width, "height", res.Height,
 		"renditions", len(out), "ms", time.Since(start).Milliseconds())
 	return out, nil
+}
+
+// countRun records that a real run has begun (a run update), so that
+// from the second run of a generation on the user sees "retrying
+// (attempt n)", n the runs; it returns log with the run's number. Only
+// the handler sees real runs: a throttled try never gets this far. The
+// run is counted after the original's read, whatever its outcome, so an
+// S3 blip that fails the read (the run's first request, and the usual
+// transient failure) has usually passed when the count is written. A
+// failure to count must not stop the work: it is logged, and the next
+// run then shows one attempt fewer.
+func (c *Converter) countRun(ctx context.Context, log *slog.Logger, a Attempt) *slog.Logger {
+	rec, err := c.Publisher.Publish(ctx, Update{UploadID: a.UploadID, State: StateConverting, Run: true, Execution: a.Execution})
+	if err != nil {
+		log.Warn("could not record the conversion run", "stepRetries", a.StepRetries, "error", err)
+		return log.With("stepRetries", a.StepRetries)
+	}
+	return log.With("run", rec.Runs, "stepRetries", a.StepRetries)
 }
 
 // read fetches the original, reading at most one byte past the limit so

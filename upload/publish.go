@@ -73,7 +73,8 @@ type PendingClearer interface {
 	Clear(ctx context.Context, id string) error
 }
 
-// Publish applies u. A failed push never fails Publish: a gone browser
+// Publish applies u and pushes the result when it shows the user
+// something new (Record.SameForUser). A failed push never fails Publish: a gone browser
 // must not fail the execution, and the record remains the truth. A failed
 // update that carries only its TaskError gets the user's message from it.
 func (p *Publisher) Publish(ctx context.Context, u Update) (Record, error) {
@@ -82,6 +83,9 @@ func (p *Publisher) Publish(ctx context.Context, u Update) (Record, error) {
 	}
 	if !u.State.Valid() {
 		return Record{}, fmt.Errorf("upload %s: %q is not a status state", u.UploadID, u.State)
+	}
+	if u.Run && u.State != StateConverting {
+		return Record{}, fmt.Errorf("upload %s: a run update is %q, want %q", u.UploadID, u.State, StateConverting)
 	}
 	if u.State == StateFailed && u.Error == nil && u.TaskError != nil {
 		f := DescribeError(u.TaskError.Error, u.TaskError.Cause)
@@ -106,6 +110,12 @@ func (p *Publisher) Publish(ctx context.Context, u Update) (Record, error) {
 			"state", cur.State, "attempt", cur.Attempt, "ignoredState", u.State, "ignoredAttempt", u.Attempt)
 		return next, nil
 	}
+	if changed && cur.SameForUser(next) {
+		// Bookkeeping only (the first run's count): stored, but a push
+		// would tell subscribers nothing new.
+		log.Info("status recorded; nothing new to push", "state", next.State, "attempt", next.Attempt, "runs", next.Runs, "version", next.Version)
+		return next, nil
+	}
 	if next.State == StateFailed {
 		f := FailureRecord{Record: next}
 		if u.TaskError != nil {
@@ -115,7 +125,7 @@ func (p *Publisher) Publish(ctx context.Context, u Update) (Record, error) {
 			return Record{}, fmt.Errorf("write failure record of upload %s: %w", u.UploadID, err)
 		}
 	}
-	log.Info("status recorded", "state", next.State, "attempt", next.Attempt, "version", next.Version)
+	log.Info("status recorded", "state", next.State, "attempt", next.Attempt, "runs", next.Runs, "version", next.Version)
 	if next.State.Terminal() && p.Pending != nil {
 		// After the record, never before: a failed delete loses nothing,
 		// since the sweeper clears the marker of a terminal upload, and a

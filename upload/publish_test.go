@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -151,5 +153,83 @@ func TestRetriedSuccessStepPushes(t *testing.T) {
 	}
 	if got := p.to("late"); len(got) != 1 || got[0].State != upload.StateSucceeded || got[0].Version != first.Version {
 		t.Errorf("retried success step pushed %+v", got)
+	}
+}
+
+// TestRunUpdatesPushOnlyWhatTheUserSees: the converter reports every real
+// run. The first run of a generation is bookkeeping (the record counts it,
+// its version moves) and pushes nothing; each later run pushes retrying
+// with attempt = runs; a run after the terminal state changes nothing;
+// the next generation counts its runs from 1 again.
+func TestRunUpdatesPushOnlyWhatTheUserSees(t *testing.T) {
+	ctx := context.Background()
+	store := &s3store.Store{Client: awsfake.S3(t, "records"), Bucket: "records"}
+	p := &pushes{}
+	pub := &upload.Publisher{Store: store, Pusher: p}
+	id := upload.NewID()
+	if err := store.Subscribe(ctx, id, "browser"); err != nil {
+		t.Fatal(err)
+	}
+	g1 := id
+	g2, err := upload.RetryExecutionName(id, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(exec string) upload.Record {
+		t.Helper()
+		rec, err := pub.Publish(ctx, upload.Update{UploadID: id, State: upload.StateConverting, Run: true, Execution: exec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rec
+	}
+	publish := func(u upload.Update) {
+		t.Helper()
+		u.UploadID = id
+		if _, err := pub.Publish(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := func() string {
+		var s []string
+		for _, r := range p.to("browser") {
+			s = append(s, fmt.Sprintf("g%d %s(%d) v%d", r.Generation, r.State, r.Attempt, r.Version))
+		}
+		return strings.Join(s, ", ")
+	}
+
+	publish(upload.Update{State: upload.StateConverting, Execution: g1})
+	if rec := run(g1); rec.State != upload.StateConverting || rec.Attempt != 1 || rec.Runs != 1 || rec.Version != 2 {
+		t.Fatalf("after the first run the record is %+v, want converting attempt 1, runs 1, version 2", rec)
+	}
+	if stored, _, _ := store.GetStatus(ctx, id); stored.Runs != 1 {
+		t.Fatalf("stored record counts %d runs, want 1", stored.Runs)
+	}
+	if got, want := seen(), "g1 converting(1) v1"; got != want {
+		t.Fatalf("after the first run the browser saw %s, want %s (no duplicate converting)", got, want)
+	}
+	run(g1) // the first run failed; the second begins
+	run(g1) // and the third
+	publish(upload.Update{State: upload.StateFailed, Execution: g1, Error: &upload.Failure{Code: upload.CodeTimeout, Message: "took too long"}})
+	if rec := run(g1); rec.State != upload.StateFailed || rec.Runs != 3 {
+		t.Errorf("a run after the failure moved the record to %+v", rec)
+	}
+	if got, want := seen(), "g1 converting(1) v1, g1 retrying(2) v3, g1 retrying(3) v4, g1 failed(3) v5"; got != want {
+		t.Fatalf("generation 1: browser saw %s, want %s", got, want)
+	}
+
+	// An operator's retry: generation 2 counts from its first run again.
+	publish(upload.Update{State: upload.StateConverting, Execution: g2})
+	if rec := run(g2); rec.Generation != 2 || rec.State != upload.StateConverting || rec.Attempt != 1 || rec.Runs != 1 {
+		t.Fatalf("generation 2's first run: %+v, want converting attempt 1, runs 1", rec)
+	}
+	run(g2)
+	publish(upload.Update{State: upload.StateSucceeded, Execution: g2})
+	if got, want := seen(), "g1 converting(1) v1, g1 retrying(2) v3, g1 retrying(3) v4, g1 failed(3) v5, g2 converting(1) v6, g2 retrying(2) v8, g2 succeeded(2) v9"; got != want {
+		t.Fatalf("browser saw %s, want %s", got, want)
+	}
+
+	if _, err := pub.Publish(ctx, upload.Update{UploadID: id, State: upload.StateRetrying, Run: true}); err == nil {
+		t.Error("a run update that is not converting was accepted")
 	}
 }

@@ -1,6 +1,7 @@
 package upload
 
 import (
+	"reflect"
 	"time"
 )
 
@@ -78,8 +79,14 @@ type Record struct {
 	// for the conversion time the status function reports.
 	ConvertingAt time.Time `json:"convertingAt,omitzero"`
 	// Attempt is the conversion attempt under way or last made, from 1;
-	// 0 before conversion starts.
-	Attempt    int         `json:"attempt"`
+	// 0 before conversion starts. It counts real runs of the converter
+	// (Runs), never the Convert task's throttled tries: a throttle is a
+	// wait for a slot, not a failed conversion.
+	Attempt int `json:"attempt"`
+	// Runs counts the converter's real runs in this generation: handler
+	// invocations that began converting, each reported by a run update
+	// (Update.Run). It restarts at every generation.
+	Runs       int         `json:"runs,omitempty"`
 	Error      *Failure    `json:"error,omitempty"`
 	Renditions []Rendition `json:"renditions,omitempty"`
 	// Execution is the name of the current generation's execution. The
@@ -104,6 +111,12 @@ type Update struct {
 	// Generation is the generation the update belongs to; 0 takes it from
 	// Execution (GenerationOf), or else means the record's current one.
 	Generation int `json:"generation,omitempty"`
+	// Run marks the converter's report that a real run has begun (State
+	// is StateConverting). Only the handler sees real runs: a throttled
+	// try of the Convert task never reaches it, while $$.State.RetryCount
+	// counts throttles too. Apply counts the run; the second and later
+	// runs of a generation show as retrying with attempt = runs.
+	Run bool `json:"run,omitempty"`
 	// TaskError is the Step Functions error and cause of a failure, for
 	// the operator's failure record; never shown to the user.
 	TaskError *TaskError `json:"-"`
@@ -115,7 +128,8 @@ type Update struct {
 // record, or belong to an older generation are ignored rather than
 // rejected: the pipeline delivers at least once, so seeing them is
 // normal. The one way out of a terminal state is the next generation's
-// converting, which an operator's retry starts.
+// converting, which an operator's retry starts. A run update (Update.Run)
+// counts one of the converter's real runs instead (Record.run).
 func (r Record) Apply(u Update, now time.Time) (Record, bool) {
 	cur := max(r.Generation, 1) // records written before generations are the first
 	gen := u.Generation
@@ -132,10 +146,17 @@ func (r Record) Apply(u Update, now time.Time) (Record, bool) {
 		if r.UploadID == "" || !r.State.Terminal() || u.State != StateConverting {
 			return r, false
 		}
-		return r.nextGeneration(u, gen, now), true
+		next := r.nextGeneration(u, gen, now)
+		if u.Run {
+			next.Runs = 1
+		}
+		return next, true
 	}
 	if r.State.Terminal() {
 		return r, false
+	}
+	if u.Run {
+		return r.run(u, cur, now), true
 	}
 	switch {
 	case u.State.rank() > r.State.rank():
@@ -179,6 +200,48 @@ func (r Record) Apply(u Update, now time.Time) (Record, bool) {
 	return next, true
 }
 
+// run is r after a run update of its own generation: one more real run,
+// shown as retrying (attempt = runs) from the second run on. The first
+// run leaves what the user sees as it was (converting, attempt 1), so
+// the publisher pushes nothing for it (SameForUser). The state never
+// moves backwards, whatever the runs: a record already retrying stays so.
+func (r Record) run(u Update, gen int, now time.Time) Record {
+	next := r
+	if next.UploadID == "" {
+		next.UploadID = u.UploadID
+		next.CreatedAt = now
+	}
+	next.Generation = gen
+	next.Runs = r.Runs + 1
+	state := StateConverting
+	if next.Runs > 1 {
+		state = StateRetrying
+	}
+	if state.rank() > next.State.rank() {
+		next.State = state
+	}
+	next.Attempt = max(r.Attempt, next.Runs)
+	next.Version++
+	next.UpdatedAt = now
+	if next.ConvertingAt.IsZero() {
+		next.ConvertingAt = now
+	}
+	if u.Execution != "" {
+		next.Execution = u.Execution
+	}
+	return next
+}
+
+// SameForUser reports whether r and o show a user the same thing: they
+// differ at most in bookkeeping (Runs) and in when and as which version
+// they were written. The publisher pushes only a record that differs.
+func (r Record) SameForUser(o Record) bool {
+	r.Runs, o.Runs = 0, 0
+	r.Version, o.Version = 0, 0
+	r.UpdatedAt, o.UpdatedAt = time.Time{}, time.Time{}
+	return reflect.DeepEqual(r, o)
+}
+
 // nextGeneration is r restarted at converting as generation gen: the
 // previous outcome is cleared, the version keeps counting.
 func (r Record) nextGeneration(u Update, gen int, now time.Time) Record {
@@ -187,6 +250,7 @@ func (r Record) nextGeneration(u Update, gen int, now time.Time) Record {
 	next.State = StateConverting
 	next.Version++
 	next.Attempt = 1
+	next.Runs = 0
 	next.Error = nil
 	next.Renditions = nil
 	next.ConvertingAt = now

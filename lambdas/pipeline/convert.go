@@ -15,7 +15,9 @@ type Convert struct {
 // ConvertInput is the Convert task's payload.
 type ConvertInput struct {
 	upload.Job
-	// RetryCount is $$.State.RetryCount: 0 on the first attempt.
+	// RetryCount is $$.State.RetryCount: 0 on the first try. It counts
+	// throttled tries too, so it is logged and never shown (the attempt a
+	// user sees is the status record's count of real runs).
 	RetryCount   int    `json:"retryCount"`
 	ExecutionARN string `json:"executionArn"`
 }
@@ -28,7 +30,7 @@ type ConvertOutput struct {
 // Handle converts one original. Its errors are typed for the state
 // machine (see upload.Converter).
 func (h *Convert) Handle(ctx context.Context, in ConvertInput) (ConvertOutput, error) {
-	rs, err := h.Converter.Convert(ctx, upload.Attempt{Job: in.Job, Number: in.RetryCount + 1, Execution: upload.NameOfExecutionARN(in.ExecutionARN)})
+	rs, err := h.Converter.Convert(ctx, upload.Attempt{Job: in.Job, Execution: upload.NameOfExecutionARN(in.ExecutionARN), StepRetries: in.RetryCount})
 	if err != nil {
 		return ConvertOutput{}, err
 	}

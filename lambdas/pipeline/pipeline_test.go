@@ -288,30 +288,42 @@ func TestConvertErrorsCarryStepFunctionsNames(t *testing.T) {
 	})
 }
 
+// TestConvertRetryIsVisibleToSubscribers: the attempt a subscriber is told
+// counts the handler's real runs, not the task's tries. The first run
+// comes after throttled tries (RetryCount 3, no run) and shows nothing
+// new; it fails; the second run is announced as retrying (attempt 2).
 func TestConvertRetryIsVisibleToSubscribers(t *testing.T) {
 	w := newWorld(t, "conn-A")
 	id := upload.NewID()
 	data := jpegBytes(t, 32, 32)
-	w.put(t, upload.OriginalKey(id), "image/jpeg", data)
 	ctx := context.Background()
 	if err := w.store.Subscribe(ctx, id, "conn-A"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.pub.Publish(ctx, upload.Update{UploadID: id, State: upload.StateConverting}); err != nil {
+	// The state machine's converting step, for the execution convertInput names.
+	if _, err := w.pub.Publish(ctx, upload.Update{UploadID: id, State: upload.StateConverting, Execution: id}); err != nil {
 		t.Fatal(err)
 	}
 	h := w.convert()
-	if _, fe := invokeAsRuntime(t, h.Handle, convertInput(id, "image/jpeg", len(data), 1)); fe != nil {
+	// The original is not there yet: the first real run fails, transiently.
+	if _, fe := invokeAsRuntime(t, h.Handle, convertInput(id, "image/jpeg", len(data), 3)); fe == nil || fe.Type != "TransientError" {
+		t.Fatalf("first run: %+v, want TransientError", fe)
+	}
+	if msgs := w.conns.Messages("conn-A"); len(msgs) != 1 {
+		t.Fatalf("after the first run (behind 3 throttled tries) %d messages were pushed, want converting alone: %q", len(msgs), msgs)
+	}
+	w.put(t, upload.OriginalKey(id), "image/jpeg", data)
+	if _, fe := invokeAsRuntime(t, h.Handle, convertInput(id, "image/jpeg", len(data), 4)); fe != nil {
 		t.Fatal(fe)
 	}
 	msgs := w.conns.Messages("conn-A")
 	if len(msgs) != 2 {
-		t.Fatalf("pushed %d messages, want converting then retrying", len(msgs))
+		t.Fatalf("pushed %d messages, want converting then retrying: %q", len(msgs), msgs)
 	}
 	var m upload.StatusMessage
 	json.Unmarshal(msgs[1], &m)
-	if m.Type != "status" || m.Status.State != upload.StateRetrying || m.Status.Attempt != 2 {
-		t.Errorf("second push = %s, want retrying attempt 2", msgs[1])
+	if m.Type != "status" || m.Status.State != upload.StateRetrying || m.Status.Attempt != 2 || m.Status.Runs != 2 {
+		t.Errorf("second push = %s, want retrying attempt 2 (runs 2)", msgs[1])
 	}
 }
 

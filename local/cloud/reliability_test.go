@@ -542,8 +542,8 @@ func TestReliabilityConvertTimeouts(t *testing.T) {
 		t.Parallel()
 		r := newRig(t)
 		// Each attempt converts, then overruns the task's timeout, as a
-		// conversion slower than 25 s does: the injected FaultTimeout
-		// would hang before the handler publishes its attempt.
+		// conversion slower than 25 s does (the injected FaultTimeout
+		// does the same, once).
 		wrapConvert(t, r.c, func(ctx context.Context, in pipeline.ConvertInput, convert convertFunc) (pipeline.ConvertOutput, error) {
 			out, err := convert(ctx, in)
 			<-ctx.Done()

@@ -53,12 +53,14 @@ type Fault int
 const (
 	// FaultNone clears an injected fault.
 	FaultNone Fault = iota
-	// FaultPanic makes the next invocation panic inside the handler.
+	// FaultPanic makes the next invocation panic in place of the handler.
 	FaultPanic
-	// FaultTimeout makes the next invocation run past its timeout.
+	// FaultTimeout makes the next invocation run the handler, then past
+	// its timeout.
 	FaultTimeout
-	// FaultTransient makes the next invocation fail with the errorType
-	// TransientError, which the workflow retries (see faults.go).
+	// FaultTransient makes the next invocation run the handler, then fail
+	// with the errorType TransientError, which the workflow retries (see
+	// faults.go).
 	FaultTransient
 )
 
@@ -276,34 +278,37 @@ func (f *function) invoke(ctx context.Context, reqID string, payload []byte, fau
 		InvokedFunctionArn: f.arn,
 	})
 
+	// An injected transient error or timeout is the failure of a run: the
+	// handler runs first, as a function whose work then fails or overruns
+	// does, so what it does at the start of a run (the converter counts
+	// its runs in the status record) happens; the fault then takes the
+	// outcome. A panic replaces the handler.
 	done := make(chan outcome, 1)
-	if fault == FaultTimeout {
-		defer release()
-	} else {
-		go func() {
-			var o outcome
-			defer func() {
-				if v := recover(); v != nil {
-					o = outcome{err: panicError(v)}
-				}
-				release()
-				done <- o
-			}()
-			if fault == FaultPanic {
-				panic(fmt.Sprintf("injected fault: %s panicked", f.name))
+	go func() {
+		var o outcome
+		defer func() {
+			if v := recover(); v != nil {
+				o = outcome{err: panicError(v)}
 			}
-			if err := fault.err(f.name); err != nil {
-				o = outcome{err: err}
-				return
-			}
-			// aws-lambda-go's Handler returns a slice of a pooled buffer
-			// that it recycles for its next invocation, which is fine in
-			// a one-invocation-at-a-time Lambda process but not here: a
-			// handler per invocation owns its pool.
-			out, err := awslambda.NewHandler(f.handler).Invoke(fctx, payload)
-			o = outcome{out: out, err: err}
+			release()
+			done <- o
 		}()
-	}
+		if fault == FaultPanic {
+			panic(fmt.Sprintf("injected fault: %s panicked", f.name))
+		}
+		// aws-lambda-go's Handler returns a slice of a pooled buffer
+		// that it recycles for its next invocation, which is fine in
+		// a one-invocation-at-a-time Lambda process but not here: a
+		// handler per invocation owns its pool.
+		out, err := awslambda.NewHandler(f.handler).Invoke(fctx, payload)
+		o = outcome{out: out, err: err}
+		if fault == FaultTimeout {
+			<-fctx.Done()
+			o = outcome{err: fctx.Err()}
+		} else if err := fault.err(f.name); err != nil {
+			o = outcome{err: err}
+		}
+	}()
 
 	timedOut := func() error {
 		msg := fmt.Sprintf("RequestId: %s Error: Task timed out after %.2f seconds", reqID, timeout.Seconds())
@@ -311,6 +316,9 @@ func (f *function) invoke(ctx context.Context, reqID string, payload []byte, fau
 	}
 	select {
 	case o := <-done:
+		if fault == FaultTimeout && ctx.Err() != nil {
+			return nil, context.Cause(ctx)
+		}
 		if o.err != nil {
 			if ctx.Err() == nil && errors.Is(fctx.Err(), context.DeadlineExceeded) {
 				// The handler noticed its deadline; Lambda reports the
