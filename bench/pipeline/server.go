@@ -74,6 +74,13 @@ func startDev(ctx context.Context, bin string, cpus int) (*devServer, error) {
 	cmd.Env = append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(cpus))
 	var stderr tail
 	cmd.Stderr = &stderr
+	// The server's warnings outlive the run (next to its data directory,
+	// which stop removes), for a run that ends badly.
+	// The file stays open for the child's life: the copy into it runs
+	// until the child exits.
+	if f, err := os.Create(data + ".log"); err == nil {
+		cmd.Stderr = io.MultiWriter(&stderr, f)
+	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
