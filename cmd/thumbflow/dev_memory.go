@@ -8,7 +8,7 @@ import (
 
 // devMemoryLimit is thumbflow dev's soft memory limit (Go's GOMEMLIMIT)
 // for a machine with slots conversion slots: 32 MiB for the local cloud
-// itself and 8 MiB per conversion slot. The live heap is small and does
+// itself and 16 MiB per conversion slot. The live heap is small and does
 // not grow with the backlog (about 4 MiB idle, 9 MiB with 200 uploads
 // waiting, plus about 13 MiB per 12 MP conversion in progress; see
 // docs/reliability.md), but without a limit the collector lets the heap
@@ -21,7 +21,7 @@ import (
 // often, its CPU share capped by the runtime), so it costs CPU, never a
 // failure.
 func devMemoryLimit(slots int) int64 {
-	return 32<<20 + int64(max(slots, 1))*(8<<20)
+	return 32<<20 + int64(max(slots, 1))*(16<<20)
 }
 
 // setDevMemoryLimit sets devMemoryLimit for this machine's conversion

@@ -20,8 +20,8 @@ func TestDevMemoryLimit(t *testing.T) {
 	if got := debug.SetMemoryLimit(-1); got != want {
 		t.Errorf("the runtime's memory limit is %d, want %d", got, want)
 	}
-	if a, b := devMemoryLimit(2), devMemoryLimit(4); a != 48<<20 || b != 64<<20 {
-		t.Errorf("devMemoryLimit(2), (4) = %d, %d MiB; want 48, 64", a>>20, b>>20)
+	if a, b := devMemoryLimit(2), devMemoryLimit(4); a != 64<<20 || b != 96<<20 {
+		t.Errorf("devMemoryLimit(2), (4) = %d, %d MiB; want 64, 96", a>>20, b>>20)
 	}
 
 	debug.SetMemoryLimit(prev)
