@@ -69,7 +69,7 @@ func run() error {
 	flag.StringVar(&o.template, "template", "", "the SAM template to run (default: the embedded template.yaml)")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the latency runs to this file")
 	flag.StringVar(&o.server, "server", "", "a thumbflow binary: run `thumbflow dev` as its own process and report its peak RSS")
-	flag.StringVar(&o.concurrent, "concurrent", "40,200", "with -server: 12 MP uploads made at once, one fresh server per count")
+	flag.StringVar(&o.concurrent, "concurrent", "40,200", "with -server: 12 MP uploads made at once, one fresh server per count (\"\" for none, e.g. with -drop)")
 	flag.IntVar(&o.drop, "drop", 0, "with -server: also drop this many 12 MP uploads at once and count how they end")
 	flag.Parse()
 	if o.server != "" {
@@ -156,6 +156,9 @@ func runServer(o options) error {
 		o.server, len(data), runtime.NumCPU(), runtime.Version())
 	var runs []serverRun
 	for f := range strings.SplitSeq(o.concurrent, ",") {
+		if strings.TrimSpace(o.concurrent) == "" {
+			break // -concurrent "": the drop alone
+		}
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 1 {
 			return fmt.Errorf("-concurrent %q: want counts like 40,200", o.concurrent)

@@ -67,10 +67,20 @@ func startDev(ctx context.Context, bin string, cpus int) (*devServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "dev", "-addr", addr, "-web", web, "-data", data, "-log-format", "json", "-log-level", "warn")
+	// The per-source-IP grant limits would refuse the load client, whose
+	// uploads all come from 127.0.0.1; main.go's in-process mode sets the same.
+	cmd := exec.Command(bin, "dev", "-addr", addr, "-web", web, "-data", data, "-log-format", "json", "-log-level", "warn",
+		"-param", "GrantsPerMinute=0", "-param", "OpenGrants=0")
 	cmd.Env = append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(cpus))
 	var stderr tail
 	cmd.Stderr = &stderr
+	// The server's warnings outlive the run (next to its data directory,
+	// which stop removes), for a run that ends badly.
+	// The file stays open for the child's life: the copy into it runs
+	// until the child exits.
+	if f, err := os.Create(data + ".log"); err == nil {
+		cmd.Stderr = io.MultiWriter(&stderr, f)
+	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err

@@ -97,6 +97,10 @@ func runDev(ctx context.Context, args []string) error {
 		cfg.Files, cfg.Template = os.DirFS(filepath.Dir(o.template)), filepath.Base(o.template)
 	}
 	cfg.Logger = logs.cloud
+	setDevMemoryLimit()
+	if addr := os.Getenv("THUMBFLOW_PPROF"); addr != "" {
+		servePprof(addr, logs.cloud)
+	}
 
 	began := time.Now()
 	c, err := cloud.Start(cfg)

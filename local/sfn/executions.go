@@ -66,6 +66,9 @@ func (s *Service) StartExecution(in StartExecutionInput) (StartExecutionOutput, 
 		RoleARN: sm.RoleARN, Input: json.RawMessage(input), Start: s.opts.Clock.Now(),
 		Revision: sm.RevisionID, Updated: sm.Updated,
 		prog: prog, status: asl.StatusRunning,
+		// With a data directory the log holds the events; memory only
+		// the latest one's mark (see execution.events).
+		evicted: s.store.dir != "",
 	}
 	if target != m {
 		e.VersionARN = target.ARN

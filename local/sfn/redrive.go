@@ -66,15 +66,10 @@ func (s *Service) RedriveExecution(in RedriveExecutionInput) (RedriveExecutionOu
 		}
 		e.prog = prog
 	}
-	events, err := s.eventsOf(e) // the redrive appends to the history
-	if err != nil {
-		return RedriveExecutionOutput{}, serviceErr(err)
-	}
 	if err := e.log.append(logRecord{Redrive: &rec}, true); err != nil {
 		return RedriveExecutionOutput{}, serviceErr(err)
 	}
 	e.mu.Lock()
-	e.events, e.evicted = events, false
 	e.reopen(rec)
 	e.mu.Unlock()
 	s.log.Info("redriving execution", "execution", e.ARN, "redriveCount", rec.Count)

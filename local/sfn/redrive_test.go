@@ -301,3 +301,51 @@ func TestEndedExecutionKeepsItsHistoryOnlyOnDisk(t *testing.T) {
 		t.Errorf("history read back from the log\n got %s\nwant %s", got, want)
 	}
 }
+
+// TestRunningExecutionKeepsItsHistoryOnlyOnDisk: with a data directory, a
+// running execution's events are not held in memory either (a backlog of
+// running executions, each adding events while it is throttled, would
+// grow memory with the backlog), yet its history reads whole while it
+// runs, and it ends with its terminal event's time as StopDate.
+func TestRunningExecutionKeepsItsHistoryOnlyOnDisk(t *testing.T) {
+	var broken atomic.Bool
+	var seen atomic.Int64
+	clock := newManualClock()
+	s, c := startRedriveService(t, t.TempDir(), clock, &broken, &seen)
+	ctx := context.Background()
+	sm, err := c.CreateStateMachine(ctx, &awssfn.CreateStateMachineInput{Name: aws.String("orders"), Definition: aws.String(redriveWorkflow), RoleArn: aws.String(role)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := c.StartExecution(ctx, &awssfn.StartExecutionInput{StateMachineArn: sm.StateMachineArn, Name: aws.String("o1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitForEvent(t, c, *ex.ExecutionArn, "WaitStateEntered")
+	e, err := s.execution(*ex.ExecutionArn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mu.Lock()
+	inMemory, status := len(e.events), e.status
+	e.mu.Unlock()
+	if status != "RUNNING" || inMemory != 0 {
+		t.Errorf("running execution (%s) holds %d events in memory", status, inMemory)
+	}
+	want := "ExecutionStarted PassStateEntered PassStateExited TaskStateEntered LambdaFunctionScheduled LambdaFunctionStarted LambdaFunctionSucceeded TaskStateExited WaitStateEntered"
+	if got := strings.Join(historyTypes(t, c, *ex.ExecutionArn), " "); got != want {
+		t.Errorf("history of the running execution\n got %s\nwant %s", got, want)
+	}
+	clock.Advance(100 * time.Second)
+	d := waitDone(t, c, *ex.ExecutionArn)
+	if d.Status != "SUCCEEDED" {
+		t.Fatalf("status %s, want SUCCEEDED", d.Status)
+	}
+	h, err := c.GetExecutionHistory(ctx, &awssfn.GetExecutionHistoryInput{ExecutionArn: ex.ExecutionArn, ReverseOrder: true, MaxResults: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := h.Events[0]; last.Type != "ExecutionSucceeded" || !last.Timestamp.Equal(*d.StopDate) {
+		t.Errorf("last event %s at %v, StopDate %v: want ExecutionSucceeded at StopDate", last.Type, last.Timestamp, d.StopDate)
+	}
+}

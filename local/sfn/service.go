@@ -163,12 +163,17 @@ type execution struct {
 	done   chan struct{}
 	log    *execLog
 
-	mu     sync.Mutex
-	events []asl.Event
-	// evicted: the execution has ended and its events are only in its
-	// log (with a data directory), so memory does not grow with every
-	// execution ever run; eventsOf reads them back.
+	mu sync.Mutex
+	// events is the history, in memory only without a data directory.
+	// With one (evicted), the events are only in the log, running or
+	// ended, and eventsOf reads them back: the interpreter needs only
+	// its checkpoint, so memory does not grow with every execution ever
+	// run, nor with the events (one pair per throttle) that a backlog of
+	// running executions piles up. last is the latest event's id, type
+	// and time either way.
+	events   []asl.Event
 	evicted  bool
+	last     eventMark
 	cp       asl.Checkpoint // last checkpoint
 	cpEvent  int64          // the event id cp was recorded with
 	status   string
@@ -249,7 +254,7 @@ func newService(opts Options, parse func([]byte) (program, error)) (*Service, er
 	for _, e := range execs {
 		s.executions[e.ARN] = e
 		if e.status != asl.StatusRunning {
-			e.events, e.evicted = nil, true
+			e.evict()
 		}
 		switch {
 		case e.status == asl.StatusRunning:
@@ -276,6 +281,7 @@ func newService(opts Options, parse func([]byte) (program, error)) (*Service, er
 		} else if err := e.rewindToCheckpoint(); err != nil {
 			return nil, fmt.Errorf("sfn: resuming %s: %w", e.ARN, err)
 		}
+		e.evict()
 		s.log.Info("resuming execution", "execution", e.ARN, "fromEvent", e.cpEvent)
 		s.launch(e, mode)
 	}
@@ -390,10 +396,7 @@ func (s *Service) launch(e *execution, mode launchMode) {
 			StartTime: e.Start, Input: e.Input,
 			RedriveCount: e.redriveCount, RedriveTime: e.redriveDate,
 		}
-		var lastID int64
-		if n := len(e.events); n > 0 {
-			lastID = e.events[n-1].ID
-		}
+		lastID := e.last.ID
 		e.mu.Unlock()
 		opts := asl.Options{Clock: s.opts.Clock, Invoker: s.opts.Invoker, Tokens: s.tokens, Record: func(ev asl.Event, cp asl.Checkpoint) error {
 			return s.record(e, ev, cp)
@@ -439,7 +442,7 @@ func (s *Service) record(e *execution, ev asl.Event, cp asl.Checkpoint) error {
 		return err
 	}
 	e.mu.Lock()
-	e.events = append(e.events, ev)
+	e.keep(ev)
 	e.redrivePending = false
 	if cp != nil {
 		e.cp, e.cpEvent = cp, ev.ID
@@ -468,8 +471,32 @@ func (s *Service) program(definition string) (program, error) {
 	return p, nil
 }
 
-// eventsOf returns a copy of e's events, read back from its log once it
-// has ended.
+// eventMark is what the service needs of an execution's latest event:
+// its id (a redrive or a resumed run numbers on from it) and its type and
+// time (StopDate).
+type eventMark struct {
+	ID   int64
+	Type string
+	Time time.Time
+}
+
+// keep notes ev as e's latest event, and keeps it in memory unless e's
+// events are only in its log; e.mu must be held (or e not yet shared).
+func (e *execution) keep(ev asl.Event) {
+	e.last = eventMark{ID: ev.ID, Type: ev.Type, Time: ev.Timestamp}
+	if !e.evicted {
+		e.events = append(e.events, ev)
+	}
+}
+
+// evict drops e's events from memory: from now on they are only in its
+// log. e.mu must be held (or e not yet shared).
+func (e *execution) evict() {
+	e.events, e.evicted = nil, true
+}
+
+// eventsOf returns a copy of e's events, read back from its log when they
+// are only there.
 func (s *Service) eventsOf(e *execution) ([]asl.Event, error) {
 	e.mu.Lock()
 	if !e.evicted {
@@ -502,8 +529,8 @@ func (s *Service) finish(e *execution, res asl.Result) {
 	// back to now.
 	stop := s.opts.Clock.Now()
 	e.mu.Lock()
-	if n := len(e.events); n > 0 && isExecutionEnd(e.events[n-1].Type) {
-		stop = e.events[n-1].Timestamp
+	if isExecutionEnd(e.last.Type) {
+		stop = e.last.Time
 	}
 	e.mu.Unlock()
 	end := &endRecord{Status: res.Status, Output: res.Output, Error: res.Error, Cause: res.Cause, Stop: stop}
@@ -513,7 +540,7 @@ func (s *Service) finish(e *execution, res asl.Result) {
 	e.mu.Lock()
 	e.status, e.output, e.errName, e.cause, e.stop = res.Status, res.Output, res.Error, res.Cause, stop
 	if s.store.dir != "" {
-		e.events, e.evicted = nil, true
+		e.evict() // already, unless loaded in memory by a test
 	}
 	// A redrive compiles the definition again, as after a restart.
 	e.prog = nil

@@ -1,7 +1,6 @@
 package sfn
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -221,7 +220,7 @@ func (st *store) loadExecution(path string) (*execution, error) {
 		case e == nil:
 			return nil, fmt.Errorf("sfn: %s: record before the start record", path)
 		case rec.Event != nil:
-			e.events = append(e.events, *rec.Event)
+			e.keep(*rec.Event)
 			e.redrivePending = false
 			if rec.Checkpoint != nil {
 				cps[rec.Event.ID] = rec.Checkpoint
@@ -301,6 +300,11 @@ func (st *store) readEvents(arn string) ([]asl.Event, error) {
 
 // truncate drops events after id.
 func (e *execution) truncate(id int64) {
+	if e.last.ID > id {
+		// The run that follows records events of its own before it
+		// ends, so only the id matters here.
+		e.last = eventMark{ID: id}
+	}
 	n := 0
 	for _, ev := range e.events {
 		if ev.ID <= id {
@@ -315,10 +319,7 @@ func (e *execution) truncate(id int64) {
 // which the resumed run records again.
 func (e *execution) rewindToCheckpoint() error {
 	e.mu.Lock()
-	last := int64(0)
-	if n := len(e.events); n > 0 {
-		last = e.events[n-1].ID
-	}
+	last := e.last.ID
 	id := e.cpEvent
 	if e.cp == nil {
 		id = 0
@@ -350,12 +351,9 @@ func (l *execLog) append(rec logRecord, sync bool) error {
 		return nil
 	}
 	var buf bytes.Buffer
-	w := bufio.NewWriter(&buf)
-	enc := json.NewEncoder(w)
-	if err := enc.Encode(rec); err != nil {
+	if err := json.NewEncoder(&buf).Encode(rec); err != nil {
 		return fmt.Errorf("sfn: encoding log record: %w", err)
 	}
-	w.Flush()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.st.killed.Load() {
