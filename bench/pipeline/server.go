@@ -240,5 +240,5 @@ func reportServer(out io.Writer, o options, runs []serverRun) {
 		fmt.Fprintf(out, "peak RSS %s vs %s: %+.1f%%\n", runs[1].name, runs[0].name, 100*(b-a)/a)
 	}
 	fmt.Fprintln(out, "server peak RSS: VmHWM of the thumbflow dev process at the end of the run (/proc/<pid>/status).")
-	fmt.Fprintln(out, "retrying seen: uploads whose client was pushed `retrying` at least once (a throttled Convert counts, docs/reliability.md).")
+	fmt.Fprintln(out, "retrying seen: uploads whose client was pushed `retrying` at least once: only a conversion run that failed shows it, never a throttle (docs/reliability.md).")
 }

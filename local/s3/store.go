@@ -715,13 +715,6 @@ func (sp *spooled) rewind() error {
 	return err
 }
 
-func (sp *spooled) read() ([]byte, error) {
-	if err := sp.rewind(); err != nil {
-		return nil, err
-	}
-	return io.ReadAll(sp.f)
-}
-
 func (sp *spooled) close() {
 	sp.f.Close()
 	os.Remove(sp.f.Name())
