@@ -21,6 +21,8 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"thumbflow/upload/s3store"
 )
 
 // A grant buys a 25 MB upload and a conversion, and the stage's throttle
@@ -127,16 +129,12 @@ func (l *GrantLimiter) Allow(ctx context.Context, sourceIP string, now time.Time
 			Body:        bytes.NewReader(b),
 			ContentType: aws.String("application/json"),
 		}
-		if etag == "" {
-			in.IfNoneMatch = aws.String("*")
-		} else {
-			in.IfMatch = aws.String(etag)
-		}
+		s3store.OnlyIfUnchanged(in, etag)
 		_, err = l.Counters.PutObject(ctx, in)
 		if err == nil {
 			return nil, nil
 		}
-		if !lostRace(err) {
+		if !s3store.LostRace(err) {
 			return nil, fmt.Errorf("put s3://%s/%s: %w", l.Bucket, key, err)
 		}
 		if denied {
@@ -225,19 +223,6 @@ func (l *GrantLimiter) read(ctx context.Context, key string) (c counter, etag st
 		c = counter{}
 	}
 	return c, aws.ToString(out.ETag), false, nil
-}
-
-// lostRace reports S3's answers to a lost compare-and-swap: 412 when the
-// condition failed, 409 when another conditional write was in flight.
-func lostRace(err error) bool {
-	var re *awshttp.ResponseError
-	if errors.As(err, &re) {
-		switch re.HTTPStatusCode() {
-		case http.StatusPreconditionFailed, http.StatusConflict:
-			return true
-		}
-	}
-	return false
 }
 
 // limitGrant applies h.GrantLimits, when set, to a grant for sourceIP. It

@@ -77,25 +77,34 @@ func (s *Store) UpdateStatus(ctx context.Context, id string, change func(upload.
 			ContentType:  aws.String("application/json"),
 			CacheControl: aws.String("no-store"),
 		}
-		if etag == "" {
-			in.IfNoneMatch = aws.String("*")
-		} else {
-			in.IfMatch = aws.String(etag)
-		}
+		OnlyIfUnchanged(in, etag)
 		_, err = s.Client.PutObject(ctx, in)
 		if err == nil {
 			return next, true, nil
 		}
-		if !conflict(err) {
+		if !LostRace(err) {
 			return upload.Record{}, false, fmt.Errorf("put s3://%s/%s: %w", s.Bucket, key, err)
 		}
 	}
 	return upload.Record{}, false, fmt.Errorf("put s3://%s/%s: still conflicting after %d tries", s.Bucket, key, maxUpdateTries)
 }
 
-// conflict reports S3's answers to a lost compare-and-swap: 412 when the
-// condition failed, 409 when another conditional write was in flight.
-func conflict(err error) bool {
+// OnlyIfUnchanged makes in a compare-and-swap write: it creates the
+// object only if none exists (etag empty), or replaces only the version
+// whose ETag was read. S3 answers a lost race with 412 (LostRace).
+func OnlyIfUnchanged(in *s3.PutObjectInput, etag string) {
+	if etag == "" {
+		in.IfNoneMatch = aws.String("*")
+	} else {
+		in.IfMatch = aws.String(etag)
+	}
+}
+
+// LostRace reports whether a conditional write failed because another
+// writer got there first: 412 Precondition Failed, or 409 Conflict when
+// two conditional writes to one key overlap. The caller re-reads and
+// tries again.
+func LostRace(err error) bool {
 	var re *awshttp.ResponseError
 	if errors.As(err, &re) {
 		switch re.HTTPStatusCode() {
