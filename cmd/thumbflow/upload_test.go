@@ -232,28 +232,7 @@ func TestUploadInterruptedExits130(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := writeFiles(t, map[string][]byte{"a.jpg": uploadtest.Photo(64, 48)}, "a.jpg")
-	var out logtest.Buffer
-	stdout = &out
-	t.Cleanup(func() { stdout = os.Stdout })
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int)
-	go func() { done <- run(ctx, []string{"upload", "-ws", c.WebSocketURL, files[0]}) }()
-	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(out.String(), `"converting"`); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("never converting:\n%s", out.String())
-		}
-	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != 130 {
-			t.Errorf("exit %d after Ctrl+C, want 130", code)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("upload did not stop when cancelled")
-	}
-	lines := jsonLines(t, out.String())
+	_, lines := interruptUpload(t, `"converting"`, "upload", "-ws", c.WebSocketURL, files[0])
 	if l := last(lines, files[0]); l["state"] != "cancelled" {
 		t.Errorf("last line for the file: %v", l)
 	}
@@ -314,4 +293,34 @@ func TestUploadToAStack(t *testing.T) {
 	if code != 0 || asked != "DescribeStacks photos" || last(jsonLines(t, out), files[0])["state"] != "succeeded" {
 		t.Errorf("upload -stack photos: exit %d, CloudFormation asked %q\n%s%s", code, asked, out, errOut)
 	}
+}
+
+// interruptUpload runs `thumbflow` with args (an upload), presses Ctrl+C
+// (cancels its context) once its output holds marker, checks that it
+// exits 130, and returns its output and JSON lines.
+func interruptUpload(t *testing.T, marker string, args ...string) (*logtest.Buffer, []map[string]any) {
+	t.Helper()
+	var out logtest.Buffer
+	stdout = &out
+	t.Cleanup(func() { stdout = os.Stdout })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int)
+	go func() { done <- run(ctx, args) }()
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(out.String(), marker); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("never %s:\n%s", marker, out.String())
+		}
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 130 {
+			t.Errorf("exit %d after Ctrl+C, want 130", code)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("upload did not stop when cancelled")
+	}
+	return &out, jsonLines(t, out.String())
 }

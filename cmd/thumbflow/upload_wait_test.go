@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"thumbflow/internal/cloudtest"
-	"thumbflow/internal/logtest"
 	"thumbflow/internal/uploadtest"
 	"thumbflow/local/cloud"
 )
@@ -23,31 +20,7 @@ func TestUploadWaitsOutTooManyGrants(t *testing.T) {
 		cfg.Parameters = map[string]string{"GrantsPerMinute": "1", "OpenGrants": "10"}
 	})
 	files := writeFiles(t, map[string][]byte{"a.jpg": uploadtest.Photo(64, 48), "b.jpg": uploadtest.Photo(48, 64)}, "a.jpg", "b.jpg")
-	var out logtest.Buffer
-	stdout = &out
-	t.Cleanup(func() { stdout = os.Stdout })
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan int)
-	go func() {
-		done <- run(ctx, []string{"upload", "-ws", c.WebSocketURL, "-parallel", "1", files[0], files[1]})
-	}()
-	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(out.String(), `"state":"waiting"`); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("the second file never waited:\n%s", out.String())
-		}
-	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != 130 {
-			t.Errorf("exit %d after Ctrl+C, want 130", code)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("upload did not stop when cancelled during the wait")
-	}
-	lines := jsonLines(t, out.String())
+	out, lines := interruptUpload(t, `"state":"waiting"`, "upload", "-ws", c.WebSocketURL, "-parallel", "1", files[0], files[1])
 	if got := statesOf(lines, files[1]); got != "waiting,cancelled" {
 		t.Errorf("the second file's states: %s, want waiting,cancelled\n%s", got, out.String())
 	}
